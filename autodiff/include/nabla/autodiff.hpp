@@ -1,0 +1,13 @@
+// nabla — reverse-mode automatic differentiation: the umbrella header.
+#pragma once
+
+#include "nabla/autodiff/arithmetic.hpp"
+#include "nabla/autodiff/check.hpp"
+#include "nabla/autodiff/custom.hpp"
+#include "nabla/autodiff/error.hpp"
+#include "nabla/autodiff/format.hpp"
+#include "nabla/autodiff/gradient.hpp"
+#include "nabla/autodiff/math.hpp"
+#include "nabla/autodiff/op.hpp"
+#include "nabla/autodiff/tape.hpp"
+#include "nabla/autodiff/var.hpp"

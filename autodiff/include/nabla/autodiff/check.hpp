@@ -1,0 +1,92 @@
+// nabla — checking gradients against finite differences.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "nabla/autodiff/gradient.hpp"
+
+namespace nabla {
+
+/// Which finite differences check_gradient() takes.
+enum class CheckMode {
+  automatic,   ///< full up to CheckOptions::full_limit inputs, directional above
+  full,        ///< one central difference per coordinate
+  directional  ///< k seeded random directions: compares ∇f·d with the difference along d
+};
+
+/// Options of check_gradient().
+struct CheckOptions {
+  double step = 0;                 ///< finite-difference step; 0 = automatic per coordinate
+  double rtol = 1e-6;              ///< relative tolerance
+  double atol = 1e-8;              ///< absolute tolerance
+  CheckMode mode = CheckMode::automatic;
+  std::size_t directions = 8;      ///< number of random directions in directional mode
+  std::uint64_t seed = 42;         ///< seed of the random directions
+  std::size_t full_limit = 100;    ///< automatic mode: full check up to this many inputs
+};
+
+/// One compared coordinate (or direction) of a gradient check.
+struct GradientCheckRow {
+  std::size_t index = 0;      ///< the coordinate (full mode) or the direction (directional)
+  double analytic = 0;        ///< from the reverse sweep (∂f/∂xᵢ, or ∇f·d)
+  double numeric = 0;         ///< from Richardson-extrapolated central differences
+  double abs_error = 0;       ///< |analytic − numeric|
+  double rel_error = 0;       ///< abs_error / max(|analytic|, |numeric|)  (0 when both are 0)
+  double numeric_error = 0;   ///< estimated error of the numeric value itself
+  bool ok = true;             ///< within atol + rtol·max(|analytic|, |numeric|) (+ rounding)
+};
+
+/// The report of check_gradient(); prints as a table with fmt (nabla/autodiff/format.hpp).
+struct GradientCheck {
+  bool ok = true;                       ///< every row agrees
+  double max_abs_error = 0;             ///< the largest abs_error of any row
+  double max_rel_error = 0;             ///< the largest rel_error of any row
+  double value = 0;                     ///< f(x)
+  bool directional = false;             ///< rows are random directions, not coordinates
+  std::uint64_t seed = 0;               ///< seed of the directions (directional mode)
+  std::vector<GradientCheckRow> rows;   ///< one row per coordinate or direction
+};
+
+namespace detail {
+GradientCheck compare_gradient(std::span<const double> x, const ValueAndGradient& analytic,
+                               const std::function<double(std::span<const double>)>& f,
+                               const CheckOptions& options);
+}  // namespace detail
+
+/// Compares the reverse-mode gradient of f at x with Richardson-extrapolated central finite
+/// differences (error O(h⁴)), coordinate by coordinate, or along seeded random directions for
+/// large inputs. f is the same callable value_and_gradient() takes.
+/// @throws nabla::Error for invalid options (negative step or tolerances, zero directions).
+///
+/// Example:
+///   auto report = nabla::check_gradient(loss, x);
+///   if (!report.ok) fmt::print("{}\n", report);
+template <class F>
+  requires ScalarFunction<F>
+GradientCheck check_gradient(F&& f, std::span<const double> x, CheckOptions options = {}) {
+  const ValueAndGradient analytic = value_and_gradient(f, x);
+  // Finite differences evaluate f on constant Vars: nothing is recorded.
+  const std::function<double(std::span<const double>)> evaluate = [&f](std::span<const double> p) {
+    detail::Recording rec;
+    std::vector<Var> xs(p.begin(), p.end());
+    return Var(f(std::span<const Var>(xs))).value();
+  };
+  return detail::compare_gradient(x, analytic, evaluate, options);
+}
+
+/// check_gradient() for a braced point.
+template <class F>
+  requires ScalarFunction<F>
+GradientCheck check_gradient(F&& f, std::initializer_list<double> x, CheckOptions options = {}) {
+  return check_gradient(std::forward<F>(f), std::span<const double>(x.begin(), x.size()), options);
+}
+
+/// The report as a table (what the fmt formatter prints).
+std::string to_string(const GradientCheck& check);
+
+}  // namespace nabla

@@ -1,0 +1,41 @@
+// nabla — fmt formatters for nabla's types (the only header that teaches fmt about them).
+#pragma once
+
+#include <fmt/format.h>
+
+#include <string_view>
+
+#include "nabla/autodiff/check.hpp"
+#include "nabla/autodiff/tape.hpp"
+#include "nabla/autodiff/var.hpp"
+
+/// Prints a Var's value with the value's format spec: `fmt::format("{:.3f}", x)`.
+template <>
+struct fmt::formatter<nabla::Var> : fmt::formatter<double> {
+  template <class Context>
+  auto format(const nabla::Var& x, Context& ctx) const {
+    return fmt::formatter<double>::format(x.value(), ctx);
+  }
+};
+
+/// Prints a gradient check report as a table (see nabla::to_string(const GradientCheck&)).
+template <>
+struct fmt::formatter<nabla::GradientCheck> : fmt::formatter<std::string_view> {
+  template <class Context>
+  auto format(const nabla::GradientCheck& c, Context& ctx) const {
+    return fmt::formatter<std::string_view>::format(nabla::to_string(c), ctx);
+  }
+};
+
+/// Prints tape statistics on one line.
+template <>
+struct fmt::formatter<nabla::TapeStatistics> : fmt::formatter<std::string_view> {
+  template <class Context>
+  auto format(const nabla::TapeStatistics& s, Context& ctx) const {
+    return fmt::format_to(ctx.out(),
+                          "{} statements, {} operands, {} bytes used (+{} of adjoints), {} bytes "
+                          "reserved",
+                          s.statements, s.operands, s.bytes_used, s.adjoint_bytes,
+                          s.bytes_reserved);
+  }
+};

@@ -1,0 +1,140 @@
+// nabla — gradients of user functions: value_and_gradient, gradient, jacobian.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <initializer_list>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "nabla/autodiff/tape.hpp"
+
+namespace nabla {
+
+/// f's value and its gradient at a point (value_and_gradient()).
+struct ValueAndGradient {
+  double value = 0.0;             ///< f(x)
+  std::vector<double> gradient;   ///< ∇f(x), one entry per input
+};
+
+/// A dense m×n Jacobian, row-major: row i is the gradient of output i.
+struct Jacobian {
+  std::size_t rows = 0;          ///< number of outputs m
+  std::size_t cols = 0;          ///< number of inputs n
+  std::vector<double> values;    ///< f(x), m entries
+  std::vector<double> data;      ///< m·n entries, row-major
+  /// ∂fᵢ/∂xⱼ
+  [[nodiscard]] double operator()(std::size_t i, std::size_t j) const { return data[i * cols + j]; }
+};
+
+/// A function nabla can differentiate: callable with std::span<const Var>, returning a Var.
+template <class F>
+concept ScalarFunction = std::invocable<F&, std::span<const Var>> &&
+                         std::convertible_to<std::invoke_result_t<F&, std::span<const Var>>, Var>;
+
+namespace detail {
+// Records inputs on the active tape from a saved position and rewinds to it on exit, also when
+// f throws, so the helpers never leave anything behind and reuse the tape's memory.
+class Recording {
+ public:
+  Recording() : tape_(Tape::active()), start_(tape_.position()) {}
+  ~Recording() {
+    try {
+      tape_.rewind(start_);
+    } catch (...) {  // f rewound the tape below our start itself: nothing of ours is left
+    }
+  }
+  Recording(const Recording&) = delete;
+  Recording& operator=(const Recording&) = delete;
+  Tape& tape() { return tape_; }
+  Position start() const { return start_; }
+  /// Records one input per coordinate of x.
+  std::vector<Var> inputs(std::span<const double> x) {
+    std::vector<Var> xs;
+    xs.reserve(x.size());
+    for (double xi : x) xs.push_back(tape_.variable(xi));
+    return xs;
+  }
+
+ private:
+  Tape& tape_;
+  Position start_;
+};
+void check_sizes(const char* function, std::size_t x, std::size_t g);
+void check_outputs(std::size_t got, std::size_t expected);
+}  // namespace detail
+
+/// The value and gradient of f at x, from one recording and one reverse sweep.
+///
+/// f is called once with the inputs as `std::span<const Var>`; a generic lambda taking
+/// `const auto& x` works. The recording is made on the active tape and rewound afterwards.
+/// @throws whatever f throws; nabla::Error for a Var misused inside f.
+///
+/// Example:
+///   auto r = nabla::value_and_gradient([](const auto& x) { return x[0] * x[1]; },
+///                                      std::vector{2.0, 3.0});   // r.value 6, r.gradient {3, 2}
+template <class F>
+  requires ScalarFunction<F>
+ValueAndGradient value_and_gradient(F&& f, std::span<const double> x) {
+  detail::Recording rec;
+  const std::vector<Var> xs = rec.inputs(x);
+  const Var y = f(std::span<const Var>(xs));
+  rec.tape().backward(y, rec.start());
+  ValueAndGradient out{y.value(), std::vector<double>(x.size())};
+  if (!y.is_constant()) {
+    for (std::size_t i = 0; i < xs.size(); ++i) out.gradient[i] = rec.tape().adjoint(xs[i]);
+  }
+  return out;
+}
+
+/// value_and_gradient() for a braced point: `value_and_gradient(f, {1.0, 2.0})`.
+template <class F>
+  requires ScalarFunction<F>
+ValueAndGradient value_and_gradient(F&& f, std::initializer_list<double> x) {
+  return value_and_gradient(std::forward<F>(f), std::span<const double>(x.begin(), x.size()));
+}
+
+/// Writes ∇f(x) into g and returns f(x) (no allocation but the inputs: for optimizer loops).
+/// @throws nabla::Error when g and x differ in size.
+template <class F>
+  requires ScalarFunction<F>
+double gradient(F&& f, std::span<const double> x, std::span<double> g) {
+  detail::check_sizes("nabla::gradient", x.size(), g.size());
+  detail::Recording rec;
+  const std::vector<Var> xs = rec.inputs(x);
+  const Var y = f(std::span<const Var>(xs));
+  rec.tape().backward(y, rec.start());
+  for (std::size_t i = 0; i < xs.size(); ++i)
+    g[i] = y.is_constant() ? 0.0 : rec.tape().adjoint(xs[i]);
+  return y.value();
+}
+
+/// The Jacobian of a vector function f (returning a range of Var, e.g. std::vector<Var>) at x:
+/// one recording, one reverse sweep per output.
+/// @throws nabla::Error when f returns no output, or not `expected_outputs` of them (when given).
+///
+/// Example:
+///   auto J = nabla::jacobian([](const auto& x) { return std::vector{x[0] * x[1], sin(x[0])}; },
+///                            std::vector{1.0, 2.0});   // J(0, 1) == 1
+template <class F>
+Jacobian jacobian(F&& f, std::span<const double> x, std::size_t expected_outputs = 0) {
+  detail::Recording rec;
+  const std::vector<Var> xs = rec.inputs(x);
+  const auto ys = f(std::span<const Var>(xs));
+  const std::size_t m = static_cast<std::size_t>(std::ranges::size(ys));
+  detail::check_outputs(m, expected_outputs);
+  Jacobian J{m, x.size(), std::vector<double>(m), std::vector<double>(m * x.size(), 0.0)};
+  std::size_t i = 0;
+  for (const Var& y : ys) {
+    J.values[i] = y.value();
+    rec.tape().backward(y, rec.start());
+    if (!y.is_constant()) {
+      for (std::size_t j = 0; j < xs.size(); ++j) J.data[i * J.cols + j] = rec.tape().adjoint(xs[j]);
+    }
+    ++i;
+  }
+  return J;
+}
+
+}  // namespace nabla

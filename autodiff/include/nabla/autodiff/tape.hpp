@@ -1,0 +1,258 @@
+// nabla — the tape: the recording and the reverse sweep (Jacobian taping).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "nabla/autodiff/op.hpp"
+#include "nabla/autodiff/var.hpp"
+
+namespace nabla {
+
+/// A place on a tape, from Tape::position(): the number of statements and operands recorded.
+struct Position {
+  std::uint32_t statement = 1;  ///< statements recorded (slot 0 is the constant slot)
+  std::uint32_t operand = 0;    ///< operands recorded
+  friend bool operator==(const Position&, const Position&) = default;
+};
+
+/// Memory and size figures of a tape (Tape::statistics()).
+struct TapeStatistics {
+  std::size_t statements = 0;      ///< recorded statements (inputs included, slot 0 excluded)
+  std::size_t operands = 0;        ///< recorded operand entries (index + partial)
+  std::size_t bytes_used = 0;      ///< bytes of recording in use: 5 per statement, 12 per operand
+  std::size_t adjoint_bytes = 0;   ///< bytes of adjoints in use (8 per statement after a sweep)
+  std::size_t bytes_reserved = 0;  ///< bytes allocated for recording and adjoints
+  std::size_t allocations = 0;     ///< times the tape grew its buffers since construction
+};
+
+// Note [Jacobian taping]
+// Statement s (its position is its identity) stores where its operands end, end_[s], and a
+// one-byte operation code op_[s]; its operands are end_[s-1] .. end_[s]-1 in two parallel
+// arrays, arg_ (the operand's statement index) and partial_ (d statement / d operand), both
+// computed in the forward run. The reverse sweep is then a flat loop with no virtual call:
+//     for s from last to first:  a = adjoint[s];  for each operand k:  adjoint[arg[k]] += partial[k] * a
+// Slot 0 is the constant slot: constants have index 0 and are never written as operands.
+
+// Note [Tape epochs]
+// Every Var carries the tag of the tape epoch that recorded it. A new epoch (a fresh tag from
+// a process-wide counter) starts when the tape is rewound below its end, so a Var recorded
+// after the rewind point and used later is recognised as stale instead of silently aliasing a
+// newer statement. The fast check is one comparison with the current tag; a mismatch falls
+// back to a search of the (short) stack of live epochs, which also rejects Vars of other tapes.
+
+/// The recording of one thread's computation and its reverse sweep.
+///
+/// Operations record onto the *active tape of the current thread*. Each thread has a default
+/// tape, so most users never create one; the gradient helpers record on the active tape and
+/// rewind it afterwards. A tape is not shared between threads.
+///
+/// Example:
+///   nabla::Tape tape;
+///   nabla::Tape::Scope scope(tape);           // make it the active tape of this thread
+///   nabla::Var x = tape.variable(3.0);
+///   nabla::Var y = x * x;
+///   tape.backward(y);                         // tape.adjoint(x) == 6
+class Tape {
+ public:
+  Tape();
+  ~Tape();
+  Tape(const Tape&) = delete;
+  Tape& operator=(const Tape&) = delete;
+
+  /// RAII activation: makes a tape the active tape of this thread, restores the previous one.
+  class Scope {
+   public:
+    /// Activates `tape` until this object is destroyed.
+    explicit Scope(Tape& tape) noexcept;
+    ~Scope();
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    Tape* previous_;
+  };
+
+  /// The active tape of this thread (its default tape unless another one was activated).
+  static Tape& active() noexcept;
+  /// Makes this tape the active tape of this thread (prefer Tape::Scope).
+  void activate() noexcept;
+
+  /// Records a new independent variable with the given value.
+  Var variable(double value);
+
+  /// The current end of the recording; pass it to reverse() and rewind().
+  [[nodiscard]] Position position() const noexcept {
+    return {static_cast<std::uint32_t>(statements_), static_cast<std::uint32_t>(operands_)};
+  }
+
+  /// Sweeps statements from the last one down to `from` (default: all), adding each
+  /// statement's adjoint times its partials into its operands' adjoints. Seed adjoints first
+  /// with adjoint(y) = 1 (or use backward()).
+  /// @throws nabla::Error when `from` is ahead of the tape.
+  void reverse(Position from = {});
+
+  /// Zeroes all adjoints, seeds adjoint(y) = 1 and sweeps the whole tape.
+  /// @throws nabla::Error when y belongs to another tape or was rewound away.
+  void backward(const Var& y);
+
+  /// Zeroes the adjoints of statements at or after `from`, seeds adjoint(y) = 1 and sweeps
+  /// from y down to `from` (a nested sweep; earlier statements may receive adjoints too).
+  void backward(const Var& y, Position from);
+
+  /// Drops everything recorded after `to`; memory is kept for reuse. Vars recorded after `to`
+  /// become invalid (using one throws).
+  /// @throws nabla::Error when `to` is ahead of the tape.
+  void rewind(Position to);
+
+  /// Drops the whole recording (memory is kept for reuse; see release()).
+  void clear();
+
+  /// Drops the recording and frees its memory.
+  void release();
+
+  /// Reserves room for `statements` statements and `operands` operands.
+  void reserve(std::size_t statements, std::size_t operands);
+
+  /// The adjoint of x (d output / d x after a sweep). The reference is valid until the next
+  /// recording or sweep.
+  /// @throws nabla::Error when x is a constant, or belongs to another tape, or was rewound away.
+  double& adjoint(const Var& x);
+
+  /// Sets every adjoint to zero.
+  void zero_adjoints() noexcept;
+
+  /// Sizes and memory of the recording.
+  [[nodiscard]] TapeStatistics statistics() const noexcept;
+
+  /// Number of statements recorded, including the reserved constant slot 0.
+  [[nodiscard]] std::size_t size() const noexcept { return statements_; }
+
+  // ---- Reading the recording (for diagnostics and the graph export) ----
+
+  /// The operation of statement s.
+  [[nodiscard]] Op op(std::uint32_t s) const noexcept { return op_[s]; }
+  /// The operand statement indices of statement s.
+  [[nodiscard]] std::span<const std::uint32_t> operands(std::uint32_t s) const noexcept {
+    return {arg_.data() + end_[s - 1], arg_.data() + end_[s]};
+  }
+  /// The partials of statement s with respect to its operands (same order as operands()).
+  [[nodiscard]] std::span<const double> partials(std::uint32_t s) const noexcept {
+    return {partial_.data() + end_[s - 1], partial_.data() + end_[s]};
+  }
+
+  // ---- Recording (used by operations; users prefer nabla::custom) ----
+
+  /// The statement index of x on this tape (0 for a constant).
+  /// @throws nabla::Error when x belongs to another tape or was rewound away.
+  [[nodiscard]] std::uint32_t index_of(const Var& x) const {
+    if (x.tag_ == tag_) return x.index_;
+    if (x.index_ == 0) return 0;
+    return index_of_slow(x);
+  }
+
+  /// Records `value` = op(a) with partial da; returns a constant when a is one.
+  Var record(Op op, double value, const Var& a, double da) {
+    const std::uint32_t ia = index_of(a);
+    if (ia == 0) return Var(value);
+    make_room(1);
+    arg_[operands_] = ia;
+    partial_[operands_] = da;
+    ++operands_;
+    return push_statement(op, value);
+  }
+
+  /// Records `value` = op(a, b) with partials da, db; constant operands are dropped.
+  Var record(Op op, double value, const Var& a, double da, const Var& b, double db) {
+    const std::uint32_t ia = index_of(a);
+    const std::uint32_t ib = index_of(b);
+    if ((ia | ib) == 0) return Var(value);
+    make_room(2);
+    // Branch-free: write both, advance past the constants' slots only when they are variables.
+    std::size_t n = operands_;
+    arg_[n] = ia;
+    partial_[n] = da;
+    n += (ia != 0);
+    arg_[n] = ib;
+    partial_[n] = db;
+    n += (ib != 0);
+    operands_ = n;
+    return push_statement(op, value);
+  }
+
+  /// Records `value` = op(a, b, c) with partials da, db, dc; constant operands are dropped.
+  Var record(Op op, double value, const Var& a, double da, const Var& b, double db, const Var& c,
+             double dc);
+
+  /// Records `value` = op(xs...) with one partial per operand; constant operands are dropped.
+  /// @throws nabla::Error when the spans differ in size.
+  Var record(Op op, double value, std::span<const Var> xs, std::span<const double> partials);
+
+ private:
+  std::uint32_t index_of_slow(const Var& x) const;
+  void grow(std::size_t operands);
+  void ensure_adjoints();
+  void start_epoch(std::uint32_t start);
+  void check_position(const char* function, Position p) const;
+
+  void make_room(std::size_t operands) {
+    if (statements_ == end_.size() || operands_ + operands > arg_.size()) [[unlikely]]
+      grow(operands);
+  }
+  Var push_statement(Op op, double value) {
+    end_[statements_] = static_cast<std::uint32_t>(operands_);
+    op_[statements_] = op;
+    return Var(value, static_cast<std::uint32_t>(statements_++), tag_);
+  }
+
+  // Storage vectors are sized to their capacity; statements_/operands_ count what is in use.
+  std::vector<std::uint32_t> end_;    // per statement: one past its last operand
+  std::vector<Op> op_;                // per statement: its operation
+  std::vector<std::uint32_t> arg_;    // per operand: statement index of the operand
+  std::vector<double> partial_;       // per operand: d statement / d operand
+  std::vector<double> adjoint_;       // per statement, valid in [0, adjoints_)
+  std::size_t statements_ = 1;        // slot 0 is the constant slot
+  std::size_t operands_ = 0;
+  std::size_t adjoints_ = 0;          // adjoints [0, adjoints_) are initialised
+  std::size_t allocations_ = 0;
+
+  struct Epoch {
+    std::uint32_t tag;
+    std::uint32_t start;  // first statement recorded in this epoch
+  };
+  std::vector<Epoch> epochs_;  // live epochs, oldest first (Note [Tape epochs])
+  std::uint32_t tag_ = 0;      // tag of the newest epoch
+};
+
+namespace detail {
+// The active tape of this thread; null until first use, then the thread's default tape.
+// constinit lets the compiler read it without a TLS initialisation wrapper on the hot path.
+inline constinit thread_local Tape* active_tape = nullptr;
+Tape& default_tape() noexcept;  // creates and activates this thread's default tape
+}  // namespace detail
+
+inline Tape& Tape::active() noexcept {
+  Tape* tape = detail::active_tape;
+  if (tape == nullptr) [[unlikely]]
+    tape = &detail::default_tape();
+  return *tape;
+}
+
+/// The active tape of this thread.
+inline Tape& active_tape() noexcept { return Tape::active(); }
+
+/// A new independent variable on the active tape.
+/// Example: `nabla::Var x = nabla::variable(1.5);`
+inline Var variable(double value) { return Tape::active().variable(value); }
+
+/// Seeds dy/dy = 1 and sweeps the active tape; read the results with adjoint().
+/// @throws nabla::Error when y does not belong to the active tape.
+inline void backward(const Var& y) { Tape::active().backward(y); }
+
+/// The adjoint of x on the active tape (after backward()).
+/// @throws nabla::Error when x is a constant or does not belong to the active tape.
+inline double& adjoint(const Var& x) { return Tape::active().adjoint(x); }
+
+}  // namespace nabla

@@ -1,0 +1,140 @@
+#include "nabla/autodiff/check.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "nabla/autodiff/error.hpp"
+
+namespace nabla {
+
+namespace {
+
+constexpr double eps = std::numeric_limits<double>::epsilon();
+
+void validate(const CheckOptions& o) {
+  const auto bad = [](const char* name, double v) {
+    detail::fail("nabla::check_gradient",
+                 fmt::format("invalid option {} (got {}, expected a finite value >= 0)", name, v));
+  };
+  if (!(o.step >= 0) || !std::isfinite(o.step)) bad("step", o.step);
+  if (!(o.rtol >= 0) || !std::isfinite(o.rtol)) bad("rtol", o.rtol);
+  if (!(o.atol >= 0) || !std::isfinite(o.atol)) bad("atol", o.atol);
+  if (o.mode == CheckMode::directional && o.directions == 0) {
+    detail::fail("nabla::check_gradient",
+                 "invalid option directions (got 0, expected at least one direction)");
+  }
+}
+
+struct Numeric {
+  double derivative;
+  double truncation;  // estimated from the two differences
+  double rounding;    // bound on what rounding in f contributes
+};
+
+// Derivative of t ↦ f(x + t·d) at t = 0: central differences at h and h/2 combined by
+// Richardson extrapolation, R = (4·D(h/2) − D(h)) / 3, which cancels the h² error term.
+Numeric directional_derivative(const std::function<double(std::span<const double>)>& f,
+                               std::span<const double> x, std::span<const double> d, double h,
+                               double fx) {
+  std::vector<double> p(x.begin(), x.end());
+  const auto central = [&](double step) {
+    for (std::size_t i = 0; i < x.size(); ++i) p[i] = x[i] + step * d[i];
+    const double up = f(p);
+    for (std::size_t i = 0; i < x.size(); ++i) p[i] = x[i] - step * d[i];
+    const double down = f(p);
+    return (up - down) / (2 * step);
+  };
+  const double d1 = central(h);
+  const double d2 = central(h / 2);
+  const double rounding = 64 * eps * (std::abs(fx) + 1) / h;
+  return {(4 * d2 - d1) / 3, std::abs(d2 - d1) / 3, rounding};
+}
+
+GradientCheckRow compare(std::size_t index, double analytic, Numeric numeric,
+                         const CheckOptions& o) {
+  GradientCheckRow row;
+  row.index = index;
+  row.analytic = analytic;
+  row.numeric = numeric.derivative;
+  row.numeric_error = numeric.truncation + numeric.rounding;
+  row.abs_error = std::abs(analytic - numeric.derivative);
+  const double scale = std::max(std::abs(analytic), std::abs(numeric.derivative));
+  row.rel_error = scale > 0 ? row.abs_error / scale : 0.0;
+  if (std::isnan(row.abs_error)) row.rel_error = row.abs_error;
+  // Rounding in f limits what differences can resolve, so it widens the tolerance; the
+  // truncation estimate does not (it would hide a kink or a wrong derivative).
+  row.ok = row.abs_error <= o.atol + o.rtol * scale + numeric.rounding;
+  return row;
+}
+
+}  // namespace
+
+GradientCheck detail::compare_gradient(std::span<const double> x, const ValueAndGradient& analytic,
+                                       const std::function<double(std::span<const double>)>& f,
+                                       const CheckOptions& o) {
+  validate(o);
+  GradientCheck out;
+  out.value = analytic.value;
+  out.directional = o.mode == CheckMode::directional ||
+                    (o.mode == CheckMode::automatic && x.size() > o.full_limit);
+  std::vector<double> d(x.size(), 0.0);
+  if (!out.directional) {
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      double h = o.step > 0 ? o.step : 1e-3 * std::max(std::abs(x[i]), 0.1);
+      h = (x[i] + h) - x[i];  // a step that is exactly representable next to x[i]
+      d[i] = 1.0;
+      out.rows.push_back(
+          compare(i, analytic.gradient[i], directional_derivative(f, x, d, h, analytic.value), o));
+      d[i] = 0.0;
+    }
+  } else {
+    out.seed = o.seed;
+    std::mt19937_64 rng(o.seed);
+    const double norm = 1.0 / std::sqrt(static_cast<double>(std::max<std::size_t>(x.size(), 1)));
+    double x_scale = 0.1;
+    for (double xi : x) x_scale = std::max(x_scale, std::abs(xi));
+    const double h = o.step > 0 ? o.step : 1e-3 * x_scale;
+    for (std::size_t k = 0; k < o.directions; ++k) {
+      double g_dot_d = 0.0;
+      for (std::size_t i = 0; i < x.size(); ++i) {
+        d[i] = (rng() >> 63) != 0 ? norm : -norm;  // Rademacher directions of unit length
+        g_dot_d += analytic.gradient[i] * d[i];
+      }
+      out.rows.push_back(compare(k, g_dot_d, directional_derivative(f, x, d, h, analytic.value), o));
+    }
+  }
+  for (const GradientCheckRow& r : out.rows) {
+    out.ok = out.ok && r.ok;
+    out.max_abs_error = std::max(out.max_abs_error, r.abs_error);
+    out.max_rel_error = std::max(out.max_rel_error, r.rel_error);
+    if (std::isnan(r.abs_error)) out.max_abs_error = out.max_rel_error = r.abs_error;
+  }
+  return out;
+}
+
+std::string to_string(const GradientCheck& c) {
+  std::size_t bad = 0;
+  for (const GradientCheckRow& r : c.rows) bad += !r.ok;
+  const char* what = c.directional ? "directions" : "coordinates";
+  std::string s = fmt::format(
+      "gradient check {}: {} of {} {} agree; f = {:.6g}, max abs error {:.2e}, max rel error "
+      "{:.2e}{}\n",
+      c.ok ? "passed" : "FAILED", c.rows.size() - bad, c.rows.size(), what, c.value,
+      c.max_abs_error, c.max_rel_error,
+      c.directional ? fmt::format(" (random directions, seed {})", c.seed) : std::string());
+  s += fmt::format("{:>9} {:>15} {:>15} {:>10} {:>10} {:>10}\n",
+                   c.directional ? "direction" : "x[i]", "analytic", "numeric", "abs err",
+                   "rel err", "fd err");
+  for (const GradientCheckRow& r : c.rows) {
+    s += fmt::format("{:>9} {:>15.8e} {:>15.8e} {:>10.2e} {:>10.2e} {:>10.2e}{}\n", r.index,
+                     r.analytic, r.numeric, r.abs_error, r.rel_error, r.numeric_error,
+                     r.ok ? "" : "  <- disagree");
+  }
+  return s;
+}
+
+}  // namespace nabla

@@ -1,0 +1,74 @@
+#include "nabla/autodiff/math.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <limits>
+#include <vector>
+
+#include "nabla/autodiff/custom.hpp"
+#include "nabla/autodiff/error.hpp"
+
+namespace nabla {
+
+double detail::digamma(double x) noexcept {
+  if (std::isnan(x)) return x;
+  if (x <= 0 && x == std::floor(x)) return std::numeric_limits<double>::quiet_NaN();  // a pole
+  // Reflection ψ(x) = ψ(1 − x) − π / tan(πx) moves negative arguments to positive ones.
+  if (x < 0) return digamma(1.0 - x) - std::numbers::pi / std::tan(std::numbers::pi * x);
+  // Recurrence ψ(x) = ψ(x + 1) − 1/x up to x ≥ 10, then the asymptotic series
+  // ψ(x) ~ ln x − 1/(2x) − Σ B₂ₖ / (2k x²ᵏ), whose next term is below 1e−16 there.
+  double result = 0.0;
+  while (x < 10.0) {
+    result -= 1.0 / x;
+    x += 1.0;
+  }
+  const double f = 1.0 / (x * x);
+  const double series =
+      f * (1.0 / 12 -
+           f * (1.0 / 120 -
+                f * (1.0 / 252 -
+                     f * (1.0 / 240 - f * (1.0 / 132 - f * (691.0 / 32760 - f * (1.0 / 12)))))));
+  return result + std::log(x) - 0.5 / x - series;
+}
+
+namespace {
+void require_nonempty(std::size_t n) {
+  if (n == 0) {
+    detail::fail("nabla::log_sum_exp",
+                 "the input is empty (got 0 values, expected at least one)");
+  }
+}
+}  // namespace
+
+double log_sum_exp(std::span<const double> xs) {
+  require_nonempty(xs.size());
+  const double m = *std::max_element(xs.begin(), xs.end());
+  if (!std::isfinite(m)) return m;  // all −∞ gives −∞; any +∞ gives +∞; NaN stays NaN
+  double s = 0.0;
+  for (double x : xs) s += std::exp(x - m);
+  return m + std::log(s);
+}
+
+Var log_sum_exp(std::span<const Var> xs) {
+  require_nonempty(xs.size());
+  double m = -std::numeric_limits<double>::infinity();
+  for (const Var& x : xs) m = std::max(m, x.value());
+  // The partials are the softmax weights; a per-thread buffer avoids an allocation per call.
+  thread_local std::vector<double> weights;
+  weights.resize(xs.size());
+  if (std::isinf(m)) {
+    // All −∞ (the limit of equal inputs: equal weights) or some +∞ (they share the weight).
+    std::size_t ties = 0;
+    for (const Var& x : xs) ties += x.value() == m;
+    for (std::size_t i = 0; i < xs.size(); ++i)
+      weights[i] = xs[i].value() == m ? 1.0 / static_cast<double>(ties) : 0.0;
+    return Tape::active().record(Op::log_sum_exp, m, xs, weights);
+  }
+  double s = 0.0;
+  for (std::size_t i = 0; i < xs.size(); ++i) s += weights[i] = std::exp(xs[i].value() - m);
+  for (double& w : weights) w /= s;
+  return Tape::active().record(Op::log_sum_exp, m + std::log(s), xs, weights);
+}
+
+}  // namespace nabla

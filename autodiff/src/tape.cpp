@@ -1,0 +1,276 @@
+#include "nabla/autodiff/tape.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <limits>
+
+#include "nabla/autodiff/error.hpp"
+
+namespace nabla {
+
+namespace {
+
+// Tags identify tape epochs process-wide (Note [Tape epochs]); 0 is reserved for constants.
+std::uint32_t new_tag() noexcept {
+  static std::atomic<std::uint32_t> next{1};
+  std::uint32_t tag = next.fetch_add(1, std::memory_order_relaxed);
+  while (tag == 0) tag = next.fetch_add(1, std::memory_order_relaxed);
+  return tag;
+}
+
+constexpr std::size_t max_index = std::numeric_limits<std::uint32_t>::max();
+
+}  // namespace
+
+Tape& detail::default_tape() noexcept {
+  static thread_local Tape tape;
+  active_tape = &tape;
+  return tape;
+}
+
+Tape::Tape() {
+  end_.assign(1, 0);
+  op_.assign(1, Op::constant);
+  start_epoch(1);
+}
+
+Tape::~Tape() {
+  if (detail::active_tape == this) detail::active_tape = nullptr;
+}
+
+Tape::Scope::Scope(Tape& tape) noexcept : previous_(detail::active_tape) {
+  detail::active_tape = &tape;
+}
+
+Tape::Scope::~Scope() { detail::active_tape = previous_; }
+
+void Tape::activate() noexcept { detail::active_tape = this; }
+
+void Tape::start_epoch(std::uint32_t start) {
+  tag_ = new_tag();
+  epochs_.push_back({tag_, start});
+}
+
+Var Tape::variable(double value) {
+  make_room(0);
+  return push_statement(Op::input, value);
+}
+
+std::uint32_t Tape::index_of_slow(const Var& x) const {
+  // Search the live epochs, newest first; epoch k owns statements [start_k, start_{k+1}).
+  std::size_t end = statements_;
+  for (auto e = epochs_.rbegin(); e != epochs_.rend(); ++e) {
+    if (e->tag == x.tag_) {
+      if (x.index_ >= e->start && x.index_ < end) return x.index_;
+      break;
+    }
+    end = e->start;
+  }
+  for (const Epoch& e : epochs_) {
+    if (e.tag == x.tag_) {
+      detail::fail("nabla::Var", fmt::format(
+          "the variable with value {} (statement {}) was rewound away: its tape now ends at "
+          "statement {} (got a Var recorded after the rewind point, expected a Var still on the "
+          "tape; record it again after rewind()/clear())",
+          x.value_, x.index_, end));
+    }
+  }
+  detail::fail("nabla::Var", fmt::format(
+      "the variable with value {} (statement {}) is not on the active tape (got a Var of "
+      "another tape, of another thread, or of a tape that was cleared or destroyed; expected a "
+      "Var recorded on the active tape: activate its tape with nabla::Tape::Scope, or record it "
+      "again)",
+      x.value_, x.index_));
+}
+
+void Tape::grow(std::size_t operands) {
+  if (statements_ >= max_index || operands_ + operands >= max_index) {
+    detail::fail("nabla::Tape", fmt::format(
+        "the tape is full ({} statements, {} operands; expected at most 2^32 - 1 of each)",
+        statements_, operands_));
+  }
+  if (statements_ == end_.size()) {
+    const std::size_t capacity = std::min(max_index, std::max<std::size_t>(1024, 2 * end_.size()));
+    end_.resize(capacity);
+    op_.resize(capacity);
+  }
+  if (operands_ + operands > arg_.size()) {
+    const std::size_t capacity = std::min(
+        max_index, std::max<std::size_t>({2048, 2 * arg_.size(), operands_ + operands}));
+    arg_.resize(capacity);
+    partial_.resize(capacity);
+  }
+  ++allocations_;
+}
+
+void Tape::reserve(std::size_t statements, std::size_t operands) {
+  if (statements + 1 > end_.size()) {
+    end_.resize(std::min(max_index, statements + 1));
+    op_.resize(end_.size());
+    ++allocations_;
+  }
+  if (operands > arg_.size()) {
+    arg_.resize(std::min(max_index, operands));
+    partial_.resize(arg_.size());
+    ++allocations_;
+  }
+}
+
+Var Tape::record(Op op, double value, const Var& a, double da, const Var& b, double db,
+                 const Var& c, double dc) {
+  const std::uint32_t idx[3] = {index_of(a), index_of(b), index_of(c)};
+  const double d[3] = {da, db, dc};
+  if ((idx[0] | idx[1] | idx[2]) == 0) return Var(value);
+  make_room(3);
+  for (int k = 0; k < 3; ++k) {
+    if (idx[k] == 0) continue;
+    arg_[operands_] = idx[k];
+    partial_[operands_] = d[k];
+    ++operands_;
+  }
+  return push_statement(op, value);
+}
+
+Var Tape::record(Op op, double value, std::span<const Var> xs, std::span<const double> partials) {
+  if (xs.size() != partials.size()) {
+    detail::fail("nabla::custom", fmt::format(
+        "operands and partials differ in size (got {} operands and {} partials, expected one "
+        "partial per operand)",
+        xs.size(), partials.size()));
+  }
+  std::size_t variables = 0;
+  for (const Var& x : xs) variables += index_of(x) != 0;
+  if (variables == 0) return Var(value);
+  make_room(variables);
+  for (std::size_t k = 0; k < xs.size(); ++k) {
+    const std::uint32_t i = index_of(xs[k]);
+    if (i == 0) continue;
+    arg_[operands_] = i;
+    partial_[operands_] = partials[k];
+    ++operands_;
+  }
+  return push_statement(op, value);
+}
+
+void Tape::ensure_adjoints() {
+  if (adjoint_.size() < statements_) {
+    adjoint_.resize(std::max(statements_, end_.size()));
+    ++allocations_;
+  }
+  if (adjoints_ < statements_) {
+    std::fill(adjoint_.begin() + static_cast<std::ptrdiff_t>(adjoints_),
+              adjoint_.begin() + static_cast<std::ptrdiff_t>(statements_), 0.0);
+    adjoints_ = statements_;
+  }
+}
+
+void Tape::check_position(const char* function, Position p) const {
+  if (p.statement < 1 || p.statement > statements_ || p.operand > operands_ ||
+      p.operand != end_[p.statement - 1]) {
+    detail::fail(function, fmt::format(
+        "position (statement {}, operand {}) is not on the tape (got a position ahead of the "
+        "recording, expected one from position() at most statement {}, operand {})",
+        p.statement, p.operand, statements_, operands_));
+  }
+}
+
+void Tape::reverse(Position from) {
+  check_position("nabla::Tape::reverse", from);
+  ensure_adjoints();
+  // Note [Jacobian taping]. Statements with a zero adjoint are skipped: nothing to push.
+  double* adjoint = adjoint_.data();
+  const std::uint32_t* end = end_.data();
+  const std::uint32_t* arg = arg_.data();
+  const double* partial = partial_.data();
+  for (std::size_t s = statements_ - 1; s >= from.statement; --s) {
+    const double a = adjoint[s];
+    if (a == 0.0) continue;
+    for (std::uint32_t k = end[s - 1]; k < end[s]; ++k) adjoint[arg[k]] += partial[k] * a;
+  }
+}
+
+void Tape::backward(const Var& y) {
+  zero_adjoints();
+  backward(y, Position{});
+}
+
+void Tape::backward(const Var& y, Position from) {
+  check_position("nabla::Tape::backward", from);
+  const std::uint32_t iy = index_of(y);
+  ensure_adjoints();
+  std::fill(adjoint_.begin() + from.statement,
+            adjoint_.begin() + static_cast<std::ptrdiff_t>(statements_), 0.0);
+  if (iy == 0) return;  // a constant output: every derivative is zero
+  if (iy < from.statement) {
+    detail::fail("nabla::Tape::backward", fmt::format(
+        "the output (statement {}) was recorded before the sweep's start (statement {}); "
+        "expected an output recorded after the position passed in",
+        iy, from.statement));
+  }
+  adjoint_[iy] = 1.0;
+  double* adjoint = adjoint_.data();
+  const std::uint32_t* end = end_.data();
+  const std::uint32_t* arg = arg_.data();
+  const double* partial = partial_.data();
+  for (std::size_t s = iy; s >= from.statement; --s) {
+    const double a = adjoint[s];
+    if (a == 0.0) continue;
+    for (std::uint32_t k = end[s - 1]; k < end[s]; ++k) adjoint[arg[k]] += partial[k] * a;
+  }
+}
+
+void Tape::rewind(Position to) {
+  check_position("nabla::Tape::rewind", to);
+  if (to.statement == statements_ && to.operand == operands_) return;
+  while (!epochs_.empty() && epochs_.back().start >= to.statement) epochs_.pop_back();
+  statements_ = to.statement;
+  operands_ = to.operand;
+  adjoints_ = std::min(adjoints_, statements_);
+  start_epoch(to.statement);
+}
+
+void Tape::clear() { rewind(Position{1, 0}); }
+
+void Tape::release() {
+  clear();
+  std::vector<std::uint32_t>(1, 0).swap(end_);
+  std::vector<Op>(1, Op::constant).swap(op_);
+  std::vector<std::uint32_t>().swap(arg_);
+  std::vector<double>().swap(partial_);
+  std::vector<double>().swap(adjoint_);
+  adjoints_ = 0;
+}
+
+double& Tape::adjoint(const Var& x) {
+  const std::uint32_t i = index_of(x);
+  if (i == 0) {
+    detail::fail("nabla::adjoint", fmt::format(
+        "the value {} is a constant, which has no adjoint (got a Var made from a number, "
+        "expected a variable: make inputs with nabla::variable(x) or Tape::variable(x))",
+        x.value()));
+  }
+  ensure_adjoints();
+  return adjoint_[i];
+}
+
+void Tape::zero_adjoints() noexcept {
+  std::fill(adjoint_.begin(), adjoint_.begin() + static_cast<std::ptrdiff_t>(adjoints_), 0.0);
+}
+
+TapeStatistics Tape::statistics() const noexcept {
+  TapeStatistics s;
+  s.statements = statements_ - 1;
+  s.operands = operands_;
+  s.bytes_used = statements_ * (sizeof(std::uint32_t) + sizeof(Op)) +
+                 operands_ * (sizeof(std::uint32_t) + sizeof(double));
+  s.adjoint_bytes = adjoints_ * sizeof(double);
+  s.bytes_reserved = end_.capacity() * sizeof(std::uint32_t) + op_.capacity() * sizeof(Op) +
+                     arg_.capacity() * sizeof(std::uint32_t) +
+                     partial_.capacity() * sizeof(double) + adjoint_.capacity() * sizeof(double);
+  s.allocations = allocations_;
+  return s;
+}
+
+}  // namespace nabla

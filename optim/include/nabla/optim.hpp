@@ -1,0 +1,3 @@
+// nabla — numerical optimization: the umbrella header.
+// The optimizers arrive with the optim issue; this component is empty for now.
+#pragma once

@@ -1,0 +1,97 @@
+// The shared gradient checker used by every operation test (cf. Stan's expect_ad): each
+// operation at many points, for every Var/double argument mix, against its closed-form
+// derivative and against Richardson-extrapolated central differences.
+#pragma once
+
+#include <nabla/autodiff.hpp>
+
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace nabla::test {
+
+constexpr double inf = std::numeric_limits<double>::infinity();
+
+/// Richardson-extrapolated central difference (error O(h⁴)) of f at x.
+double central_difference(const std::function<double(double)>& f, double x, double h);
+
+/// A finite-difference step at x: 1e−3 · min(max(|x|, 0.01), scale_cap), and at most 1/100 of
+/// the distance to the nearest singularity (so the differences never straddle it).
+double fd_step(double x, double distance_to_singularity, double scale_cap);
+
+/// True when a and b are both NaN, equal infinities, or within atol + rtol·max(|a|, |b|).
+bool close(double a, double b, double rtol, double atol);
+
+/// n points evenly spaced over [lo, hi].
+std::vector<double> linspace(double lo, double hi, int n);
+
+/// Checks one partial: against the closed form (tight) and, where f and the closed form are
+/// finite, against finite differences with step h.
+void expect_partial(const std::string& what, double analytic, double closed_form,
+                    const std::function<double(double)>& f, double x, double h);
+
+/// Values must agree exactly (both NaN counts as agreement).
+void expect_same_value(const std::string& what, double got, double expected);
+
+/// Distance from x to the nearest singularity of the function under test (inf: none).
+using Distance = std::function<double(double)>;
+/// Distance from (a, b) to the nearest singularity along one argument (inf: none).
+using Distance2 = std::function<double(double, double)>;
+
+/// Checks a unary operation given as a generic callable f (called with double and with Var) and
+/// its closed-form derivative df, at every point. scale_cap bounds the relative step: pass inf
+/// for scale-invariant functions (log, sqrt, powers), keep 1 for those varying on a unit scale.
+template <class F, class D>
+void expect_unary(const std::string& name, F f, D df, const std::vector<double>& points,
+                  Distance distance = {}, double scale_cap = 1.0) {
+  for (double x : points) {
+    const std::string at = name + " at x = " + std::to_string(x);
+    const double reference = f(x);
+    // Constants are free: the same value, nothing recorded.
+    Tape& tape = Tape::active();
+    const Position before = tape.position();
+    const Var c = f(Var(x));
+    BOOST_CHECK_MESSAGE(c.is_constant() && tape.position() == before,
+                        at << ": a constant operand recorded something");
+    expect_same_value(at + " (constant)", c.value(), reference);
+    const auto r = value_and_gradient([&](std::span<const Var> v) { return Var(f(v[0])); }, {x});
+    expect_same_value(at, r.value, reference);
+    expect_partial(at, r.gradient[0], df(x), [&](double t) { return double(f(t)); }, x,
+                   fd_step(x, distance ? distance(x) : inf, scale_cap));
+  }
+}
+
+/// Checks a binary operation f (generic callable) in all three argument mixes (Var∘Var,
+/// Var∘double, double∘Var) against its closed-form partials dfa, dfb at every point.
+template <class F, class DA, class DB>
+void expect_binary(const std::string& name, F f, DA dfa, DB dfb,
+                   const std::vector<std::pair<double, double>>& points,
+                   Distance2 distance_a = {}, Distance2 distance_b = {}) {
+  for (const auto& [a, b] : points) {
+    const std::string at = name + " at (" + std::to_string(a) + ", " + std::to_string(b) + ")";
+    const double reference = f(a, b);
+    const auto both =
+        value_and_gradient([&](std::span<const Var> v) { return Var(f(v[0], v[1])); }, {a, b});
+    const auto first = value_and_gradient([&](std::span<const Var> v) { return Var(f(v[0], b)); }, {a});
+    const auto second = value_and_gradient([&](std::span<const Var> v) { return Var(f(a, v[0])); }, {b});
+    expect_same_value(at + " (Var, Var)", both.value, reference);
+    expect_same_value(at + " (Var, double)", first.value, reference);
+    expect_same_value(at + " (double, Var)", second.value, reference);
+    const auto fa = [&](double t) { return double(f(t, b)); };
+    const auto fb = [&](double t) { return double(f(a, t)); };
+    const double ha = fd_step(a, distance_a ? distance_a(a, b) : inf, 1.0);
+    const double hb = fd_step(b, distance_b ? distance_b(a, b) : inf, 1.0);
+    expect_partial(at + " d/da (Var, Var)", both.gradient[0], dfa(a, b), fa, a, ha);
+    expect_partial(at + " d/db (Var, Var)", both.gradient[1], dfb(a, b), fb, b, hb);
+    expect_partial(at + " d/da (Var, double)", first.gradient[0], dfa(a, b), fa, a, ha);
+    expect_partial(at + " d/db (double, Var)", second.gradient[0], dfb(a, b), fb, b, hb);
+  }
+}
+
+}  // namespace nabla::test
