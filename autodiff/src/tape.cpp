@@ -58,23 +58,23 @@ Var Tape::variable(double value) {
   return push_statement(Op::input, value);
 }
 
-std::uint32_t Tape::index_of_slow(const Var& x) const {
+std::uint32_t Tape::index_of_slow(double value, std::uint32_t index, std::uint32_t tag) const {
   // Search the live epochs, newest first; epoch k owns statements [start_k, start_{k+1}).
   std::size_t end = statements_;
   for (auto e = epochs_.rbegin(); e != epochs_.rend(); ++e) {
-    if (e->tag == x.tag_) {
-      if (x.index_ >= e->start && x.index_ < end) return x.index_;
+    if (e->tag == tag) {
+      if (index >= e->start && index < end) return index;
       break;
     }
     end = e->start;
   }
   for (const Epoch& e : epochs_) {
-    if (e.tag == x.tag_) {
+    if (e.tag == tag) {
       detail::fail("nabla::Var", fmt::format(
           "the variable with value {} (statement {}) was rewound away: its tape now ends at "
           "statement {} (got a Var recorded after the rewind point, expected a Var still on the "
           "tape; record it again after rewind()/clear())",
-          x.value_, x.index_, end));
+          value, index, end));
     }
   }
   detail::fail("nabla::Var", fmt::format(
@@ -82,7 +82,7 @@ std::uint32_t Tape::index_of_slow(const Var& x) const {
       "another tape, of another thread, or of a tape that was cleared or destroyed; expected a "
       "Var recorded on the active tape: activate its tape with nabla::Tape::Scope, or record it "
       "again)",
-      x.value_, x.index_));
+      value, index));
 }
 
 void Tape::grow(std::size_t operands) {
@@ -102,6 +102,8 @@ void Tape::grow(std::size_t operands) {
     arg_.resize(capacity);
     partial_.resize(capacity);
   }
+  statement_capacity_ = end_.size();
+  operand_capacity_ = arg_.size();
   ++allocations_;
 }
 
@@ -116,6 +118,8 @@ void Tape::reserve(std::size_t statements, std::size_t operands) {
     partial_.resize(arg_.size());
     ++allocations_;
   }
+  statement_capacity_ = end_.size();
+  operand_capacity_ = arg_.size();
 }
 
 Var Tape::record(Op op, double value, const Var& a, double da, const Var& b, double db,
@@ -179,15 +183,32 @@ void Tape::check_position(const char* function, Position p) const {
 void Tape::reverse(Position from) {
   check_position("nabla::Tape::reverse", from);
   ensure_adjoints();
+  sweep(statements_ - 1, from.statement);
+}
+
+void Tape::sweep(std::size_t last, std::size_t first) noexcept {
   // Note [Jacobian taping]. Statements with a zero adjoint are skipped: nothing to push.
-  double* adjoint = adjoint_.data();
-  const std::uint32_t* end = end_.data();
-  const std::uint32_t* arg = arg_.data();
-  const double* partial = partial_.data();
-  for (std::size_t s = statements_ - 1; s >= from.statement; --s) {
+  // The operand range of statement s ends where the range of s + 1 began, so one load of
+  // end[s − 1] per statement suffices.
+  double* __restrict adjoint = adjoint_.data();
+  const std::uint32_t* __restrict end = end_.data();
+  const std::uint32_t* __restrict arg = arg_.data();
+  const double* __restrict partial = partial_.data();
+  std::uint32_t hi = end[last];
+  for (std::size_t s = last; s >= first; --s) {
+    const std::uint32_t lo = end[s - 1];
     const double a = adjoint[s];
-    if (a == 0.0) continue;
-    for (std::uint32_t k = end[s - 1]; k < end[s]; ++k) adjoint[arg[k]] += partial[k] * a;
+    if (a != 0.0) {
+      if (hi - lo == 2) {  // unary and binary operations, the common cases, without a loop
+        adjoint[arg[lo]] += partial[lo] * a;
+        adjoint[arg[lo + 1]] += partial[lo + 1] * a;
+      } else if (hi - lo == 1) {
+        adjoint[arg[lo]] += partial[lo] * a;
+      } else {
+        for (std::uint32_t k = lo; k < hi; ++k) adjoint[arg[k]] += partial[k] * a;
+      }
+    }
+    hi = lo;
   }
 }
 
@@ -199,9 +220,13 @@ void Tape::backward(const Var& y) {
 void Tape::backward(const Var& y, Position from) {
   check_position("nabla::Tape::backward", from);
   const std::uint32_t iy = index_of(y);
+  // Zero [from, end): entries at or past adjoints_ are zeroed by ensure_adjoints(), so only
+  // the part already in use needs a fill (an optimizer loop would otherwise zero twice).
+  if (adjoints_ > from.statement) {
+    std::fill(adjoint_.begin() + from.statement,
+              adjoint_.begin() + static_cast<std::ptrdiff_t>(adjoints_), 0.0);
+  }
   ensure_adjoints();
-  std::fill(adjoint_.begin() + from.statement,
-            adjoint_.begin() + static_cast<std::ptrdiff_t>(statements_), 0.0);
   if (iy == 0) return;  // a constant output: every derivative is zero
   if (iy < from.statement) {
     detail::fail("nabla::Tape::backward", fmt::format(
@@ -210,15 +235,7 @@ void Tape::backward(const Var& y, Position from) {
         iy, from.statement));
   }
   adjoint_[iy] = 1.0;
-  double* adjoint = adjoint_.data();
-  const std::uint32_t* end = end_.data();
-  const std::uint32_t* arg = arg_.data();
-  const double* partial = partial_.data();
-  for (std::size_t s = iy; s >= from.statement; --s) {
-    const double a = adjoint[s];
-    if (a == 0.0) continue;
-    for (std::uint32_t k = end[s - 1]; k < end[s]; ++k) adjoint[arg[k]] += partial[k] * a;
-  }
+  sweep(iy, from.statement);
 }
 
 void Tape::rewind(Position to) {
@@ -241,6 +258,8 @@ void Tape::release() {
   std::vector<double>().swap(partial_);
   std::vector<double>().swap(adjoint_);
   adjoints_ = 0;
+  statement_capacity_ = end_.size();
+  operand_capacity_ = arg_.size();
 }
 
 double& Tape::adjoint(const Var& x) {

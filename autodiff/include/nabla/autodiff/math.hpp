@@ -21,11 +21,6 @@ inline Var record(Op op, double v, const Var& x, double dx, const Var& y, double
 }
 /// ψ(x) = d/dx lgamma(x), the digamma function (NaN at the poles 0, −1, −2, ...).
 double digamma(double x) noexcept;
-/// d/dx sigmoid(x) = σ(x)·σ(−x), without cancellation for large |x|.
-inline double sigmoid_derivative(double x) noexcept {
-  const double e = std::exp(-std::abs(x));
-  return e / ((1.0 + e) * (1.0 + e));
-}
 }  // namespace detail
 
 // ---- Powers and roots ------------------------------------------------------------------------
@@ -259,19 +254,22 @@ NABLA_MIXED_BINARY(max)
 
 /// σ(x) = 1/(1 + e^(−x)) for a double, computed without overflow.
 inline double sigmoid(double x) noexcept {
-  return x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x));
+  const double e = std::exp(-std::abs(x)), r = 1.0 / (1.0 + e);  // e in (0, 1]: no overflow
+  return x >= 0 ? r : e * r;
 }
-/// σ(x) = 1/(1 + e^(−x));  d/dx = σ(x)·σ(−x)
+/// σ(x) = 1/(1 + e^(−x));  d/dx = σ(x)·σ(−x)  (one exponential for both)
 inline Var sigmoid(const Var& x) {
-  return detail::record(Op::sigmoid, sigmoid(x.value()), x, detail::sigmoid_derivative(x.value()));
+  const double a = x.value(), e = std::exp(-std::abs(a)), r = 1.0 / (1.0 + e);
+  return detail::record(Op::sigmoid, a >= 0 ? r : e * r, x, e * r * r);
 }
 /// softplus(x) = ln(1 + eˣ) for a double, computed without overflow.
 inline double softplus(double x) noexcept {
   return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x)));
 }
-/// softplus(x) = ln(1 + eˣ);  d/dx = σ(x)
+/// softplus(x) = ln(1 + eˣ);  d/dx = σ(x)  (one exponential for both)
 inline Var softplus(const Var& x) {
-  return detail::record(Op::softplus, softplus(x.value()), x, sigmoid(x.value()));
+  const double a = x.value(), e = std::exp(-std::abs(a)), r = 1.0 / (1.0 + e);
+  return detail::record(Op::softplus, std::max(a, 0.0) + std::log1p(e), x, a >= 0 ? r : e * r);
 }
 /// max(x, 0) for a double.
 inline double relu(double x) noexcept { return x > 0 ? x : 0.0; }

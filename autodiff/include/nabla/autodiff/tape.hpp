@@ -150,7 +150,7 @@ class Tape {
   [[nodiscard]] std::uint32_t index_of(const Var& x) const {
     if (x.tag_ == tag_) return x.index_;
     if (x.index_ == 0) return 0;
-    return index_of_slow(x);
+    return index_of_slow(x.value_, x.index_, x.tag_);  // by value: x can stay in registers
   }
 
   /// Records `value` = op(a) with partial da; returns a constant when a is one.
@@ -191,14 +191,15 @@ class Tape {
   Var record(Op op, double value, std::span<const Var> xs, std::span<const double> partials);
 
  private:
-  std::uint32_t index_of_slow(const Var& x) const;
+  std::uint32_t index_of_slow(double value, std::uint32_t index, std::uint32_t tag) const;
   void grow(std::size_t operands);
   void ensure_adjoints();
+  void sweep(std::size_t last, std::size_t first) noexcept;  // statements last down to first
   void start_epoch(std::uint32_t start);
   void check_position(const char* function, Position p) const;
 
   void make_room(std::size_t operands) {
-    if (statements_ == end_.size() || operands_ + operands > arg_.size()) [[unlikely]]
+    if (statements_ == statement_capacity_ || operands_ + operands > operand_capacity_) [[unlikely]]
       grow(operands);
   }
   Var push_statement(Op op, double value) {
@@ -216,6 +217,8 @@ class Tape {
   std::size_t statements_ = 1;        // slot 0 is the constant slot
   std::size_t operands_ = 0;
   std::size_t adjoints_ = 0;          // adjoints [0, adjoints_) are initialised
+  std::size_t statement_capacity_ = 1;  // end_.size(), kept apart for the recording fast path
+  std::size_t operand_capacity_ = 0;    // arg_.size()
   std::size_t allocations_ = 0;
 
   struct Epoch {
