@@ -68,14 +68,15 @@ std::uint32_t Tape::index_of_slow(double value, std::uint32_t index, std::uint32
     }
     end = e->start;
   }
-  for (const Epoch& e : epochs_) {
-    if (e.tag == tag) {
-      detail::fail("nabla::Var", fmt::format(
-          "the variable with value {} (statement {}) was rewound away: its tape now ends at "
-          "statement {} (got a Var recorded after the rewind point, expected a Var still on the "
-          "tape; record it again after rewind()/clear())",
-          value, index, end));
-    }
+  const bool live = std::any_of(epochs_.begin(), epochs_.end(),
+                                [tag](const Epoch& e) { return e.tag == tag; });
+  const bool dropped = std::find(dropped_.begin(), dropped_.end(), tag) != dropped_.end();
+  if (live || dropped) {
+    detail::fail("nabla::Var", fmt::format(
+        "the variable with value {} (statement {}) was rewound away or cleared: the tape now "
+        "ends at statement {} (got a Var recorded after the rewind point, expected a Var still "
+        "on the tape; record it again after rewind()/clear())",
+        value, index, statements_));
   }
   detail::fail("nabla::Var", fmt::format(
       "the variable with value {} (statement {}) is not on the active tape (got a Var of "
@@ -212,20 +213,14 @@ void Tape::sweep(std::size_t last, std::size_t first) noexcept {
   }
 }
 
-void Tape::backward(const Var& y) {
-  zero_adjoints();
-  backward(y, Position{});
-}
+void Tape::backward(const Var& y) { backward(y, Position{}); }
 
 void Tape::backward(const Var& y, Position from) {
   check_position("nabla::Tape::backward", from);
   const std::uint32_t iy = index_of(y);
-  // Zero [from, end): entries at or past adjoints_ are zeroed by ensure_adjoints(), so only
+  // Zero every adjoint: entries at or past adjoints_ are zeroed by ensure_adjoints(), so only
   // the part already in use needs a fill (an optimizer loop would otherwise zero twice).
-  if (adjoints_ > from.statement) {
-    std::fill(adjoint_.begin() + from.statement,
-              adjoint_.begin() + static_cast<std::ptrdiff_t>(adjoints_), 0.0);
-  }
+  std::fill(adjoint_.begin(), adjoint_.begin() + static_cast<std::ptrdiff_t>(adjoints_), 0.0);
   ensure_adjoints();
   if (iy == 0) return;  // a constant output: every derivative is zero
   if (iy < from.statement) {
@@ -241,7 +236,10 @@ void Tape::backward(const Var& y, Position from) {
 void Tape::rewind(Position to) {
   check_position("nabla::Tape::rewind", to);
   if (to.statement == statements_ && to.operand == operands_) return;
-  while (!epochs_.empty() && epochs_.back().start >= to.statement) epochs_.pop_back();
+  while (!epochs_.empty() && epochs_.back().start >= to.statement) {
+    dropped_[dropped_next_++ % dropped_.size()] = epochs_.back().tag;  // for error messages
+    epochs_.pop_back();
+  }
   statements_ = to.statement;
   operands_ = to.operand;
   adjoints_ = std::min(adjoints_, statements_);

@@ -137,4 +137,11 @@ Jacobian jacobian(F&& f, std::span<const double> x, std::size_t expected_outputs
   return J;
 }
 
+/// jacobian() at a braced point: `jacobian(f, {1.0, 2.0})`.
+template <class F>
+Jacobian jacobian(F&& f, std::initializer_list<double> x, std::size_t expected_outputs = 0) {
+  return jacobian(std::forward<F>(f), std::span<const double>(x.begin(), x.size()),
+                  expected_outputs);
+}
+
 }  // namespace nabla

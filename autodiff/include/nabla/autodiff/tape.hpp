@@ -1,6 +1,7 @@
 // nabla — the tape: the recording and the reverse sweep (Jacobian taping).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -98,8 +99,9 @@ class Tape {
   /// @throws nabla::Error when y belongs to another tape or was rewound away.
   void backward(const Var& y);
 
-  /// Zeroes the adjoints of statements at or after `from`, seeds adjoint(y) = 1 and sweeps
-  /// from y down to `from` (a nested sweep; earlier statements may receive adjoints too).
+  /// Zeroes all adjoints, seeds adjoint(y) = 1 and sweeps from y down to `from` only: the work
+  /// recorded before `from` is not swept, but its statements that were used after `from`
+  /// receive their adjoints (a nested sweep, as the gradient helpers do).
   void backward(const Var& y, Position from);
 
   /// Drops everything recorded after `to`; memory is kept for reuse. Vars recorded after `to`
@@ -226,6 +228,8 @@ class Tape {
     std::uint32_t start;  // first statement recorded in this epoch
   };
   std::vector<Epoch> epochs_;  // live epochs, oldest first (Note [Tape epochs])
+  std::array<std::uint32_t, 16> dropped_{};  // recently dropped epoch tags, for messages only
+  std::size_t dropped_next_ = 0;
   std::uint32_t tag_ = 0;      // tag of the newest epoch
 };
 
