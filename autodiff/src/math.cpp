@@ -32,6 +32,22 @@ double detail::digamma(double x) noexcept {
   return result + std::log(x) - 0.5 / x - series;
 }
 
+Var fmin(const Var& x, const Var& y) {
+  const double a = x.value(), b = y.value();
+  if (a == b) return Tape::active().record(Op::fmin, a, x, 0.5, y, 0.5);
+  const bool take_x = a < b || std::isnan(b);
+  return Tape::active().record(Op::fmin, take_x ? a : b, x, take_x ? 1.0 : 0.0, y,
+                               take_x ? 0.0 : 1.0);
+}
+
+Var fmax(const Var& x, const Var& y) {
+  const double a = x.value(), b = y.value();
+  if (a == b) return Tape::active().record(Op::fmax, a, x, 0.5, y, 0.5);
+  const bool take_x = a > b || std::isnan(b);
+  return Tape::active().record(Op::fmax, take_x ? a : b, x, take_x ? 1.0 : 0.0, y,
+                               take_x ? 0.0 : 1.0);
+}
+
 namespace {
 void require_nonempty(std::size_t n) {
   if (n == 0) {

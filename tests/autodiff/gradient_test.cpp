@@ -42,7 +42,7 @@ BOOST_AUTO_TEST_CASE(helpers_leave_the_tape_as_they_found_it) {
   for (int i = 0; i < 3; ++i)
     (void)nabla::value_and_gradient([](const auto& x) { return x[0] * x[1]; }, {2.0, 3.0});
   BOOST_TEST((tape.position() == before));
-  BOOST_TEST((outer * 2.0).value() == 2.0);  // still valid
+  BOOST_TEST(Var(outer * 2.0).value() == 2.0);  // still valid
 }
 
 BOOST_AUTO_TEST_CASE(nested_gradients_use_outer_variables_as_values) {
@@ -119,7 +119,7 @@ BOOST_AUTO_TEST_CASE(vars_escaping_a_helper_are_detected) {
         return escaped;
       },
       {1.0});
-  BOOST_CHECK_THROW((void)(escaped + 1.0), nabla::Error);
+  BOOST_CHECK_THROW((void)Var(escaped + 1.0), nabla::Error);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -147,16 +147,16 @@ BOOST_AUTO_TEST_CASE(stale_and_foreign_vars_throw) {
   // y's statement was rewound away; a new statement now sits at its index.
   const Var w = x * 3.0;
   BOOST_TEST(w.index() == y.index());
-  BOOST_TEST(throws_with([&] { (void)(y + 1.0); }, "rewound away"));
+  BOOST_TEST(throws_with([&] { (void)Var(y + 1.0); }, "rewound away"));
   BOOST_TEST(throws_with([&] { (void)tape.adjoint(y); }, "rewound away"));
-  BOOST_TEST((x + w).value() == 4.0);  // x, recorded before p, is still valid
+  BOOST_TEST(Var(x + w).value() == 4.0);  // x, recorded before p, is still valid
   // After clear(), even x is gone.
   tape.clear();
-  BOOST_TEST(throws_with([&] { (void)(x * x); }, "cleared"));
+  BOOST_TEST(throws_with([&] { (void)Var(x * x); }, "cleared"));
   // A Var of another tape.
   Tape other;
   const Var v = other.variable(2.0);
-  BOOST_TEST(throws_with([&] { (void)(v * 2.0); }, "not on the active tape"));
+  BOOST_TEST(throws_with([&] { (void)Var(v * 2.0); }, "not on the active tape"));
   BOOST_TEST(throws_with([&] { tape.backward(v); }, "not on the active tape"));
 }
 

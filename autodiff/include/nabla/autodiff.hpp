@@ -5,6 +5,7 @@
 #include "nabla/autodiff/check.hpp"
 #include "nabla/autodiff/custom.hpp"
 #include "nabla/autodiff/error.hpp"
+#include "nabla/autodiff/expression.hpp"
 #include "nabla/autodiff/format.hpp"
 #include "nabla/autodiff/gradient.hpp"
 #include "nabla/autodiff/math.hpp"

@@ -1,88 +1,161 @@
-// nabla — arithmetic operators on Var: + − * / (Var∘Var, Var∘double, double∘Var), unary −,
-// compound assignments. Comparisons are in var.hpp (they compare values).
+// nabla — arithmetic on Var and expressions: + − * / (every mix with double), unary −,
+// compound assignment, and comparisons (on values). Each operator returns an expression node
+// (Note [Expression templates]); its value and partials sit side by side below.
 #pragma once
 
-#include "nabla/autodiff/tape.hpp"
+#include <compare>
+#include <type_traits>
+
+#include "nabla/autodiff/expression.hpp"
 
 namespace nabla {
 
-// Each operator: value, then the partials with respect to its operands.
+namespace detail {
+// Value and partials of each operation, one row per operation.
+struct AddFn {  // a + b;  ∂a = 1, ∂b = 1
+  static constexpr Op op = Op::add;
+  static double value(double a, double b) { return a + b; }
+  static double partial_a(double, double, double) { return 1.0; }
+  static double partial_b(double, double, double) { return 1.0; }
+};
+struct SubFn {  // a − b;  ∂a = 1, ∂b = −1
+  static constexpr Op op = Op::sub;
+  static double value(double a, double b) { return a - b; }
+  static double partial_a(double, double, double) { return 1.0; }
+  static double partial_b(double, double, double) { return -1.0; }
+};
+struct MulFn {  // a · b;  ∂a = b, ∂b = a
+  static constexpr Op op = Op::mul;
+  static double value(double a, double b) { return a * b; }
+  static double partial_a(double, double b, double) { return b; }
+  static double partial_b(double a, double, double) { return a; }
+};
+struct DivFn {  // a / b;  ∂a = 1/b, ∂b = −(a/b)/b
+  static constexpr Op op = Op::div;
+  static double value(double a, double b) { return a / b; }
+  static double partial_a(double, double b, double) { return 1.0 / b; }
+  static double partial_b(double, double b, double q) { return -q / b; }
+};
+struct NegFn {  // −x;  ∂x = −1
+  static constexpr Op op = Op::neg;
+  static double value(double x) { return -x; }
+  static double partial(double, double) { return -1.0; }
+};
+struct AddNumberFn {  // x + c;  ∂x = 1
+  static constexpr Op op = Op::add;
+  static double value(double x, double c) { return x + c; }
+  static double partial(double, double, double) { return 1.0; }
+};
+struct SubNumberFn {  // x − c;  ∂x = 1
+  static constexpr Op op = Op::sub;
+  static double value(double x, double c) { return x - c; }
+  static double partial(double, double, double) { return 1.0; }
+};
+struct NumberSubFn {  // c − x;  ∂x = −1
+  static constexpr Op op = Op::sub;
+  static double value(double x, double c) { return c - x; }
+  static double partial(double, double, double) { return -1.0; }
+};
+struct MulNumberFn {  // x · c;  ∂x = c
+  static constexpr Op op = Op::mul;
+  static double value(double x, double c) { return x * c; }
+  static double partial(double, double, double c) { return c; }
+};
+struct DivNumberFn {  // x / c;  ∂x = 1/c
+  static constexpr Op op = Op::div;
+  static double value(double x, double c) { return x / c; }
+  static double partial(double, double, double c) { return 1.0 / c; }
+};
+struct NumberDivFn {  // c / x;  ∂x = −(c/x)/x
+  static constexpr Op op = Op::div;
+  static double value(double x, double c) { return c / x; }
+  static double partial(double x, double q, double) { return -q / x; }
+};
+}  // namespace detail
 
-/// a + b;  d/da = 1, d/db = 1
-inline Var operator+(const Var& a, const Var& b) {
-  return Tape::active().record(Op::add, a.value() + b.value(), a, 1.0, b, 1.0);
-}
-/// a + c;  d/da = 1
-inline Var operator+(const Var& a, double c) {
-  return Tape::active().record(Op::add, a.value() + c, a, 1.0);
-}
-/// c + b;  d/db = 1
-inline Var operator+(double c, const Var& b) {
-  return Tape::active().record(Op::add, c + b.value(), b, 1.0);
+/// The value of an expression (nothing is recorded).
+template <Expression E>
+  requires(!std::same_as<E, Var>)
+[[nodiscard]] double value(const E& e) {
+  return e.value();
 }
 
-/// a − b;  d/da = 1, d/db = −1
-inline Var operator-(const Var& a, const Var& b) {
-  return Tape::active().record(Op::sub, a.value() - b.value(), a, 1.0, b, -1.0);
-}
-/// a − c;  d/da = 1
-inline Var operator-(const Var& a, double c) {
-  return Tape::active().record(Op::sub, a.value() - c, a, 1.0);
-}
-/// c − b;  d/db = −1
-inline Var operator-(double c, const Var& b) {
-  return Tape::active().record(Op::sub, c - b.value(), b, -1.0);
-}
+/// a + b
+template <Expression L, Expression R>
+auto operator+(const L& a, const R& b) { return Binary<detail::AddFn, L, R>(a, b); }
+/// a + c
+template <Expression E>
+auto operator+(const E& a, double c) { return WithNumber<detail::AddNumberFn, E>(a, c); }
+/// c + b
+template <Expression E>
+auto operator+(double c, const E& b) { return WithNumber<detail::AddNumberFn, E>(b, c); }
+/// a − b
+template <Expression L, Expression R>
+auto operator-(const L& a, const R& b) { return Binary<detail::SubFn, L, R>(a, b); }
+/// a − c
+template <Expression E>
+auto operator-(const E& a, double c) { return WithNumber<detail::SubNumberFn, E>(a, c); }
+/// c − b
+template <Expression E>
+auto operator-(double c, const E& b) { return WithNumber<detail::NumberSubFn, E>(b, c); }
+/// a · b
+template <Expression L, Expression R>
+auto operator*(const L& a, const R& b) { return Binary<detail::MulFn, L, R>(a, b); }
+/// a · c
+template <Expression E>
+auto operator*(const E& a, double c) { return WithNumber<detail::MulNumberFn, E>(a, c); }
+/// c · b
+template <Expression E>
+auto operator*(double c, const E& b) { return WithNumber<detail::MulNumberFn, E>(b, c); }
+/// a / b
+template <Expression L, Expression R>
+auto operator/(const L& a, const R& b) { return Binary<detail::DivFn, L, R>(a, b); }
+/// a / c
+template <Expression E>
+auto operator/(const E& a, double c) { return WithNumber<detail::DivNumberFn, E>(a, c); }
+/// c / b
+template <Expression E>
+auto operator/(double c, const E& b) { return WithNumber<detail::NumberDivFn, E>(b, c); }
+/// −a
+template <Expression E>
+auto operator-(const E& a) { return Unary<detail::NegFn, E>(a); }
+/// +a: the same value (a Var stays a Var; nothing is recorded)
+template <Expression E>
+E operator+(const E& a) { return a; }
 
-/// a · b;  d/da = b, d/db = a
-inline Var operator*(const Var& a, const Var& b) {
-  return Tape::active().record(Op::mul, a.value() * b.value(), a, b.value(), b, a.value());
-}
-/// a · c;  d/da = c
-inline Var operator*(const Var& a, double c) {
-  return Tape::active().record(Op::mul, a.value() * c, a, c);
-}
-/// c · b;  d/db = c
-inline Var operator*(double c, const Var& b) {
-  return Tape::active().record(Op::mul, c * b.value(), b, c);
-}
-
-/// a / b;  d/da = 1/b, d/db = −a/b²
-inline Var operator/(const Var& a, const Var& b) {
-  const double r = 1.0 / b.value();
-  const double q = a.value() / b.value();
-  return Tape::active().record(Op::div, q, a, r, b, -q * r);
-}
-/// a / c;  d/da = 1/c
-inline Var operator/(const Var& a, double c) {
-  return Tape::active().record(Op::div, a.value() / c, a, 1.0 / c);
-}
-/// c / b;  d/db = −c/b²
-inline Var operator/(double c, const Var& b) {
-  const double q = c / b.value();
-  return Tape::active().record(Op::div, q, b, -q / b.value());
-}
-
-/// −a;  d/da = −1
-inline Var operator-(const Var& a) { return Tape::active().record(Op::neg, -a.value(), a, -1.0); }
-/// +a (the same Var; records nothing)
-inline Var operator+(const Var& a) { return a; }
-
-/// a = a + b
-inline Var& operator+=(Var& a, const Var& b) { return a = a + b; }
-/// a = a + c
-inline Var& operator+=(Var& a, double c) { return a = a + c; }
+/// a = a + b, recorded as one statement (with everything b fused into it)
+template <class B>
+  requires Expression<B> || std::is_arithmetic_v<B>
+Var& operator+=(Var& a, const B& b) { return a = a + b; }
 /// a = a − b
-inline Var& operator-=(Var& a, const Var& b) { return a = a - b; }
-/// a = a − c
-inline Var& operator-=(Var& a, double c) { return a = a - c; }
+template <class B>
+  requires Expression<B> || std::is_arithmetic_v<B>
+Var& operator-=(Var& a, const B& b) { return a = a - b; }
 /// a = a · b
-inline Var& operator*=(Var& a, const Var& b) { return a = a * b; }
-/// a = a · c
-inline Var& operator*=(Var& a, double c) { return a = a * c; }
+template <class B>
+  requires Expression<B> || std::is_arithmetic_v<B>
+Var& operator*=(Var& a, const B& b) { return a = a * b; }
 /// a = a / b
-inline Var& operator/=(Var& a, const Var& b) { return a = a / b; }
-/// a = a / c
-inline Var& operator/=(Var& a, double c) { return a = a / c; }
+template <class B>
+  requires Expression<B> || std::is_arithmetic_v<B>
+Var& operator/=(Var& a, const B& b) { return a = a / b; }
+
+/// Operands that comparisons accept: an expression with an expression or a number.
+template <class A, class B>
+concept Comparable = (Expression<A> && (Expression<B> || std::is_arithmetic_v<B>)) ||
+                     (std::is_arithmetic_v<A> && Expression<B>);
+
+/// Compares values (not differentiable; records nothing).
+template <class A, class B>
+  requires Comparable<A, B>
+constexpr bool operator==(const A& a, const B& b) {
+  return value(a) == value(b);
+}
+/// Orders by value (not differentiable; records nothing).
+template <class A, class B>
+  requires Comparable<A, B>
+constexpr std::partial_ordering operator<=>(const A& a, const B& b) {
+  return value(a) <=> value(b);
+}
 
 }  // namespace nabla

@@ -1,10 +1,13 @@
-// nabla — the elementary functions of <cmath> on Var, each with its value and its partials side
-// by side. Conventions at non-differentiable points are listed in docs/functions.md.
+// nabla — the elementary functions of <cmath> on Var and expressions. Each function is a row:
+// its value and its partial side by side (Note [Expression templates] for how they record).
+// Conventions at non-differentiable points are listed in docs/functions.md.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <concepts>
 #include <initializer_list>
+#include <limits>
 #include <numbers>
 #include <span>
 
@@ -13,244 +16,280 @@
 namespace nabla {
 
 namespace detail {
-inline Var record(Op op, double v, const Var& x, double dx) {
-  return Tape::active().record(op, v, x, dx);
-}
-inline Var record(Op op, double v, const Var& x, double dx, const Var& y, double dy) {
-  return Tape::active().record(op, v, x, dx, y, dy);
-}
 /// ψ(x) = d/dx lgamma(x), the digamma function (NaN at the poles 0, −1, −2, ...).
 double digamma(double x) noexcept;
+
+inline constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+
+// Unary functions: value(x) and partial(x, value). The derivative is in each row's comment.
+#define NABLA_UNARY(Name, opcode, value_expr, partial_expr)       \
+  struct Name {                                                   \
+    static constexpr Op op = Op::opcode;                          \
+    static double value(double x) { return value_expr; }          \
+    static double partial([[maybe_unused]] double x,              \
+                          [[maybe_unused]] double v) {            \
+      return partial_expr;                                        \
+    }                                                             \
+  };
+NABLA_UNARY(ExpFn, exp, std::exp(x), v)                                      // eˣ
+NABLA_UNARY(Exp2Fn, exp2, std::exp2(x), v * std::numbers::ln2)              // 2ˣ ln 2
+NABLA_UNARY(Expm1Fn, expm1, std::expm1(x), std::exp(x))                      // eˣ
+NABLA_UNARY(LogFn, log, std::log(x), 1.0 / x)                                // 1/x
+NABLA_UNARY(Log2Fn, log2, std::log2(x), 1.0 / (x * std::numbers::ln2))       // 1/(x ln 2)
+NABLA_UNARY(Log10Fn, log10, std::log10(x), 1.0 / (x * std::numbers::ln10))   // 1/(x ln 10)
+NABLA_UNARY(Log1pFn, log1p, std::log1p(x), 1.0 / (1.0 + x))                  // 1/(1 + x)
+NABLA_UNARY(SqrtFn, sqrt, std::sqrt(x), 0.5 / v)                             // 1/(2√x)
+NABLA_UNARY(CbrtFn, cbrt, std::cbrt(x), 1.0 / (3.0 * v * v))                 // 1/(3∛x²)
+NABLA_UNARY(SinFn, sin, std::sin(x), std::cos(x))                            // cos x
+NABLA_UNARY(CosFn, cos, std::cos(x), -std::sin(x))                           // −sin x
+NABLA_UNARY(TanFn, tan, std::tan(x), 1.0 + v * v)                            // 1 + tan² x
+NABLA_UNARY(AsinFn, asin, std::asin(x), 1.0 / std::sqrt((1.0 - x) * (1.0 + x)))   // 1/√(1−x²)
+NABLA_UNARY(AcosFn, acos, std::acos(x), -1.0 / std::sqrt((1.0 - x) * (1.0 + x)))  // −1/√(1−x²)
+NABLA_UNARY(AtanFn, atan, std::atan(x), 1.0 / (1.0 + x * x))                 // 1/(1 + x²)
+NABLA_UNARY(SinhFn, sinh, std::sinh(x), std::cosh(x))                        // cosh x
+NABLA_UNARY(CoshFn, cosh, std::cosh(x), std::sinh(x))                        // sinh x
+// 1/cosh² x: accurate for large |x|, where 1 − tanh² x rounds to 0.
+NABLA_UNARY(TanhFn, tanh, std::tanh(x), 1.0 / (std::cosh(x) * std::cosh(x)))
+NABLA_UNARY(AsinhFn, asinh, std::asinh(x), 1.0 / std::hypot(x, 1.0))         // 1/√(x² + 1)
+NABLA_UNARY(AcoshFn, acosh, std::acosh(x), 1.0 / std::sqrt((x - 1.0) * (x + 1.0)))  // 1/√(x²−1)
+NABLA_UNARY(AtanhFn, atanh, std::atanh(x), 1.0 / ((1.0 - x) * (1.0 + x)))   // 1/(1 − x²)
+NABLA_UNARY(ErfFn, erf, std::erf(x), 2.0 * std::numbers::inv_sqrtpi * std::exp(-x * x))
+NABLA_UNARY(ErfcFn, erfc, std::erfc(x), -2.0 * std::numbers::inv_sqrtpi * std::exp(-x * x))
+NABLA_UNARY(TgammaFn, tgamma, std::tgamma(x), v * digamma(x))                // Γ(x) ψ(x)
+NABLA_UNARY(LgammaFn, lgamma, std::lgamma(x), digamma(x))                    // ψ(x)
+NABLA_UNARY(AbsFn, abs, std::abs(x), x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0))     // sign x (0 at 0)
+NABLA_UNARY(ReluFn, relu, x > 0 ? x : 0.0, x > 0 ? 1.0 : 0.0)                // 1 if x > 0 else 0
+#undef NABLA_UNARY
+
+// Functions of an expression and a number: value(x, c) and partial(x, value, c).
+struct PowNumberFn {  // x^c;  c·x^(c−1)  (0 when c = 0)
+  static constexpr Op op = Op::pow;
+  static double value(double x, double c) { return std::pow(x, c); }
+  static double partial(double x, double, double c) { return c == 0 ? 0.0 : c * std::pow(x, c - 1); }
+};
+struct NumberPowFn {  // c^y;  c^y ln c  (0 at c = 0 when y > 0)
+  static constexpr Op op = Op::pow;
+  static double value(double y, double c) { return std::pow(c, y); }
+  static double partial(double y, double v, double c) {
+    return c > 0 ? v * std::log(c) : (c == 0 && y > 0 ? 0.0 : nan);
+  }
+};
+struct HypotNumberFn {  // √(x² + c²);  x/h  (0 at the origin)
+  static constexpr Op op = Op::hypot;
+  static double value(double x, double c) { return std::hypot(x, c); }
+  static double partial(double x, double h, double) { return h == 0 ? 0.0 : x / h; }
+};
+struct Atan2NumberXFn {  // atan2(y, c);  c/(y² + c²)  (0 at the origin)
+  static constexpr Op op = Op::atan2;
+  static double value(double y, double c) { return std::atan2(y, c); }
+  static double partial(double y, double, double c) {
+    const double r2 = y * y + c * c;
+    return r2 == 0 ? 0.0 : c / r2;
+  }
+};
+struct Atan2NumberYFn {  // atan2(c, x);  −c/(x² + c²)  (0 at the origin)
+  static constexpr Op op = Op::atan2;
+  static double value(double x, double c) { return std::atan2(c, x); }
+  static double partial(double x, double, double c) {
+    const double r2 = x * x + c * c;
+    return r2 == 0 ? 0.0 : -c / r2;
+  }
+};
+
+// Functions of two expressions: value(a, b), partial_a and partial_b (a, b, value).
+struct PowFn {  // a^b;  ∂a = b·a^(b−1),  ∂b = a^b ln a  (0 at a = 0 when b > 0)
+  static constexpr Op op = Op::pow;
+  static double value(double a, double b) { return std::pow(a, b); }
+  static double partial_a(double a, double b, double) { return b == 0 ? 0.0 : b * std::pow(a, b - 1); }
+  static double partial_b(double a, double b, double v) {
+    return a > 0 ? v * std::log(a) : (a == 0 && b > 0 ? 0.0 : nan);
+  }
+};
+struct HypotFn {  // √(a² + b²);  ∂a = a/h, ∂b = b/h  (both 0 at the origin)
+  static constexpr Op op = Op::hypot;
+  static double value(double a, double b) { return std::hypot(a, b); }
+  static double partial_a(double a, double, double h) { return h == 0 ? 0.0 : a / h; }
+  static double partial_b(double, double b, double h) { return h == 0 ? 0.0 : b / h; }
+};
+struct Atan2Fn {  // atan2(y, x);  ∂y = x/(x² + y²),  ∂x = −y/(x² + y²)  (both 0 at the origin)
+  static constexpr Op op = Op::atan2;
+  static double value(double y, double x) { return std::atan2(y, x); }
+  static double partial_a(double y, double x, double) {
+    const double r2 = x * x + y * y;
+    return r2 == 0 ? 0.0 : x / r2;
+  }
+  static double partial_b(double y, double x, double) {
+    const double r2 = x * x + y * y;
+    return r2 == 0 ? 0.0 : -y / r2;
+  }
+};
 }  // namespace detail
 
-// ---- Powers and roots ------------------------------------------------------------------------
+// ---- One-argument functions: each returns an expression node ----------------------------------
 
-/// x^y;  d/dx = y·x^(y−1),  d/dy = x^y·ln x  (d/dy taken as 0 at x = 0 when y > 0)
-inline Var pow(const Var& x, const Var& y) {
-  const double a = x.value(), b = y.value(), v = std::pow(a, b);
-  const double dy = a > 0 ? v * std::log(a) : (a == 0 && b > 0 ? 0.0 : std::nan(""));
-  return detail::record(Op::pow, v, x, b == 0 ? 0.0 : b * std::pow(a, b - 1), y, dy);
-}
-/// x^c;  d/dx = c·x^(c−1)  (0 when c = 0)
-inline Var pow(const Var& x, double c) {
-  const double a = x.value();
-  return detail::record(Op::pow, std::pow(a, c), x, c == 0 ? 0.0 : c * std::pow(a, c - 1));
-}
-/// x^n for an integer n (exact for negative x);  d/dx = n·x^(n−1)
-template <std::integral I>
-Var pow(const Var& x, I n) {
-  const double a = x.value(), c = static_cast<double>(n);
-  return detail::record(Op::pow, std::pow(a, c), x, n == 0 ? 0.0 : c * std::pow(a, c - 1));
-}
-/// c^y;  d/dy = c^y·ln c  (0 at c = 0 when y > 0)
-inline Var pow(double c, const Var& y) {
-  const double v = std::pow(c, y.value());
-  const double dy = c > 0 ? v * std::log(c) : (c == 0 && y.value() > 0 ? 0.0 : std::nan(""));
-  return detail::record(Op::pow, v, y, dy);
-}
-/// √x;  d/dx = 1/(2√x)
-inline Var sqrt(const Var& x) {
-  const double v = std::sqrt(x.value());
-  return detail::record(Op::sqrt, v, x, 0.5 / v);
-}
-/// ∛x;  d/dx = 1/(3·∛x²)
-inline Var cbrt(const Var& x) {
-  const double v = std::cbrt(x.value());
-  return detail::record(Op::cbrt, v, x, 1.0 / (3.0 * v * v));
-}
-/// √(x² + y²);  d/dx = x/h, d/dy = y/h  (both 0 at the origin)
-inline Var hypot(const Var& x, const Var& y) {
-  const double h = std::hypot(x.value(), y.value());
-  const double r = h == 0 ? 0.0 : 1.0 / h;
-  return detail::record(Op::hypot, h, x, x.value() * r, y, y.value() * r);
-}
-
-// ---- Exponentials and logarithms -------------------------------------------------------------
-
-/// eˣ;  d/dx = eˣ
-inline Var exp(const Var& x) {
-  const double v = std::exp(x.value());
-  return detail::record(Op::exp, v, x, v);
-}
-/// 2ˣ;  d/dx = 2ˣ·ln 2
-inline Var exp2(const Var& x) {
-  const double v = std::exp2(x.value());
-  return detail::record(Op::exp2, v, x, v * std::numbers::ln2);
-}
-/// eˣ − 1;  d/dx = eˣ
-inline Var expm1(const Var& x) {
-  return detail::record(Op::expm1, std::expm1(x.value()), x, std::exp(x.value()));
-}
-/// ln x;  d/dx = 1/x
-inline Var log(const Var& x) {
-  return detail::record(Op::log, std::log(x.value()), x, 1.0 / x.value());
-}
-/// log₂ x;  d/dx = 1/(x·ln 2)
-inline Var log2(const Var& x) {
-  return detail::record(Op::log2, std::log2(x.value()), x, 1.0 / (x.value() * std::numbers::ln2));
-}
-/// log₁₀ x;  d/dx = 1/(x·ln 10)
-inline Var log10(const Var& x) {
-  return detail::record(Op::log10, std::log10(x.value()), x,
-                        1.0 / (x.value() * std::numbers::ln10));
-}
-/// ln(1 + x);  d/dx = 1/(1 + x)
-inline Var log1p(const Var& x) {
-  return detail::record(Op::log1p, std::log1p(x.value()), x, 1.0 / (1.0 + x.value()));
-}
-
-// ---- Trigonometric ---------------------------------------------------------------------------
-
-/// sin x;  d/dx = cos x
-inline Var sin(const Var& x) {
-  return detail::record(Op::sin, std::sin(x.value()), x, std::cos(x.value()));
-}
-/// cos x;  d/dx = −sin x
-inline Var cos(const Var& x) {
-  return detail::record(Op::cos, std::cos(x.value()), x, -std::sin(x.value()));
-}
-/// tan x;  d/dx = 1 + tan² x
-inline Var tan(const Var& x) {
-  const double v = std::tan(x.value());
-  return detail::record(Op::tan, v, x, 1.0 + v * v);
-}
-/// asin x;  d/dx = 1/√(1 − x²)
-inline Var asin(const Var& x) {
-  const double a = x.value();
-  return detail::record(Op::asin, std::asin(a), x, 1.0 / std::sqrt((1.0 - a) * (1.0 + a)));
-}
-/// acos x;  d/dx = −1/√(1 − x²)
-inline Var acos(const Var& x) {
-  const double a = x.value();
-  return detail::record(Op::acos, std::acos(a), x, -1.0 / std::sqrt((1.0 - a) * (1.0 + a)));
-}
-/// atan x;  d/dx = 1/(1 + x²)
-inline Var atan(const Var& x) {
-  const double a = x.value();
-  return detail::record(Op::atan, std::atan(a), x, 1.0 / (1.0 + a * a));
-}
-/// atan2(y, x);  d/dy = x/(x² + y²),  d/dx = −y/(x² + y²)  (both 0 at the origin)
-inline Var atan2(const Var& y, const Var& x) {
-  const double b = y.value(), a = x.value(), r2 = a * a + b * b;
-  const double r = r2 == 0 ? 0.0 : 1.0 / r2;
-  return detail::record(Op::atan2, std::atan2(b, a), y, a * r, x, -b * r);
-}
-
-// ---- Hyperbolic ------------------------------------------------------------------------------
-
-/// sinh x;  d/dx = cosh x
-inline Var sinh(const Var& x) {
-  return detail::record(Op::sinh, std::sinh(x.value()), x, std::cosh(x.value()));
-}
-/// cosh x;  d/dx = sinh x
-inline Var cosh(const Var& x) {
-  return detail::record(Op::cosh, std::cosh(x.value()), x, std::sinh(x.value()));
-}
-/// tanh x;  d/dx = 1/cosh² x  (accurate for large |x|, unlike 1 − tanh²)
-inline Var tanh(const Var& x) {
-  const double c = std::cosh(x.value());
-  return detail::record(Op::tanh, std::tanh(x.value()), x, 1.0 / (c * c));
-}
-/// asinh x;  d/dx = 1/√(x² + 1)
-inline Var asinh(const Var& x) {
-  return detail::record(Op::asinh, std::asinh(x.value()), x, 1.0 / std::hypot(x.value(), 1.0));
-}
-/// acosh x;  d/dx = 1/√(x² − 1)
-inline Var acosh(const Var& x) {
-  const double a = x.value();
-  return detail::record(Op::acosh, std::acosh(a), x, 1.0 / std::sqrt((a - 1.0) * (a + 1.0)));
-}
-/// atanh x;  d/dx = 1/(1 − x²)
-inline Var atanh(const Var& x) {
-  const double a = x.value();
-  return detail::record(Op::atanh, std::atanh(a), x, 1.0 / ((1.0 - a) * (1.0 + a)));
-}
-
-// ---- Special functions -----------------------------------------------------------------------
-
-/// erf x;  d/dx = 2/√π · e^(−x²)
-inline Var erf(const Var& x) {
-  const double a = x.value();
-  return detail::record(Op::erf, std::erf(a), x,
-                        2.0 * std::numbers::inv_sqrtpi * std::exp(-a * a));
-}
-/// erfc x;  d/dx = −2/√π · e^(−x²)
-inline Var erfc(const Var& x) {
-  const double a = x.value();
-  return detail::record(Op::erfc, std::erfc(a), x,
-                        -2.0 * std::numbers::inv_sqrtpi * std::exp(-a * a));
-}
-/// Γ(x);  d/dx = Γ(x)·ψ(x)
-inline Var tgamma(const Var& x) {
-  const double v = std::tgamma(x.value());
-  if (x.is_constant()) return Var(v);
-  return detail::record(Op::tgamma, v, x, v * detail::digamma(x.value()));
-}
-/// ln|Γ(x)|;  d/dx = ψ(x)
-inline Var lgamma(const Var& x) {
-  const double v = std::lgamma(x.value());
-  if (x.is_constant()) return Var(v);
-  return detail::record(Op::lgamma, v, x, detail::digamma(x.value()));
-}
-
-// ---- Non-smooth ------------------------------------------------------------------------------
-
-/// |x|;  d/dx = sign x  (0 at x = 0)
-inline Var abs(const Var& x) {
-  const double a = x.value();
-  return detail::record(Op::abs, std::abs(a), x, a > 0 ? 1.0 : (a < 0 ? -1.0 : 0.0));
-}
+/// eˣ; d/dx = eˣ
+template <Expression E>
+auto exp(const E& x) { return Unary<detail::ExpFn, E>(x); }
+/// 2ˣ; d/dx = 2ˣ ln 2
+template <Expression E>
+auto exp2(const E& x) { return Unary<detail::Exp2Fn, E>(x); }
+/// eˣ − 1; d/dx = eˣ
+template <Expression E>
+auto expm1(const E& x) { return Unary<detail::Expm1Fn, E>(x); }
+/// ln x; d/dx = 1/x
+template <Expression E>
+auto log(const E& x) { return Unary<detail::LogFn, E>(x); }
+/// log₂ x; d/dx = 1/(x ln 2)
+template <Expression E>
+auto log2(const E& x) { return Unary<detail::Log2Fn, E>(x); }
+/// log₁₀ x; d/dx = 1/(x ln 10)
+template <Expression E>
+auto log10(const E& x) { return Unary<detail::Log10Fn, E>(x); }
+/// ln(1 + x); d/dx = 1/(1 + x)
+template <Expression E>
+auto log1p(const E& x) { return Unary<detail::Log1pFn, E>(x); }
+/// √x; d/dx = 1/(2√x)
+template <Expression E>
+auto sqrt(const E& x) { return Unary<detail::SqrtFn, E>(x); }
+/// ∛x; d/dx = 1/(3∛x²)
+template <Expression E>
+auto cbrt(const E& x) { return Unary<detail::CbrtFn, E>(x); }
+/// sin x; d/dx = cos x
+template <Expression E>
+auto sin(const E& x) { return Unary<detail::SinFn, E>(x); }
+/// cos x; d/dx = −sin x
+template <Expression E>
+auto cos(const E& x) { return Unary<detail::CosFn, E>(x); }
+/// tan x; d/dx = 1 + tan² x
+template <Expression E>
+auto tan(const E& x) { return Unary<detail::TanFn, E>(x); }
+/// asin x; d/dx = 1/√(1 − x²)
+template <Expression E>
+auto asin(const E& x) { return Unary<detail::AsinFn, E>(x); }
+/// acos x; d/dx = −1/√(1 − x²)
+template <Expression E>
+auto acos(const E& x) { return Unary<detail::AcosFn, E>(x); }
+/// atan x; d/dx = 1/(1 + x²)
+template <Expression E>
+auto atan(const E& x) { return Unary<detail::AtanFn, E>(x); }
+/// sinh x; d/dx = cosh x
+template <Expression E>
+auto sinh(const E& x) { return Unary<detail::SinhFn, E>(x); }
+/// cosh x; d/dx = sinh x
+template <Expression E>
+auto cosh(const E& x) { return Unary<detail::CoshFn, E>(x); }
+/// tanh x; d/dx = 1/cosh² x
+template <Expression E>
+auto tanh(const E& x) { return Unary<detail::TanhFn, E>(x); }
+/// asinh x; d/dx = 1/√(x² + 1)
+template <Expression E>
+auto asinh(const E& x) { return Unary<detail::AsinhFn, E>(x); }
+/// acosh x; d/dx = 1/√(x² − 1)
+template <Expression E>
+auto acosh(const E& x) { return Unary<detail::AcoshFn, E>(x); }
+/// atanh x; d/dx = 1/(1 − x²)
+template <Expression E>
+auto atanh(const E& x) { return Unary<detail::AtanhFn, E>(x); }
+/// erf x; d/dx = 2/√π e^(−x²)
+template <Expression E>
+auto erf(const E& x) { return Unary<detail::ErfFn, E>(x); }
+/// erfc x; d/dx = −2/√π e^(−x²)
+template <Expression E>
+auto erfc(const E& x) { return Unary<detail::ErfcFn, E>(x); }
+/// Γ(x); d/dx = Γ(x) ψ(x)
+template <Expression E>
+auto tgamma(const E& x) { return Unary<detail::TgammaFn, E>(x); }
+/// ln|Γ(x)|; d/dx = ψ(x)
+template <Expression E>
+auto lgamma(const E& x) { return Unary<detail::LgammaFn, E>(x); }
+/// |x|; d/dx = sign x (0 at x = 0)
+template <Expression E>
+auto abs(const E& x) { return Unary<detail::AbsFn, E>(x); }
 /// |x| (the same as abs)
-inline Var fabs(const Var& x) { return abs(x); }
-/// The smaller of x and y (a NaN operand is ignored, as std::fmin does);  the derivative goes
-/// to the smaller one, split 0.5/0.5 on a tie.
-inline Var fmin(const Var& x, const Var& y) {
-  const double a = x.value(), b = y.value();
-  if (a == b) return detail::record(Op::fmin, a, x, 0.5, y, 0.5);
-  const bool take_x = a < b || std::isnan(b);
-  return detail::record(Op::fmin, take_x ? a : b, x, take_x ? 1.0 : 0.0, y, take_x ? 0.0 : 1.0);
-}
-/// The larger of x and y (a NaN operand is ignored, as std::fmax does);  the derivative goes
-/// to the larger one, split 0.5/0.5 on a tie.
-inline Var fmax(const Var& x, const Var& y) {
-  const double a = x.value(), b = y.value();
-  if (a == b) return detail::record(Op::fmax, a, x, 0.5, y, 0.5);
-  const bool take_x = a > b || std::isnan(b);
-  return detail::record(Op::fmax, take_x ? a : b, x, take_x ? 1.0 : 0.0, y, take_x ? 0.0 : 1.0);
-}
+template <Expression E>
+auto fabs(const E& x) { return Unary<detail::AbsFn, E>(x); }
+/// max(x, 0); d/dx = 1 for x > 0, else 0 (0 at x = 0)
+template <Expression E>
+auto relu(const E& x) { return Unary<detail::ReluFn, E>(x); }
+
+/// max(x, 0) for a double.
+inline double relu(double x) noexcept { return x > 0 ? x : 0.0; }
+
+// ---- Powers and two-argument functions -------------------------------------------------------
+
+/// x^y;  ∂x = y·x^(y−1),  ∂y = x^y ln x  (∂y = 0 at x = 0 when y > 0; NaN for x < 0)
+template <Expression L, Expression R>
+auto pow(const L& x, const R& y) { return Binary<detail::PowFn, L, R>(x, y); }
+/// x^c;  d/dx = c·x^(c−1)  (0 when c = 0)
+template <Expression E>
+auto pow(const E& x, double c) { return WithNumber<detail::PowNumberFn, E>(x, c); }
+/// x^n for an integer n (exact for negative x, never ambiguous);  d/dx = n·x^(n−1)
+template <Expression E, std::integral I>
+auto pow(const E& x, I n) { return WithNumber<detail::PowNumberFn, E>(x, static_cast<double>(n)); }
+/// c^y;  d/dy = c^y ln c  (0 at c = 0 when y > 0)
+template <Expression E>
+auto pow(double c, const E& y) { return WithNumber<detail::NumberPowFn, E>(y, c); }
+/// √(x² + y²);  ∂x = x/h, ∂y = y/h  (both 0 at the origin)
+template <Expression L, Expression R>
+auto hypot(const L& x, const R& y) { return Binary<detail::HypotFn, L, R>(x, y); }
+/// hypot(x, c)
+template <Expression E>
+auto hypot(const E& x, double c) { return WithNumber<detail::HypotNumberFn, E>(x, c); }
+/// hypot(c, y)
+template <Expression E>
+auto hypot(double c, const E& y) { return WithNumber<detail::HypotNumberFn, E>(y, c); }
+/// atan2(y, x);  ∂y = x/(x² + y²),  ∂x = −y/(x² + y²)  (both 0 at the origin)
+template <Expression L, Expression R>
+auto atan2(const L& y, const R& x) { return Binary<detail::Atan2Fn, L, R>(y, x); }
+/// atan2(y, c)
+template <Expression E>
+auto atan2(const E& y, double c) { return WithNumber<detail::Atan2NumberXFn, E>(y, c); }
+/// atan2(c, x)
+template <Expression E>
+auto atan2(double c, const E& x) { return WithNumber<detail::Atan2NumberYFn, E>(x, c); }
+
+// ---- Functions recorded at once (they return Var) --------------------------------------------
+
+/// The smaller of x and y (a NaN operand is ignored, as std::fmin does); the derivative goes to
+/// the smaller one, split 0.5/0.5 on a tie.
+Var fmin(const Var& x, const Var& y);
+/// The larger of x and y (a NaN operand is ignored, as std::fmax does); the derivative goes to
+/// the larger one, split 0.5/0.5 on a tie.
+Var fmax(const Var& x, const Var& y);
 /// The smaller of x and y (the same as fmin).
 inline Var min(const Var& x, const Var& y) { return fmin(x, y); }
 /// The larger of x and y (the same as fmax).
 inline Var max(const Var& x, const Var& y) { return fmax(x, y); }
-/// x·y + z with one rounding;  d/dx = y, d/dy = x, d/dz = 1
+/// x·y + z with one rounding;  ∂x = y, ∂y = x, ∂z = 1
 inline Var fma(const Var& x, const Var& y, const Var& z) {
   return Tape::active().record(Op::fma, std::fma(x.value(), y.value(), z.value()), x, y.value(),
                                y, x.value(), z, 1.0);
 }
-/// ⌊x⌋ as a constant (zero derivative: nothing is recorded)
-inline Var floor(const Var& x) { return Var(std::floor(x.value())); }
-/// ⌈x⌉ as a constant (zero derivative: nothing is recorded)
-inline Var ceil(const Var& x) { return Var(std::ceil(x.value())); }
-/// x rounded half away from zero, as a constant (zero derivative)
-inline Var round(const Var& x) { return Var(std::round(x.value())); }
-/// x rounded toward zero, as a constant (zero derivative)
-inline Var trunc(const Var& x) { return Var(std::trunc(x.value())); }
 
-// Mixed Var/double forms of the binary functions: the number becomes a constant operand.
-#define NABLA_MIXED_BINARY(name)                                                   \
-  /** name(Var, double): the double is a constant operand. */                       \
-  inline Var name(const Var& x, double c) { return name(x, Var(c)); }              \
-  /** name(double, Var): the double is a constant operand. */                       \
+// Mixed Var/double forms of the selecting functions: the number becomes a constant operand.
+#define NABLA_MIXED_BINARY(name)                                       \
+  /** name(Var, double): the double is a constant operand. */           \
+  inline Var name(const Var& x, double c) { return name(x, Var(c)); }  \
+  /** name(double, Var): the double is a constant operand. */           \
   inline Var name(double c, const Var& y) { return name(Var(c), y); }
-NABLA_MIXED_BINARY(hypot)
-NABLA_MIXED_BINARY(atan2)
 NABLA_MIXED_BINARY(fmin)
 NABLA_MIXED_BINARY(fmax)
 NABLA_MIXED_BINARY(min)
 NABLA_MIXED_BINARY(max)
 #undef NABLA_MIXED_BINARY
 
-// ---- Activations and reductions (with double overloads for generic code) ---------------------
+/// ⌊x⌋ as a constant (zero derivative: nothing is recorded)
+template <Expression E>
+Var floor(const E& x) { return Var(std::floor(x.value())); }
+/// ⌈x⌉ as a constant (zero derivative: nothing is recorded)
+template <Expression E>
+Var ceil(const E& x) { return Var(std::ceil(x.value())); }
+/// x rounded half away from zero, as a constant (zero derivative)
+template <Expression E>
+Var round(const E& x) { return Var(std::round(x.value())); }
+/// x rounded toward zero, as a constant (zero derivative)
+template <Expression E>
+Var trunc(const E& x) { return Var(std::trunc(x.value())); }
 
 /// σ(x) = 1/(1 + e^(−x)) for a double, computed without overflow.
 inline double sigmoid(double x) noexcept {
@@ -260,7 +299,7 @@ inline double sigmoid(double x) noexcept {
 /// σ(x) = 1/(1 + e^(−x));  d/dx = σ(x)·σ(−x)  (one exponential for both)
 inline Var sigmoid(const Var& x) {
   const double a = x.value(), e = std::exp(-std::abs(a)), r = 1.0 / (1.0 + e);
-  return detail::record(Op::sigmoid, a >= 0 ? r : e * r, x, e * r * r);
+  return Tape::active().record(Op::sigmoid, a >= 0 ? r : e * r, x, e * r * r);
 }
 /// softplus(x) = ln(1 + eˣ) for a double, computed without overflow.
 inline double softplus(double x) noexcept {
@@ -269,13 +308,8 @@ inline double softplus(double x) noexcept {
 /// softplus(x) = ln(1 + eˣ);  d/dx = σ(x)  (one exponential for both)
 inline Var softplus(const Var& x) {
   const double a = x.value(), e = std::exp(-std::abs(a)), r = 1.0 / (1.0 + e);
-  return detail::record(Op::softplus, std::max(a, 0.0) + std::log1p(e), x, a >= 0 ? r : e * r);
-}
-/// max(x, 0) for a double.
-inline double relu(double x) noexcept { return x > 0 ? x : 0.0; }
-/// max(x, 0);  d/dx = 1 for x > 0, else 0 (0 at x = 0)
-inline Var relu(const Var& x) {
-  return detail::record(Op::relu, relu(x.value()), x, x.value() > 0 ? 1.0 : 0.0);
+  return Tape::active().record(Op::softplus, std::max(a, 0.0) + std::log1p(e), x,
+                               a >= 0 ? r : e * r);
 }
 
 /// ln Σ e^(xᵢ) for doubles, computed stably (shifted by the maximum).

@@ -134,8 +134,14 @@ class Tape {
 
   // ---- Reading the recording (for diagnostics and the graph export) ----
 
-  /// The operation of statement s.
-  [[nodiscard]] Op op(std::uint32_t s) const noexcept { return op_[s]; }
+  /// The operation of statement s (for a fused expression: its outermost operation).
+  [[nodiscard]] Op op(std::uint32_t s) const noexcept {
+    return static_cast<Op>(static_cast<std::uint8_t>(op_[s]) & 0x7f);
+  }
+  /// True when statement s is a fused expression of several operations (expression.hpp).
+  [[nodiscard]] bool fused(std::uint32_t s) const noexcept {
+    return (static_cast<std::uint8_t>(op_[s]) & 0x80) != 0;
+  }
   /// The operand statement indices of statement s.
   [[nodiscard]] std::span<const std::uint32_t> operands(std::uint32_t s) const noexcept {
     return {arg_.data() + end_[s - 1], arg_.data() + end_[s]};
@@ -188,6 +194,10 @@ class Tape {
   Var record(Op op, double value, const Var& a, double da, const Var& b, double db, const Var& c,
              double dc);
 
+  /// Records an expression (expression.hpp) as one statement: one operand per variable leaf.
+  template <class E>
+  Var record_expression(const E& e);
+
   /// Records `value` = op(xs...) with one partial per operand; constant operands are dropped.
   /// @throws nabla::Error when the spans differ in size.
   Var record(Op op, double value, std::span<const Var> xs, std::span<const double> partials);
@@ -200,6 +210,9 @@ class Tape {
   void start_epoch(std::uint32_t start);
   void check_position(const char* function, Position p) const;
 
+  static constexpr Op fused_op(Op op) noexcept {
+    return static_cast<Op>(static_cast<std::uint8_t>(op) | 0x80);
+  }
   void make_room(std::size_t operands) {
     if (statements_ == statement_capacity_ || operands_ + operands > operand_capacity_) [[unlikely]]
       grow(operands);

@@ -33,14 +33,6 @@ class Var {
   /// True when this Var is a constant (records nothing, has no adjoint).
   [[nodiscard]] constexpr bool is_constant() const noexcept { return index_ == 0; }
 
-  /// Comparisons look at values only (they are not differentiable).
-  friend constexpr bool operator==(const Var& a, const Var& b) noexcept {
-    return a.value_ == b.value_;
-  }
-  friend constexpr std::partial_ordering operator<=>(const Var& a, const Var& b) noexcept {
-    return a.value_ <=> b.value_;
-  }
-
  private:
   friend class Tape;
   constexpr Var(double value, std::uint32_t index, std::uint32_t tag) noexcept
@@ -55,6 +47,7 @@ static_assert(sizeof(Var) == 16, "Var must stay a 16-byte handle");
 static_assert(std::is_trivially_copyable_v<Var>, "Var must be trivially copyable");
 
 /// The value of a Var, or the number itself: lets generic code print or branch on values.
+/// (Comparisons of Vars and expressions compare values: arithmetic.hpp.)
 [[nodiscard]] constexpr double value(const Var& x) noexcept { return x.value(); }
 /// The number itself (the double overload of value(const Var&)).
 [[nodiscard]] constexpr double value(double x) noexcept { return x; }

@@ -1,0 +1,169 @@
+// nabla — expression templates: a whole expression such as `a * b + sin(c)` becomes one tape
+// statement with one operand per variable leaf (Note [Expression templates]).
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <type_traits>
+
+#include "nabla/autodiff/tape.hpp"
+
+namespace nabla {
+
+// Note [Expression templates]
+// Operators and elementary functions on Var return small expression nodes instead of recording
+// at once. A node holds its operands *by value* (a Var is a 16-byte handle, a nested node is a
+// few more), and computes its value when it is built, so
+//     auto e = a * b;          // safe: e owns copies of a and b, never a dangling reference
+// and reading e.value() is free. The node is recorded when it becomes a Var (assignment,
+// initialisation, a function taking `const Var&`): one statement whose operands are the
+// expression's variable leaves, each with the product of the partials on its path (the chain
+// rule applied inside the expression at recording time). Nothing is recorded for a node that
+// is only compared or read. Two different expression types do not mix in `c ? e1 : e2`; write
+// `Var(e1)` there.
+
+template <class Derived>
+struct ExpressionBase;
+
+/// A recorded scalar or an expression of them: what the operators and functions accept.
+template <class T>
+concept Expression = std::same_as<T, Var> || std::derived_from<T, ExpressionBase<T>>;
+
+namespace detail {
+
+/// Writes one statement's operands straight into the tape's arrays (Note [Jacobian taping]).
+class OperandWriter {
+ public:
+  OperandWriter(const Tape& tape, std::uint32_t* arg, double* partial) noexcept
+      : tape_(tape), arg_(arg), partial_(partial) {}
+  /// Adds operand x with partial d; constants (index 0) are written but not counted.
+  void push(const Var& x, double d) {
+    const std::uint32_t i = tape_.index_of(x);
+    arg_[count_] = i;
+    partial_[count_] = d;
+    count_ += (i != 0);
+  }
+  [[nodiscard]] std::size_t count() const noexcept { return count_; }
+
+ private:
+  const Tape& tape_;
+  std::uint32_t* arg_;
+  double* partial_;
+  std::size_t count_ = 0;
+};
+
+/// Number of Var leaves of an expression (an upper bound on its operands).
+template <class E>
+consteval std::size_t leaves() {
+  if constexpr (std::same_as<E, Var>) {
+    return 1;
+  } else {
+    return E::leaf_count;
+  }
+}
+
+/// Number of operation nodes of an expression (0 for a Var).
+template <class E>
+consteval std::size_t nodes() {
+  if constexpr (std::same_as<E, Var>) {
+    return 0;
+  } else {
+    return E::node_count;
+  }
+}
+
+/// Pushes the leaves of e with `multiplier` times their partials.
+template <class E>
+void propagate(const E& e, OperandWriter& w, double multiplier) {
+  if constexpr (std::same_as<E, Var>) {
+    w.push(e, multiplier);
+  } else {
+    e.propagate(w, multiplier);
+  }
+}
+
+}  // namespace detail
+
+/// Records e as one statement on the active tape and returns its Var (what converting an
+/// expression to Var does).
+template <Expression E>
+Var record(const E& e) {
+  if constexpr (std::same_as<E, Var>) {
+    return e;
+  } else {
+    return Tape::active().record_expression(e);
+  }
+}
+
+/// The base of every expression node (CRTP): converting a node to Var records it.
+template <class Derived>
+struct ExpressionBase {
+  /// Records the expression as one statement (Note [Expression templates]).
+  operator Var() const { return record(static_cast<const Derived&>(*this)); }  // NOLINT
+};
+
+template <class E>
+Var Tape::record_expression(const E& e) {
+  constexpr std::size_t n = detail::leaves<E>();
+  make_room(n);
+  detail::OperandWriter w(*this, arg_.data() + operands_, partial_.data() + operands_);
+  detail::propagate(e, w, 1.0);
+  if (w.count() == 0) return Var(e.value());
+  operands_ += w.count();
+  // A statement of one node carries that node's operation; a larger one is marked fused.
+  constexpr bool fused = detail::nodes<E>() > 1;
+  return push_statement(fused ? fused_op(E::op) : E::op, e.value());
+}
+
+/// An expression node applying F to one operand: F::value(x) and F::partial(x, value).
+template <class F, Expression E>
+struct Unary : ExpressionBase<Unary<F, E>> {
+  static constexpr Op op = F::op;
+  static constexpr std::size_t leaf_count = detail::leaves<E>();
+  static constexpr std::size_t node_count = detail::nodes<E>() + 1;
+  E operand;
+  double result;
+  explicit Unary(const E& x) : operand(x), result(F::value(x.value())) {}
+  [[nodiscard]] double value() const { return result; }
+  void propagate(detail::OperandWriter& w, double m) const {
+    detail::propagate(operand, w, m * F::partial(operand.value(), result));
+  }
+};
+
+/// An expression node applying F to one operand and a number c: F::value(x, c) and
+/// F::partial(x, value, c).
+template <class F, Expression E>
+struct WithNumber : ExpressionBase<WithNumber<F, E>> {
+  static constexpr Op op = F::op;
+  static constexpr std::size_t leaf_count = detail::leaves<E>();
+  static constexpr std::size_t node_count = detail::nodes<E>() + 1;
+  E operand;
+  double number;
+  double result;
+  WithNumber(const E& x, double c) : operand(x), number(c), result(F::value(x.value(), c)) {}
+  [[nodiscard]] double value() const { return result; }
+  void propagate(detail::OperandWriter& w, double m) const {
+    detail::propagate(operand, w, m * F::partial(operand.value(), result, number));
+  }
+};
+
+/// An expression node applying F to two operands: F::value(a, b), and F::partial_a / partial_b
+/// (a, b, value).
+template <class F, Expression L, Expression R>
+struct Binary : ExpressionBase<Binary<F, L, R>> {
+  static constexpr Op op = F::op;
+  static constexpr std::size_t leaf_count = detail::leaves<L>() + detail::leaves<R>();
+  static constexpr std::size_t node_count = detail::nodes<L>() + detail::nodes<R>() + 1;
+  L left;
+  R right;
+  double result;
+  Binary(const L& a, const R& b) : left(a), right(b), result(F::value(a.value(), b.value())) {}
+  [[nodiscard]] double value() const { return result; }
+  void propagate(detail::OperandWriter& w, double m) const {
+    const double a = left.value(), b = right.value();
+    detail::propagate(left, w, m * F::partial_a(a, b, result));
+    detail::propagate(right, w, m * F::partial_b(a, b, result));
+  }
+};
+
+}  // namespace nabla
