@@ -2,9 +2,24 @@
 
 #include <fmt/format.h>
 
+#include <deque>
+
 #include "nabla/autodiff/error.hpp"
 
 namespace nabla::detail {
+
+namespace {
+// Input buffers of the gradient helpers, one per nesting level of this thread.
+thread_local std::deque<std::vector<Var>> input_buffers;  // deque: references stay valid
+thread_local std::size_t input_depth = 0;
+}  // namespace
+
+std::vector<Var>& Recording::acquire() {
+  if (input_depth == input_buffers.size()) input_buffers.emplace_back();
+  return input_buffers[input_depth++];
+}
+
+void Recording::release() { --input_depth; }
 
 void check_sizes(const char* function, std::size_t x, std::size_t g) {
   if (x != g) {

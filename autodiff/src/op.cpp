@@ -12,8 +12,9 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(Op::count_)> nam
     "sinh", "cosh", "tanh", "asinh", "acosh", "atanh",
     "erf", "erfc", "tgamma", "lgamma",
     "abs", "fmin", "fmax", "fma",
-    "sigmoid", "softplus", "relu", "log_sum_exp"};
-static_assert(names.back() == "log_sum_exp", "op names out of step with enum Op");
+    "sigmoid", "softplus", "relu", "log_sum_exp",
+    "sum", "squared_norm", "dot", "normal_log_density"};
+static_assert(names.back() == "normal_log_density", "op names out of step with enum Op");
 }  // namespace
 
 std::string_view op_name(Op op) noexcept {

@@ -13,11 +13,17 @@ namespace nabla {
 namespace {
 
 // Tags identify tape epochs process-wide (Note [Tape epochs]); 0 is reserved for constants.
+// Each thread takes tags in blocks, so a rewind costs no atomic operation.
 std::uint32_t new_tag() noexcept {
-  static std::atomic<std::uint32_t> next{1};
-  std::uint32_t tag = next.fetch_add(1, std::memory_order_relaxed);
-  while (tag == 0) tag = next.fetch_add(1, std::memory_order_relaxed);
-  return tag;
+  constexpr std::uint32_t block = 1024;
+  static std::atomic<std::uint32_t> next_block{0};
+  thread_local std::uint32_t next = 0, end = 0;
+  if (next == end) {
+    next = next_block.fetch_add(block, std::memory_order_relaxed);
+    end = next + block;
+    if (next == 0) ++next;  // 0 is the constants' tag (also after a wrap-around)
+  }
+  return next++;
 }
 
 constexpr std::size_t max_index = std::numeric_limits<std::uint32_t>::max();
@@ -56,6 +62,19 @@ void Tape::start_epoch(std::uint32_t start) {
 Var Tape::variable(double value) {
   make_room(0);
   return push_statement(Op::input, value);
+}
+
+void Tape::variables(std::span<const double> values, std::span<Var> out) {
+  if (values.size() != out.size()) {
+    detail::fail("nabla::Tape::variables",
+                 fmt::format("values and outputs differ in size (got {} values and room for {} "
+                             "variables, expected equal sizes)",
+                             values.size(), out.size()));
+  }
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    make_room(0);
+    out[i] = push_statement(Op::input, values[i]);
+  }
 }
 
 std::uint32_t Tape::index_of_slow(double value, std::uint32_t index, std::uint32_t tag) const {
@@ -145,17 +164,17 @@ Var Tape::record(Op op, double value, std::span<const Var> xs, std::span<const d
         "partial per operand)",
         xs.size(), partials.size()));
   }
-  std::size_t variables = 0;
-  for (const Var& x : xs) variables += index_of(x) != 0;
-  if (variables == 0) return Var(value);
-  make_room(variables);
+  // One pass, branch-free: write every operand, advance only past variables.
+  make_room(xs.size());
+  std::size_t n = operands_;
   for (std::size_t k = 0; k < xs.size(); ++k) {
     const std::uint32_t i = index_of(xs[k]);
-    if (i == 0) continue;
-    arg_[operands_] = i;
-    partial_[operands_] = partials[k];
-    ++operands_;
+    arg_[n] = i;
+    partial_[n] = partials[k];
+    n += (i != 0);
   }
+  if (n == operands_) return Var(value);
+  operands_ = n;
   return push_statement(op, value);
 }
 
@@ -195,22 +214,30 @@ void Tape::sweep(std::size_t last, std::size_t first) noexcept {
   const std::uint32_t* __restrict end = end_.data();
   const std::uint32_t* __restrict arg = arg_.data();
   const double* __restrict partial = partial_.data();
+  // What statement s pushes into statement s − 1 (its most recent operand, very often) is kept
+  // in a register, `carry`, instead of going through memory: the chain a → adjoint[s − 1] → a
+  // would otherwise wait for a store to be forwarded to the next load at every statement.
   std::uint32_t hi = end[last];
+  double carry = 0.0;
   for (std::size_t s = last; s >= first; --s) {
     const std::uint32_t lo = end[s - 1];
-    const double a = adjoint[s];
+    const double a = adjoint[s] + carry;
+    adjoint[s] = a;
+    carry = 0.0;
     if (a != 0.0) {
-      if (hi - lo == 2) {  // unary and binary operations, the common cases, without a loop
-        adjoint[arg[lo]] += partial[lo] * a;
-        adjoint[arg[lo + 1]] += partial[lo + 1] * a;
-      } else if (hi - lo == 1) {
-        adjoint[arg[lo]] += partial[lo] * a;
-      } else {
-        for (std::uint32_t k = lo; k < hi; ++k) adjoint[arg[k]] += partial[k] * a;
+      const std::size_t previous = s - 1;
+      for (std::uint32_t k = lo; k < hi; ++k) {
+        const double d = partial[k] * a;
+        if (arg[k] == previous) {
+          carry += d;
+        } else {
+          adjoint[arg[k]] += d;
+        }
       }
     }
     hi = lo;
   }
+  adjoint[first - 1] += carry;  // slot 0 when first is 1: the constant slot, never read
 }
 
 void Tape::backward(const Var& y) { backward(y, Position{}); }

@@ -1,78 +1,39 @@
-// First scalar benchmark: plain-double time vs gradient time (record + sweep + reading the
-// gradient) for chained Rosenbrock and logistic regression, measured interleaved in one process.
-// Prints a Markdown table: ratio, ns per elementary operation, tape bytes per operation.
+// The scalar benchmark suite (tests/bench/suite.hpp) on nabla: for each function, the
+// plain-double time and the gradient time (nabla::gradient: recording the inputs and the
+// function, the reverse sweep, reading the gradient), measured interleaved in one process, with
+// ns and tape bytes per elementary operation. Prints a Markdown table.
 #include <nabla/autodiff.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <fmt/format.h>
-#include <random>
 #include <span>
+#include <string_view>
 #include <vector>
+
+#include "counted.hpp"
+#include "suite.hpp"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Chained Rosenbrock: Σ 100 (x_{i+1} − x_i²)² + (1 − x_i)².
-template <class T>
-T rosenbrock(std::span<const T> x) {
-  T f = 0.0;
-  for (std::size_t i = 0; i + 1 < x.size(); ++i) {
-    const T t = x[i + 1] - x[i] * x[i];
-    const T u = 1.0 - x[i];
-    f += 100.0 * (t * t) + u * u;
-  }
-  return f;
-}
-
-void rosenbrock_gradient(std::span<const double> x, std::span<double> g) {
-  std::fill(g.begin(), g.end(), 0.0);
-  for (std::size_t i = 0; i + 1 < x.size(); ++i) {
-    const double t = x[i + 1] - x[i] * x[i];
-    g[i] += -400 * t * x[i] - 2 * (1 - x[i]);
-    g[i + 1] += 200 * t;
-  }
-}
-
-// Logistic regression negative log-likelihood: Σ softplus(η_i) − y_i η_i, η = X β.
-struct Logistic {
-  std::size_t n, d;
-  std::vector<double> X, y;
-  Logistic(std::size_t n_, std::size_t d_) : n(n_), d(d_), X(n_ * d_), y(n_) {
-    std::mt19937_64 rng(1);
-    std::normal_distribution<double> normal;
-    for (double& v : X) v = normal(rng);
-    for (double& v : y) v = normal(rng) > 0 ? 1.0 : 0.0;
-  }
-  template <class T>
-  T operator()(std::span<const T> beta) const {
-    using nabla::softplus;
-    T f = 0.0;
-    for (std::size_t i = 0; i < n; ++i) {
-      T eta = 0.0;
-      for (std::size_t j = 0; j < d; ++j) eta += X[i * d + j] * beta[j];
-      f += softplus(eta) - y[i] * eta;
-    }
-    return f;
-  }
-  void gradient(std::span<const double> beta, std::span<double> g) const {
-    std::fill(g.begin(), g.end(), 0.0);
-    for (std::size_t i = 0; i < n; ++i) {
-      double eta = 0;
-      for (std::size_t j = 0; j < d; ++j) eta += X[i * d + j] * beta[j];
-      const double r = nabla::sigmoid(eta) - y[i];
-      for (std::size_t j = 0; j < d; ++j) g[j] += r * X[i * d + j];
-    }
-  }
-};
+volatile double sink = 0;
 
 template <class F>
-double seconds_per_call(F&& f, int calls) {
+double seconds_per_call(F&& f, long calls) {
   const auto t0 = Clock::now();
-  for (int i = 0; i < calls; ++i) f();
-  return std::chrono::duration<double>(Clock::now() - t0).count() / calls;
+  for (long i = 0; i < calls; ++i) f();
+  return std::chrono::duration<double>(Clock::now() - t0).count() / static_cast<double>(calls);
+}
+
+// Calls per sample so that one sample takes at least 20 ms.
+template <class F>
+long calibrate(F&& f) {
+  long calls = 1;
+  while (seconds_per_call(f, calls) * static_cast<double>(calls) < 0.02) calls *= 2;
+  return calls;
 }
 
 double median(std::vector<double> v) {
@@ -80,83 +41,87 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-volatile double sink = 0;
-
-template <class Plain, class Grad, class Exact>
-void row(const char* name, std::span<const double> x, Plain plain, Grad grad, Exact exact) {
+template <class F>
+void row(std::string_view name, const F& f, const std::vector<double>& x) {
   const std::size_t n = x.size();
-  std::vector<double> g(n), ge(n);
-  // Correctness first: the gradient must match the analytic one before it is timed.
-  grad(x, std::span<double>(g));
-  exact(x, std::span<double>(ge));
+  std::vector<double> g(n), exact(n);
+  const auto var_f = [&f](std::span<const nabla::Var> v) { return nabla::Var(f(v)); };
+  // Correctness first: nabla's gradient must match the analytic one before it is timed.
+  (void)nabla::gradient(var_f, x, g);
+  f.gradient(x, exact);
   for (std::size_t i = 0; i < n; ++i) {
-    if (std::abs(g[i] - ge[i]) > 1e-9 * (1 + std::abs(ge[i]))) {
-      fmt::print(stderr, "{}: gradient mismatch at {}: {} vs {}\n", name, i, g[i], ge[i]);
+    if (!(std::abs(g[i] - exact[i]) <= 1e-8 * (1 + std::abs(exact[i])))) {
+      fmt::print(stderr, "{}: gradient mismatch at {}: {} vs {}\n", name, i, g[i], exact[i]);
       std::exit(1);
     }
   }
-  // Operation count and tape size from one recording.
+  // Elementary operations of the function, counted on bench::Counted.
+  const std::vector<bench::Counted> xc(x.begin(), x.end());
+  bench::Counted::ops = 0;
+  (void)f(std::span<const bench::Counted>(xc));
+  const double ops = static_cast<double>(bench::Counted::ops);
+  // Tape bytes of one recording of the function (inputs excluded).
   nabla::Tape tape;
-  nabla::Tape::Scope scope(tape);
-  std::size_t ops = 0, bytes = 0;
+  double bytes = 0;
   {
+    nabla::Tape::Scope scope(tape);
     std::vector<nabla::Var> xs;
     for (double xi : x) xs.push_back(tape.variable(xi));
-    const auto before = tape.statistics();
-    (void)grad.record(std::span<const nabla::Var>(xs));
-    const auto after = tape.statistics();
-    ops = after.statements - before.statements;
-    bytes = after.bytes_used - before.bytes_used;
-    tape.clear();
+    const auto before = tape.statistics().bytes_used;
+    (void)var_f(xs);
+    bytes = static_cast<double>(tape.statistics().bytes_used - before);
   }
-  // Calibrate the number of calls to ~20 ms per sample, then interleave samples.
-  int calls = 1;
-  while (seconds_per_call([&] { sink = sink + plain(x); }, calls) * calls < 0.02) calls *= 2;
-  int gcalls = 1;
-  while (seconds_per_call([&] { grad(x, std::span<double>(g)); }, gcalls) * gcalls < 0.02)
-    gcalls *= 2;
+  const auto plain = [&] { sink = sink + f(std::span<const double>(x)); };
+  const auto grad = [&] { (void)nabla::gradient(var_f, x, g); };
+  const long plain_calls = calibrate(plain), grad_calls = calibrate(grad);
   std::vector<double> tp, tg;
   for (int rep = 0; rep < 15; ++rep) {
-    tp.push_back(seconds_per_call([&] { sink = sink + plain(x); }, calls));
-    tg.push_back(seconds_per_call([&] { grad(x, std::span<double>(g)); }, gcalls));
+    tp.push_back(seconds_per_call(plain, plain_calls));
+    tg.push_back(seconds_per_call(grad, grad_calls));
   }
   const double p = median(tp), q = median(tg);
-  fmt::print("| {} | {} | {:.3g} | {:.3g} | {:.2f} | {:.2f} | {:.1f} |\n", name, ops, p * 1e6,
-             q * 1e6, q / p, q / static_cast<double>(ops) * 1e9,
-             static_cast<double>(bytes) / static_cast<double>(ops));
+  fmt::print("| {} | {:.0f} | {:.3g} | {:.3g} | {:.2f} | {:.2f} | {:.1f} |\n", name, ops, p * 1e6,
+             q * 1e6, q / p, q / ops * 1e9, bytes / ops);
+  std::fflush(stdout);
 }
 
-// A gradient functor: grad(x, g) computes the gradient; grad.record(xs) records once.
-template <class F>
-struct Grad {
-  F f;
-  void operator()(std::span<const double> x, std::span<double> g) const {
-    (void)nabla::gradient([&](std::span<const nabla::Var> v) { return f(v); }, x, g);
-  }
-  nabla::Var record(std::span<const nabla::Var> v) const { return f(v); }
-};
-template <class F>
-Grad(F) -> Grad<F>;
+std::vector<double> near_one(std::size_t n) {  // for the product: stays near 1 for any n
+  auto v = bench::random_vector(n, 2, -1, 1);
+  for (double& x : v) x = 1 + x * 1e-3 / std::sqrt(static_cast<double>(n));
+  return v;
+}
 
 }  // namespace
 
-int main() {
-  fmt::print("| function | elementary ops | plain (µs) | gradient (µs) | gradient / plain | ns per op "
-             "| tape bytes per op |\n|---|---|---|---|---|---|---|\n");
-  {
-    std::vector<double> x(10000);
-    for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::cos(0.1 * static_cast<double>(i));
-    row("chained Rosenbrock, n = 10⁴", x, [](std::span<const double> v) { return rosenbrock(v); },
-        Grad{[](std::span<const nabla::Var> v) { return rosenbrock(v); }}, rosenbrock_gradient);
+int main(int argc, char** argv) {
+  // `scalar_bench small` runs only the small sizes (a quick look).
+  const bool small_only = argc > 1 && std::string_view(argv[1]) == "small";
+  const std::size_t big = small_only ? 100 : 1000000;
+  using bench::random_vector;
+  fmt::print("| function | elementary ops | plain (µs) | gradient (µs) | gradient / plain | "
+             "ns per op | tape bytes per op |\n|---|---|---|---|---|---|---|\n");
+  row("f(x) = x² sin x + eˣ (one variable)", bench::OneVariable{}, {0.7});
+  for (std::size_t n : {std::size_t{100}, big}) {
+    const auto size = n == 100 ? std::string("100") : std::string("10⁶");
+    row("sum, n = " + size, bench::Sum{}, random_vector(n, 1, -1, 1));
+    row("product, n = " + size, bench::Product{}, near_one(n));
+    row("log-sum-exp, n = " + size, bench::LogSumExp{}, random_vector(n, 1, -3, 3));
+    row("dot of two variable vectors, n = " + size, bench::Dot{}, random_vector(2 * n, 1, -1, 1));
+    row("normal log density, n = " + size, bench::NormalDensity(n), {0.5, 1.5});
+    row("chained Rosenbrock, n = " + size, bench::Rosenbrock{}, random_vector(n, 1, -1, 1));
   }
-  {
-    const Logistic model(10000, 10);
-    std::vector<double> beta(10);
-    for (std::size_t j = 0; j < beta.size(); ++j) beta[j] = 0.1 * static_cast<double>(j) - 0.4;
-    row("logistic regression NLL, 10⁴ × 10", beta,
-        [&](std::span<const double> b) { return model(b); },
-        Grad{[&](std::span<const nabla::Var> b) { return model(b); }},
-        [&](std::span<const double> b, std::span<double> g) { model.gradient(b, g); });
+  row("least squares ‖Ax − b‖², 10×10", bench::LeastSquares(10, 10), random_vector(10, 1, -1, 1));
+  row("logistic regression NLL, 100×10", bench::Logistic(100, 10), random_vector(10, 1, -0.5, 0.5));
+  const bench::Mlp small_mlp(16, 32, 16, 10);
+  row("MLP loss, batch 16, 32-16-10, tanh", small_mlp,
+      random_vector(small_mlp.parameters(), 1, -0.3, 0.3));
+  if (!small_only) {
+    row("least squares ‖Ax − b‖², 1000×1000", bench::LeastSquares(1000, 1000),
+        random_vector(1000, 1, -1, 1));
+    row("logistic regression NLL, 10⁴×100", bench::Logistic(10000, 100),
+        random_vector(100, 1, -0.2, 0.2));
+    const bench::Mlp mlp(64, 784, 128, 10);
+    row("MLP loss, batch 64, 784-128-10, tanh", mlp, random_vector(mlp.parameters(), 1, -0.05, 0.05));
   }
   return 0;
 }

@@ -10,5 +10,6 @@
 #include "nabla/autodiff/gradient.hpp"
 #include "nabla/autodiff/math.hpp"
 #include "nabla/autodiff/op.hpp"
+#include "nabla/autodiff/reduce.hpp"
 #include "nabla/autodiff/tape.hpp"
 #include "nabla/autodiff/var.hpp"

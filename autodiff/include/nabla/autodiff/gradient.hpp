@@ -35,11 +35,13 @@ concept ScalarFunction = std::invocable<F&, std::span<const Var>> &&
 
 namespace detail {
 // Records inputs on the active tape from a saved position and rewinds to it on exit, also when
-// f throws, so the helpers never leave anything behind and reuse the tape's memory.
+// f throws, so the helpers never leave anything behind and reuse the tape's memory. The inputs
+// live in a per-thread buffer (one per nesting level), so a warm call allocates nothing.
 class Recording {
  public:
-  Recording() : tape_(Tape::active()), start_(tape_.position()) {}
+  Recording() : tape_(Tape::active()), start_(tape_.position()), inputs_(acquire()) {}
   ~Recording() {
+    release();
     try {
       tape_.rewind(start_);
     } catch (...) {  // f rewound the tape below our start itself: nothing of ours is left
@@ -50,16 +52,23 @@ class Recording {
   Tape& tape() { return tape_; }
   Position start() const { return start_; }
   /// Records one input per coordinate of x.
-  std::vector<Var> inputs(std::span<const double> x) {
-    std::vector<Var> xs;
-    xs.reserve(x.size());
-    for (double xi : x) xs.push_back(tape_.variable(xi));
-    return xs;
+  std::span<const Var> inputs(std::span<const double> x) {
+    inputs_.resize(x.size());
+    tape_.variables(x, inputs_);
+    return inputs_;
+  }
+  /// Writes the adjoints of the inputs after a sweep from y.
+  void read_gradient(const Var& y, std::span<double> g) const {
+    for (std::size_t i = 0; i < g.size(); ++i)
+      g[i] = y.is_constant() ? 0.0 : tape_.adjoint_value(inputs_[i]);
   }
 
  private:
+  static std::vector<Var>& acquire();
+  static void release();
   Tape& tape_;
   Position start_;
+  std::vector<Var>& inputs_;
 };
 void check_sizes(const char* function, std::size_t x, std::size_t g);
 void check_outputs(std::size_t got, std::size_t expected);
@@ -78,13 +87,10 @@ template <class F>
   requires ScalarFunction<F>
 ValueAndGradient value_and_gradient(F&& f, std::span<const double> x) {
   detail::Recording rec;
-  const std::vector<Var> xs = rec.inputs(x);
-  const Var y = f(std::span<const Var>(xs));
+  const Var y = f(rec.inputs(x));
   rec.tape().backward(y, rec.start());
   ValueAndGradient out{y.value(), std::vector<double>(x.size())};
-  if (!y.is_constant()) {
-    for (std::size_t i = 0; i < xs.size(); ++i) out.gradient[i] = rec.tape().adjoint(xs[i]);
-  }
+  rec.read_gradient(y, out.gradient);
   return out;
 }
 
@@ -102,11 +108,9 @@ template <class F>
 double gradient(F&& f, std::span<const double> x, std::span<double> g) {
   detail::check_sizes("nabla::gradient", x.size(), g.size());
   detail::Recording rec;
-  const std::vector<Var> xs = rec.inputs(x);
-  const Var y = f(std::span<const Var>(xs));
+  const Var y = f(rec.inputs(x));
   rec.tape().backward(y, rec.start());
-  for (std::size_t i = 0; i < xs.size(); ++i)
-    g[i] = y.is_constant() ? 0.0 : rec.tape().adjoint(xs[i]);
+  rec.read_gradient(y, g);
   return y.value();
 }
 
@@ -120,8 +124,8 @@ double gradient(F&& f, std::span<const double> x, std::span<double> g) {
 template <class F>
 Jacobian jacobian(F&& f, std::span<const double> x, std::size_t expected_outputs = 0) {
   detail::Recording rec;
-  const std::vector<Var> xs = rec.inputs(x);
-  const auto ys = f(std::span<const Var>(xs));
+  const std::span<const Var> xs = rec.inputs(x);
+  const auto ys = f(xs);
   const std::size_t m = static_cast<std::size_t>(std::ranges::size(ys));
   detail::check_outputs(m, expected_outputs);
   Jacobian J{m, x.size(), std::vector<double>(m), std::vector<double>(m * x.size(), 0.0)};
@@ -129,9 +133,7 @@ Jacobian jacobian(F&& f, std::span<const double> x, std::size_t expected_outputs
   for (const Var& y : ys) {
     J.values[i] = y.value();
     rec.tape().backward(y, rec.start());
-    if (!y.is_constant()) {
-      for (std::size_t j = 0; j < xs.size(); ++j) J.data[i * J.cols + j] = rec.tape().adjoint(xs[j]);
-    }
+    rec.read_gradient(y, std::span<double>(J.data).subspan(i * J.cols, J.cols));
     ++i;
   }
   return J;

@@ -19,6 +19,7 @@ enum class Op : std::uint8_t {
   erf, erfc, tgamma, lgamma,
   abs, fmin, fmax, fma,
   sigmoid, softplus, relu, log_sum_exp,
+  sum, squared_norm, dot, normal_log_density,
   count_  // number of operation codes (not an operation)
 };
 

@@ -84,6 +84,10 @@ class Tape {
   /// Records a new independent variable with the given value.
   Var variable(double value);
 
+  /// Records one independent variable per value into `out` (consecutive statements).
+  /// @throws nabla::Error when the spans differ in size.
+  void variables(std::span<const double> values, std::span<Var> out);
+
   /// The current end of the recording; pass it to reverse() and rewind().
   [[nodiscard]] Position position() const noexcept {
     return {static_cast<std::uint32_t>(statements_), static_cast<std::uint32_t>(operands_)};
@@ -122,6 +126,13 @@ class Tape {
   /// recording or sweep.
   /// @throws nabla::Error when x is a constant, or belongs to another tape, or was rewound away.
   double& adjoint(const Var& x);
+
+  /// The adjoint of x, read only: 0 for a constant or a statement no sweep has reached.
+  /// @throws nabla::Error when x belongs to another tape or was rewound away.
+  [[nodiscard]] double adjoint_value(const Var& x) const {
+    const std::uint32_t i = index_of(x);
+    return i != 0 && i < adjoints_ ? adjoint_[i] : 0.0;
+  }
 
   /// Sets every adjoint to zero.
   void zero_adjoints() noexcept;

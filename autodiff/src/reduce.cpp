@@ -1,0 +1,128 @@
+#include "nabla/autodiff/reduce.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <numbers>
+#include <vector>
+
+#include "nabla/autodiff/error.hpp"
+#include "nabla/autodiff/tape.hpp"
+
+namespace nabla {
+
+namespace {
+
+// Per-thread scratch for partials and operands, so a reduction allocates nothing once warm.
+std::vector<double>& scratch_partials(std::size_t n) {
+  thread_local std::vector<double> partials;
+  partials.resize(n);
+  return partials;
+}
+
+void check_sizes(const char* function, std::size_t a, std::size_t b) {
+  if (a != b) {
+    detail::fail(function, fmt::format("the vectors differ in size (got {} and {}, expected "
+                                       "equal sizes)",
+                                       a, b));
+  }
+}
+
+void check_sigma(double sigma) {
+  if (!(sigma > 0)) {
+    detail::fail("nabla::normal_log_density",
+                 fmt::format("sigma must be positive (got {}, expected sigma > 0)", sigma));
+  }
+}
+
+constexpr double half_log_two_pi = 0.91893853320467274178;  // ½ ln 2π
+
+}  // namespace
+
+Var sum(std::span<const Var> xs) {
+  std::vector<double>& p = scratch_partials(xs.size());
+  double s = 0.0;
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    s += xs[i].value();
+    p[i] = 1.0;
+  }
+  return Tape::active().record(Op::sum, s, xs, p);
+}
+
+Var squared_norm(std::span<const Var> xs) {
+  std::vector<double>& p = scratch_partials(xs.size());
+  double s = 0.0;
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    const double v = xs[i].value();
+    s += v * v;
+    p[i] = 2.0 * v;
+  }
+  return Tape::active().record(Op::squared_norm, s, xs, p);
+}
+
+Var dot(std::span<const Var> a, std::span<const Var> b) {
+  check_sizes("nabla::dot", a.size(), b.size());
+  const std::size_t n = a.size();
+  thread_local std::vector<Var> operands;
+  operands.resize(2 * n);
+  std::vector<double>& p = scratch_partials(2 * n);
+  double s = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    s += a[i].value() * b[i].value();
+    operands[i] = a[i];
+    operands[n + i] = b[i];
+    p[i] = b[i].value();
+    p[n + i] = a[i].value();
+  }
+  return Tape::active().record(Op::dot, s, operands, p);
+}
+
+Var dot(std::span<const double> a, std::span<const Var> b) {
+  check_sizes("nabla::dot", a.size(), b.size());
+  double s = 0.0;
+  for (std::size_t i = 0; i < a.size(); ++i) s += a[i] * b[i].value();
+  return Tape::active().record(Op::dot, s, b, a);
+}
+
+Var dot(std::span<const Var> a, std::span<const double> b) { return dot(b, a); }
+
+Var normal_log_density(std::span<const double> y, const Var& mu, const Var& sigma) {
+  const double m = mu.value(), s = sigma.value();
+  check_sigma(s);
+  double squares = 0.0, residuals = 0.0;
+  for (double yi : y) {
+    const double r = yi - m;
+    residuals += r;
+    squares += r * r;
+  }
+  const double n = static_cast<double>(y.size()), inv_var = 1.0 / (s * s);
+  const double value = -0.5 * squares * inv_var - n * (std::log(s) + half_log_two_pi);
+  return Tape::active().record(Op::normal_log_density, value, mu, residuals * inv_var, sigma,
+                               squares * inv_var / s - n / s);
+}
+
+Var normal_log_density(std::span<const Var> y, const Var& mu, const Var& sigma) {
+  const double m = mu.value(), s = sigma.value();
+  check_sigma(s);
+  const std::size_t n = y.size();
+  thread_local std::vector<Var> operands;
+  operands.assign(y.begin(), y.end());
+  operands.push_back(mu);
+  operands.push_back(sigma);
+  std::vector<double>& p = scratch_partials(n + 2);
+  const double inv_var = 1.0 / (s * s);
+  double squares = 0.0, residuals = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double r = y[i].value() - m;
+    residuals += r;
+    squares += r * r;
+    p[i] = -r * inv_var;
+  }
+  const double count = static_cast<double>(n);
+  p[n] = residuals * inv_var;
+  p[n + 1] = squares * inv_var / s - count / s;
+  const double value = -0.5 * squares * inv_var - count * (std::log(s) + half_log_two_pi);
+  return Tape::active().record(Op::normal_log_density, value, operands, p);
+}
+
+}  // namespace nabla
