@@ -203,9 +203,11 @@ void Tape::check_position(const char* function, Position p) const {
 void Tape::reverse(Position from) {
   check_position("nabla::Tape::reverse", from);
   ensure_adjoints();
-  sweep(statements_ - 1, from.statement);
+  zero_from_ = adjoints_;  // the sweep leaves adjoints behind
+  sweep<false>(statements_ - 1, from.statement);
 }
 
+template <bool consume>
 void Tape::sweep(std::size_t last, std::size_t first) noexcept {
   // Note [Jacobian taping]. Statements with a zero adjoint are skipped: nothing to push.
   // The operand range of statement s ends where the range of s + 1 began, so one load of
@@ -222,7 +224,9 @@ void Tape::sweep(std::size_t last, std::size_t first) noexcept {
   for (std::size_t s = last; s >= first; --s) {
     const std::uint32_t lo = end[s - 1];
     const double a = adjoint[s] + carry;
-    adjoint[s] = a;
+    // Consuming (the gradient helpers, Note [Clean adjoints]): leave 0 behind, except at the
+    // inputs (no operands), whose adjoints are the gradient.
+    adjoint[s] = consume && lo != hi ? 0.0 : a;
     carry = 0.0;
     if (a != 0.0) {
       const std::size_t previous = s - 1;
@@ -238,6 +242,33 @@ void Tape::sweep(std::size_t last, std::size_t first) noexcept {
     hi = lo;
   }
   adjoint[first - 1] += carry;  // slot 0 when first is 1: the constant slot, never read
+}
+
+template void Tape::sweep<false>(std::size_t, std::size_t) noexcept;
+template void Tape::sweep<true>(std::size_t, std::size_t) noexcept;
+
+void Tape::gradient(const Var& y, Position from, std::span<const Var> inputs,
+                    std::span<double> g) {
+  check_position("nabla::gradient", from);
+  const std::uint32_t iy = index_of(y);
+  // Note [Clean adjoints]: make [from, end) zero without touching what is known to be zero.
+  ensure_adjoints();
+  if (zero_from_ > from.statement) {
+    std::fill(adjoint_.begin() + from.statement,
+              adjoint_.begin() + static_cast<std::ptrdiff_t>(zero_from_), 0.0);
+  }
+  if (iy >= from.statement) {
+    adjoint_[iy] = 1.0;
+    sweep<true>(iy, from.statement);
+  }
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const std::uint32_t k = index_of(inputs[i]);
+    g[i] = iy >= from.statement && k != 0 ? adjoint_[k] : 0.0;
+    adjoint_[k] = 0.0;
+  }
+  // The sweep may have pushed into statements before `from` (outer variables f captured).
+  std::fill(adjoint_.begin(), adjoint_.begin() + from.statement, 0.0);
+  zero_from_ = 0;
 }
 
 void Tape::backward(const Var& y) { backward(y, Position{}); }
@@ -257,7 +288,8 @@ void Tape::backward(const Var& y, Position from) {
         iy, from.statement));
   }
   adjoint_[iy] = 1.0;
-  sweep(iy, from.statement);
+  zero_from_ = adjoints_;  // the sweep leaves adjoints behind
+  sweep<false>(iy, from.statement);
 }
 
 void Tape::rewind(Position to) {
@@ -269,7 +301,11 @@ void Tape::rewind(Position to) {
   }
   statements_ = to.statement;
   operands_ = to.operand;
-  adjoints_ = std::min(adjoints_, statements_);
+  // Adjoints of the dropped statements stay usable only when they are known to be zero.
+  if (zero_from_ > to.statement) {
+    adjoints_ = std::min(adjoints_, statements_);
+    zero_from_ = std::min(zero_from_, adjoints_);
+  }
   start_epoch(to.statement);
 }
 
@@ -283,6 +319,7 @@ void Tape::release() {
   std::vector<double>().swap(partial_);
   std::vector<double>().swap(adjoint_);
   adjoints_ = 0;
+  zero_from_ = 0;
   statement_capacity_ = end_.size();
   operand_capacity_ = arg_.size();
 }
@@ -296,11 +333,13 @@ double& Tape::adjoint(const Var& x) {
         x.value()));
   }
   ensure_adjoints();
+  zero_from_ = adjoints_;  // the caller may write through the reference
   return adjoint_[i];
 }
 
 void Tape::zero_adjoints() noexcept {
   std::fill(adjoint_.begin(), adjoint_.begin() + static_cast<std::ptrdiff_t>(adjoints_), 0.0);
+  zero_from_ = 0;
 }
 
 TapeStatistics Tape::statistics() const noexcept {
@@ -309,7 +348,7 @@ TapeStatistics Tape::statistics() const noexcept {
   s.operands = operands_;
   s.bytes_used = statements_ * (sizeof(std::uint32_t) + sizeof(Op)) +
                  operands_ * (sizeof(std::uint32_t) + sizeof(double));
-  s.adjoint_bytes = adjoints_ * sizeof(double);
+  s.adjoint_bytes = std::min(adjoints_, statements_) * sizeof(double);
   s.bytes_reserved = end_.capacity() * sizeof(std::uint32_t) + op_.capacity() * sizeof(Op) +
                      arg_.capacity() * sizeof(std::uint32_t) +
                      partial_.capacity() * sizeof(double) + adjoint_.capacity() * sizeof(double);

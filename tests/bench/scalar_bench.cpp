@@ -20,6 +20,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 volatile double sink = 0;
+// Full runs: 15 interleaved samples of ≥ 20 ms; `small` runs (the CI test): 3 of ≥ 2 ms.
+double sample_seconds = 0.02;
+int samples = 15;
 
 template <class F>
 double seconds_per_call(F&& f, long calls) {
@@ -32,7 +35,7 @@ double seconds_per_call(F&& f, long calls) {
 template <class F>
 long calibrate(F&& f) {
   long calls = 1;
-  while (seconds_per_call(f, calls) * static_cast<double>(calls) < 0.02) calls *= 2;
+  while (seconds_per_call(f, calls) * static_cast<double>(calls) < sample_seconds) calls *= 2;
   return calls;
 }
 
@@ -75,7 +78,7 @@ void row(std::string_view name, const F& f, const std::vector<double>& x) {
   const auto grad = [&] { (void)nabla::gradient(var_f, x, g); };
   const long plain_calls = calibrate(plain), grad_calls = calibrate(grad);
   std::vector<double> tp, tg;
-  for (int rep = 0; rep < 15; ++rep) {
+  for (int rep = 0; rep < samples; ++rep) {
     tp.push_back(seconds_per_call(plain, plain_calls));
     tg.push_back(seconds_per_call(grad, grad_calls));
   }
@@ -96,12 +99,17 @@ std::vector<double> near_one(std::size_t n) {  // for the product: stays near 1 
 int main(int argc, char** argv) {
   // `scalar_bench small` runs only the small sizes (a quick look).
   const bool small_only = argc > 1 && std::string_view(argv[1]) == "small";
-  const std::size_t big = small_only ? 100 : 1000000;
+  if (small_only) {
+    sample_seconds = 0.002;
+    samples = 3;
+  }
+  std::vector<std::size_t> sizes = {100};
+  if (!small_only) sizes.push_back(1000000);
   using bench::random_vector;
   fmt::print("| function | elementary ops | plain (µs) | gradient (µs) | gradient / plain | "
              "ns per op | tape bytes per op |\n|---|---|---|---|---|---|---|\n");
   row("f(x) = x² sin x + eˣ (one variable)", bench::OneVariable{}, {0.7});
-  for (std::size_t n : {std::size_t{100}, big}) {
+  for (std::size_t n : sizes) {
     const auto size = n == 100 ? std::string("100") : std::string("10⁶");
     row("sum, n = " + size, bench::Sum{}, random_vector(n, 1, -1, 1));
     row("product, n = " + size, bench::Product{}, near_one(n));

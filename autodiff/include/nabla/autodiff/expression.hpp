@@ -161,6 +161,13 @@ struct Binary : ExpressionBase<Binary<F, L, R>> {
   [[nodiscard]] double value() const { return result; }
   void propagate(detail::OperandWriter& w, double m) const {
     const double a = left.value(), b = right.value();
+    if constexpr (std::same_as<L, Var> && std::same_as<R, Var>) {
+      // x∘x (a square, most often): one operand with the summed partial, not two.
+      if (left.same_variable(right)) {
+        w.push(left, m * (F::partial_a(a, b, result) + F::partial_b(a, b, result)));
+        return;
+      }
+    }
     detail::propagate(left, w, m * F::partial_a(a, b, result));
     detail::propagate(right, w, m * F::partial_b(a, b, result));
   }

@@ -57,11 +57,8 @@ class Recording {
     tape_.variables(x, inputs_);
     return inputs_;
   }
-  /// Writes the adjoints of the inputs after a sweep from y.
-  void read_gradient(const Var& y, std::span<double> g) const {
-    for (std::size_t i = 0; i < g.size(); ++i)
-      g[i] = y.is_constant() ? 0.0 : tape_.adjoint_value(inputs_[i]);
-  }
+  /// Sweeps from y and writes the gradient with respect to the inputs into g.
+  void gradient(const Var& y, std::span<double> g) { tape_.gradient(y, start_, inputs_, g); }
 
  private:
   static std::vector<Var>& acquire();
@@ -88,9 +85,8 @@ template <class F>
 ValueAndGradient value_and_gradient(F&& f, std::span<const double> x) {
   detail::Recording rec;
   const Var y = f(rec.inputs(x));
-  rec.tape().backward(y, rec.start());
   ValueAndGradient out{y.value(), std::vector<double>(x.size())};
-  rec.read_gradient(y, out.gradient);
+  rec.gradient(y, out.gradient);
   return out;
 }
 
@@ -109,8 +105,7 @@ double gradient(F&& f, std::span<const double> x, std::span<double> g) {
   detail::check_sizes("nabla::gradient", x.size(), g.size());
   detail::Recording rec;
   const Var y = f(rec.inputs(x));
-  rec.tape().backward(y, rec.start());
-  rec.read_gradient(y, g);
+  rec.gradient(y, g);
   return y.value();
 }
 
@@ -132,8 +127,7 @@ Jacobian jacobian(F&& f, std::span<const double> x, std::size_t expected_outputs
   std::size_t i = 0;
   for (const Var& y : ys) {
     J.values[i] = y.value();
-    rec.tape().backward(y, rec.start());
-    rec.read_gradient(y, std::span<double>(J.data).subspan(i * J.cols, J.cols));
+    rec.gradient(y, std::span<double>(J.data).subspan(i * J.cols, J.cols));
     ++i;
   }
   return J;

@@ -32,6 +32,10 @@ class Var {
   [[nodiscard]] constexpr std::uint32_t index() const noexcept { return index_; }
   /// True when this Var is a constant (records nothing, has no adjoint).
   [[nodiscard]] constexpr bool is_constant() const noexcept { return index_ == 0; }
+  /// True when both handles name the same recorded statement (or are both constants).
+  [[nodiscard]] constexpr bool same_variable(const Var& other) const noexcept {
+    return index_ == other.index_ && tag_ == other.tag_;
+  }
 
  private:
   friend class Tape;
