@@ -9,17 +9,30 @@
 namespace nabla::detail {
 
 namespace {
-// Input buffers of the gradient helpers, one per nesting level of this thread.
-thread_local std::deque<std::vector<Var>> input_buffers;  // deque: references stay valid
-thread_local std::size_t input_depth = 0;
+// Input buffers of the gradient helpers, one per nesting level of this thread. A plain struct
+// of trivially constructible members is reached without a TLS initialisation call; levels past
+// deeper levels (rare) look their buffer up.
+struct InputBuffers {
+  std::vector<Var>* level[8] = {};
+  std::size_t depth = 0;
+};
+thread_local InputBuffers buffers;
+
+std::vector<Var>& buffer_at(std::size_t depth) {
+  static thread_local std::deque<std::vector<Var>> owned;  // deque: references stay valid
+  while (owned.size() <= depth) owned.emplace_back();
+  return owned[depth];
+}
 }  // namespace
 
 std::vector<Var>& Recording::acquire() {
-  if (input_depth == input_buffers.size()) input_buffers.emplace_back();
-  return input_buffers[input_depth++];
+  const std::size_t d = buffers.depth++;
+  if (d >= 8) return buffer_at(d);
+  if (buffers.level[d] == nullptr) buffers.level[d] = &buffer_at(d);
+  return *buffers.level[d];
 }
 
-void Recording::release() { --input_depth; }
+void Recording::release() { --buffers.depth; }
 
 void check_sizes(const char* function, std::size_t x, std::size_t g) {
   if (x != g) {

@@ -295,18 +295,28 @@ void Tape::backward(const Var& y, Position from) {
 void Tape::rewind(Position to) {
   check_position("nabla::Tape::rewind", to);
   if (to.statement == statements_ && to.operand == operands_) return;
-  while (!epochs_.empty() && epochs_.back().start >= to.statement) {
+  // Note [Tape epochs]: epochs that began at or after `to` end; one new epoch begins at `to`.
+  while (epochs_.size() > 1 && epochs_[epochs_.size() - 2].start >= to.statement) {
     dropped_[dropped_next_++ % dropped_.size()] = epochs_.back().tag;  // for error messages
     epochs_.pop_back();
   }
   statements_ = to.statement;
   operands_ = to.operand;
+  // The newest live epoch either began at or after `to` (retag it in place: the loop of a
+  // gradient helper rewinds to the same place every call) or before it (start a new one).
+  Epoch& top = epochs_.back();
+  if (top.start >= to.statement) {
+    dropped_[dropped_next_++ % dropped_.size()] = top.tag;
+    top = {new_tag(), to.statement};
+    tag_ = top.tag;
+  } else {
+    start_epoch(to.statement);
+  }
   // Adjoints of the dropped statements stay usable only when they are known to be zero.
   if (zero_from_ > to.statement) {
     adjoints_ = std::min(adjoints_, statements_);
     zero_from_ = std::min(zero_from_, adjoints_);
   }
-  start_epoch(to.statement);
 }
 
 void Tape::clear() { rewind(Position{1, 0}); }

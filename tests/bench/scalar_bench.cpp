@@ -1,135 +1,35 @@
-// The scalar benchmark suite (tests/bench/suite.hpp) on nabla: for each function, the
-// plain-double time and the gradient time (nabla::gradient: recording the inputs and the
-// function, the reverse sweep, reading the gradient), measured interleaved in one process, with
-// ns and tape bytes per elementary operation. Prints a Markdown table.
+// The scalar benchmark suite (suite.hpp) on nabla: plain-double time vs gradient time
+// (nabla::gradient: recording the inputs and the function, the reverse sweep, reading the
+// gradient), ns and tape bytes per elementary operation. Prints a Markdown table.
 #include <nabla/autodiff.hpp>
 
-#include <algorithm>
-#include <chrono>
-#include <cmath>
-#include <cstdlib>
-#include <fmt/format.h>
-#include <span>
-#include <string_view>
-#include <vector>
-
-#include "counted.hpp"
-#include "suite.hpp"
+#include "harness.hpp"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-volatile double sink = 0;
-// Full runs: 15 interleaved samples of ≥ 20 ms; `small` runs (the CI test): 3 of ≥ 2 ms.
-double sample_seconds = 0.02;
-int samples = 15;
-
-template <class F>
-double seconds_per_call(F&& f, long calls) {
-  const auto t0 = Clock::now();
-  for (long i = 0; i < calls; ++i) f();
-  return std::chrono::duration<double>(Clock::now() - t0).count() / static_cast<double>(calls);
-}
-
-// Calls per sample so that one sample takes at least 20 ms.
-template <class F>
-long calibrate(F&& f) {
-  long calls = 1;
-  while (seconds_per_call(f, calls) * static_cast<double>(calls) < sample_seconds) calls *= 2;
-  return calls;
-}
-
-double median(std::vector<double> v) {
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
-  return v[v.size() / 2];
-}
-
-template <class F>
-void row(std::string_view name, const F& f, const std::vector<double>& x) {
-  const std::size_t n = x.size();
-  std::vector<double> g(n), exact(n);
-  const auto var_f = [&f](std::span<const nabla::Var> v) { return nabla::Var(f(v)); };
-  // Correctness first: nabla's gradient must match the analytic one before it is timed.
-  (void)nabla::gradient(var_f, x, g);
-  f.gradient(x, exact);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!(std::abs(g[i] - exact[i]) <= 1e-8 * (1 + std::abs(exact[i])))) {
-      fmt::print(stderr, "{}: gradient mismatch at {}: {} vs {}\n", name, i, g[i], exact[i]);
-      std::exit(1);
-    }
+struct Nabla {
+  static constexpr const char* name = "nabla";
+  template <class F>
+  static nabla::Var call(const F& f, std::span<const nabla::Var> v) {
+    return f(v);
   }
-  // Elementary operations of the function, counted on bench::Counted.
-  const std::vector<bench::Counted> xc(x.begin(), x.end());
-  bench::Counted::ops = 0;
-  (void)f(std::span<const bench::Counted>(xc));
-  const double ops = static_cast<double>(bench::Counted::ops);
+  template <class F>
+  void gradient(const F& f, std::span<const double> x, std::span<double> g) const {
+    (void)nabla::gradient([&f](std::span<const nabla::Var> v) { return call(f, v); }, x, g);
+  }
   // Tape bytes of one recording of the function (inputs excluded).
-  nabla::Tape tape;
-  double bytes = 0;
-  {
+  template <class F>
+  double tape_bytes(const F& f, std::span<const double> x) const {
+    nabla::Tape tape;
     nabla::Tape::Scope scope(tape);
-    std::vector<nabla::Var> xs;
-    for (double xi : x) xs.push_back(tape.variable(xi));
+    std::vector<nabla::Var> xs(x.size());
+    tape.variables(x, xs);
     const auto before = tape.statistics().bytes_used;
-    (void)var_f(xs);
-    bytes = static_cast<double>(tape.statistics().bytes_used - before);
+    (void)call(f, xs);
+    return static_cast<double>(tape.statistics().bytes_used - before);
   }
-  const auto plain = [&] { sink = sink + f(std::span<const double>(x)); };
-  const auto grad = [&] { (void)nabla::gradient(var_f, x, g); };
-  const long plain_calls = calibrate(plain), grad_calls = calibrate(grad);
-  std::vector<double> tp, tg;
-  for (int rep = 0; rep < samples; ++rep) {
-    tp.push_back(seconds_per_call(plain, plain_calls));
-    tg.push_back(seconds_per_call(grad, grad_calls));
-  }
-  const double p = median(tp), q = median(tg);
-  fmt::print("| {} | {:.0f} | {:.3g} | {:.3g} | {:.2f} | {:.2f} | {:.1f} |\n", name, ops, p * 1e6,
-             q * 1e6, q / p, q / ops * 1e9, bytes / ops);
-  std::fflush(stdout);
-}
-
-std::vector<double> near_one(std::size_t n) {  // for the product: stays near 1 for any n
-  auto v = bench::random_vector(n, 2, -1, 1);
-  for (double& x : v) x = 1 + x * 1e-3 / std::sqrt(static_cast<double>(n));
-  return v;
-}
+};
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  // `scalar_bench small` runs only the small sizes (a quick look).
-  const bool small_only = argc > 1 && std::string_view(argv[1]) == "small";
-  if (small_only) {
-    sample_seconds = 0.002;
-    samples = 3;
-  }
-  std::vector<std::size_t> sizes = {100};
-  if (!small_only) sizes.push_back(1000000);
-  using bench::random_vector;
-  fmt::print("| function | elementary ops | plain (µs) | gradient (µs) | gradient / plain | "
-             "ns per op | tape bytes per op |\n|---|---|---|---|---|---|---|\n");
-  row("f(x) = x² sin x + eˣ (one variable)", bench::OneVariable{}, {0.7});
-  for (std::size_t n : sizes) {
-    const auto size = n == 100 ? std::string("100") : std::string("10⁶");
-    row("sum, n = " + size, bench::Sum{}, random_vector(n, 1, -1, 1));
-    row("product, n = " + size, bench::Product{}, near_one(n));
-    row("log-sum-exp, n = " + size, bench::LogSumExp{}, random_vector(n, 1, -3, 3));
-    row("dot of two variable vectors, n = " + size, bench::Dot{}, random_vector(2 * n, 1, -1, 1));
-    row("normal log density, n = " + size, bench::NormalDensity(n), {0.5, 1.5});
-    row("chained Rosenbrock, n = " + size, bench::Rosenbrock{}, random_vector(n, 1, -1, 1));
-  }
-  row("least squares ‖Ax − b‖², 10×10", bench::LeastSquares(10, 10), random_vector(10, 1, -1, 1));
-  row("logistic regression NLL, 100×10", bench::Logistic(100, 10), random_vector(10, 1, -0.5, 0.5));
-  const bench::Mlp small_mlp(16, 32, 16, 10);
-  row("MLP loss, batch 16, 32-16-10, tanh", small_mlp,
-      random_vector(small_mlp.parameters(), 1, -0.3, 0.3));
-  if (!small_only) {
-    row("least squares ‖Ax − b‖², 1000×1000", bench::LeastSquares(1000, 1000),
-        random_vector(1000, 1, -1, 1));
-    row("logistic regression NLL, 10⁴×100", bench::Logistic(10000, 100),
-        random_vector(100, 1, -0.2, 0.2));
-    const bench::Mlp mlp(64, 784, 128, 10);
-    row("MLP loss, batch 64, 784-128-10, tanh", mlp, random_vector(mlp.parameters(), 1, -0.05, 0.05));
-  }
-  return 0;
-}
+int main(int argc, char** argv) { return bench::run_suite<Nabla>(argc, argv); }

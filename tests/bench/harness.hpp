@@ -1,0 +1,131 @@
+// The benchmark harness: times the plain-double function and one library's gradient of it,
+// interleaved in one process, and prints a Markdown row. A library is a policy type with
+//   static constexpr const char* name;
+//   template <class F> void gradient(const F& f, std::span<const double> x, std::span<double> g);
+//   template <class F> double tape_bytes(const F& f, std::span<const double> x);  // < 0: unknown
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "counted.hpp"
+#include "suite.hpp"
+
+namespace bench {
+
+using Clock = std::chrono::steady_clock;
+inline volatile double sink = 0;
+// Full runs: 15 interleaved samples of ≥ 20 ms; `small` runs (the CI test): 3 of ≥ 2 ms.
+inline double sample_seconds = 0.02;
+inline int samples = 15;
+
+template <class F>
+double seconds_per_call(F&& f, long calls) {
+  const auto t0 = Clock::now();
+  for (long i = 0; i < calls; ++i) f();
+  return std::chrono::duration<double>(Clock::now() - t0).count() / static_cast<double>(calls);
+}
+
+// Calls per sample so that one sample takes at least 20 ms.
+template <class F>
+long calibrate(F&& f) {
+  long calls = 1;
+  while (seconds_per_call(f, calls) * static_cast<double>(calls) < sample_seconds) calls *= 2;
+  return calls;
+}
+
+double median(std::vector<double> v) {
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
+template <class Library, class F>
+void row(std::string_view name, const F& f, const std::vector<double>& x) {
+  const std::size_t n = x.size();
+  std::vector<double> g(n), exact(n);
+  Library library;
+  // Correctness first: the library's gradient must match the analytic one before it is timed.
+  library.gradient(f, x, g);
+  f.gradient(x, exact);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!(std::abs(g[i] - exact[i]) <= 1e-8 * (1 + std::abs(exact[i])))) {
+      fmt::print(stderr, "{}: gradient mismatch at {}: {} vs {}\n", name, i, g[i], exact[i]);
+      std::exit(1);
+    }
+  }
+  // Elementary operations of the function, counted on bench::Counted.
+  const std::vector<bench::Counted> xc(x.begin(), x.end());
+  bench::Counted::ops = 0;
+  (void)f(std::span<const bench::Counted>(xc));
+  const double ops = static_cast<double>(bench::Counted::ops);
+  const double bytes = library.tape_bytes(f, x);
+  const auto plain = [&] { sink = sink + f(std::span<const double>(x)); };
+  const auto grad = [&] { library.gradient(f, x, g); };
+  const long plain_calls = calibrate(plain), grad_calls = calibrate(grad);
+  std::vector<double> tp, tg;
+  for (int rep = 0; rep < samples; ++rep) {
+    tp.push_back(seconds_per_call(plain, plain_calls));
+    tg.push_back(seconds_per_call(grad, grad_calls));
+  }
+  const double p = median(tp), q = median(tg);
+  fmt::print("| {} | {:.0f} | {:.3g} | {:.3g} | {:.2f} | {:.2f} | {} |\n", name, ops, p * 1e6,
+             q * 1e6, q / p, q / ops * 1e9,
+             bytes < 0 ? std::string("–") : fmt::format("{:.1f}", bytes / ops));
+  std::fflush(stdout);
+}
+
+std::vector<double> near_one(std::size_t n) {  // for the product: stays near 1 for any n
+  auto v = bench::random_vector(n, 2, -1, 1);
+  for (double& x : v) x = 1 + x * 1e-3 / std::sqrt(static_cast<double>(n));
+  return v;
+}
+
+/// Runs every row of the suite for one library; `small` as the first argument runs only the
+/// small sizes, briefly (the CI test).
+template <class Library>
+int run_suite(int argc, char** argv) {
+  // `scalar_bench small` runs only the small sizes (a quick look).
+  const bool small_only = argc > 1 && std::string_view(argv[1]) == "small";
+  if (small_only) {
+    sample_seconds = 0.002;
+    samples = 3;
+  }
+  std::vector<std::size_t> sizes = {100};
+  if (!small_only) sizes.push_back(1000000);
+  fmt::print("| function | elementary ops | plain (µs) | gradient (µs) | gradient / plain | "
+             "ns per op | tape bytes per op |\n|---|---|---|---|---|---|---|\n");
+  row<Library>("f(x) = x² sin x + eˣ (one variable)", OneVariable{}, {0.7});
+  for (std::size_t n : sizes) {
+    const auto size = n == 100 ? std::string("100") : std::string("10⁶");
+    row<Library>("sum, n = " + size, Sum{}, random_vector(n, 1, -1, 1));
+    row<Library>("product, n = " + size, Product{}, near_one(n));
+    row<Library>("log-sum-exp, n = " + size, LogSumExp{}, random_vector(n, 1, -3, 3));
+    row<Library>("dot of two variable vectors, n = " + size, Dot{}, random_vector(2 * n, 1, -1, 1));
+    row<Library>("normal log density, n = " + size, NormalDensity(n), {0.5, 1.5});
+    row<Library>("chained Rosenbrock, n = " + size, Rosenbrock{}, random_vector(n, 1, -1, 1));
+  }
+  row<Library>("least squares ‖Ax − b‖², 10×10", LeastSquares(10, 10), random_vector(10, 1, -1, 1));
+  row<Library>("logistic regression NLL, 100×10", Logistic(100, 10), random_vector(10, 1, -0.5, 0.5));
+  const Mlp small_mlp(16, 32, 16, 10);
+  row<Library>("MLP loss, batch 16, 32-16-10, tanh", small_mlp,
+      random_vector(small_mlp.parameters(), 1, -0.3, 0.3));
+  if (!small_only) {
+    row<Library>("least squares ‖Ax − b‖², 1000×1000", LeastSquares(1000, 1000),
+        random_vector(1000, 1, -1, 1));
+    row<Library>("logistic regression NLL, 10⁴×100", Logistic(10000, 100),
+        random_vector(100, 1, -0.2, 0.2));
+    const Mlp mlp(64, 784, 128, 10);
+    row<Library>("MLP loss, batch 64, 784-128-10, tanh", mlp, random_vector(mlp.parameters(), 1, -0.05, 0.05));
+  }
+  return 0;
+}
+
+}  // namespace bench
