@@ -80,6 +80,32 @@ BOOST_AUTO_TEST_CASE(constants_are_free) {
   BOOST_TEST(tape.adjoint(x) == 8.0);
 }
 
+BOOST_AUTO_TEST_CASE(expressions_record_one_statement_and_are_safe_with_auto) {
+  nabla::Tape tape;
+  nabla::Tape::Scope scope(tape);
+  const Var a = tape.variable(2.0), b = tape.variable(3.0), c = tape.variable(0.5);
+  auto e = a * b + sin(c);  // an expression holding copies of a, b, c: nothing recorded yet
+  BOOST_TEST(tape.statistics().statements == 3u);
+  BOOST_TEST(e.value() == 6.0 + std::sin(0.5));
+  const Var y = e * e;  // one statement; e's leaves appear twice
+  BOOST_TEST(tape.statistics().statements == 4u);
+  BOOST_TEST(tape.fused(y.index()));
+  tape.backward(y);
+  const double v = 6.0 + std::sin(0.5);
+  BOOST_TEST(tape.adjoint(a) == 2 * v * 3.0);
+  BOOST_TEST(tape.adjoint(b) == 2 * v * 2.0);
+  BOOST_TEST(tape.adjoint(c) == 2 * v * std::cos(0.5), boost::test_tools::tolerance(1e-15));
+  // x·x records one operand with partial 2x.
+  const Var sq = a * a;
+  BOOST_TEST(tape.operands(sq.index()).size() == 1u);
+  BOOST_TEST(tape.partials(sq.index())[0] == 4.0);
+  BOOST_TEST(!tape.fused(sq.index()));
+  // Comparisons of expressions look at values and record nothing.
+  const auto before = tape.statistics().statements;
+  BOOST_TEST((a * b > 5.0 && a + b == b + a && 1.0 < exp(a) && a * b != a));
+  BOOST_TEST(tape.statistics().statements == before);
+}
+
 BOOST_AUTO_TEST_CASE(generic_code_runs_on_double_and_var) {
   const auto f = [](const auto& x) {
     using std::exp;
