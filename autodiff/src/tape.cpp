@@ -64,17 +64,11 @@ Var Tape::variable(double value) {
   return push_statement(Op::input, value);
 }
 
-void Tape::variables(std::span<const double> values, std::span<Var> out) {
-  if (values.size() != out.size()) {
-    detail::fail("nabla::Tape::variables",
-                 fmt::format("values and outputs differ in size (got {} values and room for {} "
-                             "variables, expected equal sizes)",
-                             values.size(), out.size()));
-  }
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    make_room(0);
-    out[i] = push_statement(Op::input, values[i]);
-  }
+void Tape::size_error(std::size_t values, std::size_t out) {
+  detail::fail("nabla::Tape::variables",
+               fmt::format("values and outputs differ in size (got {} values and room for {} "
+                           "variables, expected equal sizes)",
+                           values, out));
 }
 
 std::uint32_t Tape::index_of_slow(double value, std::uint32_t index, std::uint32_t tag) const {
@@ -178,7 +172,7 @@ Var Tape::record(Op op, double value, std::span<const Var> xs, std::span<const d
   return push_statement(op, value);
 }
 
-void Tape::ensure_adjoints() {
+void Tape::grow_adjoints() {
   if (adjoint_.size() < statements_) {
     adjoint_.resize(std::max(statements_, end_.size()));
     ++allocations_;
@@ -190,14 +184,11 @@ void Tape::ensure_adjoints() {
   }
 }
 
-void Tape::check_position(const char* function, Position p) const {
-  if (p.statement < 1 || p.statement > statements_ || p.operand > operands_ ||
-      p.operand != end_[p.statement - 1]) {
-    detail::fail(function, fmt::format(
-        "position (statement {}, operand {}) is not on the tape (got a position ahead of the "
-        "recording, expected one from position() at most statement {}, operand {})",
-        p.statement, p.operand, statements_, operands_));
-  }
+void Tape::position_error(const char* function, Position p) const {
+  detail::fail(function, fmt::format(
+      "position (statement {}, operand {}) is not on the tape (got a position ahead of the "
+      "recording, expected one from position() at most statement {}, operand {})",
+      p.statement, p.operand, statements_, operands_));
 }
 
 void Tape::reverse(Position from) {
@@ -267,7 +258,7 @@ void Tape::gradient(const Var& y, Position from, std::span<const Var> inputs,
     adjoint_[k] = 0.0;
   }
   // The sweep may have pushed into statements before `from` (outer variables f captured).
-  std::fill(adjoint_.begin(), adjoint_.begin() + from.statement, 0.0);
+  for (std::size_t s = 0; s < from.statement; ++s) adjoint_[s] = 0.0;
   zero_from_ = 0;
 }
 

@@ -95,7 +95,14 @@ class Tape {
 
   /// Records one independent variable per value into `out` (consecutive statements).
   /// @throws nabla::Error when the spans differ in size.
-  void variables(std::span<const double> values, std::span<Var> out);
+  void variables(std::span<const double> values, std::span<Var> out) {
+    if (values.size() != out.size()) [[unlikely]]
+      size_error(values.size(), out.size());
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      make_room(0);
+      out[i] = push_statement(Op::input, values[i]);
+    }
+  }
 
   /// The current end of the recording; pass it to reverse() and rewind().
   [[nodiscard]] Position position() const noexcept {
@@ -231,11 +238,21 @@ class Tape {
  private:
   std::uint32_t index_of_slow(double value, std::uint32_t index, std::uint32_t tag) const;
   void grow(std::size_t operands);
-  void ensure_adjoints();
+  void ensure_adjoints() {  // adjoints exist and are initialised for every statement
+    if (adjoints_ < statements_) [[unlikely]]
+      grow_adjoints();
+  }
+  void grow_adjoints();
   template <bool consume>
   void sweep(std::size_t last, std::size_t first) noexcept;  // statements last down to first
   void start_epoch(std::uint32_t start);
-  void check_position(const char* function, Position p) const;
+  void check_position(const char* function, Position p) const {
+    if (p.statement < 1 || p.statement > statements_ || p.operand > operands_ ||
+        p.operand != end_[p.statement - 1]) [[unlikely]]
+      position_error(function, p);
+  }
+  [[noreturn]] void position_error(const char* function, Position p) const;
+  [[noreturn]] static void size_error(std::size_t values, std::size_t out);
 
   static constexpr Op fused_op(Op op) noexcept {
     return static_cast<Op>(static_cast<std::uint8_t>(op) | 0x80);
