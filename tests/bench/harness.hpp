@@ -26,6 +26,10 @@ inline volatile double sink = 0;
 // Full runs: 15 interleaved samples of ≥ 20 ms; `small` runs (the CI test): 3 of ≥ 2 ms.
 inline double sample_seconds = 0.02;
 inline int samples = 15;
+// `--row=K` runs only the K-th row (0-based), so a peer can run each case in its own process;
+// `--rows` prints how many rows there are.
+inline long selected_row = -1;
+inline long row_counter = 0;
 
 template <class F>
 double seconds_per_call(F&& f, long calls) {
@@ -49,6 +53,8 @@ double median(std::vector<double> v) {
 
 template <class Library, class F>
 void row(std::string_view name, const F& f, const std::vector<double>& x) {
+  const long index = row_counter++;
+  if (selected_row == -2 || (selected_row >= 0 && index != selected_row)) return;
   const std::size_t n = x.size();
   std::vector<double> g(n), exact(n);
   Library library;
@@ -93,15 +99,24 @@ std::vector<double> near_one(std::size_t n) {  // for the product: stays near 1 
 template <class Library>
 int run_suite(int argc, char** argv) {
   // `scalar_bench small` runs only the small sizes (a quick look).
-  const bool small_only = argc > 1 && std::string_view(argv[1]) == "small";
+  bool small_only = false, count_only = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "small") small_only = true;
+    if (arg == "--rows") count_only = true;
+    if (arg.starts_with("--row=")) selected_row = std::stol(std::string(arg.substr(6)));
+  }
+  if (count_only) selected_row = -2;
   if (small_only) {
     sample_seconds = 0.002;
     samples = 3;
   }
   std::vector<std::size_t> sizes = {100};
   if (!small_only) sizes.push_back(1000000);
-  fmt::print("| function | elementary ops | plain (µs) | gradient (µs) | gradient / plain | "
-             "ns per op | tape bytes per op |\n|---|---|---|---|---|---|---|\n");
+  if (selected_row == -1) {
+    fmt::print("| function | elementary ops | plain (µs) | gradient (µs) | gradient / plain | "
+               "ns per op | tape bytes per op |\n|---|---|---|---|---|---|---|\n");
+  }
   row<Library>("f(x) = x² sin x + eˣ (one variable)", OneVariable{}, {0.7});
   for (std::size_t n : sizes) {
     const auto size = n == 100 ? std::string("100") : std::string("10⁶");
@@ -125,6 +140,7 @@ int run_suite(int argc, char** argv) {
     const Mlp mlp(64, 784, 128, 10);
     row<Library>("MLP loss, batch 64, 784-128-10, tanh", mlp, random_vector(mlp.parameters(), 1, -0.05, 0.05));
   }
+  if (count_only) fmt::print("{}\n", row_counter);
   return 0;
 }
 
