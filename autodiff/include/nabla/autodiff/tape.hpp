@@ -98,10 +98,16 @@ class Tape {
   void variables(std::span<const double> values, std::span<Var> out) {
     if (values.size() != out.size()) [[unlikely]]
       size_error(values.size(), out.size());
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      make_room(0);
-      out[i] = push_statement(Op::input, values[i]);
+    const std::size_t n = values.size();
+    if (statements_ + n > statement_capacity_) grow_statements(statements_ + n);
+    // Inputs have no operands: their operand range is empty, ending where the tape's does.
+    const auto ops = static_cast<std::uint32_t>(operands_);
+    for (std::size_t i = 0; i < n; ++i) {
+      end_[statements_ + i] = ops;
+      op_[statements_ + i] = Op::input;
+      out[i] = Var(values[i], static_cast<std::uint32_t>(statements_ + i), tag_);
     }
+    statements_ += n;
   }
 
   /// The current end of the recording; pass it to reverse() and rewind().
@@ -124,11 +130,12 @@ class Tape {
   /// receive their adjoints (a nested sweep, as the gradient helpers do).
   void backward(const Var& y, Position from);
 
-  /// The gradient helpers' sweep: g[i] = d y / d inputs[i], for y recorded after `from`.
+  /// The gradient helpers' sweep: g[i] = dy/dvᵢ, where v₀ … vₙ₋₁ (n = g.size()) are the first
+  /// statements recorded at `from` — the inputs, made with variables() right after position().
   /// Leaves every adjoint 0 (Note [Clean adjoints]), so the next call needs no zeroing pass;
   /// the adjoints of intermediate statements are not kept (use backward() for those).
-  /// @throws nabla::Error when `from` is not on the tape or y or an input is not on it.
-  void gradient(const Var& y, Position from, std::span<const Var> inputs, std::span<double> g);
+  /// @throws nabla::Error when `from` or the inputs are no longer on the tape, or y is stale.
+  void gradient(const Var& y, Position from, std::span<double> g);
 
   /// Drops everything recorded after `to`; memory is kept for reuse. Vars recorded after `to`
   /// become invalid (using one throws).
@@ -238,6 +245,7 @@ class Tape {
  private:
   std::uint32_t index_of_slow(double value, std::uint32_t index, std::uint32_t tag) const;
   void grow(std::size_t operands);
+  void grow_statements(std::size_t needed);
   void ensure_adjoints() {  // adjoints exist and are initialised for every statement
     if (adjoints_ < statements_) [[unlikely]]
       grow_adjoints();
