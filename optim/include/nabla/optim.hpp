@@ -1,3 +1,7 @@
 // nabla — numerical optimization: the umbrella header.
-// The optimizers arrive with the optim issue; this component is empty for now.
 #pragma once
+
+#include "nabla/optim/format.hpp"
+#include "nabla/optim/methods.hpp"
+#include "nabla/optim/minimize.hpp"
+#include "nabla/optim/optimizer.hpp"

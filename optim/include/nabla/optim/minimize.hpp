@@ -1,0 +1,144 @@
+// nabla::optim — minimize(): run a method to convergence with stopping rules, statuses, the best
+// point seen and (on request) the history.
+#pragma once
+
+#include <concepts>
+#include <functional>
+#include <limits>
+#include <span>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "nabla/autodiff/gradient.hpp"
+#include "nabla/optim/methods.hpp"
+#include "nabla/optim/optimizer.hpp"
+
+namespace nabla::optim {
+
+/// When minimize() stops (whichever rule fires first). 0 disables a rule.
+struct Stop {
+  double grad_tol = 1e-8;    ///< ‖∇f‖₂ ≤ grad_tol
+  double step_tol = 0;       ///< ‖xₖ₊₁ − xₖ‖₂ ≤ step_tol
+  double value_tol = 0;      ///< |fₖ₊₁ − fₖ| ≤ value_tol·|fₖ| (relative change of f)
+  double target = -std::numeric_limits<double>::infinity();  ///< f ≤ target
+  int max_iterations = 1000; ///< updates of x
+  int max_evaluations = 0;   ///< evaluations of f and ∇f
+  double time_limit_s = 0;   ///< wall time
+};
+
+/// Why minimize() stopped.
+enum class Status {
+  gradient_converged,   ///< ‖∇f‖ ≤ grad_tol
+  step_converged,       ///< the step became shorter than step_tol
+  value_converged,      ///< f changed by less than value_tol (relative)
+  target_reached,       ///< f ≤ target
+  max_iterations,       ///< the iteration budget ran out
+  max_evaluations,      ///< the evaluation budget ran out
+  time_limit,           ///< the wall-time budget ran out
+  diverged,             ///< f or ∇f became NaN or infinite; x is the last finite iterate
+  stopped_by_callback,  ///< the observer asked to stop
+  line_search_failed,   ///< L-BFGS: no acceptable step, even along −∇f after dropping memory
+};
+
+/// The name of a status, e.g. "gradient_converged".
+std::string_view to_string(Status status) noexcept;
+
+/// What an observer sees after each iteration.
+struct Iteration {
+  int iteration = 0;        ///< updates of x so far
+  double value = 0;         ///< f at the new x
+  double grad_norm = 0;     ///< ‖∇f‖₂ at the new x
+  double step = 0;          ///< ‖Δx‖₂ of this iteration
+  double lr = 0;            ///< learning rate (first-order) or accepted step length (L-BFGS)
+  int evaluations = 0;      ///< evaluations of f and ∇f so far
+  double elapsed_s = 0;     ///< wall time since the start
+};
+
+/// The trace of a run (filled when the observer is optim::history()).
+struct History {
+  std::vector<Iteration> iterations;
+};
+
+/// A callback after each iteration (return false to stop), and whether to keep the history.
+struct Observer {
+  std::function<bool(const Iteration&)> callback;  ///< may be empty
+  bool record_history = false;
+};
+
+/// An observer that records every iteration into Result::history (and calls `then`, if any).
+Observer history(std::function<bool(const Iteration&)> then = {});
+
+/// What minimize() returns.
+struct Result {
+  std::vector<double> x;        ///< where the method ended (its last finite iterate)
+  double value = 0;             ///< f(x)
+  std::vector<double> best_x;   ///< the lowest point evaluated
+  double best_value = 0;        ///< f(best_x)
+  double grad_norm = 0;         ///< ‖∇f(x)‖₂
+  int iterations = 0;           ///< updates of x
+  int evaluations = 0;          ///< evaluations of f and ∇f
+  Status status = Status::max_iterations;
+  History history;              ///< filled with optim::history()
+};
+
+namespace detail {
+/// f(x) with its gradient written into g: what the methods need of a function.
+using Objective = std::function<double(std::span<const double>, std::span<double>)>;
+
+Result run_first_order(const Objective& f, std::vector<double> x, Optimizer& optimizer,
+                       const GradientDescent* armijo, const Stop& stop, const Observer& observer);
+Result run_lbfgs(const Objective& f, std::vector<double> x, const LBFGS& method, const Stop& stop,
+                 const Observer& observer);
+
+/// Adapts f: a function of Vars is differentiated by nabla; a function (x, g) → f that writes
+/// its own gradient is used as it is.
+template <class F>
+Objective objective(F& f) {
+  if constexpr (std::is_invocable_r_v<double, F&, std::span<const double>, std::span<double>>) {
+    return [&f](std::span<const double> x, std::span<double> g) { return f(x, g); };
+  } else {
+    static_assert(ScalarFunction<F>,
+                  "minimize: f must be callable as f(std::span<const nabla::Var>) -> Var (or a "
+                  "generic lambda taking const auto&), or as f(std::span<const double> x, "
+                  "std::span<double> g) -> double writing its gradient into g");
+    return [&f](std::span<const double> x, std::span<double> g) {
+      return nabla::gradient(f, x, g);
+    };
+  }
+}
+}  // namespace detail
+
+/// Minimizes f from x0 with a method (GradientDescent, Momentum, Nesterov, AdaGrad, RMSProp,
+/// Adam, AdamW, LBFGS). Gradients come from nabla's reverse mode unless f supplies its own.
+/// Not converging is not an error: the status says why the run ended, and best_x holds the
+/// lowest point evaluated — also after divergence.
+/// @throws nabla::Error for invalid options or stopping rules.
+///
+/// Example:
+///   auto r = nabla::optim::minimize(rosenbrock, {-1.2, 1.0}, nabla::optim::LBFGS{});
+///   fmt::print("{}\n", r);   // with <nabla/optim/format.hpp>
+template <class F, class Method>
+Result minimize(F&& f, std::vector<double> x0, Method method, Stop stop = {},
+                Observer observer = {}) {
+  const detail::Objective objective = detail::objective(f);
+  if constexpr (std::same_as<Method, LBFGS>) {
+    return detail::run_lbfgs(objective, std::move(x0), method, stop, observer);
+  } else {
+    const auto optimizer = make_optimizer(method, x0.size());
+    const GradientDescent* armijo = nullptr;
+    if constexpr (std::same_as<Method, GradientDescent>) {
+      if (method.line_search) armijo = &method;
+    }
+    return detail::run_first_order(objective, std::move(x0), *optimizer, armijo, stop, observer);
+  }
+}
+
+/// minimize() from a braced starting point.
+template <class F, class Method>
+Result minimize(F&& f, std::initializer_list<double> x0, Method method, Stop stop = {},
+                Observer observer = {}) {
+  return minimize(std::forward<F>(f), std::vector<double>(x0), method, stop, std::move(observer));
+}
+
+}  // namespace nabla::optim

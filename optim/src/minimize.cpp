@@ -1,0 +1,92 @@
+#include "nabla/optim/minimize.hpp"
+
+#include <array>
+#include <cmath>
+
+#include "run.hpp"
+
+namespace nabla::optim {
+
+std::string_view to_string(Status status) noexcept {
+  constexpr std::array<std::string_view, 10> names = {
+      "gradient_converged", "step_converged",  "value_converged",     "target_reached",
+      "max_iterations",     "max_evaluations", "time_limit",          "diverged",
+      "stopped_by_callback", "line_search_failed"};
+  const auto i = static_cast<std::size_t>(status);
+  return i < names.size() ? names[i] : std::string_view("unknown");
+}
+
+Observer history(std::function<bool(const Iteration&)> then) {
+  return Observer{std::move(then), true};
+}
+
+namespace detail {
+
+Result run_first_order(const Objective& f, std::vector<double> x, Optimizer& optimizer,
+                       const GradientDescent* armijo, const Stop& stop, const Observer& observer) {
+  const std::size_t n = x.size();
+  Run run(f, n, stop, observer);
+  std::vector<double> g(n), x_prev(n), g_prev(n);
+  double value = run.evaluate(x, g);
+  if (!std::isfinite(value) || !all_finite(g)) return run.finish(x, value, norm(g), Status::diverged);
+  double grad_norm = norm(g);
+  Status status = Status::max_iterations;
+  while (!run.should_stop(value, grad_norm, status)) {
+    x_prev = x;
+    g_prev = g;
+    const double value_prev = value, grad_norm_prev = grad_norm;
+    double lr = optimizer.learning_rate();
+    if (armijo != nullptr) {
+      // Backtracking (Armijo): shrink t until f(x − t·g) ≤ f(x) − c1·t·‖g‖².
+      bool accepted = false;
+      for (double t = lr; t >= 1e-20 * lr && !run.out_of_evaluations(); t *= armijo->shrink) {
+        for (std::size_t i = 0; i < n; ++i) x[i] = x_prev[i] - t * g_prev[i];
+        value = run.evaluate(x, g);
+        lr = t;
+        if (value <= value_prev - armijo->c1 * t * grad_norm_prev * grad_norm_prev) {
+          accepted = true;
+          break;
+        }
+      }
+      if (!accepted) {
+        x = x_prev;
+        g = g_prev;
+        value = value_prev;
+        status = run.out_of_evaluations() ? Status::max_evaluations : Status::line_search_failed;
+        break;
+      }
+    } else {
+      optimizer.step(x, g);
+      value = run.evaluate(x, g);
+    }
+    ++run.iterations;
+    if (!std::isfinite(value) || !all_finite(g)) {  // keep the last finite iterate
+      x = x_prev;
+      g = g_prev;
+      value = value_prev;
+      status = Status::diverged;
+      break;
+    }
+    grad_norm = norm(g);
+    double step = 0;
+    for (std::size_t i = 0; i < n; ++i) step += (x[i] - x_prev[i]) * (x[i] - x_prev[i]);
+    step = std::sqrt(step);
+    if (!run.report(value, grad_norm, step, lr)) {
+      status = Status::stopped_by_callback;
+      break;
+    }
+    if (stop.step_tol > 0 && step <= stop.step_tol) {
+      status = Status::step_converged;
+      break;
+    }
+    if (stop.value_tol > 0 && std::abs(value - value_prev) <= stop.value_tol * std::abs(value_prev)) {
+      status = Status::value_converged;
+      break;
+    }
+  }
+  return run.finish(std::move(x), value, norm(g), status);
+}
+
+}  // namespace detail
+
+}  // namespace nabla::optim

@@ -1,0 +1,232 @@
+#include "nabla/optim/optimizer.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "nabla/autodiff/error.hpp"
+
+namespace nabla::optim {
+
+namespace {
+
+// ---- Option checks (one message format: "<method>: invalid <option> (got X, expected Y)") ----
+
+void require(bool ok, const char* method, const char* option, double got, const char* expected) {
+  if (!ok) {
+    nabla::detail::fail(method, fmt::format("invalid option {} (got {}, expected {})", option, got,
+                                     expected));
+  }
+}
+void positive(const char* method, const char* option, double v) {
+  require(std::isfinite(v) && v > 0, method, option, v, "a finite value > 0");
+}
+void non_negative(const char* method, const char* option, double v) {
+  require(std::isfinite(v) && v >= 0, method, option, v, "a finite value >= 0");
+}
+void unit(const char* method, const char* option, double v) {
+  require(v >= 0 && v < 1, method, option, v, "a value in [0, 1)");
+}
+
+// ---- The update rules, each written once over flat buffers (docs/optimizers.md) ---------------
+
+class Plain final : public Optimizer {  // x ← x − lr·g
+ public:
+  Plain(const GradientDescent& m, std::size_t n) : Optimizer(n), lr_(m.lr) {}
+  void reset() override { steps_ = 0; }
+  double learning_rate() const override { return lr_; }
+  void set_learning_rate(double lr) override { lr_ = lr; }
+
+ private:
+  void update(std::span<double> x, std::span<const double> g) override {
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] -= lr_ * g[i];
+  }
+  double lr_;
+};
+
+class HeavyBall final : public Optimizer {  // v ← ρv + g;  x ← x − lr·v  (Nesterov: lr·(g + ρv))
+ public:
+  HeavyBall(double lr, double rho, bool nesterov, std::size_t n)
+      : Optimizer(n), lr_(lr), rho_(rho), nesterov_(nesterov), v_(n, 0.0) {}
+  void reset() override {
+    steps_ = 0;
+    std::fill(v_.begin(), v_.end(), 0.0);
+  }
+  double learning_rate() const override { return lr_; }
+  void set_learning_rate(double lr) override { lr_ = lr; }
+
+ private:
+  void update(std::span<double> x, std::span<const double> g) override {
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      v_[i] = rho_ * v_[i] + g[i];
+      x[i] -= lr_ * (nesterov_ ? g[i] + rho_ * v_[i] : v_[i]);
+    }
+  }
+  double lr_, rho_;
+  bool nesterov_;
+  std::vector<double> v_;
+};
+
+class AdaGradRule final : public Optimizer {  // s ← s + g²;  x ← x − lr·g/(√s + ε)
+ public:
+  AdaGradRule(const AdaGrad& m, std::size_t n)
+      : Optimizer(n), m_(m), s_(n, m.initial_accumulator) {}
+  void reset() override {
+    steps_ = 0;
+    std::fill(s_.begin(), s_.end(), m_.initial_accumulator);
+  }
+  double learning_rate() const override { return m_.lr; }
+  void set_learning_rate(double lr) override { m_.lr = lr; }
+
+ private:
+  void update(std::span<double> x, std::span<const double> g) override {
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      s_[i] += g[i] * g[i];
+      x[i] -= m_.lr * g[i] / (std::sqrt(s_[i]) + m_.eps);
+    }
+  }
+  AdaGrad m_;
+  std::vector<double> s_;
+};
+
+class RMSPropRule final : public Optimizer {
+ public:
+  RMSPropRule(const RMSProp& m, std::size_t n)
+      : Optimizer(n), m_(m), s_(n, 0.0), mean_(m.centered ? n : 0, 0.0),
+        buffer_(m.momentum > 0 ? n : 0, 0.0) {}
+  void reset() override {
+    steps_ = 0;
+    for (auto* v : {&s_, &mean_, &buffer_}) std::fill(v->begin(), v->end(), 0.0);
+  }
+  double learning_rate() const override { return m_.lr; }
+  void set_learning_rate(double lr) override { m_.lr = lr; }
+
+ private:
+  void update(std::span<double> x, std::span<const double> g) override {
+    const double a = m_.alpha;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      s_[i] = a * s_[i] + (1 - a) * g[i] * g[i];  // s ← αs + (1 − α)g²
+      double avg = s_[i];
+      if (m_.centered) {  // m ← αm + (1 − α)g;  use s − m²
+        mean_[i] = a * mean_[i] + (1 - a) * g[i];
+        avg -= mean_[i] * mean_[i];
+      }
+      const double step = g[i] / (std::sqrt(avg) + m_.eps);
+      if (m_.momentum > 0) {  // b ← μb + g/(√s + ε);  x ← x − lr·b
+        buffer_[i] = m_.momentum * buffer_[i] + step;
+        x[i] -= m_.lr * buffer_[i];
+      } else {
+        x[i] -= m_.lr * step;
+      }
+    }
+  }
+  RMSProp m_;
+  std::vector<double> s_, mean_, buffer_;
+};
+
+class AdamRule final : public Optimizer {
+ public:
+  // `coupled` is Adam's L2 term (added to g); `decoupled` is AdamW's (x ← x − lr·λ·x).
+  AdamRule(double lr, double beta1, double beta2, double eps, double coupled, double decoupled,
+           bool amsgrad, std::size_t n)
+      : Optimizer(n), lr_(lr), beta1_(beta1), beta2_(beta2), eps_(eps), coupled_(coupled),
+        decoupled_(decoupled), amsgrad_(amsgrad), m_(n, 0.0), v_(n, 0.0),
+        vmax_(amsgrad ? n : 0, 0.0) {}
+  void reset() override {
+    steps_ = 0;
+    for (auto* v : {&m_, &v_, &vmax_}) std::fill(v->begin(), v->end(), 0.0);
+  }
+  double learning_rate() const override { return lr_; }
+  void set_learning_rate(double lr) override { lr_ = lr; }
+
+ private:
+  void update(std::span<double> x, std::span<const double> g) override {
+    const double t = static_cast<double>(steps_ + 1);
+    const double bc1 = 1 - std::pow(beta1_, t), bc2 = 1 - std::pow(beta2_, t);
+    const double step = lr_ / bc1, root_bc2 = std::sqrt(bc2);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const double gi = g[i] + coupled_ * x[i];
+      if (decoupled_ > 0) x[i] -= lr_ * decoupled_ * x[i];
+      m_[i] = beta1_ * m_[i] + (1 - beta1_) * gi;
+      v_[i] = beta2_ * v_[i] + (1 - beta2_) * gi * gi;
+      double v = v_[i];
+      if (amsgrad_) v = vmax_[i] = std::max(vmax_[i], v_[i]);
+      // lr·m̂/(√v̂ + ε) with m̂ = m/bc1, v̂ = v/bc2.
+      x[i] -= step * m_[i] / (std::sqrt(v) / root_bc2 + eps_);
+    }
+  }
+  double lr_, beta1_, beta2_, eps_, coupled_, decoupled_;
+  bool amsgrad_;
+  std::vector<double> m_, v_, vmax_;
+};
+
+}  // namespace
+
+void Optimizer::step(std::span<double> x, std::span<const double> g) {
+  if (x.size() != n_ || g.size() != n_) {
+    nabla::detail::fail("nabla::optim::Optimizer::step",
+                 fmt::format("wrong sizes (got x of {} and g of {}, expected {} each)", x.size(),
+                             g.size(), n_));
+  }
+  update(x, g);
+  ++steps_;
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const GradientDescent& m, std::size_t n) {
+  positive("nabla::optim::GradientDescent", "lr", m.lr);
+  require(m.c1 > 0 && m.c1 < 1, "nabla::optim::GradientDescent", "c1", m.c1, "a value in (0, 1)");
+  require(m.shrink > 0 && m.shrink < 1, "nabla::optim::GradientDescent", "shrink", m.shrink,
+          "a value in (0, 1)");
+  return std::make_unique<Plain>(m, n);
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const Momentum& m, std::size_t n) {
+  positive("nabla::optim::Momentum", "lr", m.lr);
+  unit("nabla::optim::Momentum", "rho", m.rho);
+  return std::make_unique<HeavyBall>(m.lr, m.rho, false, n);
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const Nesterov& m, std::size_t n) {
+  positive("nabla::optim::Nesterov", "lr", m.lr);
+  unit("nabla::optim::Nesterov", "rho", m.rho);
+  return std::make_unique<HeavyBall>(m.lr, m.rho, true, n);
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const AdaGrad& m, std::size_t n) {
+  positive("nabla::optim::AdaGrad", "lr", m.lr);
+  positive("nabla::optim::AdaGrad", "eps", m.eps);
+  non_negative("nabla::optim::AdaGrad", "initial_accumulator", m.initial_accumulator);
+  return std::make_unique<AdaGradRule>(m, n);
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const RMSProp& m, std::size_t n) {
+  positive("nabla::optim::RMSProp", "lr", m.lr);
+  unit("nabla::optim::RMSProp", "alpha", m.alpha);
+  positive("nabla::optim::RMSProp", "eps", m.eps);
+  unit("nabla::optim::RMSProp", "momentum", m.momentum);
+  return std::make_unique<RMSPropRule>(m, n);
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const Adam& m, std::size_t n) {
+  positive("nabla::optim::Adam", "lr", m.lr);
+  unit("nabla::optim::Adam", "beta1", m.beta1);
+  unit("nabla::optim::Adam", "beta2", m.beta2);
+  positive("nabla::optim::Adam", "eps", m.eps);
+  non_negative("nabla::optim::Adam", "weight_decay", m.weight_decay);
+  return std::make_unique<AdamRule>(m.lr, m.beta1, m.beta2, m.eps, m.weight_decay, 0.0, m.amsgrad,
+                                    n);
+}
+
+std::unique_ptr<Optimizer> make_optimizer(const AdamW& m, std::size_t n) {
+  positive("nabla::optim::AdamW", "lr", m.lr);
+  unit("nabla::optim::AdamW", "beta1", m.beta1);
+  unit("nabla::optim::AdamW", "beta2", m.beta2);
+  positive("nabla::optim::AdamW", "eps", m.eps);
+  non_negative("nabla::optim::AdamW", "weight_decay", m.weight_decay);
+  return std::make_unique<AdamRule>(m.lr, m.beta1, m.beta2, m.eps, 0.0, m.weight_decay, m.amsgrad,
+                                    n);
+}
+
+}  // namespace nabla::optim

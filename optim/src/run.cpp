@@ -1,0 +1,98 @@
+#include "run.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "nabla/autodiff/error.hpp"
+
+namespace nabla::optim::detail {
+
+double norm(std::span<const double> v) noexcept {
+  double s = 0;
+  for (double x : v) s += x * x;
+  return std::sqrt(s);
+}
+
+bool all_finite(std::span<const double> v) noexcept {
+  return std::all_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
+}
+
+void validate(const Stop& s) {
+  const auto check = [](bool ok, const char* rule, double got, const char* expected) {
+    if (!ok) {
+      nabla::detail::fail("nabla::optim::minimize",
+                          fmt::format("invalid stopping rule {} (got {}, expected {})", rule, got,
+                                      expected));
+    }
+  };
+  check(s.grad_tol >= 0, "grad_tol", s.grad_tol, "a value >= 0");
+  check(s.step_tol >= 0, "step_tol", s.step_tol, "a value >= 0");
+  check(s.value_tol >= 0, "value_tol", s.value_tol, "a value >= 0");
+  check(!std::isnan(s.target), "target", s.target, "a number (-inf to disable)");
+  check(s.max_iterations >= 0, "max_iterations", s.max_iterations, "a count >= 0");
+  check(s.max_evaluations >= 0, "max_evaluations", s.max_evaluations, "a count >= 0 (0: none)");
+  check(s.time_limit_s >= 0, "time_limit_s", s.time_limit_s, "seconds >= 0 (0: none)");
+}
+
+Run::Run(const Objective& f, std::size_t n, const Stop& stop, const Observer& observer)
+    : f_(f), stop_(stop), observer_(observer), start_(std::chrono::steady_clock::now()),
+      best_x_(n) {
+  validate(stop);
+}
+
+double Run::evaluate(std::span<const double> x, std::span<double> g) {
+  const double value = f_(x, g);
+  ++evaluations;
+  if (std::isfinite(value) && value < best_value_ && all_finite(g)) {
+    best_value_ = value;
+    std::copy(x.begin(), x.end(), best_x_.begin());
+  }
+  return value;
+}
+
+bool Run::out_of_evaluations() const {
+  return stop_.max_evaluations > 0 && evaluations >= stop_.max_evaluations;
+}
+
+bool Run::should_stop(double value, double grad_norm, Status& status) const {
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  if (grad_norm <= stop_.grad_tol) status = Status::gradient_converged;
+  else if (value <= stop_.target) status = Status::target_reached;
+  else if (iterations >= stop_.max_iterations) status = Status::max_iterations;
+  else if (out_of_evaluations()) status = Status::max_evaluations;
+  else if (stop_.time_limit_s > 0 && elapsed >= stop_.time_limit_s) status = Status::time_limit;
+  else return false;
+  return true;
+}
+
+bool Run::report(double value, double grad_norm, double step, double lr) {
+  if (!observer_.record_history && !observer_.callback) return true;  // free when unused
+  const Iteration it{iterations, value, grad_norm, step, lr, evaluations,
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
+                         .count()};
+  if (observer_.record_history) history_.iterations.push_back(it);
+  return !observer_.callback || observer_.callback(it);
+}
+
+Result Run::finish(std::vector<double> x, double value, double grad_norm, Status status) {
+  Result r;
+  r.x = std::move(x);
+  r.value = value;
+  if (std::isfinite(best_value_)) {
+    r.best_x = best_x_;
+    r.best_value = best_value_;
+  } else {  // nothing finite was ever evaluated
+    r.best_x = r.x;
+    r.best_value = value;
+  }
+  r.grad_norm = grad_norm;
+  r.iterations = iterations;
+  r.evaluations = evaluations;
+  r.status = status;
+  r.history = std::move(history_);
+  return r;
+}
+
+}  // namespace nabla::optim::detail

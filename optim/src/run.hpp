@@ -1,0 +1,46 @@
+// Internal: the bookkeeping every method shares in minimize() — evaluations, the best point,
+// stopping rules, time, the observer and the history.
+#pragma once
+
+#include <chrono>
+#include <cmath>
+#include <span>
+#include <vector>
+
+#include "nabla/optim/minimize.hpp"
+
+namespace nabla::optim::detail {
+
+double norm(std::span<const double> v) noexcept;
+bool all_finite(std::span<const double> v) noexcept;
+void validate(const Stop& stop);
+
+class Run {
+ public:
+  Run(const Objective& f, std::size_t n, const Stop& stop, const Observer& observer);
+
+  /// f(x) with ∇f into g; counts the evaluation and remembers the best finite point.
+  double evaluate(std::span<const double> x, std::span<double> g);
+  /// The status of a stopping rule that holds before the next iteration, if any.
+  bool should_stop(double value, double grad_norm, Status& status) const;
+  /// True when no evaluation budget is left.
+  bool out_of_evaluations() const;
+  /// Reports an iteration to the history and the observer; false when the observer says stop.
+  bool report(double value, double grad_norm, double step, double lr);
+  /// The result at x (the method's last finite iterate).
+  Result finish(std::vector<double> x, double value, double grad_norm, Status status);
+
+  int iterations = 0;
+  int evaluations = 0;
+
+ private:
+  const Objective& f_;
+  const Stop& stop_;
+  const Observer& observer_;
+  std::chrono::steady_clock::time_point start_;
+  std::vector<double> best_x_;
+  double best_value_ = std::numeric_limits<double>::infinity();
+  History history_;
+};
+
+}  // namespace nabla::optim::detail
