@@ -56,7 +56,9 @@ Result run_first_order(const Objective& f, std::vector<double> x, Optimizer& opt
         break;
       }
     } else {
+      optimizer.observe(value);  // for ReduceOnPlateau
       optimizer.step(x, g);
+      lr = optimizer.learning_rate();
       value = run.evaluate(x, g);
     }
     ++run.iterations;

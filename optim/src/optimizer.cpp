@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "nabla/autodiff/error.hpp"
@@ -34,37 +35,29 @@ void unit(const char* method, const char* option, double v) {
 
 class Plain final : public Optimizer {  // x ← x − lr·g
  public:
-  Plain(const GradientDescent& m, std::size_t n) : Optimizer(n), lr_(m.lr) {}
-  void reset() override { steps_ = 0; }
-  double learning_rate() const override { return lr_; }
-  void set_learning_rate(double lr) override { lr_ = lr; }
+  Plain(const GradientDescent& m, std::size_t n) : Optimizer(n, m.lr, m.extras) {}
 
  private:
-  void update(std::span<double> x, std::span<const double> g) override {
-    for (std::size_t i = 0; i < x.size(); ++i) x[i] -= lr_ * g[i];
+  void clear_state() override {}
+  void update(std::span<double> x, std::span<const double> g, double lr) override {
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] -= lr * g[i];
   }
-  double lr_;
 };
 
 class HeavyBall final : public Optimizer {  // v ← ρv + g;  x ← x − lr·v  (Nesterov: lr·(g + ρv))
  public:
-  HeavyBall(double lr, double rho, bool nesterov, std::size_t n)
-      : Optimizer(n), lr_(lr), rho_(rho), nesterov_(nesterov), v_(n, 0.0) {}
-  void reset() override {
-    steps_ = 0;
-    std::fill(v_.begin(), v_.end(), 0.0);
-  }
-  double learning_rate() const override { return lr_; }
-  void set_learning_rate(double lr) override { lr_ = lr; }
+  HeavyBall(double lr, double rho, bool nesterov, const Extras& extras, std::size_t n)
+      : Optimizer(n, lr, extras), rho_(rho), nesterov_(nesterov), v_(n, 0.0) {}
 
  private:
-  void update(std::span<double> x, std::span<const double> g) override {
+  void clear_state() override { std::fill(v_.begin(), v_.end(), 0.0); }
+  void update(std::span<double> x, std::span<const double> g, double lr) override {
     for (std::size_t i = 0; i < x.size(); ++i) {
       v_[i] = rho_ * v_[i] + g[i];
-      x[i] -= lr_ * (nesterov_ ? g[i] + rho_ * v_[i] : v_[i]);
+      x[i] -= lr * (nesterov_ ? g[i] + rho_ * v_[i] : v_[i]);
     }
   }
-  double lr_, rho_;
+  double rho_;
   bool nesterov_;
   std::vector<double> v_;
 };
@@ -72,19 +65,14 @@ class HeavyBall final : public Optimizer {  // v ← ρv + g;  x ← x − lr·v
 class AdaGradRule final : public Optimizer {  // s ← s + g²;  x ← x − lr·g/(√s + ε)
  public:
   AdaGradRule(const AdaGrad& m, std::size_t n)
-      : Optimizer(n), m_(m), s_(n, m.initial_accumulator) {}
-  void reset() override {
-    steps_ = 0;
-    std::fill(s_.begin(), s_.end(), m_.initial_accumulator);
-  }
-  double learning_rate() const override { return m_.lr; }
-  void set_learning_rate(double lr) override { m_.lr = lr; }
+      : Optimizer(n, m.lr, m.extras), m_(m), s_(n, m.initial_accumulator) {}
 
  private:
-  void update(std::span<double> x, std::span<const double> g) override {
+  void clear_state() override { std::fill(s_.begin(), s_.end(), m_.initial_accumulator); }
+  void update(std::span<double> x, std::span<const double> g, double lr) override {
     for (std::size_t i = 0; i < x.size(); ++i) {
       s_[i] += g[i] * g[i];
-      x[i] -= m_.lr * g[i] / (std::sqrt(s_[i]) + m_.eps);
+      x[i] -= lr * g[i] / (std::sqrt(s_[i]) + m_.eps);
     }
   }
   AdaGrad m_;
@@ -94,17 +82,14 @@ class AdaGradRule final : public Optimizer {  // s ← s + g²;  x ← x − lr�
 class RMSPropRule final : public Optimizer {
  public:
   RMSPropRule(const RMSProp& m, std::size_t n)
-      : Optimizer(n), m_(m), s_(n, 0.0), mean_(m.centered ? n : 0, 0.0),
+      : Optimizer(n, m.lr, m.extras), m_(m), s_(n, 0.0), mean_(m.centered ? n : 0, 0.0),
         buffer_(m.momentum > 0 ? n : 0, 0.0) {}
-  void reset() override {
-    steps_ = 0;
-    for (auto* v : {&s_, &mean_, &buffer_}) std::fill(v->begin(), v->end(), 0.0);
-  }
-  double learning_rate() const override { return m_.lr; }
-  void set_learning_rate(double lr) override { m_.lr = lr; }
 
  private:
-  void update(std::span<double> x, std::span<const double> g) override {
+  void clear_state() override {
+    for (auto* v : {&s_, &mean_, &buffer_}) std::fill(v->begin(), v->end(), 0.0);
+  }
+  void update(std::span<double> x, std::span<const double> g, double lr) override {
     const double a = m_.alpha;
     for (std::size_t i = 0; i < x.size(); ++i) {
       s_[i] = a * s_[i] + (1 - a) * g[i] * g[i];  // s ← αs + (1 − α)g²
@@ -116,9 +101,9 @@ class RMSPropRule final : public Optimizer {
       const double step = g[i] / (std::sqrt(avg) + m_.eps);
       if (m_.momentum > 0) {  // b ← μb + g/(√s + ε);  x ← x − lr·b
         buffer_[i] = m_.momentum * buffer_[i] + step;
-        x[i] -= m_.lr * buffer_[i];
+        x[i] -= lr * buffer_[i];
       } else {
-        x[i] -= m_.lr * step;
+        x[i] -= lr * step;
       }
     }
   }
@@ -130,25 +115,22 @@ class AdamRule final : public Optimizer {
  public:
   // `coupled` is Adam's L2 term (added to g); `decoupled` is AdamW's (x ← x − lr·λ·x).
   AdamRule(double lr, double beta1, double beta2, double eps, double coupled, double decoupled,
-           bool amsgrad, std::size_t n)
-      : Optimizer(n), lr_(lr), beta1_(beta1), beta2_(beta2), eps_(eps), coupled_(coupled),
+           bool amsgrad, const Extras& extras, std::size_t n)
+      : Optimizer(n, lr, extras), beta1_(beta1), beta2_(beta2), eps_(eps), coupled_(coupled),
         decoupled_(decoupled), amsgrad_(amsgrad), m_(n, 0.0), v_(n, 0.0),
         vmax_(amsgrad ? n : 0, 0.0) {}
-  void reset() override {
-    steps_ = 0;
-    for (auto* v : {&m_, &v_, &vmax_}) std::fill(v->begin(), v->end(), 0.0);
-  }
-  double learning_rate() const override { return lr_; }
-  void set_learning_rate(double lr) override { lr_ = lr; }
 
  private:
-  void update(std::span<double> x, std::span<const double> g) override {
+  void clear_state() override {
+    for (auto* v : {&m_, &v_, &vmax_}) std::fill(v->begin(), v->end(), 0.0);
+  }
+  void update(std::span<double> x, std::span<const double> g, double lr) override {
     const double t = static_cast<double>(steps_ + 1);
     const double bc1 = 1 - std::pow(beta1_, t), bc2 = 1 - std::pow(beta2_, t);
-    const double step = lr_ / bc1, root_bc2 = std::sqrt(bc2);
+    const double step = lr / bc1, root_bc2 = std::sqrt(bc2);
     for (std::size_t i = 0; i < x.size(); ++i) {
       const double gi = g[i] + coupled_ * x[i];
-      if (decoupled_ > 0) x[i] -= lr_ * decoupled_ * x[i];
+      if (decoupled_ > 0) x[i] -= lr * decoupled_ * x[i];
       m_[i] = beta1_ * m_[i] + (1 - beta1_) * gi;
       v_[i] = beta2_ * v_[i] + (1 - beta2_) * gi * gi;
       double v = v_[i];
@@ -157,12 +139,20 @@ class AdamRule final : public Optimizer {
       x[i] -= step * m_[i] / (std::sqrt(v) / root_bc2 + eps_);
     }
   }
-  double lr_, beta1_, beta2_, eps_, coupled_, decoupled_;
+  double beta1_, beta2_, eps_, coupled_, decoupled_;
   bool amsgrad_;
   std::vector<double> m_, v_, vmax_;
 };
 
 }  // namespace
+
+Optimizer::Optimizer(std::size_t n, double lr, const Extras& extras)
+    : n_(n), base_lr_(lr), lr_(lr), extras_(extras), schedule_(extras.schedule),
+      last_value_(std::numeric_limits<double>::quiet_NaN()) {
+  non_negative("nabla::optim::Extras", "clip_value", extras.clip_value);
+  non_negative("nabla::optim::Extras", "clip_norm", extras.clip_norm);
+  non_negative("nabla::optim::Extras", "weight_decay", extras.weight_decay);
+}
 
 void Optimizer::step(std::span<double> x, std::span<const double> g) {
   if (x.size() != n_ || g.size() != n_) {
@@ -170,8 +160,35 @@ void Optimizer::step(std::span<double> x, std::span<const double> g) {
                  fmt::format("wrong sizes (got x of {} and g of {}, expected {} each)", x.size(),
                              g.size(), n_));
   }
-  update(x, g);
+  lr_ = schedule_ ? schedule_(steps_, base_lr_, last_value_) : base_lr_;
+  std::span<const double> grad = g;
+  const Extras& e = extras_;
+  if (e.clip_value > 0 || e.clip_norm > 0 || e.weight_decay > 0) {
+    gradient_.assign(g.begin(), g.end());
+    if (e.clip_value > 0) {
+      for (double& v : gradient_) v = std::clamp(v, -e.clip_value, e.clip_value);
+    }
+    if (e.clip_norm > 0) {
+      double norm = 0;
+      for (double v : gradient_) norm += v * v;
+      norm = std::sqrt(norm);
+      if (norm > e.clip_norm) {
+        for (double& v : gradient_) v *= e.clip_norm / norm;
+      }
+    }
+    for (std::size_t i = 0; i < n_ && e.weight_decay > 0; ++i) gradient_[i] += e.weight_decay * x[i];
+    grad = gradient_;
+  }
+  update(x, grad, lr_);
   ++steps_;
+}
+
+void Optimizer::reset() {
+  clear_state();
+  steps_ = 0;
+  schedule_ = extras_.schedule;
+  lr_ = base_lr_;
+  last_value_ = std::numeric_limits<double>::quiet_NaN();
 }
 
 std::unique_ptr<Optimizer> make_optimizer(const GradientDescent& m, std::size_t n) {
@@ -185,13 +202,13 @@ std::unique_ptr<Optimizer> make_optimizer(const GradientDescent& m, std::size_t 
 std::unique_ptr<Optimizer> make_optimizer(const Momentum& m, std::size_t n) {
   positive("nabla::optim::Momentum", "lr", m.lr);
   unit("nabla::optim::Momentum", "rho", m.rho);
-  return std::make_unique<HeavyBall>(m.lr, m.rho, false, n);
+  return std::make_unique<HeavyBall>(m.lr, m.rho, false, m.extras, n);
 }
 
 std::unique_ptr<Optimizer> make_optimizer(const Nesterov& m, std::size_t n) {
   positive("nabla::optim::Nesterov", "lr", m.lr);
   unit("nabla::optim::Nesterov", "rho", m.rho);
-  return std::make_unique<HeavyBall>(m.lr, m.rho, true, n);
+  return std::make_unique<HeavyBall>(m.lr, m.rho, true, m.extras, n);
 }
 
 std::unique_ptr<Optimizer> make_optimizer(const AdaGrad& m, std::size_t n) {
@@ -215,8 +232,10 @@ std::unique_ptr<Optimizer> make_optimizer(const Adam& m, std::size_t n) {
   unit("nabla::optim::Adam", "beta2", m.beta2);
   positive("nabla::optim::Adam", "eps", m.eps);
   non_negative("nabla::optim::Adam", "weight_decay", m.weight_decay);
+  require(m.extras.weight_decay == 0, "nabla::optim::Adam", "extras.weight_decay",
+          m.extras.weight_decay, "0 (Adam's own weight_decay is the coupled L2 term)");
   return std::make_unique<AdamRule>(m.lr, m.beta1, m.beta2, m.eps, m.weight_decay, 0.0, m.amsgrad,
-                                    n);
+                                    m.extras, n);
 }
 
 std::unique_ptr<Optimizer> make_optimizer(const AdamW& m, std::size_t n) {
@@ -225,8 +244,10 @@ std::unique_ptr<Optimizer> make_optimizer(const AdamW& m, std::size_t n) {
   unit("nabla::optim::AdamW", "beta2", m.beta2);
   positive("nabla::optim::AdamW", "eps", m.eps);
   non_negative("nabla::optim::AdamW", "weight_decay", m.weight_decay);
+  require(m.extras.weight_decay == 0, "nabla::optim::AdamW", "extras.weight_decay",
+          m.extras.weight_decay, "0 (AdamW's own weight_decay is decoupled)");
   return std::make_unique<AdamRule>(m.lr, m.beta1, m.beta2, m.eps, 0.0, m.weight_decay, m.amsgrad,
-                                    n);
+                                    m.extras, n);
 }
 
 }  // namespace nabla::optim

@@ -5,3 +5,4 @@
 #include "nabla/optim/methods.hpp"
 #include "nabla/optim/minimize.hpp"
 #include "nabla/optim/optimizer.hpp"
+#include "nabla/optim/schedule.hpp"

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "nabla/autodiff/error.hpp"
 #include "nabla/optim/methods.hpp"
@@ -19,27 +20,38 @@ namespace nabla::optim {
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
-  /// Updates x in place from the gradient g (one step).
+  /// Updates x in place from the gradient g (one step): applies the extras (clipping, coupled
+  /// weight decay, the schedule's rate for this step), then the method's rule.
   /// @throws nabla::Error when x or g does not have the optimizer's size.
   void step(std::span<double> x, std::span<const double> g);
-  /// Forgets the state: the next step is the method's first.
-  virtual void reset() = 0;
-  /// The learning rate the next step uses.
-  [[nodiscard]] virtual double learning_rate() const = 0;
-  /// Sets the learning rate (schedules and line searches use it).
-  virtual void set_learning_rate(double lr) = 0;
+  /// Forgets the state (moments, step count, the schedule's state): the next step is the first.
+  void reset();
+  /// The learning rate of the last step (the base rate before the first step).
+  [[nodiscard]] double learning_rate() const { return lr_; }
+  /// Sets the base learning rate (the schedule scales it from the next step on).
+  void set_learning_rate(double lr) { base_lr_ = lr_ = lr; }
+  /// Tells the optimizer the latest value of f (ReduceOnPlateau reads it).
+  void observe(double value) { last_value_ = value; }
   /// Number of parameters.
   [[nodiscard]] std::size_t size() const { return n_; }
   /// Steps taken since construction or reset().
   [[nodiscard]] long steps() const { return steps_; }
 
  protected:
-  explicit Optimizer(std::size_t n) : n_(n) {}
-  virtual void update(std::span<double> x, std::span<const double> g) = 0;
+  Optimizer(std::size_t n, double lr, const Extras& extras);
+  /// The method's rule with learning rate lr.
+  virtual void update(std::span<double> x, std::span<const double> g, double lr) = 0;
+  /// Zeroes the method's state.
+  virtual void clear_state() = 0;
   long steps_ = 0;
 
  private:
   std::size_t n_;
+  double base_lr_, lr_;
+  Extras extras_;
+  Schedule schedule_;             // a copy of extras_.schedule that carries the run's state
+  std::vector<double> gradient_;  // the gradient after clipping and weight decay
+  double last_value_;
 };
 
 /// The stateful optimizer of a method, for n parameters.
