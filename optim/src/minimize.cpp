@@ -16,10 +16,6 @@ std::string_view to_string(Status status) noexcept {
   return i < names.size() ? names[i] : std::string_view("unknown");
 }
 
-Observer history(std::function<bool(const Iteration&)> then) {
-  return Observer{std::move(then), true};
-}
-
 namespace detail {
 
 Result run_first_order(const Objective& f, std::vector<double> x, Optimizer& optimizer,

@@ -92,6 +92,7 @@ Result Run::finish(std::vector<double> x, double value, double grad_norm, Status
   r.evaluations = evaluations;
   r.status = status;
   r.history = std::move(history_);
+  if (observer_.on_finish) observer_.on_finish(r);
   return r;
 }
 

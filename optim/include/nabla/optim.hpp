@@ -4,5 +4,6 @@
 #include "nabla/optim/format.hpp"
 #include "nabla/optim/methods.hpp"
 #include "nabla/optim/minimize.hpp"
+#include "nabla/optim/multistart.hpp"
 #include "nabla/optim/optimizer.hpp"
 #include "nabla/optim/schedule.hpp"

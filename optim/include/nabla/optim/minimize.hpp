@@ -6,6 +6,7 @@
 #include <functional>
 #include <limits>
 #include <span>
+#include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
@@ -60,14 +61,31 @@ struct History {
   std::vector<Iteration> iterations;
 };
 
-/// A callback after each iteration (return false to stop), and whether to keep the history.
+struct Result;
+
+/// A callback after each iteration (return false to stop), whether to keep the history, and a
+/// callback when the run ends. Combine observers with `|`.
 struct Observer {
-  std::function<bool(const Iteration&)> callback;  ///< may be empty
-  bool record_history = false;
+  std::function<bool(const Iteration&)> callback{};       ///< may be empty
+  bool record_history = false;                            ///< fill Result::history
+  std::function<void(const Result&)> on_finish{};         ///< may be empty
 };
 
-/// An observer that records every iteration into Result::history (and calls `then`, if any).
+/// Both observers: every callback runs; the run stops when either asks to.
+Observer operator|(Observer a, Observer b);
+
+/// Records every iteration into Result::history (and calls `then`, if any). Costs nothing when
+/// not used: without it minimize() keeps no trace.
 Observer history(std::function<bool(const Iteration&)> then = {});
+
+/// A live one-line progress display on a terminal (rewritten in place, at most 10 times a
+/// second), or a plain log line every `every` iterations when stderr is not a terminal; a final
+/// line with the status. Writes to stderr.
+Observer progress(int every = 100);
+
+/// Writes every iteration to a CSV file (iteration,value,grad_norm,step,lr,evaluations,elapsed_s).
+/// @throws nabla::Error when the file cannot be opened.
+Observer csv(const std::string& path);
 
 /// What minimize() returns.
 struct Result {

@@ -1,0 +1,93 @@
+#include "nabla/optim/multistart.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <exception>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "nabla/autodiff/error.hpp"
+
+namespace nabla::optim::detail {
+
+namespace {
+
+void check(bool ok, const std::string& what) {
+  if (!ok) nabla::detail::fail("nabla::optim::multistart", what);
+}
+
+bool same_minimum(const Result& a, const Result& b) {
+  double d = 0, scale = 0;
+  for (std::size_t i = 0; i < a.x.size(); ++i) {
+    d += (a.x[i] - b.x[i]) * (a.x[i] - b.x[i]);
+    scale += a.x[i] * a.x[i];
+  }
+  return std::sqrt(d) <= 1e-4 * (1 + std::sqrt(scale));
+}
+
+}  // namespace
+
+MultistartResult run_multistart(const std::function<Result(std::vector<double>)>& local,
+                                const Box& box, int starts, std::uint64_t seed, int threads) {
+  check(!box.empty(), "the box is empty (got 0 intervals, expected one per coordinate)");
+  for (std::size_t i = 0; i < box.size(); ++i) {
+    check(box[i].first <= box[i].second && std::isfinite(box[i].first) &&
+              std::isfinite(box[i].second),
+          fmt::format("interval {} is [{}, {}] (expected finite lower <= upper)", i, box[i].first,
+                      box[i].second));
+  }
+  check(starts >= 1, fmt::format("starts is {} (expected at least 1)", starts));
+  check(threads >= 1, fmt::format("threads is {} (expected at least 1)", threads));
+
+  // All starts are drawn up front from one seeded stream: the same for any thread count.
+  std::mt19937_64 rng(seed);
+  std::vector<std::vector<double>> x0(static_cast<std::size_t>(starts));
+  for (auto& x : x0) {
+    for (const auto& [lo, hi] : box) {
+      const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53;  // uniform in [0, 1)
+      x.push_back(lo + u * (hi - lo));
+    }
+  }
+  MultistartResult out;
+  out.runs.resize(x0.size());
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  const auto worker = [&] {
+    for (std::size_t k = next++; k < x0.size(); k = next++) {
+      try {
+        out.runs[k] = local(x0[k]);
+      } catch (...) {
+        const std::lock_guard lock(error_mutex);
+        if (!error) error = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < std::min(threads, starts); ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  if (error) std::rethrow_exception(error);
+
+  // Distinct minima, lowest first; ties in value are broken by start order (deterministic).
+  std::vector<std::size_t> order(out.runs.size());
+  for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return out.runs[a].value < out.runs[b].value;
+  });
+  for (std::size_t k : order) {
+    const Result& r = out.runs[k];
+    if (!std::isfinite(r.value)) continue;
+    const bool known = std::any_of(out.minima.begin(), out.minima.end(),
+                                   [&](const Result& m) { return same_minimum(m, r); });
+    if (!known) out.minima.push_back(r);
+  }
+  out.best = out.minima.empty() ? out.runs[order.front()] : out.minima.front();
+  return out;
+}
+
+}  // namespace nabla::optim::detail

@@ -1,0 +1,81 @@
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include "nabla/autodiff/error.hpp"
+#include "nabla/optim/minimize.hpp"
+
+namespace nabla::optim {
+
+Observer operator|(Observer a, Observer b) {
+  Observer both;
+  both.record_history = a.record_history || b.record_history;
+  if (a.callback || b.callback) {
+    both.callback = [a = std::move(a.callback), b = std::move(b.callback)](const Iteration& it) {
+      const bool go_a = !a || a(it);
+      const bool go_b = !b || b(it);
+      return go_a && go_b;
+    };
+  }
+  if (a.on_finish || b.on_finish) {
+    both.on_finish = [a = std::move(a.on_finish), b = std::move(b.on_finish)](const Result& r) {
+      if (a) a(r);
+      if (b) b(r);
+    };
+  }
+  return both;
+}
+
+Observer history(std::function<bool(const Iteration&)> then) {
+  return Observer{std::move(then), true, {}};
+}
+
+Observer progress(int every) {
+  const bool terminal = isatty(fileno(stderr)) != 0;
+  auto last = std::make_shared<std::chrono::steady_clock::time_point>();
+  Observer o;
+  o.callback = [terminal, every, last](const Iteration& it) {
+    const auto now = std::chrono::steady_clock::now();
+    if (terminal) {
+      if (now - *last < std::chrono::milliseconds(100)) return true;
+      *last = now;
+      fmt::print(stderr, "\r\x1b[2Kiteration {:>7}  f = {:<14.8g} |grad| = {:<10.3g} lr = {:<9.3g} {:.1f} s",
+                 it.iteration, it.value, it.grad_norm, it.lr, it.elapsed_s);
+      std::fflush(stderr);
+    } else if (every > 0 && it.iteration % every == 0) {
+      fmt::print(stderr, "iteration {} f = {:.10g} |grad| = {:.3g} lr = {:.3g} evaluations = {} {:.2f} s\n",
+                 it.iteration, it.value, it.grad_norm, it.lr, it.evaluations, it.elapsed_s);
+    }
+    return true;
+  };
+  o.on_finish = [terminal](const Result& r) {
+    fmt::print(stderr, "{}{} after {} iterations ({} evaluations): f = {:.10g}, |grad| = {:.3g}\n",
+               terminal ? "\r\x1b[2K" : "", to_string(r.status), r.iterations, r.evaluations,
+               r.value, r.grad_norm);
+  };
+  return o;
+}
+
+Observer csv(const std::string& path) {
+  std::shared_ptr<std::FILE> file(std::fopen(path.c_str(), "w"), [](std::FILE* f) {
+    if (f != nullptr) std::fclose(f);
+  });
+  if (!file) {
+    nabla::detail::fail("nabla::optim::csv",
+                        fmt::format("cannot open '{}' for writing (expected a writable path)", path));
+  }
+  fmt::print(file.get(), "iteration,value,grad_norm,step,lr,evaluations,elapsed_s\n");
+  Observer o;
+  o.callback = [file](const Iteration& it) {
+    fmt::print(file.get(), "{},{:.17g},{:.17g},{:.17g},{:.17g},{},{:.6f}\n", it.iteration,
+               it.value, it.grad_norm, it.step, it.lr, it.evaluations, it.elapsed_s);
+    return true;
+  };
+  o.on_finish = [file](const Result&) { std::fflush(file.get()); };
+  return o;
+}
+
+}  // namespace nabla::optim

@@ -1,0 +1,67 @@
+// multistart(): finds the global minimum, lists the distinct minima, is deterministic for any
+// number of threads; observers: progress, csv, combined.
+#include <nabla/autodiff.hpp>
+#include <nabla/optim.hpp>
+
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+using namespace nabla::optim;
+
+namespace {
+// x⁴ − 4x² + 2x: global minimum near −1.5257, local minimum near 1.2670.
+const auto quartic = [](const auto& x) { return pow(x[0], 4) - 4.0 * x[0] * x[0] + 2.0 * x[0]; };
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(multistart_suite)
+
+BOOST_AUTO_TEST_CASE(finds_the_global_minimum_deterministically) {
+  const auto one = multistart(quartic, {{-3.0, 3.0}}, LBFGS{}, 16, 7, 1);
+  BOOST_TEST(one.runs.size() == 16u);
+  BOOST_TEST(one.minima.size() == 2u);
+  BOOST_TEST(one.best.x[0] == -1.52568, boost::test_tools::tolerance(1e-4));
+  BOOST_TEST(one.minima[1].x[0] == 1.26704, boost::test_tools::tolerance(1e-4));
+  for (int threads : {2, 4}) {
+    const auto many = multistart(quartic, {{-3.0, 3.0}}, LBFGS{}, 16, 7, threads);
+    for (std::size_t k = 0; k < 16; ++k) {
+      BOOST_TEST(many.runs[k].x == one.runs[k].x);
+      BOOST_TEST(many.runs[k].evaluations == one.runs[k].evaluations);
+    }
+    BOOST_TEST(many.best.x == one.best.x);
+  }
+  BOOST_CHECK_THROW(multistart(quartic, {}, LBFGS{}, 4, 1), nabla::Error);
+  BOOST_CHECK_THROW(multistart(quartic, {{1.0, -1.0}}, LBFGS{}, 4, 1), nabla::Error);
+  BOOST_CHECK_THROW(multistart(quartic, {{-1.0, 1.0}}, LBFGS{}, 0, 1), nabla::Error);
+}
+
+BOOST_AUTO_TEST_CASE(csv_and_combined_observers) {
+  const std::string path = "optim_test_trace.csv";
+  int calls = 0;
+  const Result r = minimize(quartic, {0.5}, Adam{.lr = 0.05}, Stop{.max_iterations = 20},
+                            csv(path) | history() | Observer{[&](const Iteration&) {
+                              ++calls;
+                              return true;
+                            }});
+  BOOST_TEST(calls == 20);
+  BOOST_TEST(r.history.iterations.size() == 20u);
+  std::ifstream in(path);
+  std::string line;
+  int lines = 0;
+  std::getline(in, line);
+  BOOST_TEST(line == "iteration,value,grad_norm,step,lr,evaluations,elapsed_s");
+  while (std::getline(in, line)) ++lines;
+  BOOST_TEST(lines == 20);
+  std::remove(path.c_str());
+  BOOST_CHECK_THROW(csv("/nonexistent-dir/trace.csv"), nabla::Error);
+}
+
+BOOST_AUTO_TEST_CASE(progress_writes_a_final_line) {
+  // stderr is not a terminal under the test runner: periodic lines and a final status line.
+  const Result r = minimize(quartic, {0.5}, LBFGS{}, Stop{}, progress(1));
+  BOOST_TEST((r.status == Status::gradient_converged));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
