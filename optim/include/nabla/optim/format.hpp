@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <string_view>
 
 #include "nabla/optim/minimize.hpp"
@@ -30,7 +31,7 @@ struct fmt::formatter<nabla::optim::Result> : fmt::formatter<std::string_view> {
       out = fmt::format_to(out, "{}{:.8g}", i ? ", " : "", r.x[i]);
     if (r.x.size() > 6) out = fmt::format_to(out, ", … ({} values)", r.x.size());
     out = fmt::format_to(out, "]");
-    if (r.best_value < r.value)
+    if (r.best_value < r.value - 1e-9 * std::abs(r.value))
       out = fmt::format_to(out, "; best f = {:.10g} seen on the way", r.best_value);
     return out;
   }
