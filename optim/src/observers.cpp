@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -42,8 +43,15 @@ Observer progress(int every) {
     if (terminal) {
       if (now - *last < std::chrono::milliseconds(100)) return true;
       *last = now;
-      fmt::print(stderr, "\r\x1b[2Kiteration {:>7}  f = {:<14.8g} |grad| = {:<10.3g} lr = {:<9.3g} {:.1f} s",
-                 it.iteration, it.value, it.grad_norm, it.lr, it.elapsed_s);
+      // A bar of the iteration budget, then the numbers.
+      const int width = 20;
+      const int filled = it.max_iterations > 0
+                             ? std::min(width, width * it.iteration / it.max_iterations)
+                             : 0;
+      fmt::print(stderr, "\r\x1b[2K[{:#<{}}{:.<{}}] {:>7}/{}  f = {:<14.8g} |grad| = {:<10.3g} "
+                         "lr = {:<9.3g} {:.1f} s",
+                 "", filled, "", width - filled, it.iteration, it.max_iterations, it.value,
+                 it.grad_norm, it.lr, it.elapsed_s);
       std::fflush(stderr);
     } else if (every > 0 && it.iteration % every == 0) {
       fmt::print(stderr, "iteration {} f = {:.10g} |grad| = {:.3g} lr = {:.3g} evaluations = {} {:.2f} s\n",

@@ -111,6 +111,34 @@ class RMSPropRule final : public Optimizer {
   std::vector<double> s_, mean_, buffer_;
 };
 
+struct AdamConstants {
+  double beta1, beta2, eps, coupled, keep, step, root_bc2;
+};
+
+// The Adam/AdamW loop over flat buffers, branch-free so that it vectorises; compiled for AVX2
+// as well as the baseline, the right one chosen at load time (its sqrt and division dominate).
+__attribute__((target_clones("avx2", "default"))) void adam_update(
+    double* __restrict x, const double* __restrict g, double* __restrict m,
+    double* __restrict v, double* __restrict vmax, std::size_t n, AdamConstants c) {
+  // lr·m̂/(√v̂ + ε) with m̂ = m/bc1, v̂ = v/bc2; one pass, one loop per AMSGrad setting.
+  if (vmax == nullptr) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const double gi = g[i] + c.coupled * x[i];
+      m[i] = c.beta1 * m[i] + (1 - c.beta1) * gi;
+      v[i] = c.beta2 * v[i] + (1 - c.beta2) * gi * gi;
+      x[i] = x[i] * c.keep - c.step * m[i] / (std::sqrt(v[i]) / c.root_bc2 + c.eps);
+    }
+  } else {
+    for (std::size_t i = 0; i < n; ++i) {
+      const double gi = g[i] + c.coupled * x[i];
+      m[i] = c.beta1 * m[i] + (1 - c.beta1) * gi;
+      v[i] = c.beta2 * v[i] + (1 - c.beta2) * gi * gi;
+      vmax[i] = std::max(vmax[i], v[i]);
+      x[i] = x[i] * c.keep - c.step * m[i] / (std::sqrt(vmax[i]) / c.root_bc2 + c.eps);
+    }
+  }
+}
+
 class AdamRule final : public Optimizer {
  public:
   // `coupled` is Adam's L2 term (added to g); `decoupled` is AdamW's (x ← x − lr·λ·x).
@@ -128,16 +156,9 @@ class AdamRule final : public Optimizer {
     const double t = static_cast<double>(steps_ + 1);
     const double bc1 = 1 - std::pow(beta1_, t), bc2 = 1 - std::pow(beta2_, t);
     const double step = lr / bc1, root_bc2 = std::sqrt(bc2);
-    for (std::size_t i = 0; i < x.size(); ++i) {
-      const double gi = g[i] + coupled_ * x[i];
-      if (decoupled_ > 0) x[i] -= lr * decoupled_ * x[i];
-      m_[i] = beta1_ * m_[i] + (1 - beta1_) * gi;
-      v_[i] = beta2_ * v_[i] + (1 - beta2_) * gi * gi;
-      double v = v_[i];
-      if (amsgrad_) v = vmax_[i] = std::max(vmax_[i], v_[i]);
-      // lr·m̂/(√v̂ + ε) with m̂ = m/bc1, v̂ = v/bc2.
-      x[i] -= step * m_[i] / (std::sqrt(v) / root_bc2 + eps_);
-    }
+    const double keep = 1 - lr * decoupled_;  // AdamW's decoupled decay; exactly 1 for Adam
+    adam_update(x.data(), g.data(), m_.data(), v_.data(), amsgrad_ ? vmax_.data() : nullptr,
+                x.size(), {beta1_, beta2_, eps_, coupled_, keep, step, root_bc2});
   }
   double beta1_, beta2_, eps_, coupled_, decoupled_;
   bool amsgrad_;

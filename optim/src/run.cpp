@@ -71,7 +71,8 @@ bool Run::report(double value, double grad_norm, double step, double lr) {
   if (!observer_.record_history && !observer_.callback) return true;  // free when unused
   const Iteration it{iterations, value, grad_norm, step, lr, evaluations,
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
-                         .count()};
+                         .count(),
+                     stop_.max_iterations};
   if (observer_.record_history) history_.iterations.push_back(it);
   return !observer_.callback || observer_.callback(it);
 }

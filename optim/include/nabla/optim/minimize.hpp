@@ -54,6 +54,7 @@ struct Iteration {
   double lr = 0;            ///< learning rate (first-order) or accepted step length (L-BFGS)
   int evaluations = 0;      ///< evaluations of f and ∇f so far
   double elapsed_s = 0;     ///< wall time since the start
+  int max_iterations = 0;   ///< the iteration budget (Stop::max_iterations), for progress bars
 };
 
 /// The trace of a run (filled when the observer is optim::history()).
