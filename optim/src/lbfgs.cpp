@@ -29,34 +29,71 @@ class Memory {
   void push(std::span<const double> s, std::span<const double> y, double sy) {
     const std::size_t slot = (first_ + size_) % m_;
     if (size_ == m_) first_ = (first_ + 1) % m_; else ++size_;
-    std::copy(s.begin(), s.end(), s_.begin() + static_cast<std::ptrdiff_t>(slot * n_));
-    std::copy(y.begin(), y.end(), y_.begin() + static_cast<std::ptrdiff_t>(slot * n_));
+    double* sj = s_.data() + slot * n_;
+    double* yj = y_.data() + slot * n_;
+    double yy = 0;
+    for (std::size_t i = 0; i < n_; ++i) {
+      sj[i] = s[i];
+      yj[i] = y[i];
+      yy += y[i] * y[i];
+    }
     rho_[slot] = 1.0 / sy;
-    newest_ = slot;
+    gamma_ = sy / yy;  // H₀ = γI with γ = sᵀy / yᵀy of the newest pair
   }
-  // d = −H g by the two-loop recursion, with H₀ = γI, γ = sᵀy / yᵀy of the newest pair.
+  // d = −H g by the two-loop recursion (Nocedal & Wright, Algorithm 7.4). Each pair's update
+  // is fused with the next pair's dot product, so the recursion makes 2m + 1 passes over n
+  // values instead of 4m + 2 — it is bound by memory traffic when n is large.
   void direction(std::span<const double> g, std::span<double> d) {
+    const std::size_t m = size_;
     std::copy(g.begin(), g.end(), d.begin());
-    for (std::size_t k = size_; k-- > 0;) {
-      const std::size_t j = (first_ + k) % m_;
-      alpha_[j] = rho_[j] * dot(s(j), d);
-      for (std::size_t i = 0; i < n_; ++i) d[i] -= alpha_[j] * y(j)[i];
+    // First loop, newest to oldest: αₖ = ρₖ sₖ·d;  d ← d − αₖ yₖ.
+    std::size_t j = at(m - 1);
+    double a = rho_[j] * dot(s(j), d);
+    alpha_[j] = a;
+    for (std::size_t k = m - 1; k > 0; --k) {
+      const std::size_t next = at(k - 1);
+      const double* yj = y(j).data();
+      const double* sn = s(next).data();
+      double sd = 0;
+      for (std::size_t i = 0; i < n_; ++i) {
+        d[i] -= a * yj[i];
+        sd += sn[i] * d[i];
+      }
+      j = next;
+      a = alpha_[j] = rho_[j] * sd;
     }
-    const double gamma = 1.0 / (rho_[newest_] * dot(y(newest_), y(newest_)));
-    for (double& v : d) v *= gamma;
-    for (std::size_t k = 0; k < size_; ++k) {
-      const std::size_t j = (first_ + k) % m_;
-      const double beta = rho_[j] * dot(y(j), d);
-      for (std::size_t i = 0; i < n_; ++i) d[i] += s(j)[i] * (alpha_[j] - beta);
+    // The oldest pair's update, the scaling by γ, and the first dot of the second loop.
+    const double* y0 = y(j).data();
+    double yd = 0;
+    for (std::size_t i = 0; i < n_; ++i) {
+      d[i] = gamma_ * (d[i] - a * y0[i]);
+      yd += y0[i] * d[i];
     }
-    for (double& v : d) v = -v;
+    // Second loop, oldest to newest: βₖ = ρₖ yₖ·d;  d ← d + sₖ(αₖ − βₖ); the last pass negates.
+    for (std::size_t k = 0; k < m; ++k) {
+      j = at(k);
+      const double c = alpha_[j] - rho_[j] * yd;
+      const double* sj = s(j).data();
+      if (k + 1 < m) {
+        const double* yn = y(at(k + 1)).data();
+        yd = 0;
+        for (std::size_t i = 0; i < n_; ++i) {
+          d[i] += c * sj[i];
+          yd += yn[i] * d[i];
+        }
+      } else {
+        for (std::size_t i = 0; i < n_; ++i) d[i] = -(d[i] + c * sj[i]);
+      }
+    }
   }
 
  private:
+  std::size_t at(std::size_t k) const { return (first_ + k) % m_; }  // the k-th oldest pair
   std::span<const double> s(std::size_t j) const { return {s_.data() + j * n_, n_}; }
   std::span<const double> y(std::size_t j) const { return {y_.data() + j * n_, n_}; }
-  std::size_t n_, m_, first_ = 0, size_ = 0, newest_ = 0;
+  std::size_t n_, m_, first_ = 0, size_ = 0;
   std::vector<double> s_, y_, rho_, alpha_;
+  double gamma_ = 1.0;
 };
 
 struct Point {
@@ -211,18 +248,7 @@ Result run_lbfgs(const Objective& f, std::vector<double> x, const LBFGS& method,
     grad_norm = norm(g);
     ++run.iterations;
     const double step = norm(s);
-    if (!run.report(value, grad_norm, step, accepted.alpha)) {
-      status = Status::stopped_by_callback;
-      break;
-    }
-    if (stop.step_tol > 0 && step <= stop.step_tol) {
-      status = Status::step_converged;
-      break;
-    }
-    if (stop.value_tol > 0 && std::abs(value - value_prev) <= stop.value_tol * std::abs(value_prev)) {
-      status = Status::value_converged;
-      break;
-    }
+    if (run.after_step(value, value_prev, grad_norm, step, accepted.alpha, status)) break;
   }
   return run.finish(std::move(x), value, grad_norm, status);
 }

@@ -69,18 +69,7 @@ Result run_first_order(const Objective& f, std::vector<double> x, Optimizer& opt
     double step = 0;
     for (std::size_t i = 0; i < n; ++i) step += (x[i] - x_prev[i]) * (x[i] - x_prev[i]);
     step = std::sqrt(step);
-    if (!run.report(value, grad_norm, step, lr)) {
-      status = Status::stopped_by_callback;
-      break;
-    }
-    if (stop.step_tol > 0 && step <= stop.step_tol) {
-      status = Status::step_converged;
-      break;
-    }
-    if (stop.value_tol > 0 && std::abs(value - value_prev) <= stop.value_tol * std::abs(value_prev)) {
-      status = Status::value_converged;
-      break;
-    }
+    if (run.after_step(value, value_prev, grad_norm, step, lr, status)) break;
   }
   return run.finish(std::move(x), value, norm(g), status);
 }

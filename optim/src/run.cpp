@@ -67,14 +67,28 @@ bool Run::should_stop(double value, double grad_norm, Status& status) const {
   return true;
 }
 
-bool Run::report(double value, double grad_norm, double step, double lr) {
-  if (!observer_.record_history && !observer_.callback) return true;  // free when unused
-  const Iteration it{iterations, value, grad_norm, step, lr, evaluations,
-                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
-                         .count(),
-                     stop_.max_iterations};
-  if (observer_.record_history) history_.iterations.push_back(it);
-  return !observer_.callback || observer_.callback(it);
+bool Run::after_step(double value, double value_prev, double grad_norm, double step, double lr,
+                     Status& status) {
+  if (observer_.record_history || observer_.callback) {  // free when unused
+    const Iteration it{iterations, value, grad_norm, step, lr, evaluations,
+                       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
+                           .count(),
+                       stop_.max_iterations};
+    if (observer_.record_history) history_.iterations.push_back(it);
+    if (observer_.callback && !observer_.callback(it)) {
+      status = Status::stopped_by_callback;
+      return true;
+    }
+  }
+  if (stop_.step_tol > 0 && step <= stop_.step_tol) {
+    status = Status::step_converged;
+    return true;
+  }
+  if (stop_.value_tol > 0 && std::abs(value - value_prev) <= stop_.value_tol * std::abs(value_prev)) {
+    status = Status::value_converged;
+    return true;
+  }
+  return false;
 }
 
 Result Run::finish(std::vector<double> x, double value, double grad_norm, Status status) {

@@ -25,8 +25,10 @@ class Run {
   bool should_stop(double value, double grad_norm, Status& status) const;
   /// True when no evaluation budget is left.
   bool out_of_evaluations() const;
-  /// Reports an iteration to the history and the observer; false when the observer says stop.
-  bool report(double value, double grad_norm, double step, double lr);
+  /// After a step: reports it to the history and the observer, then applies the step and value
+  /// rules. True (with `status` set) when the run should end.
+  bool after_step(double value, double value_prev, double grad_norm, double step, double lr,
+                  Status& status);
   /// The result at x (the method's last finite iterate).
   Result finish(std::vector<double> x, double value, double grad_norm, Status status);
 
