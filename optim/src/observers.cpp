@@ -31,7 +31,10 @@ Observer operator|(Observer a, Observer b) {
 }
 
 Observer history(std::function<bool(const Iteration&)> then) {
-  return Observer{std::move(then), true, {}};
+  Observer o;
+  o.callback = std::move(then);
+  o.record_history = true;
+  return o;
 }
 
 Observer progress(int every) {

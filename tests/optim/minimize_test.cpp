@@ -71,8 +71,9 @@ BOOST_AUTO_TEST_CASE(statuses) {
   BOOST_TEST((minimize(rosenbrock, {-1.2, 1.0}, Adam{}, Stop{.time_limit_s = 1e-12}).status ==
               Status::time_limit));
   // stopped_by_callback
+  // A plain lambda is an observer.
   const Result c = minimize(rosenbrock, {-1.2, 1.0}, Adam{}, Stop{},
-                            Observer{[](const Iteration& it) { return it.iteration < 3; }});
+                            [](const Iteration& it) { return it.iteration < 3; });
   BOOST_TEST((c.status == Status::stopped_by_callback));
   BOOST_TEST(c.iterations == 3);
   // line_search_failed: a gradient that is wrong (its sign flipped in y), so no step along the

@@ -65,11 +65,20 @@ struct History {
 struct Result;
 
 /// A callback after each iteration (return false to stop), whether to keep the history, and a
-/// callback when the run ends. Combine observers with `|`.
+/// callback when the run ends. Any callable `bool(const Iteration&)` converts to an Observer;
+/// combine observers with `|`.
+///
+/// Example: `minimize(f, x0, Adam{}, {}, [](const Iteration& it) { return it.value > 1e-3; });`
 struct Observer {
   std::function<bool(const Iteration&)> callback{};       ///< may be empty
   bool record_history = false;                            ///< fill Result::history
   std::function<void(const Result&)> on_finish{};         ///< may be empty
+
+  Observer() = default;
+  /// An observer that calls `f` after each iteration.
+  template <class F>
+    requires std::is_invocable_r_v<bool, F&, const Iteration&>
+  Observer(F f) : callback(std::move(f)) {}  // NOLINT: implicit, so a lambda is an Observer
 };
 
 /// Both observers: every callback runs; the run stops when either asks to.
