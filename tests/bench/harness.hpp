@@ -99,10 +99,11 @@ std::vector<double> near_one(std::size_t n) {  // for the product: stays near 1 
 template <class Library>
 int run_suite(int argc, char** argv) {
   // `scalar_bench small` runs only the small sizes (a quick look).
-  bool small_only = false, count_only = false;
+  bool small_only = false, small_sizes = false, count_only = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "small") small_only = true;
+    if (arg == "small-sizes") small_sizes = true;
     if (arg == "--rows") count_only = true;
     if (arg.starts_with("--row=")) selected_row = std::stol(std::string(arg.substr(6)));
   }
@@ -112,7 +113,8 @@ int run_suite(int argc, char** argv) {
     samples = 3;
   }
   std::vector<std::size_t> sizes = {100};
-  if (!small_only) sizes.push_back(1000000);
+  small_sizes = small_sizes || small_only;  // `small-sizes`: small rows, full sampling
+  if (!small_sizes) sizes.push_back(1000000);
   if (selected_row == -1) {
     fmt::print("| function | elementary ops | plain (µs) | gradient (µs) | gradient / plain | "
                "ns per op | tape bytes per op |\n|---|---|---|---|---|---|---|\n");
@@ -132,7 +134,7 @@ int run_suite(int argc, char** argv) {
   const Mlp small_mlp(16, 32, 16, 10);
   row<Library>("MLP loss, batch 16, 32-16-10, tanh", small_mlp,
       random_vector(small_mlp.parameters(), 1, -0.3, 0.3));
-  if (!small_only) {
+  if (!small_sizes) {
     row<Library>("least squares ‖Ax − b‖², 1000×1000", LeastSquares(1000, 1000),
         random_vector(1000, 1, -1, 1));
     row<Library>("logistic regression NLL, 10⁴×100", Logistic(10000, 100),
