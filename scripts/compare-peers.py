@@ -50,20 +50,34 @@ colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"]
 bar, gap, left, width = 9, 8, 300, 420
 libs = ["nabla"] + names
 height = 40 + len(chart) * (bar * len(libs) + gap) + 30
+import math
 top = max(max([v for v in [c[1]] + [t for t in c[2] if t is not None]]) for c in chart)
+low = min(min([v for v in [c[1]] + [t for t in c[2] if t is not None]]) for c in chart)
+# A logarithmic axis when the times span more than two decades (libtorch's scalar operations
+# cost thousands of times nabla's).
+log_axis = top / max(low, 1e-9) > 100
+floor = low / 2
+
+
+def bar_width(t):
+    if log_axis:
+        return width * (math.log10(t) - math.log10(floor)) / (math.log10(top) - math.log10(floor))
+    return width * t / top
+
 svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 80}" height="{height}" '
        'font-family="sans-serif" font-size="11">',
-       f'<text x="{left}" y="16" font-size="13">gradient time per elementary operation (ns, shorter is faster)</text>']
+       f'<text x="10" y="16" font-size="13">gradient time per elementary operation (ns, shorter is faster'
+       f'{", logarithmic axis" if log_axis else ""})</text>']
 for i, lib in enumerate(libs):
-    svg.append(f'<rect x="{left + 10 + i * 110}" y="24" width="10" height="10" fill="{colors[i % 5]}"/>'
-               f'<text x="{left + 24 + i * 110}" y="33">{html.escape(lib)}</text>')
+    svg.append(f'<rect x="{left + 10 + i * 90}" y="24" width="10" height="10" fill="{colors[i % 5]}"/>'
+               f'<text x="{left + 24 + i * 90}" y="33">{html.escape(lib)}</text>')
 y = 44
 for fn, mine, times in chart:
     svg.append(f'<text x="{left - 6}" y="{y + bar * len(libs) / 2 + 4}" text-anchor="end">'
                f'{html.escape(fn)}</text>')
     for i, t in enumerate([mine] + times):
         if t is not None:
-            w = max(1.0, width * t / top)
+            w = max(1.0, bar_width(t))
             svg.append(f'<rect x="{left}" y="{y + i * bar}" width="{w:.1f}" height="{bar - 1}" '
                        f'fill="{colors[i % 5]}"/><text x="{left + w + 3:.1f}" y="{y + i * bar + bar - 2}" '
                        f'font-size="8">{t:.2f}</text>')
