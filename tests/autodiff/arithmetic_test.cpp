@@ -2,6 +2,7 @@
 #include <nabla/autodiff.hpp>
 
 #include <boost/test/unit_test.hpp>
+#include <sstream>
 
 #include "ad_check.hpp"
 
@@ -104,6 +105,15 @@ BOOST_AUTO_TEST_CASE(expressions_record_one_statement_and_are_safe_with_auto) {
   const auto before = tape.statistics().statements;
   BOOST_TEST((a * b > 5.0 && a + b == b + a && 1.0 < exp(a) && a * b != a));
   BOOST_TEST(tape.statistics().statements == before);
+}
+
+BOOST_AUTO_TEST_CASE(printing) {
+  const Var x = 2.5;
+  std::ostringstream os;
+  os << x;
+  BOOST_TEST(os.str() == "2.5");
+  BOOST_TEST(fmt::format("{:.3f}", x) == "2.500");
+  BOOST_TEST(x == Var(2.5));  // Boost.Test can print Vars now
 }
 
 BOOST_AUTO_TEST_CASE(generic_code_runs_on_double_and_var) {

@@ -3,11 +3,17 @@
 
 #include <fmt/format.h>
 
+#include <ostream>
 #include <string_view>
 
 #include "nabla/autodiff/check.hpp"
 #include "nabla/autodiff/tape.hpp"
 #include "nabla/autodiff/var.hpp"
+
+namespace nabla {
+/// Streams a Var's value: `std::cout << x`.
+inline std::ostream& operator<<(std::ostream& os, const Var& x) { return os << x.value(); }
+}  // namespace nabla
 
 /// Prints a Var's value with the value's format spec: `fmt::format("{:.3f}", x)`.
 template <>
