@@ -104,48 +104,35 @@ void Tape::grow_statements(std::size_t needed) {
     detail::fail("nabla::Tape", fmt::format(
         "the tape is full ({} statements needed; expected at most 2^32 - 1)", needed));
   }
-  const std::size_t capacity = std::min(max_index, std::max({std::size_t{1024}, 2 * end_.size(), needed}));
+  const std::size_t capacity =
+      std::min(max_index, std::max({std::size_t{1024}, 2 * end_.size(), needed}));
   end_.resize(capacity);
   op_.resize(capacity);
-  statement_capacity_ = end_.size();
+  statement_capacity_ = capacity;
+  ++allocations_;
+}
+
+void Tape::grow_operands(std::size_t needed) {
+  if (needed >= max_index) {
+    detail::fail("nabla::Tape", fmt::format(
+        "the tape is full ({} operands needed; expected at most 2^32 - 1)", needed));
+  }
+  const std::size_t capacity =
+      std::min(max_index, std::max({std::size_t{2048}, 2 * arg_.size(), needed}));
+  arg_.resize(capacity);
+  partial_.resize(capacity);
+  operand_capacity_ = capacity;
   ++allocations_;
 }
 
 void Tape::grow(std::size_t operands) {
-  if (statements_ >= max_index || operands_ + operands >= max_index) {
-    detail::fail("nabla::Tape", fmt::format(
-        "the tape is full ({} statements, {} operands; expected at most 2^32 - 1 of each)",
-        statements_, operands_));
-  }
-  if (statements_ == end_.size()) {
-    const std::size_t capacity = std::min(max_index, std::max<std::size_t>(1024, 2 * end_.size()));
-    end_.resize(capacity);
-    op_.resize(capacity);
-  }
-  if (operands_ + operands > arg_.size()) {
-    const std::size_t capacity = std::min(
-        max_index, std::max<std::size_t>({2048, 2 * arg_.size(), operands_ + operands}));
-    arg_.resize(capacity);
-    partial_.resize(capacity);
-  }
-  statement_capacity_ = end_.size();
-  operand_capacity_ = arg_.size();
-  ++allocations_;
+  if (statements_ == statement_capacity_) grow_statements(statements_ + 1);
+  if (operands_ + operands > operand_capacity_) grow_operands(operands_ + operands);
 }
 
 void Tape::reserve(std::size_t statements, std::size_t operands) {
-  if (statements + 1 > end_.size()) {
-    end_.resize(std::min(max_index, statements + 1));
-    op_.resize(end_.size());
-    ++allocations_;
-  }
-  if (operands > arg_.size()) {
-    arg_.resize(std::min(max_index, operands));
-    partial_.resize(arg_.size());
-    ++allocations_;
-  }
-  statement_capacity_ = end_.size();
-  operand_capacity_ = arg_.size();
+  if (statements + 1 > statement_capacity_) grow_statements(statements + 1);  // + slot 0
+  if (operands > operand_capacity_) grow_operands(operands);
 }
 
 Var Tape::record(Op op, double value, const Var& a, double da, const Var& b, double db,

@@ -37,11 +37,11 @@ Observer history(std::function<bool(const Iteration&)> then) {
   return o;
 }
 
-Observer progress(int every) {
-  const bool terminal = isatty(fileno(stderr)) != 0;
+Observer progress(int every, std::FILE* out) {
+  const bool terminal = isatty(fileno(out)) != 0;
   auto last = std::make_shared<std::chrono::steady_clock::time_point>();
   Observer o;
-  o.callback = [terminal, every, last](const Iteration& it) {
+  o.callback = [terminal, every, last, out](const Iteration& it) {
     const auto now = std::chrono::steady_clock::now();
     if (terminal) {
       if (now - *last < std::chrono::milliseconds(100)) return true;
@@ -51,19 +51,19 @@ Observer progress(int every) {
       const int filled = it.max_iterations > 0
                              ? std::min(width, width * it.iteration / it.max_iterations)
                              : 0;
-      fmt::print(stderr, "\r\x1b[2K[{:#<{}}{:.<{}}] {:>7}/{}  f = {:<14.8g} |grad| = {:<10.3g} "
+      fmt::print(out, "\r\x1b[2K[{:#<{}}{:.<{}}] {:>7}/{}  f = {:<14.8g} |grad| = {:<10.3g} "
                          "lr = {:<9.3g} {:.1f} s",
                  "", filled, "", width - filled, it.iteration, it.max_iterations, it.value,
                  it.grad_norm, it.lr, it.elapsed_s);
-      std::fflush(stderr);
+      std::fflush(out);
     } else if (every > 0 && it.iteration % every == 0) {
-      fmt::print(stderr, "iteration {} f = {:.10g} |grad| = {:.3g} lr = {:.3g} evaluations = {} {:.2f} s\n",
+      fmt::print(out, "iteration {} f = {:.10g} |grad| = {:.3g} lr = {:.3g} evaluations = {} {:.2f} s\n",
                  it.iteration, it.value, it.grad_norm, it.lr, it.evaluations, it.elapsed_s);
     }
     return true;
   };
-  o.on_finish = [terminal](const Result& r) {
-    fmt::print(stderr, "{}{} after {} iterations ({} evaluations): f = {:.10g}, |grad| = {:.3g}\n",
+  o.on_finish = [terminal, out](const Result& r) {
+    fmt::print(out, "{}{} after {} iterations ({} evaluations): f = {:.10g}, |grad| = {:.3g}\n",
                terminal ? "\r\x1b[2K" : "", to_string(r.status), r.iterations, r.evaluations,
                r.value, r.grad_norm);
   };

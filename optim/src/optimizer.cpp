@@ -247,28 +247,30 @@ std::unique_ptr<Optimizer> make_optimizer(const RMSProp& m, std::size_t n) {
   return std::make_unique<RMSPropRule>(m, n);
 }
 
+namespace {
+// Adam and AdamW share their options and checks; they differ in where weight decay goes.
+template <class Method>
+std::unique_ptr<Optimizer> make_adam(const Method& m, const char* name, bool decoupled,
+                                     std::size_t n) {
+  positive(name, "lr", m.lr);
+  unit(name, "beta1", m.beta1);
+  unit(name, "beta2", m.beta2);
+  positive(name, "eps", m.eps);
+  non_negative(name, "weight_decay", m.weight_decay);
+  require(m.extras.weight_decay == 0, name, "extras.weight_decay", m.extras.weight_decay,
+          "0 (use the method's own weight_decay)");
+  return std::make_unique<AdamRule>(m.lr, m.beta1, m.beta2, m.eps,
+                                    decoupled ? 0.0 : m.weight_decay,
+                                    decoupled ? m.weight_decay : 0.0, m.amsgrad, m.extras, n);
+}
+}  // namespace
+
 std::unique_ptr<Optimizer> make_optimizer(const Adam& m, std::size_t n) {
-  positive("nabla::optim::Adam", "lr", m.lr);
-  unit("nabla::optim::Adam", "beta1", m.beta1);
-  unit("nabla::optim::Adam", "beta2", m.beta2);
-  positive("nabla::optim::Adam", "eps", m.eps);
-  non_negative("nabla::optim::Adam", "weight_decay", m.weight_decay);
-  require(m.extras.weight_decay == 0, "nabla::optim::Adam", "extras.weight_decay",
-          m.extras.weight_decay, "0 (Adam's own weight_decay is the coupled L2 term)");
-  return std::make_unique<AdamRule>(m.lr, m.beta1, m.beta2, m.eps, m.weight_decay, 0.0, m.amsgrad,
-                                    m.extras, n);
+  return make_adam(m, "nabla::optim::Adam", false, n);  // coupled L2
 }
 
 std::unique_ptr<Optimizer> make_optimizer(const AdamW& m, std::size_t n) {
-  positive("nabla::optim::AdamW", "lr", m.lr);
-  unit("nabla::optim::AdamW", "beta1", m.beta1);
-  unit("nabla::optim::AdamW", "beta2", m.beta2);
-  positive("nabla::optim::AdamW", "eps", m.eps);
-  non_negative("nabla::optim::AdamW", "weight_decay", m.weight_decay);
-  require(m.extras.weight_decay == 0, "nabla::optim::AdamW", "extras.weight_decay",
-          m.extras.weight_decay, "0 (AdamW's own weight_decay is decoupled)");
-  return std::make_unique<AdamRule>(m.lr, m.beta1, m.beta2, m.eps, 0.0, m.weight_decay, m.amsgrad,
-                                    m.extras, n);
+  return make_adam(m, "nabla::optim::AdamW", true, n);  // decoupled (Loshchilov & Hutter)
 }
 
 }  // namespace nabla::optim

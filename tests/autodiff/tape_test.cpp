@@ -55,6 +55,8 @@ BOOST_AUTO_TEST_CASE(records_statements_and_partials) {
   BOOST_TEST(tape.partials(4)[0] == std::cos(2.0));
   nabla::backward(z);
   BOOST_TEST(nabla::adjoint(x) == 3.0 + std::cos(2.0));
+  BOOST_TEST(tape.adjoint_value(xy) == 1.0);  // read-only access, also to intermediates
+  BOOST_TEST(tape.adjoint_value(Var(4.0)) == 0.0);
   BOOST_TEST(nabla::adjoint(y) == 2.0);
 }
 

@@ -58,10 +58,22 @@ BOOST_AUTO_TEST_CASE(csv_and_combined_observers) {
   BOOST_CHECK_THROW(csv("/nonexistent-dir/trace.csv"), nabla::Error);
 }
 
-BOOST_AUTO_TEST_CASE(progress_writes_a_final_line) {
-  // stderr is not a terminal under the test runner: periodic lines and a final status line.
-  const Result r = minimize(quartic, {0.5}, LBFGS{}, Stop{}, progress(1));
+BOOST_AUTO_TEST_CASE(progress_writes_lines_and_a_final_status) {
+  // A file is not a terminal: a line every 2 iterations, then the final status line.
+  std::FILE* out = std::tmpfile();
+  BOOST_REQUIRE(out != nullptr);
+  const Result r = minimize(quartic, {0.5}, LBFGS{}, Stop{}, progress(2, out));
   BOOST_TEST((r.status == Status::gradient_converged));
+  std::rewind(out);
+  std::string text;
+  for (int c = std::fgetc(out); c != EOF; c = std::fgetc(out)) text += static_cast<char>(c);
+  std::fclose(out);
+  int lines = 0;
+  for (char c : text) lines += c == '\n';
+  BOOST_TEST(lines == r.iterations / 2 + 1, text);
+  BOOST_TEST(text.find("iteration 2 f = ") == 0u, text);
+  BOOST_TEST(text.find("gradient_converged after " + std::to_string(r.iterations)) !=
+                 std::string::npos, text);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

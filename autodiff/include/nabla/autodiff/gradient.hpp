@@ -4,6 +4,7 @@
 #include <concepts>
 #include <cstddef>
 #include <initializer_list>
+#include <ranges>
 #include <span>
 #include <utility>
 #include <vector>
@@ -49,8 +50,6 @@ class Recording {
   }
   Recording(const Recording&) = delete;
   Recording& operator=(const Recording&) = delete;
-  Tape& tape() { return tape_; }
-  Position start() const { return start_; }
   /// Records one input per coordinate of x.
   std::span<const Var> inputs(std::span<const double> x) {
     inputs_.resize(x.size());

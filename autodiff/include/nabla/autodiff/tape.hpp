@@ -148,7 +148,9 @@ class Tape {
   /// Drops the recording and frees its memory.
   void release();
 
-  /// Reserves room for `statements` statements and `operands` operands.
+  /// Reserves room for `statements` statements and `operands` operands in all (so that
+  /// recording up to that size allocates nothing).
+  /// @throws nabla::Error beyond 2³² − 1 of either.
   void reserve(std::size_t statements, std::size_t operands);
 
   /// The adjoint of x (d output / d x after a sweep). The reference is valid until the next
@@ -245,7 +247,8 @@ class Tape {
  private:
   std::uint32_t index_of_slow(double value, std::uint32_t index, std::uint32_t tag) const;
   void grow(std::size_t operands);
-  void grow_statements(std::size_t needed);
+  void grow_statements(std::size_t needed);  // capacity for `needed` statements (slot 0 included)
+  void grow_operands(std::size_t needed);
   void ensure_adjoints() {  // adjoints exist and are initialised for every statement
     if (adjoints_ < statements_) [[unlikely]]
       grow_adjoints();

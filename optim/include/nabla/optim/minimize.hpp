@@ -3,6 +3,7 @@
 #pragma once
 
 #include <concepts>
+#include <cstdio>
 #include <functional>
 #include <limits>
 #include <span>
@@ -88,10 +89,10 @@ Observer operator|(Observer a, Observer b);
 /// not used: without it minimize() keeps no trace.
 Observer history(std::function<bool(const Iteration&)> then = {});
 
-/// A live one-line progress display on a terminal (rewritten in place, at most 10 times a
-/// second), or a plain log line every `every` iterations when stderr is not a terminal; a final
-/// line with the status. Writes to stderr.
-Observer progress(int every = 100);
+/// A live one-line progress bar on a terminal (rewritten in place, at most 10 times a second),
+/// or a plain log line every `every` iterations when `out` is not a terminal; then a final line
+/// with the status.
+Observer progress(int every = 100, std::FILE* out = stderr);
 
 /// Writes every iteration to a CSV file (iteration,value,grad_norm,step,lr,evaluations,elapsed_s).
 /// @throws nabla::Error when the file cannot be opened.
