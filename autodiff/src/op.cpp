@@ -13,8 +13,8 @@ constexpr std::array<std::string_view, static_cast<std::size_t>(Op::count_)> nam
     "erf", "erfc", "tgamma", "lgamma",
     "abs", "fmin", "fmax", "fma",
     "sigmoid", "softplus", "relu", "log_sum_exp",
-    "sum", "squared_norm", "dot", "normal_log_density"};
-static_assert(names.back() == "normal_log_density", "op names out of step with enum Op");
+    "sum", "squared_norm", "dot", "normal_log_density", "tensor"};
+static_assert(names.back() == "tensor", "op names out of step with enum Op");
 }  // namespace
 
 std::string_view op_name(Op op) noexcept {

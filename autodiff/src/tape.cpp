@@ -43,7 +43,76 @@ Tape::Tape() {
 }
 
 Tape::~Tape() {
+  drop_nodes(0);
   if (detail::active_tape == this) detail::active_tape = nullptr;
+}
+
+void* detail::Arena::allocate_slow(std::size_t bytes) {
+  // The next chunk is used when it is big enough; otherwise a bigger one takes its place
+  // (chunks after the one in use hold nothing live).
+  const std::size_t next = chunk_ < chunks_.size() && used_ > 0 ? chunk_ + 1 : chunk_;
+  if (next >= chunks_.size() || chunks_[next].size < bytes) {
+    std::size_t size = std::max(bytes, std::size_t{1} << 20);
+    if (!chunks_.empty()) size = std::max(size, 2 * chunks_.back().size);
+    Chunk c;
+    c.data.reset(static_cast<std::byte*>(::operator new[](size, std::align_val_t{64})));
+    c.size = size;
+    if (next < chunks_.size()) {
+      chunks_[next] = std::move(c);
+    } else {
+      chunks_.push_back(std::move(c));
+    }
+    ++allocations_;
+  }
+  chunk_ = next;
+  used_ = bytes;
+  return chunks_[next].data.get();
+}
+
+Var Tape::push_node(detail::Node* node, detail::Arena::Mark mark, double value) {
+  make_room(0);
+  nodes_.push_back({static_cast<std::uint32_t>(statements_), node, mark});
+  return push_statement(Op::tensor, value);
+}
+
+void Tape::check_handle(std::uint32_t index, std::uint32_t tag, const char* what) const {
+  if (tag == tag_ && index < statements_) return;
+  index_of_slow(0.0, index, tag, what);
+}
+
+void Tape::drop_nodes(std::uint32_t from) noexcept {
+  while (!nodes_.empty() && nodes_.back().statement >= from) {
+    nodes_.back().node->~Node();
+    arena_.reset(nodes_.back().mark);
+    nodes_.pop_back();
+  }
+}
+
+void Tape::reset_node_adjoints(std::size_t last, std::size_t first) noexcept {
+  for (auto it = nodes_.rbegin(); it != nodes_.rend() && it->statement >= first; ++it) {
+    if (it->statement <= last) it->node->reset_adjoint();
+  }
+}
+
+template <bool consume>
+void Tape::sweep_all(std::size_t last, std::size_t first, bool reset) {
+  if (nodes_.empty() || nodes_.back().statement < first) {
+    sweep<consume>(last, first);
+    return;
+  }
+  if (reset) reset_node_adjoints(last, first);
+  const detail::Sweep context{adjoint_.data(), consume};
+  auto it = std::upper_bound(nodes_.begin(), nodes_.end(), last,
+                             [](std::size_t s, const NodeEntry& e) { return s < e.statement; });
+  std::size_t hi = last;
+  while (it != nodes_.begin() && (it - 1)->statement >= first) {
+    --it;
+    const std::size_t s = it->statement;
+    if (hi > s) sweep<consume>(hi, s + 1);
+    it->node->backward(context);
+    hi = s - 1;
+  }
+  if (hi >= first) sweep<consume>(hi, first);
 }
 
 Tape::Scope::Scope(Tape& tape) noexcept : previous_(detail::active_tape) {
@@ -71,7 +140,8 @@ void Tape::size_error(std::size_t values, std::size_t out) {
                            values, out));
 }
 
-std::uint32_t Tape::index_of_slow(double value, std::uint32_t index, std::uint32_t tag) const {
+std::uint32_t Tape::index_of_slow(double value, std::uint32_t index, std::uint32_t tag,
+                                   const char* what) const {
   // Search the live epochs, newest first; epoch k owns statements [start_k, start_{k+1}).
   std::size_t end = statements_;
   for (auto e = epochs_.rbegin(); e != epochs_.rend(); ++e) {
@@ -84,6 +154,15 @@ std::uint32_t Tape::index_of_slow(double value, std::uint32_t index, std::uint32
   const bool live = std::any_of(epochs_.begin(), epochs_.end(),
                                 [tag](const Epoch& e) { return e.tag == tag; });
   const bool dropped = std::find(dropped_.begin(), dropped_.end(), tag) != dropped_.end();
+  if (what != nullptr) {
+    detail::fail(what, live || dropped
+        ? fmt::format("the tensor (statement {}) was rewound away or cleared: the tape now ends "
+                      "at statement {} (expected a TensorVar still on the tape; record it again "
+                      "after rewind()/clear())", index, statements_)
+        : fmt::format("the tensor (statement {}) is not on the active tape (got a TensorVar of "
+                      "another tape, of another thread, or of a tape that was cleared or "
+                      "destroyed; expected a TensorVar recorded on the active tape)", index));
+  }
   if (live || dropped) {
     detail::fail("nabla::Var", fmt::format(
         "the variable with value {} (statement {}) was rewound away or cleared: the tape now "
@@ -194,7 +273,7 @@ void Tape::reverse(Position from) {
   check_position("nabla::Tape::reverse", from);
   ensure_adjoints();
   zero_from_ = adjoints_;  // the sweep leaves adjoints behind
-  sweep<false>(statements_ - 1, from.statement);
+  sweep_all<false>(statements_ - 1, from.statement);
 }
 
 template <bool consume>
@@ -266,7 +345,7 @@ void Tape::gradient(const Var& y, Position from, std::span<double> g) {
   double* adjoint = adjoint_.data();
   if (iy >= first) {
     adjoint[iy] = 1.0;
-    sweep<true>(iy, first);
+    sweep_all<true>(iy, first);
   }
   // The inputs are statements first … first + n − 1 (Tape::variables at `from`).
   for (std::size_t i = 0; i < n; ++i) {
@@ -296,7 +375,7 @@ void Tape::backward(const Var& y, Position from) {
   }
   adjoint_[iy] = 1.0;
   zero_from_ = adjoints_;  // the sweep leaves adjoints behind
-  sweep<false>(iy, from.statement);
+  sweep_all<false>(iy, from.statement);
 }
 
 void Tape::rewind(Position to) {
@@ -307,6 +386,7 @@ void Tape::rewind(Position to) {
     dropped_[dropped_next_++ % dropped_.size()] = epochs_.back().tag;  // for error messages
     epochs_.pop_back();
   }
+  drop_nodes(to.statement);
   statements_ = to.statement;
   operands_ = to.operand;
   // The newest live epoch either began at or after `to` (retag it in place: the loop of a
@@ -330,6 +410,7 @@ void Tape::clear() { rewind(Position{1, 0}); }
 
 void Tape::release() {
   clear();
+  arena_.release();
   std::vector<std::uint32_t>(1, 0).swap(end_);
   std::vector<Op>(1, Op::constant).swap(op_);
   std::vector<std::uint32_t>().swap(arg_);
@@ -369,7 +450,10 @@ TapeStatistics Tape::statistics() const noexcept {
   s.bytes_reserved = end_.capacity() * sizeof(std::uint32_t) + op_.capacity() * sizeof(Op) +
                      arg_.capacity() * sizeof(std::uint32_t) +
                      partial_.capacity() * sizeof(double) + adjoint_.capacity() * sizeof(double);
-  s.allocations = allocations_;
+  s.bytes_reserved += arena_.bytes_reserved();
+  s.allocations = allocations_ + arena_.allocations();
+  s.tensor_nodes = nodes_.size();
+  s.tensor_bytes = arena_.bytes_used();
   return s;
 }
 

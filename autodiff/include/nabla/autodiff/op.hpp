@@ -20,6 +20,7 @@ enum class Op : std::uint8_t {
   abs, fmin, fmax, fma,
   sigmoid, softplus, relu, log_sum_exp,
   sum, squared_norm, dot, normal_log_density,
+  tensor,  // a tensor node (tensor_var.hpp): the node names its operation
   count_  // number of operation codes (not an operation)
 };
 

@@ -7,6 +7,7 @@
 #include <span>
 #include <vector>
 
+#include "nabla/autodiff/node.hpp"
 #include "nabla/autodiff/op.hpp"
 #include "nabla/autodiff/var.hpp"
 
@@ -27,6 +28,8 @@ struct TapeStatistics {
   std::size_t adjoint_bytes = 0;   ///< bytes of adjoints in use (8 per statement after a sweep)
   std::size_t bytes_reserved = 0;  ///< bytes allocated for recording and adjoints
   std::size_t allocations = 0;     ///< times the tape grew its buffers since construction
+  std::size_t tensor_nodes = 0;    ///< recorded tensor nodes (each is also one statement)
+  std::size_t tensor_bytes = 0;    ///< bytes of tensor values, adjoints and nodes in use
 };
 
 // Note [Jacobian taping]
@@ -45,6 +48,15 @@ struct TapeStatistics {
 // that its adjoints are all zero, which rewind() keeps. The next helper call then finds clean
 // adjoints and zeroes nothing. Anything that may leave adjoints behind (backward, reverse,
 // adjoint()) forgets that knowledge, and the next helper call zeroes what it needs.
+
+// Note [Tensor nodes]
+// A tensor operation is recorded as one statement with op Op::tensor and no operands, plus a
+// node entry {statement, node}: the node (in the tape's arena, with its value and adjoint
+// arrays) knows its operands and its backward rule. The sweep runs the scalar statements after
+// a node, then the node's backward(), then the statements before it — exact reverse order, so
+// scalar code and tensor code mix freely. A node whose output is a scalar (t(i, j), sum to a
+// Var) gives that statement's index to its Var: its backward reads the statement's adjoint.
+// Rewinding below a node's statement destroys it and gives its arena memory back.
 
 // Note [Tape epochs]
 // Every Var carries the tag of the tape epoch that recorded it. A new epoch (a fresh tag from
@@ -171,6 +183,33 @@ class Tape {
   /// Sizes and memory of the recording.
   [[nodiscard]] TapeStatistics statistics() const noexcept;
 
+  // ---- Tensor nodes (tensor_var.hpp; Note [Tensor nodes]) ----
+
+  /// The arena that holds tensor nodes and their arrays.
+  detail::Arena& arena() noexcept { return arena_; }
+  /// Records `node` (built in the arena after `mark`) as a statement with the given value; the
+  /// returned Var names that statement. The tape owns the node from here on.
+  Var push_node(detail::Node* node, detail::Arena::Mark mark, double value = 0.0);
+  /// Checks that a handle (statement index and tag) names a statement still on this tape.
+  /// @throws nabla::Error naming `what` when it was rewound away or belongs to another tape.
+  void check_handle(std::uint32_t index, std::uint32_t tag, const char* what) const;
+  /// The raw adjoint array (valid for every statement once ensure_adjoints() ran).
+  double* adjoint_data() noexcept {
+    ensure_adjoints();
+    return adjoint_.data();
+  }
+  /// Zeroes all adjoints, marks node adjoints unwritten, lets `seed` write the output adjoint
+  /// of the node at statement s, and sweeps from s down to the first statement.
+  template <class Seed>
+  void backward_node(std::uint32_t s, Seed&& seed) {
+    zero_adjoints();
+    ensure_adjoints();
+    zero_from_ = adjoints_;
+    reset_node_adjoints(s, 1);
+    seed();
+    sweep_all<false>(s, 1, false);
+  }
+
   /// Number of statements recorded, including the reserved constant slot 0.
   [[nodiscard]] std::size_t size() const noexcept { return statements_; }
 
@@ -245,7 +284,8 @@ class Tape {
   Var record(Op op, double value, std::span<const Var> xs, std::span<const double> partials);
 
  private:
-  std::uint32_t index_of_slow(double value, std::uint32_t index, std::uint32_t tag) const;
+  std::uint32_t index_of_slow(double value, std::uint32_t index, std::uint32_t tag,
+                              const char* what = nullptr) const;
   void grow(std::size_t operands);
   void grow_statements(std::size_t needed);  // capacity for `needed` statements (slot 0 included)
   void grow_operands(std::size_t needed);
@@ -256,6 +296,11 @@ class Tape {
   void grow_adjoints();
   template <bool consume>
   void sweep(std::size_t last, std::size_t first) noexcept;  // statements last down to first
+  // Statements and tensor nodes from last down to first (Note [Tensor nodes]).
+  template <bool consume>
+  void sweep_all(std::size_t last, std::size_t first, bool reset = true);
+  void reset_node_adjoints(std::size_t last, std::size_t first) noexcept;
+  void drop_nodes(std::uint32_t from) noexcept;  // destroys the nodes at statements >= from
   void start_epoch(std::uint32_t start);
   void check_position(const char* function, Position p) const {
     if (p.statement < 1 || p.statement > statements_ || p.operand > operands_ ||
@@ -300,6 +345,14 @@ class Tape {
   std::array<std::uint32_t, 16> dropped_{};  // recently dropped epoch tags, for messages only
   std::size_t dropped_next_ = 0;
   std::uint32_t tag_ = 0;      // tag of the newest epoch
+
+  struct NodeEntry {
+    std::uint32_t statement;
+    detail::Node* node;
+    detail::Arena::Mark mark;  // the arena before the node was built
+  };
+  std::vector<NodeEntry> nodes_;  // by statement, oldest first
+  detail::Arena arena_;
 };
 
 namespace detail {

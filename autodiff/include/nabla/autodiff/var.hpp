@@ -30,6 +30,8 @@ class Var {
   [[nodiscard]] constexpr double value() const noexcept { return value_; }
   /// The statement index on the tape; 0 for constants.
   [[nodiscard]] constexpr std::uint32_t index() const noexcept { return index_; }
+  /// Which tape epoch recorded it (Note [Tape epochs]); 0 for constants.
+  [[nodiscard]] constexpr std::uint32_t tag() const noexcept { return tag_; }
   /// True when this Var is a constant (records nothing, has no adjoint).
   [[nodiscard]] constexpr bool is_constant() const noexcept { return index_ == 0; }
   /// True when both handles name the same recorded statement (or are both constants).

@@ -1,0 +1,133 @@
+// nabla::nn — parameters, initialisers and mini-batches for training tensor models.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nabla/autodiff/tensor.hpp"
+#include "nabla/autodiff/tensor_var.hpp"
+
+namespace nabla::nn {
+
+/// How a parameter starts. Fans: a [fan_in, fan_out] matrix (x · W convention); rank 1: both
+/// fans are its size; higher ranks multiply dimensions 2… into both fans.
+enum class Init {
+  zeros,           ///< all 0 (biases)
+  glorot_uniform,  ///< U(−a, a), a = gain·√(6 / (fan_in + fan_out))   (Glorot & Bengio 2010)
+  glorot_normal,   ///< N(0, σ²), σ = gain·√(2 / (fan_in + fan_out))
+  he_uniform,      ///< U(−a, a), a = gain·√(6 / fan_in)                (He et al. 2015)
+  he_normal,       ///< N(0, σ²), σ = gain·√(2 / fan_in)
+};
+
+class Parameters;
+
+/// A handle to one parameter of a Parameters set. Converts to a TensorVar on the active tape
+/// (a leaf whose gradient accumulates into the set's flat gradient buffer), so a parameter can
+/// be passed to any tensor operation: `relu(matmul(x, W1) + b1)`.
+class Parameter {
+ public:
+  /// Records this parameter on the active tape.
+  operator TensorVar() const;  // NOLINT: implicit by design
+  /// Records this parameter on the active tape (same as the conversion).
+  [[nodiscard]] TensorVar var() const { return *this; }
+  [[nodiscard]] MutableTensorView value() const;
+  [[nodiscard]] MutableTensorView gradient() const;
+  [[nodiscard]] const std::string& name() const;
+  [[nodiscard]] const Shape& shape() const;
+
+ private:
+  friend class Parameters;
+  Parameter(Parameters* set, std::size_t index) : set_(set), index_(index) {}
+  Parameters* set_;
+  std::size_t index_;
+};
+
+/// Named tensors stored in one flat value buffer and one flat gradient buffer, so that a
+/// stateful optimizer updates all of them in one step without copying:
+///   opt->step(params.values(), params.gradients());
+/// Add every parameter before recording with them (adding moves the buffers).
+///
+/// Example:
+///   nabla::nn::Parameters params(/*seed=*/1);
+///   auto W = params.add("W", {784, 10}, nabla::nn::Init::glorot_uniform);
+///   auto b = params.add("b", {10}, nabla::nn::Init::zeros);
+class Parameters {
+ public:
+  /// An empty set whose initialisers draw from a generator seeded with `seed`.
+  explicit Parameters(std::uint64_t seed = 0);
+  Parameters(const Parameters&) = delete;
+  Parameters& operator=(const Parameters&) = delete;
+
+  /// Adds a parameter drawn from `init` (deterministic for the set's seed and the order of
+  /// additions); its gradient starts at 0.
+  /// @throws nabla::Error for a duplicate name or a non-positive gain.
+  Parameter add(std::string name, const Shape& shape, Init init = Init::glorot_uniform,
+                double gain = 1.0);
+  /// Adds a parameter with the given initial value.
+  /// @throws nabla::Error for a duplicate name.
+  Parameter add(std::string name, TensorView initial);
+  /// The parameter with this name.
+  /// @throws nabla::Error when there is none.
+  [[nodiscard]] Parameter operator[](std::string_view name);
+  /// The parameter added k-th.
+  [[nodiscard]] Parameter at(std::size_t k);
+  /// Number of parameters (tensors).
+  [[nodiscard]] std::size_t count() const noexcept { return entries_.size(); }
+  /// Number of scalars in all parameters.
+  [[nodiscard]] std::size_t size() const noexcept { return values_.size(); }
+  /// All values, flat (in order of addition).
+  [[nodiscard]] std::span<double> values() noexcept { return values_; }
+  /// All gradients, flat, in the same order.
+  [[nodiscard]] std::span<double> gradients() noexcept { return gradients_; }
+  /// Sets every gradient to 0 (sweeps add into them).
+  void zero_grad() noexcept;
+
+ private:
+  friend class Parameter;
+  struct Entry {
+    std::string name;
+    Shape shape;
+    std::size_t offset;
+  };
+  Parameter push(std::string name, const Shape& shape);
+  std::vector<Entry> entries_;
+  std::vector<double, detail::AlignedAllocator<double>> values_, gradients_;
+  std::uint64_t state_;  // the initialisers' generator (splitmix64)
+};
+
+/// Shuffled mini-batches of the indices 0 … n−1, reshuffled by every call to shuffle():
+/// deterministic for a seed.
+///
+/// Example:
+///   nabla::nn::BatchSampler batches(60000, 128, /*seed=*/7);
+///   for (int epoch = 0; epoch < 5; ++epoch) {
+///     batches.shuffle();
+///     for (std::size_t k = 0; k < batches.count(); ++k) train_on(batches[k]);
+///   }
+class BatchSampler {
+ public:
+  /// Batches of `batch_size` indices out of n; the last one is smaller unless drop_last.
+  /// @throws nabla::Error when batch_size is 0.
+  BatchSampler(std::size_t n, std::size_t batch_size, std::uint64_t seed, bool drop_last = false);
+  /// Starts an epoch: a new random order of all indices.
+  void shuffle();
+  /// Number of batches per epoch.
+  [[nodiscard]] std::size_t count() const noexcept;
+  /// Batch k of the current order.
+  [[nodiscard]] std::span<const std::size_t> operator[](std::size_t k) const;
+  /// Epochs started with shuffle().
+  [[nodiscard]] std::size_t epoch() const noexcept { return epoch_; }
+
+ private:
+  std::vector<std::size_t> order_;
+  std::size_t batch_size_;
+  bool drop_last_;
+  std::uint64_t state_;
+  std::size_t epoch_ = 0;
+};
+
+}  // namespace nabla::nn

@@ -1,0 +1,342 @@
+// nabla — TensorVar: a tensor recorded on the tape as one node per operation.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <span>
+#include <string_view>
+
+#include "nabla/autodiff/tape.hpp"
+#include "nabla/autodiff/tensor.hpp"
+#include "nabla/autodiff/var.hpp"
+
+namespace nabla {
+
+namespace detail {
+struct TensorAccess;
+
+/// The common part of every tensor node: its value, its adjoint and how to accumulate into it.
+class TensorNode : public Node {
+ public:
+  /// The operation's name, for messages and the graph export ("matmul", "relu", ...).
+  [[nodiscard]] virtual std::string_view name() const noexcept = 0;
+  void reset_adjoint() noexcept override { written = external; }
+  /// The adjoint to accumulate into, or null when this node needs no gradient. Sets `assign`
+  /// when nothing was written in this sweep yet (the caller may then store instead of add).
+  double* take_adjoint(bool& assign) noexcept {
+    assign = !written;
+    written = true;
+    return adjoint;
+  }
+  /// The adjoint zero-filled on first use in this sweep (for accumulating scattered values).
+  double* zeroed_adjoint() noexcept;
+
+  Shape shape;
+  double* value = nullptr;    // shape.size() values
+  double* adjoint = nullptr;  // null for nodes that need no gradient (constants)
+  bool written = false;       // the adjoint holds this sweep's values
+  bool external = false;      // a parameter: the adjoint is its gradient buffer, accumulated into
+  std::uint32_t statement = 0;
+};
+}  // namespace detail
+
+/// A tensor whose computation is recorded on the active tape: one node per operation, swept in
+/// exact reverse order together with scalar statements (Note [Tensor nodes] in tape.hpp).
+///
+/// A TensorVar is a small handle (like Var): the tape owns the node, its value and its
+/// adjoint, and drops them on rewind()/clear(); using a handle after that throws. Values are
+/// read with value(), gradients with nabla::adjoint(t) after a sweep.
+///
+/// Example:
+///   nabla::TensorVar w = nabla::variable(nabla::Tensor({2, 2}, {1, 2, 3, 4}));
+///   nabla::TensorVar y = nabla::sum(w * w);   // a 0-d tensor
+///   nabla::backward(y);                       // nabla::adjoint(w) is 2w
+class TensorVar {
+ public:
+  /// An empty handle (holds no tensor; most operations reject it).
+  TensorVar() = default;
+
+  /// The shape.
+  /// @throws nabla::Error when the handle is empty, stale or of another tape.
+  [[nodiscard]] const Shape& shape() const { return node()->shape; }
+  [[nodiscard]] std::size_t size() const { return shape().size(); }
+  [[nodiscard]] std::size_t rank() const { return shape().rank(); }
+  /// The values computed in the forward run.
+  [[nodiscard]] TensorView value() const {
+    const detail::TensorNode* n = node();
+    return {n->value, n->shape};
+  }
+  /// True when gradients flow to this tensor (it depends on a variable or parameter).
+  [[nodiscard]] bool requires_grad() const { return node()->adjoint != nullptr; }
+  /// The element at a multi-index as a recorded scalar (one node).
+  /// @throws nabla::Error when the index does not fit the shape.
+  template <class... I>
+  [[nodiscard]] Var operator()(I... i) const {
+    const std::size_t idx[] = {static_cast<std::size_t>(i)...};
+    return element(std::span<const std::size_t>(idx, sizeof...(I)));
+  }
+  /// The element at a multi-index as a recorded scalar.
+  /// @throws nabla::Error when the index does not fit the shape.
+  [[nodiscard]] Var element(std::span<const std::size_t> index) const;
+  /// The only element of a one-element tensor as a recorded scalar.
+  /// @throws nabla::Error when the tensor has more than one element.
+  [[nodiscard]] Var item() const;
+
+  /// The node (for operations and diagnostics), checked against the active tape.
+  /// @throws nabla::Error when the handle is empty, stale or of another tape.
+  [[nodiscard]] detail::TensorNode* node() const;
+  /// The statement index of the node on its tape.
+  [[nodiscard]] std::uint32_t index() const noexcept { return handle_.index(); }
+
+ private:
+  friend struct detail::TensorAccess;
+  TensorVar(detail::TensorNode* node, Var handle) noexcept : node_(node), handle_(handle) {}
+  detail::TensorNode* node_ = nullptr;
+  Var handle_;  // the node's statement: index and tape tag
+};
+
+namespace detail {
+struct TensorAccess {
+  static TensorVar make(TensorNode* node, Var handle) noexcept { return {node, handle}; }
+};
+}  // namespace detail
+
+/// Axes of a reduction: one axis, a list, or all (negative axes count from the end).
+class Axes {
+ public:
+  /// All axes.
+  Axes() noexcept = default;
+  /// One axis.
+  Axes(std::ptrdiff_t axis) noexcept : n_(1) { axes_[0] = axis; }  // NOLINT: implicit by design
+  /// Several axes.
+  Axes(std::initializer_list<std::ptrdiff_t> axes);
+  /// All axes (same as Axes{}).
+  static Axes all() noexcept { return {}; }
+  /// The reduced-axes mask for a tensor of rank r (bit k set: axis k is reduced).
+  /// @throws nabla::Error naming `function` for an axis out of range or repeated.
+  [[nodiscard]] unsigned mask(std::size_t rank, const char* function) const;
+
+ private:
+  std::ptrdiff_t axes_[Shape::max_rank] = {};
+  std::size_t n_ = 0;  // 0: all axes
+};
+
+// ---- Making tensors on the tape ----
+
+/// A recorded independent tensor (a copy of `values`), whose adjoint is read after a sweep.
+TensorVar variable(TensorView values);
+/// A recorded constant tensor (a copy of `values`): no gradient flows to it.
+TensorVar constant(TensorView values);
+/// A tensor of the given shape built from scalars (one node; gradients flow back to them).
+/// @throws nabla::Error when the number of values is not shape.size().
+TensorVar tensor(std::span<const Var> values, const Shape& shape);
+/// A 0-d tensor holding a scalar Var.
+TensorVar tensor(const Var& x);
+
+/// The adjoint of t after a sweep (zeros where none reached it).
+/// @throws nabla::Error when t needs no gradient (a constant) or is stale.
+TensorView adjoint(const TensorVar& t);
+/// Seeds d y / d y = 1 for a one-element tensor y and sweeps the active tape.
+/// @throws nabla::Error when y has more than one element or is stale.
+void backward(const TensorVar& y);
+
+// ---- Elementwise arithmetic with NumPy broadcasting ----
+// Shapes broadcast from the last dimension: each pair of dimensions is equal or one is 1.
+
+TensorVar operator+(const TensorVar& a, const TensorVar& b);
+TensorVar operator-(const TensorVar& a, const TensorVar& b);
+TensorVar operator*(const TensorVar& a, const TensorVar& b);
+TensorVar operator/(const TensorVar& a, const TensorVar& b);
+TensorVar operator-(const TensorVar& a);
+TensorVar operator+(const TensorVar& a, double b);
+TensorVar operator-(const TensorVar& a, double b);
+TensorVar operator*(const TensorVar& a, double b);
+TensorVar operator/(const TensorVar& a, double b);
+TensorVar operator+(double a, const TensorVar& b);
+TensorVar operator-(double a, const TensorVar& b);
+TensorVar operator*(double a, const TensorVar& b);
+TensorVar operator/(double a, const TensorVar& b);
+// A scalar Var (or scalar expression) in tensor arithmetic: gradients flow to it too.
+TensorVar operator+(const TensorVar& a, const Var& b);
+TensorVar operator-(const TensorVar& a, const Var& b);
+TensorVar operator*(const TensorVar& a, const Var& b);
+TensorVar operator/(const TensorVar& a, const Var& b);
+TensorVar operator+(const Var& a, const TensorVar& b);
+TensorVar operator-(const Var& a, const TensorVar& b);
+TensorVar operator*(const Var& a, const TensorVar& b);
+TensorVar operator/(const Var& a, const TensorVar& b);
+
+/// aᵇ elementwise with broadcasting (a > 0 where b is not an integer).
+TensorVar pow(const TensorVar& a, const TensorVar& b);
+/// aᵖ elementwise.
+TensorVar pow(const TensorVar& a, double p);
+/// −x.
+TensorVar neg(const TensorVar& x);
+/// eˣ.
+TensorVar exp(const TensorVar& x);
+/// ln x.
+TensorVar log(const TensorVar& x);
+/// ln(1 + x).
+TensorVar log1p(const TensorVar& x);
+/// √x (the derivative is +∞ at 0).
+TensorVar sqrt(const TensorVar& x);
+/// |x| (derivative 0 at 0, like the scalar abs).
+TensorVar abs(const TensorVar& x);
+/// tanh x.
+TensorVar tanh(const TensorVar& x);
+/// 1 / (1 + e⁻ˣ).
+TensorVar sigmoid(const TensorVar& x);
+/// max(x, 0) (derivative 0 at 0).
+TensorVar relu(const TensorVar& x);
+/// ln(1 + eˣ), computed without overflow.
+TensorVar softplus(const TensorVar& x);
+/// x limited to [lo, hi] (derivative 1 inside, 0 outside and at the bounds' far side).
+/// @throws nabla::Error when lo > hi.
+TensorVar clamp(const TensorVar& x, double lo, double hi);
+
+// ---- Linear algebra and shape ----
+
+/// Matrix product: [M, K] × [K, N] → [M, N]; batched: [..., M, K] × [..., K, N] with equal
+/// batch dimensions, or [..., M, K] × [K, N]. Runs on Eigen's GEMM.
+/// @throws nabla::Error naming both shapes when they do not fit.
+TensorVar matmul(const TensorVar& a, const TensorVar& b);
+/// Swaps the last two dimensions (a copy).
+/// @throws nabla::Error for rank < 2.
+TensorVar transpose(const TensorVar& x);
+/// Reorders the dimensions: result dimension k is x's dimension axes[k] (a copy).
+/// @throws nabla::Error when axes is not a permutation of 0 … rank − 1.
+TensorVar permute(const TensorVar& x, std::span<const std::size_t> axes);
+/// The same values with another shape of the same size (no copy of the values).
+/// @throws nabla::Error when the sizes differ.
+TensorVar reshape(const TensorVar& x, const Shape& shape);
+/// Elements begin … end − 1 along one axis.
+/// @throws nabla::Error when the range does not fit that dimension.
+TensorVar slice(const TensorVar& x, std::ptrdiff_t axis, std::size_t begin, std::size_t end);
+/// The entries at `indices` along one axis (row gather for axis 0); indices may repeat.
+/// @throws nabla::Error when an index is out of range.
+TensorVar index_select(const TensorVar& x, std::ptrdiff_t axis,
+                       std::span<const std::size_t> indices);
+/// Joins tensors along an existing axis (other dimensions equal).
+/// @throws nabla::Error for an empty list or shapes that do not fit.
+TensorVar concat(std::span<const TensorVar> xs, std::ptrdiff_t axis = 0);
+/// Joins equally shaped tensors along a new axis.
+/// @throws nabla::Error for an empty list or different shapes.
+TensorVar stack(std::span<const TensorVar> xs, std::ptrdiff_t axis = 0);
+
+// ---- Reductions (keepdims keeps reduced axes as size 1) ----
+
+/// Sum over the given axes (default: all, giving a 0-d tensor).
+TensorVar sum(const TensorVar& x, Axes axes = {}, bool keepdims = false);
+/// Mean over the given axes.
+/// @throws nabla::Error when a reduced axis is empty.
+TensorVar mean(const TensorVar& x, Axes axes = {}, bool keepdims = false);
+/// Maximum over the given axes; the gradient goes to the first maximal element.
+/// @throws nabla::Error when a reduced axis is empty.
+TensorVar max(const TensorVar& x, Axes axes = {}, bool keepdims = false);
+/// Minimum over the given axes; the gradient goes to the first minimal element.
+/// @throws nabla::Error when a reduced axis is empty.
+TensorVar min(const TensorVar& x, Axes axes = {}, bool keepdims = false);
+/// ln Σ eˣ over the given axes, computed without overflow (−∞ over an empty axis).
+TensorVar log_sum_exp(const TensorVar& x, Axes axes = {}, bool keepdims = false);
+/// e^(x − log_sum_exp(x)) along one axis.
+TensorVar softmax(const TensorVar& x, std::ptrdiff_t axis = -1);
+/// x − log_sum_exp(x) along one axis (stable).
+TensorVar log_softmax(const TensorVar& x, std::ptrdiff_t axis = -1);
+
+// ---- Losses (each returns a 0-d tensor: the mean over elements or rows) ----
+
+/// Mean of (prediction − target)² over all elements; target may be constant or recorded.
+/// @throws nabla::Error when the shapes differ.
+TensorVar mse(const TensorVar& prediction, const TensorVar& target);
+/// Mean over rows of −log softmax(logits)[label]: logits [N, C], one label in [0, C) per row.
+/// Stable for any logits (log-sum-exp with the row maximum).
+/// @throws nabla::Error for a shape that is not [N, C], a label count other than N, or a label
+/// out of range.
+TensorVar cross_entropy(const TensorVar& logits, std::span<const int> labels);
+/// Mean of max(x, 0) − x·t + ln(1 + e^−|x|): the stable binary cross-entropy of logits x
+/// against targets t in [0, 1] (constants, same shape).
+/// @throws nabla::Error when the shapes differ.
+TensorVar binary_cross_entropy_with_logits(const TensorVar& logits, TensorView targets);
+
+}  // namespace nabla
+
+namespace nabla {
+
+/// A recorded tensor whose value and gradient live in the caller's buffers (no copy): sweeps
+/// *add* into `gradient` (zero it between steps). What nn::Parameters hands to operations.
+/// @throws nabla::Error when the two views differ in shape.
+TensorVar parameter(MutableTensorView value, MutableTensorView gradient);
+
+/// A recorded constant made of the given rows of `data` (rows along its first axis), copied
+/// straight into the tape: a mini-batch without an allocation.
+/// @throws nabla::Error for rank-0 data or a row out of range.
+TensorVar constant_rows(TensorView data, std::span<const std::size_t> rows);
+
+}  // namespace nabla
+
+#include "nabla/autodiff/check.hpp"
+
+namespace nabla {
+
+/// A function of one tensor that returns a scalar: a one-element TensorVar, a Var or a scalar
+/// expression.
+template <class F>
+concept TensorFunction = std::invocable<F&, const TensorVar&>;
+
+namespace detail {
+// The gradient of y (a one-element TensorVar, or a Var) with respect to x, and y's value.
+ValueAndGradient tensor_gradient(const TensorVar& x, const TensorVar& y);
+ValueAndGradient tensor_gradient(const TensorVar& x, const Var& y);
+}  // namespace detail
+
+/// The value and gradient of a scalar function of one tensor at x (recorded on the active tape,
+/// which is rewound afterwards). The gradient is flat, in x's row-major order.
+// X is deduced (and must be Tensor) so that calls with a braced list or a span never look at F.
+template <class F, class X>
+  requires std::same_as<std::remove_cvref_t<X>, Tensor> && TensorFunction<F>
+ValueAndGradient value_and_gradient(F&& f, const X& x) {
+  Tape& tape = Tape::active();
+  const Position start = tape.position();
+  const TensorVar xv = variable(x);
+  using R = std::invoke_result_t<F&, const TensorVar&>;
+  ValueAndGradient result;
+  if constexpr (std::is_same_v<std::remove_cvref_t<R>, TensorVar>) {
+    result = detail::tensor_gradient(xv, f(xv));
+  } else {
+    result = detail::tensor_gradient(xv, Var(f(xv)));
+  }
+  tape.rewind(start);
+  return result;
+}
+
+/// check_gradient() for a scalar function of one tensor: full finite differences for small x,
+/// seeded random directions for large x (CheckOptions::mode and full_limit).
+///
+/// Example:
+///   auto report = nabla::check_gradient(
+///       [](const nabla::TensorVar& w) { return nabla::sum(nabla::tanh(w)); }, w0);
+template <class F, class X>
+  requires std::same_as<std::remove_cvref_t<X>, Tensor> && TensorFunction<F>
+GradientCheck check_gradient(F&& f, const X& x, CheckOptions options = {}) {
+  const ValueAndGradient analytic = value_and_gradient(f, x);
+  const Shape shape = x.shape();
+  const std::function<double(std::span<const double>)> evaluate =
+      [&f, &shape](std::span<const double> p) {
+        Tape& tape = Tape::active();
+        const Position start = tape.position();
+        const TensorVar xc = constant(TensorView(p.data(), shape));
+        using R = std::invoke_result_t<F&, const TensorVar&>;
+        double v;
+        if constexpr (std::is_same_v<std::remove_cvref_t<R>, TensorVar>) {
+          v = f(xc).item().value();
+        } else {
+          v = Var(f(xc)).value();
+        }
+        tape.rewind(start);
+        return v;
+      };
+  return detail::compare_gradient(x.span(), analytic, evaluate, options);
+}
+
+}  // namespace nabla

@@ -1,0 +1,155 @@
+#include "nabla/autodiff/nn.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+#include <numeric>
+
+#include "nabla/autodiff/error.hpp"
+
+namespace nabla::nn {
+
+namespace {
+// splitmix64: tiny, fast, and the same sequence on every platform (unlike std:: distributions).
+std::uint64_t next(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+double uniform01(std::uint64_t& state) {  // in (0, 1)
+  return (static_cast<double>(next(state) >> 11) + 0.5) * 0x1.0p-53;
+}
+std::size_t below(std::uint64_t& state, std::size_t n) {  // uniform in [0, n), unbiased
+  const std::uint64_t limit = UINT64_MAX - UINT64_MAX % n;  // reject the uneven tail
+  std::uint64_t r = next(state);
+  while (r >= limit) r = next(state);
+  return static_cast<std::size_t>(r % n);
+}
+}  // namespace
+
+Parameters::Parameters(std::uint64_t seed) : state_(seed) {}
+
+Parameter Parameters::push(std::string name, const Shape& shape) {
+  for (const Entry& e : entries_) {
+    if (e.name == name) {
+      detail::fail("nabla::nn::Parameters::add",
+                   fmt::format("a parameter named '{}' exists already (expected unique names)",
+                               name));
+    }
+  }
+  entries_.push_back({std::move(name), shape, values_.size()});
+  values_.resize(values_.size() + shape.size(), 0.0);
+  gradients_.resize(values_.size(), 0.0);
+  return {this, entries_.size() - 1};
+}
+
+Parameter Parameters::add(std::string name, const Shape& shape, Init init, double gain) {
+  if (!(gain > 0.0) || !std::isfinite(gain)) {
+    detail::fail("nabla::nn::Parameters::add",
+                 fmt::format("gain = {} for '{}' (expected a positive finite number)", gain, name));
+  }
+  const Parameter p = push(std::move(name), shape);
+  double fan_in = 1, fan_out = 1;
+  if (shape.rank() == 1) {
+    fan_in = fan_out = static_cast<double>(shape[0]);
+  } else if (shape.rank() >= 2) {
+    double receptive = 1;
+    for (std::size_t k = 2; k < shape.rank(); ++k) receptive *= static_cast<double>(shape[k]);
+    fan_in = static_cast<double>(shape[0]) * receptive;
+    fan_out = static_cast<double>(shape[1]) * receptive;
+  }
+  fan_in = std::max(fan_in, 1.0);
+  fan_out = std::max(fan_out, 1.0);
+  const std::span<double> v = p.value().span();
+  const bool uniform = init == Init::glorot_uniform || init == Init::he_uniform;
+  const bool glorot = init == Init::glorot_uniform || init == Init::glorot_normal;
+  const double scale =
+      gain * std::sqrt((uniform ? 6.0 : 2.0) / (glorot ? fan_in + fan_out : fan_in));
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (init == Init::zeros) {
+      v[i] = 0.0;
+    } else if (uniform) {
+      v[i] = scale * (2.0 * uniform01(state_) - 1.0);
+    } else {  // Box–Muller
+      const double u1 = uniform01(state_), u2 = uniform01(state_);
+      v[i] = scale * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+    }
+  }
+  return p;
+}
+
+Parameter Parameters::add(std::string name, TensorView initial) {
+  const Parameter p = push(std::move(name), initial.shape());
+  std::copy_n(initial.data(), initial.size(), p.value().data());
+  return p;
+}
+
+Parameter Parameters::operator[](std::string_view name) {
+  for (std::size_t k = 0; k < entries_.size(); ++k) {
+    if (entries_[k].name == name) return {this, k};
+  }
+  detail::fail("nabla::nn::Parameters", fmt::format("no parameter is named '{}' (expected one "
+                                                    "of the {} names added)",
+                                                    name, entries_.size()));
+}
+
+Parameter Parameters::at(std::size_t k) {
+  if (k >= entries_.size()) {
+    detail::fail("nabla::nn::Parameters::at", fmt::format("index {} is out of range (expected "
+                                                          "below {})",
+                                                          k, entries_.size()));
+  }
+  return {this, k};
+}
+
+void Parameters::zero_grad() noexcept { std::fill(gradients_.begin(), gradients_.end(), 0.0); }
+
+Parameter::operator TensorVar() const { return parameter(value(), gradient()); }
+
+MutableTensorView Parameter::value() const {
+  const auto& e = set_->entries_[index_];
+  return {set_->values_.data() + e.offset, e.shape};
+}
+
+MutableTensorView Parameter::gradient() const {
+  const auto& e = set_->entries_[index_];
+  return {set_->gradients_.data() + e.offset, e.shape};
+}
+
+const std::string& Parameter::name() const { return set_->entries_[index_].name; }
+const Shape& Parameter::shape() const { return set_->entries_[index_].shape; }
+
+BatchSampler::BatchSampler(std::size_t n, std::size_t batch_size, std::uint64_t seed,
+                           bool drop_last)
+    : order_(n), batch_size_(batch_size), drop_last_(drop_last), state_(seed) {
+  if (batch_size == 0) {
+    detail::fail("nabla::nn::BatchSampler", "batch_size = 0 (expected at least 1)");
+  }
+  std::iota(order_.begin(), order_.end(), std::size_t{0});
+}
+
+void BatchSampler::shuffle() {
+  std::iota(order_.begin(), order_.end(), std::size_t{0});
+  for (std::size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[below(state_, i)]);
+  ++epoch_;
+}
+
+std::size_t BatchSampler::count() const noexcept {
+  return drop_last_ ? order_.size() / batch_size_
+                    : (order_.size() + batch_size_ - 1) / batch_size_;
+}
+
+std::span<const std::size_t> BatchSampler::operator[](std::size_t k) const {
+  if (k >= count()) {
+    detail::fail("nabla::nn::BatchSampler", fmt::format("batch {} is out of range (expected "
+                                                        "below {})",
+                                                        k, count()));
+  }
+  const std::size_t begin = k * batch_size_;
+  return {order_.data() + begin, std::min(batch_size_, order_.size() - begin)};
+}
+
+}  // namespace nabla::nn

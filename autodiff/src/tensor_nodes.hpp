@@ -1,0 +1,128 @@
+// Internal: what every tensor operation's source file uses to build nodes.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "nabla/autodiff/error.hpp"
+#include "nabla/autodiff/tensor_var.hpp"
+
+namespace nabla::detail::tensor {
+
+// ---- Building nodes ----
+
+inline double* allocate(Tape& tape, std::size_t n) {
+  return static_cast<double*>(tape.arena().allocate(n * sizeof(double)));
+}
+
+template <class T>
+T* allocate_array(Tape& tape, std::size_t n) {
+  return static_cast<T*>(tape.arena().allocate(n * sizeof(T)));
+}
+
+// Builds node N in the arena with its value (unless `value` is given: an alias) and, when
+// `grad`, its adjoint; records it on the tape. Validate operands before calling: from here on
+// nothing may throw until the node is pushed.
+template <class N, class... A>
+std::pair<N*, TensorVar> make(Tape& tape, const Shape& shape, bool grad, double* value,
+                              A&&... args) {
+  const detail::Arena::Mark mark = tape.arena().mark();
+  N* node = new (tape.arena().allocate(sizeof(N))) N(std::forward<A>(args)...);
+  node->shape = shape;
+  node->value = value != nullptr ? value : allocate(tape, shape.size());
+  node->adjoint = grad ? allocate(tape, shape.size()) : nullptr;
+  const Var handle = tape.push_node(node, mark);
+  node->statement = handle.index();
+  return {node, detail::TensorAccess::make(node, handle)};
+}
+
+inline bool needs(const TensorNode* n) { return n->adjoint != nullptr; }
+
+// The adjoint of `in` plus g · d (elementwise over equal shapes): stores on the first write.
+template <class D>
+void accumulate(TensorNode* in, std::size_t n, D d) {
+  bool assign = false;
+  double* ga = in->take_adjoint(assign);
+  if (assign) {
+    for (std::size_t i = 0; i < n; ++i) ga[i] = d(i);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) ga[i] += d(i);
+  }
+}
+
+inline std::size_t normalise_axis(std::ptrdiff_t axis, std::size_t rank, const char* function) {
+  const auto r = static_cast<std::ptrdiff_t>(rank);
+  if (axis < -r || axis >= r) {
+    detail::fail(function, fmt::format("axis {} is out of range for a tensor of rank {} "
+                                       "(expected -{} <= axis < {})",
+                                       axis, rank, r, r));
+  }
+  return static_cast<std::size_t>(axis < 0 ? axis + r : axis);
+}
+
+// ---- Broadcasting ----
+
+using Strides = std::array<std::size_t, Shape::max_rank>;
+
+inline Shape broadcast_shape(const Shape& a, const Shape& b, const char* function) {
+  const std::size_t r = std::max(a.rank(), b.rank());
+  std::array<std::size_t, Shape::max_rank> dims{};
+  for (std::size_t k = 0; k < r; ++k) {
+    const std::size_t da = k < r - a.rank() ? 1 : a[k - (r - a.rank())];
+    const std::size_t db = k < r - b.rank() ? 1 : b[k - (r - b.rank())];
+    if (da != db && da != 1 && db != 1) {
+      detail::fail(function, fmt::format("shapes {} and {} do not broadcast (dimension {} of "
+                                         "the result: {} vs {}; expected equal sizes or 1)",
+                                         to_string(a), to_string(b), k, da, db));
+    }
+    dims[k] = da == 1 ? db : da;
+  }
+  return Shape(std::span<const std::size_t>(dims.data(), r));
+}
+
+// Strides of `in` (row-major) indexed by the dimensions of `out` it broadcasts to: 0 along
+// dimensions where `in` has size 1 or does not exist.
+inline Strides broadcast_strides(const Shape& in, const Shape& out) {
+  Strides st{};
+  std::size_t stride = 1;
+  const std::size_t shift = out.rank() - in.rank();
+  for (std::size_t k = in.rank(); k-- > 0;) {
+    st[k + shift] = in[k] == 1 ? 0 : stride;
+    stride *= in[k];
+  }
+  return st;
+}
+
+// Calls f(o, ia, ib, n, sa, sb) for each row of `out` (its last dimension): elements o … o+n−1
+// of the output, a at ia + i·sa and b at ib + i·sb.
+template <class F>
+void each_row(const Shape& out, const Strides& sa, const Strides& sb, F&& f) {
+  const std::size_t r = out.rank();
+  const std::size_t total = out.size();
+  if (total == 0) return;
+  if (r == 0) {
+    f(std::size_t{0}, std::size_t{0}, std::size_t{0}, std::size_t{1}, std::size_t{0},
+      std::size_t{0});
+    return;
+  }
+  const std::size_t n = out[r - 1];
+  std::array<std::size_t, Shape::max_rank> idx{};
+  std::size_t ia = 0, ib = 0;
+  for (std::size_t o = 0; o < total; o += n) {
+    f(o, ia, ib, n, sa[r - 1], sb[r - 1]);
+    for (std::size_t k = r - 1; k-- > 0;) {
+      ++idx[k];
+      ia += sa[k];
+      ib += sb[k];
+      if (idx[k] < out[k]) break;
+      ia -= sa[k] * out[k];
+      ib -= sb[k] * out[k];
+      idx[k] = 0;
+    }
+  }
+}
+
+}  // namespace nabla::detail::tensor

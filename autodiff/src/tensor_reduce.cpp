@@ -1,0 +1,421 @@
+// Tensor nodes for reductions, softmax and losses: forward next to backward.
+#include <cmath>
+#include <limits>
+
+#include "tensor_nodes.hpp"
+
+namespace nabla {
+
+using detail::TensorNode;
+using namespace detail::tensor;
+
+namespace {
+
+constexpr double infinity = std::numeric_limits<double>::infinity();
+
+// A reduction over a set of axes: `kept` is the result's shape with the reduced axes kept as 1;
+// `strides` maps x's dimensions onto it (0 along reduced axes).
+struct Reduction {
+  Shape kept;
+  Shape result;
+  Strides strides;
+  std::size_t count = 1;  // elements reduced into each result element
+};
+
+Reduction plan(const Shape& x, const Axes& axes, bool keepdims, const char* function) {
+  const unsigned mask = axes.mask(x.rank(), function);
+  std::array<std::size_t, Shape::max_rank> kept{}, result{};
+  std::size_t r = 0;
+  Reduction p;
+  for (std::size_t k = 0; k < x.rank(); ++k) {
+    const bool reduced = (mask >> k) & 1u;
+    kept[k] = reduced ? 1 : x[k];
+    if (reduced) p.count *= x[k];
+    if (!reduced || keepdims) result[r++] = kept[k];
+  }
+  p.kept = Shape(std::span<const std::size_t>(kept.data(), x.rank()));
+  p.result = Shape(std::span<const std::size_t>(result.data(), r));
+  p.strides = broadcast_strides(p.kept, x);
+  return p;
+}
+
+void require_nonempty(const Reduction& p, const Shape& x, const char* function) {
+  if (p.count == 0 && p.result.size() > 0) {
+    detail::fail(function, fmt::format("a reduced axis of shape {} is empty (expected at least "
+                                       "one element to reduce)",
+                                       to_string(x)));
+  }
+}
+
+// Calls f(x_index, y_index) for every element of x, y_index being its result element.
+template <class F>
+void each_element(const Shape& x, const Strides& strides, F&& f) {
+  const Strides none{};
+  each_row(x, strides, none, [&](std::size_t o, std::size_t iy, std::size_t, std::size_t n,
+                                 std::size_t sy, std::size_t) {
+    for (std::size_t i = 0; i < n; ++i) f(o + i, iy + i * sy);
+  });
+}
+
+// sum and mean: y[j] = scale · Σ x[i]; dx[i] = scale · dy[j].
+struct SumNode final : TensorNode {
+  SumNode(TensorNode* x, Strides strides, double scale, const char* op)
+      : x(x), strides(strides), scale(scale), op(op) {}
+  std::string_view name() const noexcept override { return op; }
+  void backward(const detail::Sweep&) override {
+    if (!written || !needs(x)) return;
+    bool assign = false;
+    double* gx = x->take_adjoint(assign);
+    const double* g = adjoint;
+    const double s = scale;
+    if (assign) {
+      each_element(x->shape, strides, [&](std::size_t i, std::size_t j) { gx[i] = s * g[j]; });
+    } else {
+      each_element(x->shape, strides, [&](std::size_t i, std::size_t j) { gx[i] += s * g[j]; });
+    }
+  }
+  TensorNode* x;
+  Strides strides;
+  double scale;
+  const char* op;
+};
+
+TensorVar sum_like(const TensorVar& x, const Axes& axes, bool keepdims, bool mean,
+                   const char* function) {
+  TensorNode* xn = x.node();
+  const Reduction p = plan(xn->shape, axes, keepdims, function);
+  if (mean) require_nonempty(p, xn->shape, function);
+  const double scale = mean ? 1.0 / static_cast<double>(p.count) : 1.0;
+  Tape& tape = Tape::active();
+  auto [node, out] = make<SumNode>(tape, p.result, needs(xn), nullptr, xn, p.strides, scale,
+                                   mean ? "mean" : "sum");
+  double* y = node->value;
+  const double* xv = xn->value;
+  std::fill_n(y, p.result.size(), 0.0);
+  if (p.result.size() == 1) {  // a full reduction: one accumulator (the common case)
+    double s = 0;
+    for (std::size_t i = 0, n = xn->shape.size(); i < n; ++i) s += xv[i];
+    y[0] = s;
+  } else {
+    each_element(xn->shape, p.strides, [&](std::size_t i, std::size_t j) { y[j] += xv[i]; });
+  }
+  for (std::size_t j = 0; j < p.result.size(); ++j) y[j] *= scale;
+  return out;
+}
+
+// max and min: the gradient goes to the first extremal element (its index is kept).
+struct ArgNode final : TensorNode {
+  ArgNode(TensorNode* x, std::size_t* arg, const char* op) : x(x), arg(arg), op(op) {}
+  std::string_view name() const noexcept override { return op; }
+  void backward(const detail::Sweep&) override {
+    if (!written || !needs(x)) return;
+    double* gx = x->zeroed_adjoint();
+    for (std::size_t j = 0, n = shape.size(); j < n; ++j) gx[arg[j]] += adjoint[j];
+  }
+  TensorNode* x;
+  std::size_t* arg;
+  const char* op;
+};
+
+template <bool is_max>
+TensorVar extremum(const TensorVar& x, const Axes& axes, bool keepdims, const char* function) {
+  TensorNode* xn = x.node();
+  const Reduction p = plan(xn->shape, axes, keepdims, function);
+  require_nonempty(p, xn->shape, function);
+  Tape& tape = Tape::active();
+  auto* arg = allocate_array<std::size_t>(tape, p.result.size());
+  auto [node, out] = make<ArgNode>(tape, p.result, needs(xn), nullptr, xn, arg,
+                                   is_max ? "max" : "min");
+  double* y = node->value;
+  const double* xv = xn->value;
+  constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
+  std::fill_n(arg, p.result.size(), none);
+  each_element(xn->shape, p.strides, [&](std::size_t i, std::size_t j) {
+    // NaN wins (it propagates, as in NumPy); otherwise the first extremum is kept.
+    const bool better = arg[j] == none || std::isnan(xv[i]) ||
+                        (!std::isnan(y[j]) && (is_max ? xv[i] > y[j] : xv[i] < y[j]));
+    if (better && !(arg[j] != none && std::isnan(y[j]))) {
+      y[j] = xv[i];
+      arg[j] = i;
+    }
+  });
+  return out;
+}
+
+// log_sum_exp: y = m + ln Σ e^(x − m); dx = dy · e^(x − y).
+struct LogSumExpNode final : TensorNode {
+  LogSumExpNode(TensorNode* x, Strides strides) : x(x), strides(strides) {}
+  std::string_view name() const noexcept override { return "log_sum_exp"; }
+  void backward(const detail::Sweep&) override {
+    if (!written || !needs(x)) return;
+    bool assign = false;
+    double* gx = x->take_adjoint(assign);
+    const double* g = adjoint;
+    const double* y = value;
+    const double* xv = x->value;
+    each_element(x->shape, strides, [&](std::size_t i, std::size_t j) {
+      const double d = y[j] == -infinity ? 0.0 : g[j] * std::exp(xv[i] - y[j]);
+      gx[i] = assign ? d : gx[i] + d;
+    });
+  }
+  TensorNode* x;
+  Strides strides;
+};
+
+// softmax and log_softmax along one axis, viewed as outer × n × inner.
+struct SoftmaxNode final : TensorNode {
+  SoftmaxNode(TensorNode* x, std::size_t outer, std::size_t n, std::size_t inner, bool log)
+      : x(x), outer(outer), n(n), inner(inner), log(log) {}
+  std::string_view name() const noexcept override { return log ? "log_softmax" : "softmax"; }
+
+  void forward() {
+    const double* xv = x->value;
+    for (std::size_t o = 0; o < outer; ++o) {
+      for (std::size_t in = 0; in < inner; ++in) {
+        const std::size_t base = o * n * inner + in;
+        double m = -infinity;
+        for (std::size_t c = 0; c < n; ++c) m = std::max(m, xv[base + c * inner]);
+        if (m == -infinity) m = 0;  // all −∞: softmax is then NaN-free only up to 0/0
+        double s = 0;
+        for (std::size_t c = 0; c < n; ++c) s += std::exp(xv[base + c * inner] - m);
+        const double lse = m + std::log(s);
+        for (std::size_t c = 0; c < n; ++c) {
+          const double l = xv[base + c * inner] - lse;
+          value[base + c * inner] = log ? l : std::exp(l);
+        }
+      }
+    }
+  }
+
+  void backward(const detail::Sweep&) override {
+    if (!written || !needs(x)) return;
+    bool assign = false;
+    double* gx = x->take_adjoint(assign);
+    for (std::size_t o = 0; o < outer; ++o) {
+      for (std::size_t in = 0; in < inner; ++in) {
+        const std::size_t base = o * n * inner + in;
+        // softmax: dx = y ⊙ (g − Σ g·y); log_softmax: dx = g − e^y · Σ g.
+        double s = 0;
+        for (std::size_t c = 0; c < n; ++c) {
+          const std::size_t i = base + c * inner;
+          s += log ? adjoint[i] : adjoint[i] * value[i];
+        }
+        for (std::size_t c = 0; c < n; ++c) {
+          const std::size_t i = base + c * inner;
+          const double d = log ? adjoint[i] - std::exp(value[i]) * s
+                               : value[i] * (adjoint[i] - s);
+          gx[i] = assign ? d : gx[i] + d;
+        }
+      }
+    }
+  }
+  TensorNode* x;
+  std::size_t outer, n, inner;
+  bool log;
+};
+
+TensorVar softmax_like(const TensorVar& x, std::ptrdiff_t axis, bool log, const char* function) {
+  TensorNode* xn = x.node();
+  const std::size_t a = normalise_axis(axis, xn->shape.rank(), function);
+  std::size_t outer = 1, inner = 1;
+  for (std::size_t k = 0; k < a; ++k) outer *= xn->shape[k];
+  for (std::size_t k = a + 1; k < xn->shape.rank(); ++k) inner *= xn->shape[k];
+  Tape& tape = Tape::active();
+  auto [node, out] = make<SoftmaxNode>(tape, xn->shape, needs(xn), nullptr, xn, outer,
+                                       xn->shape[a], inner, log);
+  node->forward();
+  return out;
+}
+
+// cross_entropy: mean over rows of lse_i − x[i, label_i]; dx = dy/N · (softmax − onehot).
+struct CrossEntropyNode final : TensorNode {
+  CrossEntropyNode(TensorNode* x, const int* labels, double* lse)
+      : x(x), labels(labels), lse(lse) {}
+  std::string_view name() const noexcept override { return "cross_entropy"; }
+  void backward(const detail::Sweep&) override {
+    if (!written || !needs(x)) return;
+    const std::size_t rows = x->shape[0], classes = x->shape[1];
+    const double scale = adjoint[0] / static_cast<double>(rows);
+    bool assign = false;
+    double* gx = x->take_adjoint(assign);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const double* xr = x->value + r * classes;
+      double* gr = gx + r * classes;
+      for (std::size_t c = 0; c < classes; ++c) {
+        double d = std::exp(xr[c] - lse[r]);
+        if (static_cast<int>(c) == labels[r]) d -= 1.0;
+        gr[c] = assign ? scale * d : gr[c] + scale * d;
+      }
+    }
+  }
+  TensorNode* x;
+  const int* labels;
+  double* lse;
+};
+
+// binary cross-entropy with logits: mean of max(x, 0) − x·t + ln(1 + e^−|x|);
+// dx = dy/n · (σ(x) − t).
+struct BceNode final : TensorNode {
+  BceNode(TensorNode* x, const double* t) : x(x), t(t) {}
+  std::string_view name() const noexcept override { return "binary_cross_entropy_with_logits"; }
+  void backward(const detail::Sweep&) override {
+    if (!written || !needs(x)) return;
+    const std::size_t n = x->shape.size();
+    const double scale = adjoint[0] / static_cast<double>(n);
+    const double* xv = x->value;
+    const double* tv = t;
+    accumulate(x, n, [&](std::size_t i) {
+      const double s = xv[i] >= 0 ? 1.0 / (1.0 + std::exp(-xv[i]))
+                                  : std::exp(xv[i]) / (1.0 + std::exp(xv[i]));
+      return scale * (s - tv[i]);
+    });
+  }
+  TensorNode* x;
+  const double* t;
+};
+
+// mse: mean of (p − t)²; dp = 2 dy/n · (p − t), dt = −dp.
+struct MseNode final : TensorNode {
+  MseNode(TensorNode* p, TensorNode* t) : p(p), t(t) {}
+  std::string_view name() const noexcept override { return "mse"; }
+  void backward(const detail::Sweep&) override {
+    if (!written) return;
+    const std::size_t n = p->shape.size();
+    const double scale = 2.0 * adjoint[0] / static_cast<double>(n);
+    const double* pv = p->value;
+    const double* tv = t->value;
+    if (needs(p)) accumulate(p, n, [&](std::size_t i) { return scale * (pv[i] - tv[i]); });
+    if (needs(t)) accumulate(t, n, [&](std::size_t i) { return scale * (tv[i] - pv[i]); });
+  }
+  TensorNode* p;
+  TensorNode* t;
+};
+
+}  // namespace
+
+TensorVar sum(const TensorVar& x, Axes axes, bool keepdims) {
+  return sum_like(x, axes, keepdims, false, "nabla::sum");
+}
+
+TensorVar mean(const TensorVar& x, Axes axes, bool keepdims) {
+  return sum_like(x, axes, keepdims, true, "nabla::mean");
+}
+
+TensorVar max(const TensorVar& x, Axes axes, bool keepdims) {
+  return extremum<true>(x, axes, keepdims, "nabla::max");
+}
+
+TensorVar min(const TensorVar& x, Axes axes, bool keepdims) {
+  return extremum<false>(x, axes, keepdims, "nabla::min");
+}
+
+TensorVar log_sum_exp(const TensorVar& x, Axes axes, bool keepdims) {
+  TensorNode* xn = x.node();
+  const Reduction p = plan(xn->shape, axes, keepdims, "nabla::log_sum_exp");
+  Tape& tape = Tape::active();
+  auto [node, out] = make<LogSumExpNode>(tape, p.result, needs(xn), nullptr, xn, p.strides);
+  double* y = node->value;
+  const double* xv = xn->value;
+  const std::size_t m = p.result.size();
+  double* s = allocate(tape, m);  // scratch: the sums (kept in the arena with the node)
+  std::fill_n(y, m, -infinity);
+  std::fill_n(s, m, 0.0);
+  each_element(xn->shape, p.strides, [&](std::size_t i, std::size_t j) { y[j] = std::max(y[j], xv[i]); });
+  each_element(xn->shape, p.strides, [&](std::size_t i, std::size_t j) {
+    if (y[j] != -infinity && y[j] != infinity) s[j] += std::exp(xv[i] - y[j]);
+  });
+  for (std::size_t j = 0; j < m; ++j) {
+    if (y[j] != -infinity && y[j] != infinity) y[j] += std::log(s[j]);
+  }
+  return out;
+}
+
+TensorVar softmax(const TensorVar& x, std::ptrdiff_t axis) {
+  return softmax_like(x, axis, false, "nabla::softmax");
+}
+
+TensorVar log_softmax(const TensorVar& x, std::ptrdiff_t axis) {
+  return softmax_like(x, axis, true, "nabla::log_softmax");
+}
+
+TensorVar cross_entropy(const TensorVar& logits, std::span<const int> labels) {
+  TensorNode* xn = logits.node();
+  const Shape& s = xn->shape;
+  if (s.rank() != 2 || s[0] == 0 || s[1] == 0) {
+    detail::fail("nabla::cross_entropy", fmt::format("logits have shape {} (expected [N, C] "
+                                                     "with N, C > 0)",
+                                                     to_string(s)));
+  }
+  if (labels.size() != s[0]) {
+    detail::fail("nabla::cross_entropy", fmt::format("{} labels given for logits of shape {} "
+                                                     "(expected one per row: {})",
+                                                     labels.size(), to_string(s), s[0]));
+  }
+  for (std::size_t r = 0; r < labels.size(); ++r) {
+    if (labels[r] < 0 || static_cast<std::size_t>(labels[r]) >= s[1]) {
+      detail::fail("nabla::cross_entropy", fmt::format("label {} (row {}) is out of range "
+                                                       "(expected 0 <= label < {})",
+                                                       labels[r], r, s[1]));
+    }
+  }
+  Tape& tape = Tape::active();
+  auto* copy = allocate_array<int>(tape, labels.size());
+  std::copy(labels.begin(), labels.end(), copy);
+  double* lse = allocate(tape, s[0]);
+  auto [node, out] = make<CrossEntropyNode>(tape, Shape{}, needs(xn), nullptr, xn, copy, lse);
+  double total = 0;
+  for (std::size_t r = 0; r < s[0]; ++r) {
+    const double* xr = xn->value + r * s[1];
+    double m = -infinity;
+    for (std::size_t c = 0; c < s[1]; ++c) m = std::max(m, xr[c]);
+    double e = 0;
+    for (std::size_t c = 0; c < s[1]; ++c) e += std::exp(xr[c] - m);
+    lse[r] = m + std::log(e);
+    total += lse[r] - xr[labels[r]];
+  }
+  node->value[0] = total / static_cast<double>(s[0]);
+  return out;
+}
+
+TensorVar binary_cross_entropy_with_logits(const TensorVar& logits, TensorView targets) {
+  TensorNode* xn = logits.node();
+  if (!(targets.shape() == xn->shape)) {
+    detail::fail("nabla::binary_cross_entropy_with_logits",
+                 fmt::format("logits have shape {} and targets {} (expected equal shapes)",
+                             to_string(xn->shape), to_string(targets.shape())));
+  }
+  const std::size_t n = xn->shape.size();
+  Tape& tape = Tape::active();
+  double* t = allocate(tape, n);
+  std::copy_n(targets.data(), n, t);
+  auto [node, out] = make<BceNode>(tape, Shape{}, needs(xn), nullptr, xn, t);
+  double total = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double x = xn->value[i];
+    total += std::max(x, 0.0) - x * t[i] + std::log1p(std::exp(-std::abs(x)));
+  }
+  node->value[0] = n == 0 ? 0.0 : total / static_cast<double>(n);
+  return out;
+}
+
+TensorVar mse(const TensorVar& prediction, const TensorVar& target) {
+  TensorNode* pn = prediction.node();
+  TensorNode* tn = target.node();
+  if (!(pn->shape == tn->shape)) {
+    detail::fail("nabla::mse", fmt::format("prediction has shape {} and target {} (expected "
+                                           "equal shapes)",
+                                           to_string(pn->shape), to_string(tn->shape)));
+  }
+  const std::size_t n = pn->shape.size();
+  Tape& tape = Tape::active();
+  auto [node, out] = make<MseNode>(tape, Shape{}, needs(pn) || needs(tn), nullptr, pn, tn);
+  double total = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double d = pn->value[i] - tn->value[i];
+    total += d * d;
+  }
+  node->value[0] = n == 0 ? 0.0 : total / static_cast<double>(n);
+  return out;
+}
+
+}  // namespace nabla

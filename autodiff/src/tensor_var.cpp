@@ -1,0 +1,526 @@
+// Tensor nodes: each operation's forward computation next to its backward rule.
+#include "nabla/autodiff/tensor_var.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "nabla/autodiff/error.hpp"
+#include "tensor_nodes.hpp"
+
+namespace nabla {
+
+using detail::TensorNode;
+using namespace detail::tensor;
+
+double* TensorNode::zeroed_adjoint() noexcept {
+  if (!written) {
+    std::fill_n(adjoint, shape.size(), 0.0);
+    written = true;
+  }
+  return adjoint;
+}
+
+namespace {
+
+// ---- Leaves ----
+
+struct LeafNode final : TensorNode {
+  std::string_view name() const noexcept override { return external ? "parameter" : "leaf"; }
+  void backward(const detail::Sweep&) override {}
+};
+
+// ---- Elementwise binary operations with broadcasting ----
+
+struct Add {
+  static constexpr const char* name = "add";
+  static double f(double a, double b) { return a + b; }
+  static double da(double, double, double) { return 1.0; }
+  static double db(double, double, double) { return 1.0; }
+};
+struct Sub {
+  static constexpr const char* name = "sub";
+  static double f(double a, double b) { return a - b; }
+  static double da(double, double, double) { return 1.0; }
+  static double db(double, double, double) { return -1.0; }
+};
+struct Mul {
+  static constexpr const char* name = "mul";
+  static double f(double a, double b) { return a * b; }
+  static double da(double, double b, double) { return b; }
+  static double db(double a, double, double) { return a; }
+};
+struct Div {
+  static constexpr const char* name = "div";
+  static double f(double a, double b) { return a / b; }
+  static double da(double, double b, double) { return 1.0 / b; }
+  static double db(double, double b, double y) { return -y / b; }
+};
+struct Pow {
+  static constexpr const char* name = "pow";
+  static double f(double a, double b) { return std::pow(a, b); }
+  static double da(double a, double b, double) {
+    return b == 0.0 ? 0.0 : b * std::pow(a, b - 1.0);
+  }
+  // d/db aᵇ = aᵇ ln a; taken as 0 where aᵇ is 0 (a = 0, b > 0), like the scalar pow.
+  static double db(double a, double, double y) { return y == 0.0 ? 0.0 : y * std::log(a); }
+};
+
+template <class F>
+struct BinaryNode final : TensorNode {
+  BinaryNode(TensorNode* a, TensorNode* b) : a(a), b(b) {}
+  std::string_view name() const noexcept override { return F::name; }
+  void backward(const detail::Sweep&) override {
+    if (!written) return;
+    const double* g = adjoint;
+    const double* y = value;
+    const double* av = a->value;
+    const double* bv = b->value;
+    if (needs(a)) {
+      if (a->shape == shape && b->shape == shape) {
+        accumulate(a, shape.size(), [&](std::size_t i) { return g[i] * F::da(av[i], bv[i], y[i]); });
+      } else {
+        double* ga = a->zeroed_adjoint();
+        each_row(shape, broadcast_strides(a->shape, shape), broadcast_strides(b->shape, shape),
+                 [&](std::size_t o, std::size_t ia, std::size_t ib, std::size_t n, std::size_t sa,
+                     std::size_t sb) {
+                   for (std::size_t i = 0; i < n; ++i) {
+                     const double ai = av[ia + i * sa], bi = bv[ib + i * sb];
+                     ga[ia + i * sa] += g[o + i] * F::da(ai, bi, y[o + i]);
+                   }
+                 });
+      }
+    }
+    if (needs(b)) {
+      if (a->shape == shape && b->shape == shape) {
+        accumulate(b, shape.size(), [&](std::size_t i) { return g[i] * F::db(av[i], bv[i], y[i]); });
+      } else {
+        double* gb = b->zeroed_adjoint();
+        each_row(shape, broadcast_strides(a->shape, shape), broadcast_strides(b->shape, shape),
+                 [&](std::size_t o, std::size_t ia, std::size_t ib, std::size_t n, std::size_t sa,
+                     std::size_t sb) {
+                   for (std::size_t i = 0; i < n; ++i) {
+                     const double ai = av[ia + i * sa], bi = bv[ib + i * sb];
+                     gb[ib + i * sb] += g[o + i] * F::db(ai, bi, y[o + i]);
+                   }
+                 });
+      }
+    }
+  }
+  TensorNode* a;
+  TensorNode* b;
+};
+
+template <class F>
+TensorVar binary(const TensorVar& a, const TensorVar& b) {
+  TensorNode* an = a.node();
+  TensorNode* bn = b.node();
+  const Shape shape = broadcast_shape(an->shape, bn->shape, F::name);
+  Tape& tape = Tape::active();
+  auto [node, out] = make<BinaryNode<F>>(tape, shape, needs(an) || needs(bn), nullptr, an, bn);
+  double* y = node->value;
+  const double* av = an->value;
+  const double* bv = bn->value;
+  if (an->shape == shape && bn->shape == shape) {
+    for (std::size_t i = 0, n = shape.size(); i < n; ++i) y[i] = F::f(av[i], bv[i]);
+  } else {
+    each_row(shape, broadcast_strides(an->shape, shape), broadcast_strides(bn->shape, shape),
+             [&](std::size_t o, std::size_t ia, std::size_t ib, std::size_t n, std::size_t sa,
+                 std::size_t sb) {
+               if (sa == 1 && sb == 1) {
+                 for (std::size_t i = 0; i < n; ++i) y[o + i] = F::f(av[ia + i], bv[ib + i]);
+               } else if (sa == 1 && sb == 0) {
+                 const double bi = bv[ib];
+                 for (std::size_t i = 0; i < n; ++i) y[o + i] = F::f(av[ia + i], bi);
+               } else {
+                 for (std::size_t i = 0; i < n; ++i) y[o + i] = F::f(av[ia + i * sa], bv[ib + i * sb]);
+               }
+             });
+  }
+  return out;
+}
+
+TensorVar scalar_constant(double c) { return constant(TensorView(&c, Shape{})); }
+
+// ---- Elementwise unary operations ----
+
+struct UnaryArgs {
+  double p = 0, q = 0;
+};
+
+struct Neg {
+  static constexpr const char* name = "neg";
+  static double f(double x, const UnaryArgs&) { return -x; }
+  static double d(double, double, const UnaryArgs&) { return -1.0; }
+};
+struct Exp {
+  static constexpr const char* name = "exp";
+  static double f(double x, const UnaryArgs&) { return std::exp(x); }
+  static double d(double, double y, const UnaryArgs&) { return y; }
+};
+struct Log {
+  static constexpr const char* name = "log";
+  static double f(double x, const UnaryArgs&) { return std::log(x); }
+  static double d(double x, double, const UnaryArgs&) { return 1.0 / x; }
+};
+struct Log1p {
+  static constexpr const char* name = "log1p";
+  static double f(double x, const UnaryArgs&) { return std::log1p(x); }
+  static double d(double x, double, const UnaryArgs&) { return 1.0 / (1.0 + x); }
+};
+struct Sqrt {
+  static constexpr const char* name = "sqrt";
+  static double f(double x, const UnaryArgs&) { return std::sqrt(x); }
+  static double d(double, double y, const UnaryArgs&) { return 0.5 / y; }
+};
+struct Abs {
+  static constexpr const char* name = "abs";
+  static double f(double x, const UnaryArgs&) { return std::abs(x); }
+  static double d(double x, double, const UnaryArgs&) {
+    return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0);
+  }
+};
+struct Tanh {
+  static constexpr const char* name = "tanh";
+  static double f(double x, const UnaryArgs&) { return std::tanh(x); }
+  static double d(double, double y, const UnaryArgs&) { return 1.0 - y * y; }
+};
+struct Sigmoid {
+  static constexpr const char* name = "sigmoid";
+  static double f(double x, const UnaryArgs&) {
+    // Both branches are exact and never overflow.
+    if (x >= 0) return 1.0 / (1.0 + std::exp(-x));
+    const double e = std::exp(x);
+    return e / (1.0 + e);
+  }
+  static double d(double, double y, const UnaryArgs&) { return y * (1.0 - y); }
+};
+struct Relu {
+  static constexpr const char* name = "relu";
+  static double f(double x, const UnaryArgs&) { return x > 0.0 ? x : 0.0; }
+  static double d(double x, double, const UnaryArgs&) { return x > 0.0 ? 1.0 : 0.0; }
+};
+struct Softplus {
+  static constexpr const char* name = "softplus";
+  static double f(double x, const UnaryArgs&) {
+    return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x)));
+  }
+  static double d(double x, double, const UnaryArgs& p) { return Sigmoid::f(x, p); }
+};
+struct PowScalar {
+  static constexpr const char* name = "pow";
+  static double f(double x, const UnaryArgs& p) { return std::pow(x, p.p); }
+  static double d(double x, double, const UnaryArgs& p) {
+    return p.p == 0.0 ? 0.0 : p.p * std::pow(x, p.p - 1.0);
+  }
+};
+struct Clamp {
+  static constexpr const char* name = "clamp";
+  static double f(double x, const UnaryArgs& p) { return std::clamp(x, p.p, p.q); }
+  static double d(double x, double, const UnaryArgs& p) {
+    return x >= p.p && x <= p.q ? 1.0 : 0.0;
+  }
+};
+
+template <class F>
+struct UnaryNode final : TensorNode {
+  UnaryNode(TensorNode* x, UnaryArgs p) : x(x), p(p) {}
+  std::string_view name() const noexcept override { return F::name; }
+  void backward(const detail::Sweep&) override {
+    if (!written) return;
+    const double* g = adjoint;
+    const double* y = value;
+    const double* xv = x->value;
+    accumulate(x, shape.size(), [&](std::size_t i) { return g[i] * F::d(xv[i], y[i], p); });
+  }
+  TensorNode* x;
+  UnaryArgs p;
+};
+
+template <class F>
+TensorVar unary(const TensorVar& x, UnaryArgs p = {}) {
+  TensorNode* xn = x.node();
+  Tape& tape = Tape::active();
+  auto [node, out] = make<UnaryNode<F>>(tape, xn->shape, needs(xn), nullptr, xn, p);
+  const double* xv = xn->value;
+  double* y = node->value;
+  for (std::size_t i = 0, n = xn->shape.size(); i < n; ++i) y[i] = F::f(xv[i], p);
+  return out;
+}
+
+// ---- Scalars and tensors ----
+
+struct ElementNode final : detail::Node {
+  ElementNode(TensorNode* x, std::size_t offset) : x(x), offset(offset) {}
+  void reset_adjoint() noexcept override {}
+  void backward(const detail::Sweep& sweep) override {
+    const double a = sweep.adjoint[statement];
+    if (sweep.consume) sweep.adjoint[statement] = 0.0;
+    if (a != 0.0) x->zeroed_adjoint()[offset] += a;
+  }
+  TensorNode* x;
+  std::size_t offset;
+  std::uint32_t statement = 0;
+};
+
+struct FromScalarsNode final : TensorNode {
+  explicit FromScalarsNode(std::uint32_t* indices) : indices(indices) {}
+  std::string_view name() const noexcept override { return "tensor"; }
+  void backward(const detail::Sweep& sweep) override {
+    if (!written) return;
+    for (std::size_t i = 0, n = shape.size(); i < n; ++i) sweep.adjoint[indices[i]] += adjoint[i];
+  }
+  std::uint32_t* indices;  // statement of each element (0 for constants: the unread slot 0)
+};
+
+}  // namespace
+
+// ---- TensorVar ----
+
+TensorNode* TensorVar::node() const {
+  if (node_ == nullptr) {
+    detail::fail("nabla::TensorVar", "the handle is empty (got a default-constructed "
+                                     "TensorVar, expected one made by an operation)");
+  }
+  Tape::active().check_handle(handle_.index(), handle_.tag(), "nabla::TensorVar");
+  return node_;
+}
+
+Var TensorVar::element(std::span<const std::size_t> index) const {
+  TensorNode* x = node();
+  if (index.size() != x->shape.rank()) {
+    detail::fail("nabla::TensorVar::element",
+                 fmt::format("{} indices given for shape {} (expected {})", index.size(),
+                             to_string(x->shape), x->shape.rank()));
+  }
+  std::size_t offset = 0;
+  for (std::size_t k = 0; k < index.size(); ++k) {
+    if (index[k] >= x->shape[k]) {
+      detail::fail("nabla::TensorVar::element",
+                   fmt::format("index [{}] is out of range for shape {}",
+                               fmt::join(index, ", "), to_string(x->shape)));
+    }
+    offset = offset * x->shape[k] + index[k];
+  }
+  const double v = x->value[offset];
+  if (!needs(x)) return Var(v);
+  Tape& tape = Tape::active();
+  const detail::Arena::Mark mark = tape.arena().mark();
+  auto* node = new (tape.arena().allocate(sizeof(ElementNode))) ElementNode(x, offset);
+  const Var out = tape.push_node(node, mark, v);
+  node->statement = out.index();
+  return out;
+}
+
+Var TensorVar::item() const {
+  const TensorNode* x = node();
+  if (x->shape.size() != 1) {
+    detail::fail("nabla::TensorVar::item",
+                 fmt::format("the tensor has shape {} ({} elements; expected exactly one)",
+                             to_string(x->shape), x->shape.size()));
+  }
+  std::array<std::size_t, Shape::max_rank> zeros{};
+  return element(std::span<const std::size_t>(zeros.data(), x->shape.rank()));
+}
+
+Axes::Axes(std::initializer_list<std::ptrdiff_t> axes) {
+  if (axes.size() == 0 || axes.size() > Shape::max_rank) {
+    detail::fail("nabla::Axes", fmt::format("{} axes given (expected 1 to {}; use Axes() for "
+                                            "all axes)",
+                                            axes.size(), Shape::max_rank));
+  }
+  std::copy(axes.begin(), axes.end(), axes_);
+  n_ = axes.size();
+}
+
+unsigned Axes::mask(std::size_t rank, const char* function) const {
+  if (n_ == 0) return (1u << rank) - 1u;
+  unsigned m = 0;
+  for (std::size_t k = 0; k < n_; ++k) {
+    const std::size_t a = normalise_axis(axes_[k], rank, function);
+    if ((m >> a) & 1u) {
+      detail::fail(function, fmt::format("axis {} is given twice (expected distinct axes)",
+                                         axes_[k]));
+    }
+    m |= 1u << a;
+  }
+  return m;
+}
+
+TensorVar variable(TensorView values) {
+  Tape& tape = Tape::active();
+  auto [node, out] = make<LeafNode>(tape, values.shape(), true, nullptr);
+  std::copy_n(values.data(), values.size(), node->value);
+  return out;
+}
+
+TensorVar constant(TensorView values) {
+  Tape& tape = Tape::active();
+  auto [node, out] = make<LeafNode>(tape, values.shape(), false, nullptr);
+  std::copy_n(values.data(), values.size(), node->value);
+  return out;
+}
+
+TensorVar tensor(std::span<const Var> values, const Shape& shape) {
+  if (values.size() != shape.size()) {
+    detail::fail("nabla::tensor", fmt::format("{} values given for shape {} (expected {})",
+                                              values.size(), to_string(shape), shape.size()));
+  }
+  Tape& tape = Tape::active();
+  bool grad = false;
+  for (const Var& v : values) grad |= tape.index_of(v) != 0;  // also rejects stale Vars
+  auto* indices = allocate_array<std::uint32_t>(tape, values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) indices[i] = tape.index_of(values[i]);
+  auto [node, out] = make<FromScalarsNode>(tape, shape, grad, nullptr, indices);
+  for (std::size_t i = 0; i < values.size(); ++i) node->value[i] = values[i].value();
+  return out;
+}
+
+TensorVar tensor(const Var& x) { return tensor(std::span<const Var>(&x, 1), Shape{}); }
+
+TensorView adjoint(const TensorVar& t) {
+  TensorNode* n = t.node();
+  if (!needs(n)) {
+    detail::fail("nabla::adjoint", fmt::format("the {} tensor of shape {} is a constant, which "
+                                               "has no adjoint (expected a tensor made with "
+                                               "nabla::variable or depending on one)",
+                                               n->name(), to_string(n->shape)));
+  }
+  return {n->zeroed_adjoint(), n->shape};
+}
+
+void backward(const TensorVar& y) {
+  TensorNode* n = y.node();
+  if (n->shape.size() != 1) {
+    detail::fail("nabla::backward", fmt::format("the output has shape {} ({} elements; expected "
+                                                "one element: reduce it with sum or mean "
+                                                "first)",
+                                                to_string(n->shape), n->shape.size()));
+  }
+  Tape::active().backward_node(n->statement, [n] {
+    if (n->adjoint != nullptr) {
+      n->adjoint[0] = 1.0;
+      n->written = true;
+    }
+  });
+}
+
+// ---- Operators ----
+
+TensorVar operator+(const TensorVar& a, const TensorVar& b) { return binary<Add>(a, b); }
+TensorVar operator-(const TensorVar& a, const TensorVar& b) { return binary<Sub>(a, b); }
+TensorVar operator*(const TensorVar& a, const TensorVar& b) { return binary<Mul>(a, b); }
+TensorVar operator/(const TensorVar& a, const TensorVar& b) { return binary<Div>(a, b); }
+TensorVar operator-(const TensorVar& a) { return unary<Neg>(a); }
+TensorVar operator+(const TensorVar& a, double b) { return a + scalar_constant(b); }
+TensorVar operator-(const TensorVar& a, double b) { return a - scalar_constant(b); }
+TensorVar operator*(const TensorVar& a, double b) { return a * scalar_constant(b); }
+TensorVar operator/(const TensorVar& a, double b) { return a / scalar_constant(b); }
+TensorVar operator+(double a, const TensorVar& b) { return scalar_constant(a) + b; }
+TensorVar operator-(double a, const TensorVar& b) { return scalar_constant(a) - b; }
+TensorVar operator*(double a, const TensorVar& b) { return scalar_constant(a) * b; }
+TensorVar operator/(double a, const TensorVar& b) { return scalar_constant(a) / b; }
+TensorVar operator+(const TensorVar& a, const Var& b) { return a + tensor(b); }
+TensorVar operator-(const TensorVar& a, const Var& b) { return a - tensor(b); }
+TensorVar operator*(const TensorVar& a, const Var& b) { return a * tensor(b); }
+TensorVar operator/(const TensorVar& a, const Var& b) { return a / tensor(b); }
+TensorVar operator+(const Var& a, const TensorVar& b) { return tensor(a) + b; }
+TensorVar operator-(const Var& a, const TensorVar& b) { return tensor(a) - b; }
+TensorVar operator*(const Var& a, const TensorVar& b) { return tensor(a) * b; }
+TensorVar operator/(const Var& a, const TensorVar& b) { return tensor(a) / b; }
+
+TensorVar pow(const TensorVar& a, const TensorVar& b) { return binary<Pow>(a, b); }
+TensorVar pow(const TensorVar& a, double p) { return unary<PowScalar>(a, {p, 0}); }
+TensorVar neg(const TensorVar& x) { return unary<Neg>(x); }
+TensorVar exp(const TensorVar& x) { return unary<Exp>(x); }
+TensorVar log(const TensorVar& x) { return unary<Log>(x); }
+TensorVar log1p(const TensorVar& x) { return unary<Log1p>(x); }
+TensorVar sqrt(const TensorVar& x) { return unary<Sqrt>(x); }
+TensorVar abs(const TensorVar& x) { return unary<Abs>(x); }
+TensorVar tanh(const TensorVar& x) { return unary<Tanh>(x); }
+TensorVar sigmoid(const TensorVar& x) { return unary<Sigmoid>(x); }
+TensorVar relu(const TensorVar& x) { return unary<Relu>(x); }
+TensorVar softplus(const TensorVar& x) { return unary<Softplus>(x); }
+TensorVar clamp(const TensorVar& x, double lo, double hi) {
+  if (!(lo <= hi)) {
+    detail::fail("nabla::clamp", fmt::format("lo = {} is above hi = {} (expected lo <= hi)", lo, hi));
+  }
+  return unary<Clamp>(x, {lo, hi});
+}
+
+}  // namespace nabla
+
+namespace nabla {
+
+TensorVar parameter(MutableTensorView value, MutableTensorView gradient) {
+  if (!(value.shape() == gradient.shape())) {
+    detail::fail("nabla::parameter", fmt::format("value has shape {} and gradient {} (expected "
+                                                 "equal shapes)",
+                                                 to_string(value.shape()),
+                                                 to_string(gradient.shape())));
+  }
+  Tape& tape = Tape::active();
+  auto [node, out] = make<LeafNode>(tape, value.shape(), false, value.data());
+  node->adjoint = gradient.data();
+  node->external = true;
+  node->written = true;
+  return out;
+}
+
+TensorVar constant_rows(TensorView data, std::span<const std::size_t> rows) {
+  if (data.rank() == 0) {
+    detail::fail("nabla::constant_rows", "the data is a scalar (expected rank 1 or more)");
+  }
+  const std::size_t n = data.shape()[0];
+  const std::size_t row = n == 0 ? 0 : data.size() / n;
+  for (std::size_t j = 0; j < rows.size(); ++j) {
+    if (rows[j] >= n) {
+      detail::fail("nabla::constant_rows",
+                   fmt::format("row {} (position {}) is out of range for data of shape {} "
+                               "(expected rows below {})",
+                               rows[j], j, to_string(data.shape()), n));
+    }
+  }
+  std::array<std::size_t, Shape::max_rank> dims{};
+  std::copy(data.shape().begin(), data.shape().end(), dims.begin());
+  dims[0] = rows.size();
+  Tape& tape = Tape::active();
+  auto [node, out] = make<LeafNode>(tape, Shape(std::span<const std::size_t>(dims.data(), data.rank())),
+                                    false, nullptr);
+  for (std::size_t j = 0; j < rows.size(); ++j)
+    std::copy_n(data.data() + rows[j] * row, row, node->value + j * row);
+  return out;
+}
+
+}  // namespace nabla
+
+namespace nabla::detail {
+
+namespace {
+ValueAndGradient read_gradient(const TensorVar& x, double value) {
+  ValueAndGradient r;
+  r.value = value;
+  const TensorView g = nabla::adjoint(x);
+  r.gradient.assign(g.data(), g.data() + g.size());
+  return r;
+}
+}  // namespace
+
+ValueAndGradient tensor_gradient(const TensorVar& x, const TensorVar& y) {
+  backward(y);  // checks that y has one element
+  return read_gradient(x, y.value()[0]);
+}
+
+ValueAndGradient tensor_gradient(const TensorVar& x, const Var& y) {
+  Tape& tape = Tape::active();
+  tape.zero_adjoints();
+  if (!y.is_constant()) tape.backward(y);
+  // Mark x's adjoint unwritten when y does not depend on the tape at all.
+  if (y.is_constant()) x.node()->reset_adjoint();
+  return read_gradient(x, y.value());
+}
+
+}  // namespace nabla::detail
