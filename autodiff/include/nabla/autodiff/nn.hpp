@@ -25,6 +25,12 @@ enum class Init {
 
 class Parameters;
 
+// Arithmetic on parameters (`W * 2.0`, `b + x`) is found by argument-dependent lookup.
+using nabla::operator+;
+using nabla::operator-;
+using nabla::operator*;
+using nabla::operator/;
+
 /// A handle to one parameter of a Parameters set. Converts to a TensorVar on the active tape
 /// (a leaf whose gradient accumulates into the set's flat gradient buffer), so a parameter can
 /// be passed to any tensor operation: `relu(matmul(x, W1) + b1)`.
