@@ -524,3 +524,11 @@ ValueAndGradient tensor_gradient(const TensorVar& x, const Var& y) {
 }
 
 }  // namespace nabla::detail
+
+namespace nabla {
+TensorVar constant_view(TensorView values) {
+  Tape& tape = Tape::active();
+  // Leaves never write their value: the const_cast only lets the node type hold the pointer.
+  return make<LeafNode>(tape, values.shape(), false, const_cast<double*>(values.data())).second;
+}
+}  // namespace nabla

@@ -365,6 +365,11 @@ BOOST_AUTO_TEST_CASE(mixed_scalar_and_tensor) {
   // Sweeping again gives the same (adjoints restart from zero).
   nabla::backward(loss);
   BOOST_TEST(Tensor(nabla::adjoint(w)) == Tensor({3}, {3, 4, 6}));
+  // constant_view refers to the caller's data; constant copies it.
+  const Tensor data({2}, {4, 5});
+  BOOST_TEST(nabla::constant_view(data).value().data() == data.data());
+  BOOST_TEST(nabla::constant(data).value().data() != data.data());
+  BOOST_TEST(Tensor((nabla::constant_view(data) * w(0)).value()) == Tensor({2}, {4, 5}));
   // Constants record no gradient; a constant tensor has no adjoint.
   const TensorVar k = nabla::constant(Tensor({2}));
   BOOST_TEST(!(k * 2.0).requires_grad());

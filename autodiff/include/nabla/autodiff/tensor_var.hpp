@@ -340,3 +340,10 @@ GradientCheck check_gradient(F&& f, const X& x, CheckOptions options = {}) {
 }
 
 }  // namespace nabla
+
+namespace nabla {
+/// A recorded constant that *refers to* the caller's data instead of copying it (for large
+/// fixed data such as a design matrix): the data must stay alive and unchanged until the tape
+/// is rewound below this node.
+TensorVar constant_view(TensorView values);
+}  // namespace nabla
