@@ -81,11 +81,9 @@ struct Logistic {
     for (long i = 0; i < m; ++i) y(i) = i % 3 == 0 ? 1.0 : 0.0;
   }
   std::string name() const { return fmt::format("logistic regression {}×{}", m, d); }
-  double plain() const {
-    const Eigen::VectorXd z = x * w;
-    double s = 0;
-    for (long i = 0; i < m; ++i) s += std::max(z(i), 0.0) - z(i) * y(i) + std::log1p(std::exp(-std::abs(z(i))));
-    return s / static_cast<double>(m);
+  double plain() const {  // with Eigen's vectorised exp and log1p, as nabla's loss node
+    const Eigen::ArrayXd z = (x * w).array();
+    return (z.max(0.0) - z * y.array() + (-z.abs()).exp().log1p()).sum() / static_cast<double>(m);
   }
   Eigen::VectorXd gradient() const {
     const Eigen::VectorXd s = (x * w).unaryExpr([](double v) { return 1 / (1 + std::exp(-v)); });
