@@ -329,6 +329,32 @@ BOOST_AUTO_TEST_CASE(softmax_and_losses) {
   expect_error([&] { (void)nabla::mse(logits, nabla::constant(Tensor({3, 2}))); }, {"mse", "[2, 3]", "[3, 2]"});
 }
 
+BOOST_AUTO_TEST_CASE(check_gradient_modes) {
+  // Large inputs are checked along random directions (automatic mode), small ones fully.
+  const auto f = [](const TensorVar& w) {
+    return nabla::log_sum_exp(nabla::matmul(nabla::reshape(w, {20, 15}), nabla::constant(random_tensor({15, 4}, 2))));
+  };
+  const nabla::GradientCheck large = nabla::check_gradient(f, random_tensor({300}, 1));
+  BOOST_TEST(large.ok, nabla::to_string(large));
+  BOOST_TEST(large.directional);
+  BOOST_TEST(large.rows.size() == 8u);
+  const nabla::GradientCheck small = nabla::check_gradient(
+      [](const TensorVar& w) { return nabla::sum(nabla::exp(w)).item() * 2.0; }, random_tensor({3}, 1));
+  BOOST_TEST(small.ok);
+  BOOST_TEST(!small.directional);
+  // A wrong gradient is caught: a node whose value is x² but whose recorded derivative is 1.
+  const auto wrong = [](const TensorVar& w) {
+    const Tensor v(w.value());
+    Tensor squared = v;
+    for (double& x : squared.span()) x *= x;
+    return nabla::sum(w - nabla::constant(v) + nabla::constant(squared));  // value x², slope 1
+  };
+  BOOST_TEST(!nabla::check_gradient(wrong, Tensor({2}, {3.0, -1.0})).ok);
+  const auto r = nabla::value_and_gradient([](const TensorVar& w) { return nabla::sum(w * w); }, Tensor({2}, {3.0, -1.0}));
+  BOOST_TEST(r.value == 10.0);
+  BOOST_TEST(r.gradient == std::vector<double>({6.0, -2.0}));
+}
+
 BOOST_AUTO_TEST_CASE(mixed_scalar_and_tensor) {
   // f(x) = Σ tanh(s·W)·c + s² + W(1,0)·s with s a scalar Var and W a tensor: compare the
   // tensor version with the same function written with scalars only.
