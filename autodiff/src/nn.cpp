@@ -107,7 +107,11 @@ Parameter Parameters::at(std::size_t k) {
 
 void Parameters::zero_grad() noexcept { std::fill(gradients_.begin(), gradients_.end(), 0.0); }
 
-Parameter::operator TensorVar() const { return parameter(value(), gradient()); }
+Parameter::operator TensorVar() const {
+  const TensorVar t = parameter(value(), gradient());
+  if (Tape::active().diagnosing()) label(t, name());  // graphs and reports show the name
+  return t;
+}
 
 MutableTensorView Parameter::value() const {
   const auto& e = set_->entries_[index_];

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <limits>
 
 #include "nabla/autodiff/error.hpp"
@@ -78,6 +79,108 @@ Var Tape::push_node(detail::Node* node, detail::Arena::Mark mark, double value) 
 void Tape::check_handle(std::uint32_t index, std::uint32_t tag, const char* what) const {
   if (tag == tag_ && index < statements_) return;
   index_of_slow(0.0, index, tag, what);
+}
+
+// Note [Diagnostic recording]
+// With diagnostics on, push_statement() also stores each statement's value, expressions record
+// one statement per operation (expression.hpp: record_unfused) and keep an Evaluation (the
+// operation's function, its argument values, constants included, and their statements), and
+// nabla::custom with a function keeps that function. graph::check_partials re-evaluates with
+// finite differences; graph::first_non_finite reads the values. Rewinding drops all of it
+// with the statements.
+
+void Tape::set_diagnostics(const Diagnostics& options) {
+  if (options.throw_on_non_finite && !options.enabled) {
+    detail::fail("nabla::Tape::set_diagnostics", "throw_on_non_finite needs enabled = true "
+                                                 "(values are only checked while recording "
+                                                 "with diagnostics)");
+  }
+  if (!options.enabled) {
+    diag_.reset();
+    return;
+  }
+  if (!diag_) diag_ = std::make_unique<DiagnosticRecord>();
+  diag_->options = options;
+}
+
+double Tape::recorded_value(std::uint32_t s) const noexcept {
+  if (s == 0 || !diag_ || s >= diag_->values.size() || s >= statements_)
+    return std::numeric_limits<double>::quiet_NaN();
+  return diag_->values[s];
+}
+
+const Evaluation* Tape::evaluation(std::uint32_t s) const noexcept {
+  if (!diag_) return nullptr;
+  const auto it = diag_->evaluations.find(s);
+  return it == diag_->evaluations.end() || s >= statements_ ? nullptr : &it->second;
+}
+
+Var Tape::record_evaluated(Op op, double value, std::span<const Var> operands,
+                           std::span<const double> partials,
+                           std::function<double(std::span<const double>)> function) {
+  const Var out = record(op, value, operands, partials);
+  if (diag_ && !out.is_constant() && function) {
+    Evaluation e{std::move(function), {}, {}};
+    for (const Var& x : operands) {
+      e.arguments.push_back(x.value());
+      e.statements.push_back(index_of(x));
+    }
+    diag_->evaluations[out.index()] = std::move(e);
+  }
+  return out;
+}
+
+void Tape::label(const Var& x, std::string name) {
+  const std::uint32_t s = index_of(x);
+  if (s != 0) labels_[s] = std::move(name);
+}
+
+void Tape::label_statement(std::uint32_t s, std::string name) {
+  if (s == 0 || s >= statements_) {
+    detail::fail("nabla::Tape::label_statement",
+                 fmt::format("statement {} is not on the tape (expected 1 to {})", s,
+                             statements_ - 1));
+  }
+  labels_[s] = std::move(name);
+}
+
+std::string_view Tape::label_of(std::uint32_t s) const {
+  const auto it = labels_.find(s);
+  return it == labels_.end() || s >= statements_ ? std::string_view() : it->second;
+}
+
+detail::Node* Tape::node_at(std::uint32_t s) const noexcept {
+  const auto it = std::lower_bound(nodes_.begin(), nodes_.end(), s,
+                                   [](const NodeEntry& e, std::uint32_t v) { return e.statement < v; });
+  return it != nodes_.end() && it->statement == s ? it->node : nullptr;
+}
+
+void Tape::diagnose(double value) {
+  const std::size_t s = statements_;
+  diag_->values.resize(s, std::numeric_limits<double>::quiet_NaN());
+  diag_->values.push_back(value);
+  if (!diag_->options.throw_on_non_finite) return;
+  const std::uint32_t lo = end_[s - 1], hi = end_[s];
+  bool bad = !std::isfinite(value);
+  for (std::uint32_t k = lo; k < hi; ++k) bad |= !std::isfinite(partial_[k]);
+  if (!bad) return;
+  std::string operands;
+  for (std::uint32_t k = lo; k < hi; ++k) {
+    const double v = diag_->values[arg_[k]];
+    if (!std::isfinite(v)) return;  // passed on, not created here
+    const auto name = label_of(arg_[k]);
+    operands += fmt::format("{}statement {}{}{} = {} (partial {})", k == lo ? "" : ", ", arg_[k],
+                            name.empty() ? "" : " '", name.empty() ? std::string() : std::string(name) + "'",
+                            v, partial_[k]);
+  }
+  // Leave the tape as it was: the statement is not recorded.
+  diag_->values.pop_back();
+  operands_ = lo;
+  detail::fail("nabla::Tape (throw_on_non_finite)",
+               fmt::format("{} (statement {}) created a non-finite {}: value {}{}{}",
+                           op_name(static_cast<Op>(static_cast<std::uint8_t>(op_[s]) & 0x7f)), s,
+                           std::isfinite(value) ? "partial" : "value", value,
+                           operands.empty() ? "" : " from ", operands));
 }
 
 void Tape::drop_nodes(std::uint32_t from) noexcept {
@@ -387,6 +490,12 @@ void Tape::rewind(Position to) {
     epochs_.pop_back();
   }
   drop_nodes(to.statement);
+  if (diag_) {
+    if (diag_->values.size() > to.statement) diag_->values.resize(to.statement);
+    std::erase_if(diag_->evaluations, [&](const auto& e) { return e.first >= to.statement; });
+  }
+  if (!labels_.empty())
+    std::erase_if(labels_, [&](const auto& e) { return e.first >= to.statement; });
   statements_ = to.statement;
   operands_ = to.operand;
   // The newest live epoch either began at or after `to` (retag it in place: the loop of a

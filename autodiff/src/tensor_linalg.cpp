@@ -23,6 +23,7 @@ struct MatmulNode final : TensorNode {
              std::size_t n, bool shared_b)
       : a(a), b(b), batches(batches), m(m), k(k), n(n), shared_b(shared_b) {}
   std::string_view name() const noexcept override { return "matmul"; }
+  void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(a->statement); out.push_back(b->statement); }
 
   static void forward(const double* a, const double* b, double* c, std::size_t m, std::size_t k,
                       std::size_t n) {
@@ -71,6 +72,7 @@ struct MatmulNode final : TensorNode {
 struct GatherNode final : TensorNode {
   GatherNode(TensorNode* x, const std::size_t* map, const char* op) : x(x), map(map), op(op) {}
   std::string_view name() const noexcept override { return op; }
+  void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(x->statement); }
   void backward(const detail::Sweep&) override {
     if (!written || !needs(x)) return;
     double* gx = x->zeroed_adjoint();
@@ -93,6 +95,7 @@ TensorVar gather(Tape& tape, TensorNode* x, const Shape& shape, const std::size_
 struct ReshapeNode final : TensorNode {
   explicit ReshapeNode(TensorNode* x) : x(x) {}
   std::string_view name() const noexcept override { return "reshape"; }
+  void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(x->statement); }
   void backward(const detail::Sweep&) override {
     if (!written || !needs(x)) return;
     const double* g = adjoint;
@@ -105,6 +108,7 @@ struct ConcatNode final : TensorNode {
   ConcatNode(TensorNode** xs, std::size_t count, std::size_t outer, std::size_t inner)
       : xs(xs), count(count), outer(outer), inner(inner) {}
   std::string_view name() const noexcept override { return "concat"; }
+  void inputs(std::vector<std::uint32_t>& out) const override { for (std::size_t j = 0; j < count; ++j) out.push_back(xs[j]->statement); }
   // Part j of each outer row is xs[j]'s block of dim_j · inner values.
   template <class F>
   void each_block(F&& f) const {

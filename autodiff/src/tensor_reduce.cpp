@@ -63,6 +63,7 @@ struct SumNode final : TensorNode {
   SumNode(TensorNode* x, Strides strides, double scale, const char* op)
       : x(x), strides(strides), scale(scale), op(op) {}
   std::string_view name() const noexcept override { return op; }
+  void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(x->statement); }
   void backward(const detail::Sweep&) override {
     if (!written || !needs(x)) return;
     bool assign = false;
@@ -108,6 +109,7 @@ TensorVar sum_like(const TensorVar& x, const Axes& axes, bool keepdims, bool mea
 struct ArgNode final : TensorNode {
   ArgNode(TensorNode* x, std::size_t* arg, const char* op) : x(x), arg(arg), op(op) {}
   std::string_view name() const noexcept override { return op; }
+  void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(x->statement); }
   void backward(const detail::Sweep&) override {
     if (!written || !needs(x)) return;
     double* gx = x->zeroed_adjoint();
@@ -147,6 +149,7 @@ TensorVar extremum(const TensorVar& x, const Axes& axes, bool keepdims, const ch
 struct LogSumExpNode final : TensorNode {
   LogSumExpNode(TensorNode* x, Strides strides) : x(x), strides(strides) {}
   std::string_view name() const noexcept override { return "log_sum_exp"; }
+  void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(x->statement); }
   void backward(const detail::Sweep&) override {
     if (!written || !needs(x)) return;
     bool assign = false;
@@ -168,6 +171,7 @@ struct SoftmaxNode final : TensorNode {
   SoftmaxNode(TensorNode* x, std::size_t outer, std::size_t n, std::size_t inner, bool log)
       : x(x), outer(outer), n(n), inner(inner), log(log) {}
   std::string_view name() const noexcept override { return log ? "log_softmax" : "softmax"; }
+  void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(x->statement); }
 
   void forward() {
     const double* xv = x->value;
@@ -233,6 +237,7 @@ struct CrossEntropyNode final : TensorNode {
   CrossEntropyNode(TensorNode* x, const int* labels, double* lse)
       : x(x), labels(labels), lse(lse) {}
   std::string_view name() const noexcept override { return "cross_entropy"; }
+  void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(x->statement); }
   void backward(const detail::Sweep&) override {
     if (!written || !needs(x)) return;
     const std::size_t rows = x->shape[0], classes = x->shape[1];
@@ -260,6 +265,7 @@ struct CrossEntropyNode final : TensorNode {
 struct BceNode final : TensorNode {
   BceNode(TensorNode* x, const double* residual) : x(x), residual(residual) {}
   std::string_view name() const noexcept override { return "binary_cross_entropy_with_logits"; }
+  void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(x->statement); }
   void backward(const detail::Sweep&) override {
     if (!written || !needs(x)) return;
     const std::size_t n = x->shape.size();
@@ -275,6 +281,7 @@ struct BceNode final : TensorNode {
 struct MseNode final : TensorNode {
   MseNode(TensorNode* p, TensorNode* t) : p(p), t(t) {}
   std::string_view name() const noexcept override { return "mse"; }
+  void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(p->statement); out.push_back(t->statement); }
   void backward(const detail::Sweep&) override {
     if (!written) return;
     const std::size_t n = p->shape.size();

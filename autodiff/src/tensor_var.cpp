@@ -30,6 +30,7 @@ namespace {
 
 struct LeafNode final : TensorNode {
   std::string_view name() const noexcept override { return external ? "parameter" : "leaf"; }
+  void inputs(std::vector<std::uint32_t>& out) const override { (void)out; }
   void backward(const detail::Sweep&) override {}
 };
 
@@ -73,6 +74,7 @@ template <class F>
 struct BinaryNode final : TensorNode {
   BinaryNode(TensorNode* a, TensorNode* b) : a(a), b(b) {}
   std::string_view name() const noexcept override { return F::name; }
+  void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(a->statement); out.push_back(b->statement); }
   void backward(const detail::Sweep&) override {
     if (!written) return;
     const double* g = adjoint;
@@ -229,6 +231,7 @@ template <class F>
 struct UnaryNode final : TensorNode {
   UnaryNode(TensorNode* x, UnaryArgs p) : x(x), p(p) {}
   std::string_view name() const noexcept override { return F::name; }
+  void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(x->statement); }
   void backward(const detail::Sweep&) override {
     if (!written) return;
     const double* g = adjoint;
@@ -256,6 +259,8 @@ TensorVar unary(const TensorVar& x, UnaryArgs p = {}) {
 struct ElementNode final : detail::Node {
   ElementNode(TensorNode* x, std::size_t offset) : x(x), offset(offset) {}
   void reset_adjoint() noexcept override {}
+  std::string_view name() const noexcept override { return "element"; }
+  void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(x->statement); }
   void backward(const detail::Sweep& sweep) override {
     const double a = sweep.adjoint[statement];
     if (sweep.consume) sweep.adjoint[statement] = 0.0;
@@ -269,6 +274,7 @@ struct ElementNode final : detail::Node {
 struct FromScalarsNode final : TensorNode {
   explicit FromScalarsNode(std::uint32_t* indices) : indices(indices) {}
   std::string_view name() const noexcept override { return "tensor"; }
+  void inputs(std::vector<std::uint32_t>& out) const override { for (std::size_t i = 0, n = shape.size(); i < n; ++i) if (indices[i] != 0) out.push_back(indices[i]); }
   void backward(const detail::Sweep& sweep) override {
     if (!written) return;
     for (std::size_t i = 0, n = shape.size(); i < n; ++i) sweep.adjoint[indices[i]] += adjoint[i];
@@ -377,6 +383,11 @@ TensorVar tensor(std::span<const Var> values, const Shape& shape) {
   auto [node, out] = make<FromScalarsNode>(tape, shape, grad, nullptr, indices);
   for (std::size_t i = 0; i < values.size(); ++i) node->value[i] = values[i].value();
   return out;
+}
+
+TensorVar label(const TensorVar& t, std::string name) {
+  Tape::active().label_statement(t.node()->statement, std::move(name));
+  return t;
 }
 
 TensorVar tensor(const Var& x) { return tensor(std::span<const Var>(&x, 1), Shape{}); }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -29,6 +30,10 @@ class Node {
   virtual void backward(const Sweep& sweep) = 0;
   /// Marks the output adjoint as not yet written (each sweep starts from zero adjoints).
   virtual void reset_adjoint() noexcept = 0;
+  /// The operation's name ("matmul", "element", ...), for the graph export and reports.
+  [[nodiscard]] virtual std::string_view name() const noexcept = 0;
+  /// Appends the statements of this node's operands (tensor nodes and scalars).
+  virtual void inputs(std::vector<std::uint32_t>& out) const = 0;
 };
 
 /// A bump allocator for tensor data and nodes: memory is kept across rewinds, so a training

@@ -4,7 +4,13 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
 #include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "nabla/autodiff/node.hpp"
@@ -48,6 +54,25 @@ struct TapeStatistics {
 // that its adjoints are all zero, which rewind() keeps. The next helper call then finds clean
 // adjoints and zeroes nothing. Anything that may leave adjoints behind (backward, reverse,
 // adjoint()) forgets that knowledge, and the next helper call zeroes what it needs.
+
+/// What a tape records for diagnostics (Tape::set_diagnostics; the graph module reads it).
+struct Diagnostics {
+  /// Store every statement's value, record each operation of an expression as its own
+  /// statement (no fusing), and keep what re-evaluates it (graph::check_partials). Slower: for
+  /// finding a problem, not for production runs.
+  bool enabled = false;
+  /// Throw nabla::Error at the first scalar operation whose value or partial is NaN/±∞ while
+  /// all its operands are finite (needs `enabled`).
+  bool throw_on_non_finite = false;
+};
+
+/// How one diagnostic statement re-evaluates: its function of the operand values, those values
+/// (constants included) and which statement each one is (0 for a constant).
+struct Evaluation {
+  std::function<double(std::span<const double>)> function;
+  std::vector<double> arguments;
+  std::vector<std::uint32_t> statements;
+};
 
 // Note [Tensor nodes]
 // A tensor operation is recorded as one statement with op Op::tensor and no operands, plus a
@@ -118,6 +143,10 @@ class Tape {
       end_[statements_ + i] = ops;
       op_[statements_ + i] = Op::input;
       out[i] = Var(values[i], static_cast<std::uint32_t>(statements_ + i), tag_);
+    }
+    if (diag_) [[unlikely]] {
+      diag_->values.resize(statements_, std::numeric_limits<double>::quiet_NaN());
+      diag_->values.insert(diag_->values.end(), values.begin(), values.end());
     }
     statements_ += n;
   }
@@ -208,6 +237,45 @@ class Tape {
     reset_node_adjoints(s, 1);
     seed();
     sweep_all<false>(s, 1, false);
+  }
+
+  // ---- Diagnostics (graph.hpp; Note [Diagnostic recording]) ----
+
+  /// Turns diagnostic recording on or off for what is recorded from now on.
+  /// @throws nabla::Error when throw_on_non_finite is set without enabled.
+  void set_diagnostics(const Diagnostics& options);
+  /// The current diagnostic options.
+  [[nodiscard]] Diagnostics diagnostics() const noexcept {
+    return diag_ ? diag_->options : Diagnostics{};
+  }
+  /// True when statements are recorded with diagnostics (values, one per operation).
+  [[nodiscard]] bool diagnosing() const noexcept { return diag_ != nullptr; }
+  /// The value of statement s when it was recorded with diagnostics, NaN otherwise.
+  [[nodiscard]] double recorded_value(std::uint32_t s) const noexcept;
+  /// How statement s re-evaluates (null when it was not recorded with diagnostics, or is an
+  /// operation that keeps no evaluation).
+  [[nodiscard]] const Evaluation* evaluation(std::uint32_t s) const noexcept;
+  /// Records `value` = op(operands) with its partials and, in diagnostic mode, the function
+  /// that re-evaluates it (what nabla::custom with a function and the unfused expressions use).
+  Var record_evaluated(Op op, double value, std::span<const Var> operands,
+                       std::span<const double> partials,
+                       std::function<double(std::span<const double>)> function);
+  /// Names the statement of x (shown by graph::capture and the reports); constants are ignored.
+  void label(const Var& x, std::string name);
+  /// Names statement s.
+  void label_statement(std::uint32_t s, std::string name);
+  /// The name given to statement s, or "".
+  [[nodiscard]] std::string_view label_of(std::uint32_t s) const;
+  /// The tensor node recorded at statement s, or null.
+  [[nodiscard]] detail::Node* node_at(std::uint32_t s) const noexcept;
+  /// The adjoint array as the last sweep left it (size() entries at most; empty before one).
+  [[nodiscard]] std::span<const double> adjoints() const noexcept {
+    return {adjoint_.data(), std::min(adjoints_, statements_)};
+  }
+  /// The tape's tensor nodes and their statements, oldest first.
+  template <class F>
+  void each_node(F&& f) const {
+    for (const NodeEntry& e : nodes_) f(e.statement, e.node);
   }
 
   /// Number of statements recorded, including the reserved constant slot 0.
@@ -320,8 +388,19 @@ class Tape {
   Var push_statement(Op op, double value) {
     end_[statements_] = static_cast<std::uint32_t>(operands_);
     op_[statements_] = op;
+    if (diag_) [[unlikely]]
+      diagnose(value);
     return Var(value, static_cast<std::uint32_t>(statements_++), tag_);
   }
+  void diagnose(double value);  // stores the value of statement statements_, checks it
+
+  struct DiagnosticRecord {
+    Diagnostics options;
+    std::vector<double> values;                         // per statement (NaN before enabling)
+    std::unordered_map<std::uint32_t, Evaluation> evaluations;
+  };
+  std::unique_ptr<DiagnosticRecord> diag_;
+  std::unordered_map<std::uint32_t, std::string> labels_;
 
   // Storage vectors are sized to their capacity; statements_/operands_ count what is in use.
   std::vector<std::uint32_t> end_;    // per statement: one past its last operand

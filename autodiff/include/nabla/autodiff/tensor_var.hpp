@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "nabla/autodiff/tape.hpp"
@@ -19,8 +20,6 @@ struct TensorAccess;
 /// The common part of every tensor node: its value, its adjoint and how to accumulate into it.
 class TensorNode : public Node {
  public:
-  /// The operation's name, for messages and the graph export ("matmul", "relu", ...).
-  [[nodiscard]] virtual std::string_view name() const noexcept = 0;
   void reset_adjoint() noexcept override { written = external; }
   /// The adjoint to accumulate into, or null when this node needs no gradient. Sets `assign`
   /// when nothing was written in this sweep yet (the caller may then store instead of add).
@@ -133,6 +132,10 @@ TensorVar constant(TensorView values);
 TensorVar tensor(std::span<const Var> values, const Shape& shape);
 /// A 0-d tensor holding a scalar Var.
 TensorVar tensor(const Var& x);
+
+/// Names t in graphs and reports (graph::capture, gradient-flow reports); returns t.
+/// @throws nabla::Error when t is empty or stale.
+TensorVar label(const TensorVar& t, std::string name);
 
 /// The adjoint of t after a sweep (zeros where none reached it).
 /// @throws nabla::Error when t needs no gradient (a constant) or is stale.
