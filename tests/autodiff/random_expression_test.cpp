@@ -2,6 +2,8 @@
 // differentiated by the tape and compared with finite differences. Seeds are fixed and printed.
 #include <nabla/autodiff.hpp>
 
+#include "random_expression.hpp"
+
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <random>
@@ -9,108 +11,9 @@
 
 using nabla::Var;
 
-namespace {
+using random_expr::Expression;
+using random_expr::random_expression;
 
-enum class Node { add, sub, mul, div, sin, cos, tanh, exp_tanh, log_1px2, sqrt_1px2, atan, sigmoid,
-                  softplus, hypot, pow2, pow3, powr, fma, erf, atan2, asinh, cbrt, lse, expm1_t,
-                  log1p_sq, cosh_t, custom, count };
-
-struct Step {
-  Node op;
-  int a, b, c;
-};
-
-// A DAG: node i < inputs is input i; node k ≥ inputs applies op to earlier nodes. Operands are
-// drawn from all earlier nodes, so sub-expressions are shared; depth is capped at 8.
-struct Expression {
-  int inputs;
-  std::vector<Step> steps;
-
-  template <class T>
-  T operator()(std::span<const T> x) const {
-    using std::atan; using std::atan2; using std::cbrt; using std::cos; using std::cosh;
-    using std::erf; using std::exp; using std::expm1; using std::fma; using std::hypot;
-    using std::log; using std::log1p; using std::pow; using std::sin; using std::sqrt;
-    using std::tanh; using std::asinh; using nabla::sigmoid; using nabla::softplus;
-    std::vector<T> v(x.begin(), x.end());
-    for (const Step& s : steps) {
-      const T& a = v[static_cast<std::size_t>(s.a)];
-      const T& b = v[static_cast<std::size_t>(s.b)];
-      const T& c = v[static_cast<std::size_t>(s.c)];
-      T r = a;
-      switch (s.op) {
-        case Node::add: r = a + b; break;
-        case Node::sub: r = a - b; break;
-        case Node::mul: r = a * b; break;
-        case Node::div: r = a / (1.5 + sin(b)); break;
-        case Node::sin: r = sin(a); break;
-        case Node::cos: r = cos(a); break;
-        case Node::tanh: r = tanh(a); break;
-        case Node::exp_tanh: r = exp(tanh(a)); break;
-        case Node::log_1px2: r = log(1.0 + a * a); break;
-        case Node::sqrt_1px2: r = sqrt(1.0 + a * a); break;
-        case Node::atan: r = atan(a); break;
-        case Node::sigmoid: r = sigmoid(a); break;
-        case Node::softplus: r = softplus(a); break;
-        case Node::hypot: r = hypot(a, b) + 0.0; break;
-        case Node::pow2: r = pow(a, 2); break;
-        case Node::pow3: r = pow(tanh(a), 3); break;
-        case Node::powr: r = pow(1.0 + sigmoid(a), b / (1.0 + b * b)); break;
-        case Node::fma: r = fma(a, b, c); break;
-        case Node::erf: r = erf(a); break;
-        case Node::atan2: r = atan2(a, 2.0 + cos(b)); break;
-        case Node::asinh: r = asinh(a); break;
-        case Node::cbrt: r = cbrt(2.0 + sin(a)); break;
-        case Node::lse: r = lse(a, b, c); break;
-        case Node::expm1_t: r = expm1(tanh(a)); break;
-        case Node::log1p_sq: r = log1p(a * a); break;
-        case Node::cosh_t: r = cosh(tanh(a)); break;
-        case Node::custom: r = cube(a); break;
-        case Node::count: break;
-      }
-      // Keep magnitudes moderate so finite differences stay meaningful.
-      v.push_back(tanh(r * 0.5) * 2.0 + r * 0.01);
-    }
-    return v.back();
-  }
-
-  static double lse(double a, double b, double c) {
-    const double xs[] = {a, b, c};
-    return nabla::log_sum_exp(std::span<const double>(xs));
-  }
-  static Var lse(const Var& a, const Var& b, const Var& c) { return nabla::log_sum_exp({a, b, c}); }
-  static double cube(double a) { return a * a * a; }
-  static Var cube(const Var& a) {
-    return nabla::custom(a.value() * a.value() * a.value(), {a}, {3 * a.value() * a.value()});
-  }
-};
-
-Expression random_expression(std::mt19937_64& rng) {
-  Expression e;
-  e.inputs = 1 + static_cast<int>(rng() % 4);
-  std::vector<int> depth(static_cast<std::size_t>(e.inputs), 0);
-  const int steps = 1 + static_cast<int>(rng() % 24);
-  for (int k = 0; k < steps; ++k) {
-    const auto n = depth.size();
-    const auto pick = [&] {
-      // Prefer recent nodes to build depth, but any earlier node may be shared.
-      for (;;) {
-        const int i = (rng() % 2) ? static_cast<int>(n - 1 - rng() % std::min<std::size_t>(n, 3))
-                                  : static_cast<int>(rng() % n);
-        if (depth[static_cast<std::size_t>(i)] < 8) return i;
-      }
-    };
-    Step s{static_cast<Node>(rng() % static_cast<unsigned>(Node::count)), pick(), pick(), pick()};
-    e.steps.push_back(s);
-    depth.push_back(1 + std::max({depth[static_cast<std::size_t>(s.a)],
-                                  depth[static_cast<std::size_t>(s.b)],
-                                  depth[static_cast<std::size_t>(s.c)]}));
-    if (depth.back() >= 8) break;
-  }
-  return e;
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_CASE(random_expressions_match_finite_differences) {
   const std::uint64_t seed = 20261122;

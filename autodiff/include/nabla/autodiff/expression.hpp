@@ -166,11 +166,12 @@ struct WithNumber : ExpressionBase<WithNumber<F, E>> {
     detail::propagate(operand, w, m * F::partial(operand.value(), result, number));
   }
   Var unfused(Tape& tape) const {
-    const Var x = detail::unfused(tape, operand);
-    const double partial = F::partial(x.value(), result, number);
-    return tape.record_evaluated(op, result, std::span<const Var>(&x, 1),
-                                 std::span<const double>(&partial, 1),
-                                 [c = number](std::span<const double> a) { return F::value(a[0], c); });
+    // The number is kept as a constant argument (statement 0): graphs show it.
+    const Var xs[2] = {detail::unfused(tape, operand), Var(number)};
+    const double partials[2] = {F::partial(xs[0].value(), result, number), 0.0};
+    return tape.record_evaluated(op, result, xs, partials, [](std::span<const double> a) {
+      return F::value(a[0], a[1]);
+    });
   }
 };
 
