@@ -3,6 +3,7 @@
 // from the output layer down to the input. σ'(x) ≤ 1/4, so the sigmoid network's gradients
 // shrink by orders of magnitude towards the input; tanh (Glorot) and ReLU (He) keep them level.
 #include <nabla/autodiff.hpp>
+#include <nabla/autodiff/graph.hpp>
 
 #include <fmt/format.h>
 
@@ -14,7 +15,9 @@ namespace {
 
 enum class Activation { sigmoid, tanh, relu };
 
-std::vector<double> layer_gradient_norms(Activation act, std::size_t layers) {
+// The gradient norm of each layer's weights; for `report`, also prints the graph module's
+// gradient-flow report (labels: layerN/W for the weights, layerN/h for the activations).
+std::vector<double> layer_gradient_norms(Activation act, std::size_t layers, bool report = false) {
   nabla::nn::Parameters params(/*seed=*/3);
   const auto init = act == Activation::relu ? nabla::nn::Init::he_normal : nabla::nn::Init::glorot_normal;
   std::vector<nabla::nn::Parameter> w;
@@ -30,10 +33,18 @@ std::vector<double> layer_gradient_norms(Activation act, std::size_t layers) {
   nabla::Tape::Scope scope(tape);
   nabla::TensorVar h = nabla::constant(x);
   for (std::size_t l = 0; l + 1 < layers; ++l) {
-    const nabla::TensorVar z = nabla::matmul(h, w[l]);
+    const nabla::TensorVar weights = nabla::label(w[l], fmt::format("layer{}/W", l + 1));
+    const nabla::TensorVar z = nabla::matmul(h, weights);
     h = act == Activation::sigmoid ? nabla::sigmoid(z) : act == Activation::tanh ? nabla::tanh(z) : nabla::relu(z);
+    nabla::label(h, fmt::format("layer{}/h", l + 1));
   }
-  nabla::backward(nabla::cross_entropy(nabla::matmul(h, w.back()), labels));
+  const nabla::TensorVar last = nabla::label(w.back(), fmt::format("layer{}/W", layers));
+  const nabla::TensorVar loss = nabla::cross_entropy(nabla::matmul(h, last), labels);
+  nabla::backward(loss);
+  if (report) {
+    fmt::print("gradient flow of the sigmoid network (nabla::graph::gradient_flow):\n{}\n",
+               nabla::graph::to_string(nabla::graph::gradient_flow(nabla::graph::capture(tape, loss), {.vanishing = 1e-4})));
+  }
   std::vector<double> norms;
   for (const auto& p : w) {
     double s = 0;
@@ -47,7 +58,7 @@ std::vector<double> layer_gradient_norms(Activation act, std::size_t layers) {
 
 int main() {
   constexpr std::size_t layers = 8;
-  const auto sig = layer_gradient_norms(Activation::sigmoid, layers);
+  const auto sig = layer_gradient_norms(Activation::sigmoid, layers, /*report=*/true);
   const auto tnh = layer_gradient_norms(Activation::tanh, layers);
   const auto rel = layer_gradient_norms(Activation::relu, layers);
   fmt::print("‖∂loss/∂W‖ per layer at initialisation (layer 1 is next to the input)\n");

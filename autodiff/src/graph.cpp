@@ -363,7 +363,7 @@ std::string to_string(const FlowReport& r) {
 
 namespace {
 
-void describe(NonFinite& r, const Tape& tape, const char* what) {
+void describe(NonFinite& r, const Tape& tape, const char* what, const char* joiner = " from ") {
   r.label = std::string(tape.label_of(r.statement));
   std::string ops;
   for (std::size_t k = 0; k < r.operands.size(); ++k) {
@@ -375,7 +375,7 @@ void describe(NonFinite& r, const Tape& tape, const char* what) {
   }
   r.message = fmt::format("{} (statement {}{}) {}{}{}", r.op, r.statement,
                           r.label.empty() ? std::string() : fmt::format(" '{}'", r.label), what,
-                          ops.empty() ? "" : " from ", ops);
+                          ops.empty() ? "" : joiner, ops);
 }
 
 }  // namespace
@@ -485,7 +485,7 @@ NonFinite reverse_origin(Tape& tape, std::uint32_t last, const detail::TensorNod
         r.operand_values.push_back(tape.recorded_value(i));
         describe(r, tape, fmt::format("made the adjoint of its operand (statement {}) non-finite "
                                       "in the reverse sweep",
-                                      i).c_str());
+                                      i).c_str(), "; operand ");
         return r;
       }
       continue;
@@ -508,7 +508,7 @@ NonFinite reverse_origin(Tape& tape, std::uint32_t last, const detail::TensorNod
         r.in_partial = true;
         describe(r, tape, fmt::format("pushed a non-finite adjoint ({} × partial {}) into "
                                       "statement {} in the reverse sweep",
-                                      a, partials[k], ops[k]).c_str());
+                                      a, partials[k], ops[k]).c_str(), "; operands: ");
         return r;
       }
     }

@@ -29,7 +29,9 @@ namespace {
 // ---- Leaves ----
 
 struct LeafNode final : TensorNode {
-  std::string_view name() const noexcept override { return external ? "parameter" : "leaf"; }
+  std::string_view name() const noexcept override {
+    return external ? "parameter" : adjoint != nullptr ? "variable" : "constant";
+  }
   void inputs(std::vector<std::uint32_t>& out) const override { (void)out; }
   void backward(const detail::Sweep&) override {}
 };
