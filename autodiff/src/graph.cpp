@@ -4,9 +4,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-// Boost.Graph's edge iterators trip GCC 12's -Wmaybe-uninitialized (a false positive).
+// Boost.Graph trips GCC 12's (maybe-)uninitialized warnings in its own code (false positives).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <boost/graph/breadth_first_search.hpp>
 #include <boost/graph/graphviz.hpp>
 #include <boost/graph/reverse_graph.hpp>

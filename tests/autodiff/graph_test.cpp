@@ -6,6 +6,7 @@
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <boost/graph/graphviz.hpp>
 #pragma GCC diagnostic pop
 #include <boost/test/unit_test.hpp>

@@ -3,9 +3,10 @@
 // Include it on its own (the umbrella header does not, to keep Boost.Graph out of other code).
 #pragma once
 
-// Boost.Graph's edge iterators trip GCC 12's -Wmaybe-uninitialized (a false positive).
+// Boost.Graph trips GCC 12's (maybe-)uninitialized warnings in its own code (false positives).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/property_map/dynamic_property_map.hpp>
 #pragma GCC diagnostic pop
