@@ -22,7 +22,8 @@ Var naive_cross_entropy(const std::vector<Var>& z) {
   Var total = 0.0;
   for (const Var& zi : z) total += exp(zi);
   const Var p0 = nabla::label(exp(z[0]) / total, "p0");
-  return nabla::label(-log(p0), "naive loss");
+  const Var log_p0 = log(p0);  // its own statement: reports name single operations
+  return nabla::label(-log_p0, "naive loss");
 }
 
 // The same loss with log-sum-exp: no overflow, no log(0).

@@ -4,7 +4,6 @@
 
 #include <concepts>
 #include <cstddef>
-#include <span>
 #include <type_traits>
 
 #include "nabla/autodiff/tape.hpp"
@@ -83,16 +82,6 @@ void propagate(const E& e, OperandWriter& w, double multiplier) {
   }
 }
 
-/// Records e one operation per statement (diagnostic mode, Note [Diagnostic recording]).
-template <class E>
-Var unfused(Tape& tape, const E& e) {
-  if constexpr (std::same_as<E, Var>) {
-    return e;
-  } else {
-    return e.unfused(tape);
-  }
-}
-
 }  // namespace detail
 
 /// Records e as one statement on the active tape and returns its Var (what converting an
@@ -115,8 +104,6 @@ struct ExpressionBase {
 
 template <class E>
 Var Tape::record_expression(const E& e) {
-  if (diag_) [[unlikely]]
-    return detail::unfused(*this, e);
   constexpr std::size_t n = detail::leaves<E>();
   make_room(n);
   detail::OperandWriter w(*this, arg_.data() + operands_, partial_.data() + operands_);
@@ -141,13 +128,6 @@ struct Unary : ExpressionBase<Unary<F, E>> {
   void propagate(detail::OperandWriter& w, double m) const {
     detail::propagate(operand, w, m * F::partial(operand.value(), result));
   }
-  Var unfused(Tape& tape) const {
-    const Var x = detail::unfused(tape, operand);
-    const double partial = F::partial(x.value(), result);
-    return tape.record_evaluated(op, result, std::span<const Var>(&x, 1),
-                                 std::span<const double>(&partial, 1),
-                                 [](std::span<const double> a) { return F::value(a[0]); });
-  }
 };
 
 /// An expression node applying F to one operand and a number c: F::value(x, c) and
@@ -164,14 +144,6 @@ struct WithNumber : ExpressionBase<WithNumber<F, E>> {
   [[nodiscard]] double value() const { return result; }
   void propagate(detail::OperandWriter& w, double m) const {
     detail::propagate(operand, w, m * F::partial(operand.value(), result, number));
-  }
-  Var unfused(Tape& tape) const {
-    // The number is kept as a constant argument (statement 0): graphs show it.
-    const Var xs[2] = {detail::unfused(tape, operand), Var(number)};
-    const double partials[2] = {F::partial(xs[0].value(), result, number), 0.0};
-    return tape.record_evaluated(op, result, xs, partials, [](std::span<const double> a) {
-      return F::value(a[0], a[1]);
-    });
   }
 };
 
@@ -198,14 +170,6 @@ struct Binary : ExpressionBase<Binary<F, L, R>> {
     }
     detail::propagate(left, w, m * F::partial_a(a, b, result));
     detail::propagate(right, w, m * F::partial_b(a, b, result));
-  }
-  Var unfused(Tape& tape) const {
-    const Var xs[2] = {detail::unfused(tape, left), detail::unfused(tape, right)};
-    const double a = xs[0].value(), b = xs[1].value();
-    const double partials[2] = {F::partial_a(a, b, result), F::partial_b(a, b, result)};
-    return tape.record_evaluated(op, result, xs, partials, [](std::span<const double> v) {
-      return F::value(v[0], v[1]);
-    });
   }
 };
 

@@ -256,7 +256,7 @@ class Tape {
   /// operation that keeps no evaluation).
   [[nodiscard]] const Evaluation* evaluation(std::uint32_t s) const noexcept;
   /// Records `value` = op(operands) with its partials and, in diagnostic mode, the function
-  /// that re-evaluates it (what nabla::custom with a function and the unfused expressions use).
+  /// that re-evaluates it (what nabla::custom with a function uses).
   Var record_evaluated(Op op, double value, std::span<const Var> operands,
                        std::span<const double> partials,
                        std::function<double(std::span<const double>)> function);
@@ -347,6 +347,7 @@ class Tape {
   template <class E>
   Var record_expression(const E& e);
 
+
   /// Records `value` = op(xs...) with one partial per operand; constant operands are dropped.
   /// @throws nabla::Error when the spans differ in size.
   Var record(Op op, double value, std::span<const Var> xs, std::span<const double> partials);
@@ -386,12 +387,16 @@ class Tape {
       grow(operands);
   }
   Var push_statement(Op op, double value) {
+    // The diagnostic path returns on its own: the fast path then never merges with a call,
+    // which would make the compiler reload the tape's fields (measured: +13% instructions).
+    if (diag_) [[unlikely]]
+      return push_diagnosed(op, value);
     end_[statements_] = static_cast<std::uint32_t>(operands_);
     op_[statements_] = op;
-    if (diag_) [[unlikely]]
-      diagnose(value);
     return Var(value, static_cast<std::uint32_t>(statements_++), tag_);
   }
+  [[gnu::noinline, gnu::cold]] Var push_diagnosed(Op op, double value);
+
   void diagnose(double value);  // stores the value of statement statements_, checks it
 
   struct DiagnosticRecord {
@@ -399,8 +404,6 @@ class Tape {
     std::vector<double> values;                         // per statement (NaN before enabling)
     std::unordered_map<std::uint32_t, Evaluation> evaluations;
   };
-  std::unique_ptr<DiagnosticRecord> diag_;
-  std::unordered_map<std::uint32_t, std::string> labels_;
 
   // Storage vectors are sized to their capacity; statements_/operands_ count what is in use.
   std::vector<std::uint32_t> end_;    // per statement: one past its last operand
@@ -432,6 +435,9 @@ class Tape {
   };
   std::vector<NodeEntry> nodes_;  // by statement, oldest first
   detail::Arena arena_;
+  // Cold data last: the recording fields above keep small offsets.
+  std::unique_ptr<DiagnosticRecord> diag_;
+  std::unordered_map<std::uint32_t, std::string> labels_;
 };
 
 namespace detail {
