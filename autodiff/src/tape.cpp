@@ -86,7 +86,7 @@ void Tape::check_handle(std::uint32_t index, std::uint32_t tag, const char* what
 // returns on its own, so the fast path is unchanged), and nabla::custom with a function keeps
 // an Evaluation (the function, its argument values, constants included, and their statements).
 // Expressions stay fused: unfusing them at run time would need the expression object on a cold
-// path, which forces it into memory on the fast path too (measured: +13% instructions on a
+// path, which forces it into memory on the fast path too (measured: +14% instructions on a
 // chained Rosenbrock). graph::check_partials re-evaluates single operations from their op code
 // and operand values, custom operations from their function; graph::first_non_finite reads the
 // values. Rewinding drops all of it with the statements.
