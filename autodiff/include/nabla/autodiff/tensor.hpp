@@ -29,6 +29,7 @@ class Shape {
   /// @throws nabla::Error beyond max_rank dimensions.
   explicit Shape(std::span<const std::size_t> dims);
 
+  /// Number of dimensions.
   [[nodiscard]] constexpr std::size_t rank() const noexcept { return rank_; }
   /// Dimension k (0 ≤ k < rank()).
   [[nodiscard]] constexpr std::size_t operator[](std::size_t k) const noexcept { return dims_[k]; }
@@ -43,8 +44,11 @@ class Shape {
   }
   /// The dimensions as a span.
   [[nodiscard]] std::span<const std::size_t> dims() const noexcept { return {dims_.data(), rank_}; }
+  /// Iteration over the dimensions.
   [[nodiscard]] const std::size_t* begin() const noexcept { return dims_.data(); }
+  /// @copydoc begin
   [[nodiscard]] const std::size_t* end() const noexcept { return dims_.data() + rank_; }
+  /// Equal ranks and dimensions.
   friend bool operator==(const Shape& a, const Shape& b) noexcept {
     return a.rank_ == b.rank_ && std::equal(a.begin(), a.end(), b.begin());
   }
@@ -69,9 +73,13 @@ class BasicTensorView {
     requires std::is_convertible_v<U*, T*>
   BasicTensorView(const BasicTensorView<U>& v) noexcept : data_(v.data()), shape_(v.shape()) {}
 
+  /// The first value.
   [[nodiscard]] T* data() const noexcept { return data_; }
+  /// The dimensions.
   [[nodiscard]] const Shape& shape() const noexcept { return shape_; }
+  /// Number of values.
   [[nodiscard]] std::size_t size() const noexcept { return shape_.size(); }
+  /// Number of dimensions.
   [[nodiscard]] std::size_t rank() const noexcept { return shape_.rank(); }
   /// The values in row-major order.
   [[nodiscard]] std::span<T> span() const noexcept { return {data_, size()}; }
@@ -138,18 +146,28 @@ class Tensor {
   /// A copy of a view's data.
   explicit Tensor(TensorView view) : Tensor(view.shape(), view.span()) {}
 
+  /// The dimensions.
   [[nodiscard]] const Shape& shape() const noexcept { return shape_; }
+  /// Number of values.
   [[nodiscard]] std::size_t size() const noexcept { return data_.size(); }
+  /// Number of dimensions.
   [[nodiscard]] std::size_t rank() const noexcept { return shape_.rank(); }
+  /// The values, row-major (64-byte aligned).
   [[nodiscard]] double* data() noexcept { return data_.data(); }
+  /// @copydoc data()
   [[nodiscard]] const double* data() const noexcept { return data_.data(); }
+  /// The values as a span, row-major.
   [[nodiscard]] std::span<double> span() noexcept { return data_; }
+  /// @copydoc span()
   [[nodiscard]] std::span<const double> span() const noexcept { return data_; }
+  /// Value i of the row-major order.
   [[nodiscard]] double& operator[](std::size_t i) noexcept { return data_[i]; }
+  /// @copydoc operator[](std::size_t)
   [[nodiscard]] double operator[](std::size_t i) const noexcept { return data_[i]; }
   /// The element at a multi-index (not checked; see at() for a checked access).
   template <class... I>
   [[nodiscard]] double& operator()(I... i) noexcept { return MutableTensorView(*this)(i...); }
+  /// @copydoc operator()(I...)
   template <class... I>
   [[nodiscard]] double operator()(I... i) const noexcept { return TensorView(*this)(i...); }
   /// The element at a multi-index, checked.
@@ -162,9 +180,12 @@ class Tensor {
   /// @copydoc reshaped
   [[nodiscard]] Tensor reshaped(const Shape& shape) &&;
 
+  /// A read-only view of the data.
   operator TensorView() const noexcept { return {data_.data(), shape_}; }  // NOLINT: implicit
+  /// A writable view of the data.
   operator MutableTensorView() noexcept { return {data_.data(), shape_}; }  // NOLINT: implicit
 
+  /// Equal shapes and values.
   friend bool operator==(const Tensor& a, const Tensor& b) noexcept {
     return a.shape_ == b.shape_ && a.data_ == b.data_;
   }

@@ -59,7 +59,9 @@ class TensorVar {
   /// The shape.
   /// @throws nabla::Error when the handle is empty, stale or of another tape.
   [[nodiscard]] const Shape& shape() const { return node()->shape; }
+  /// Number of elements.
   [[nodiscard]] std::size_t size() const { return shape().size(); }
+  /// Number of dimensions.
   [[nodiscard]] std::size_t rank() const { return shape().rank(); }
   /// The values computed in the forward run.
   [[nodiscard]] TensorView value() const {
@@ -147,27 +149,48 @@ void backward(const TensorVar& y);
 // ---- Elementwise arithmetic with NumPy broadcasting ----
 // Shapes broadcast from the last dimension: each pair of dimensions is equal or one is 1.
 
+/// a + b elementwise, broadcast (nabla::Error naming both shapes if they cannot).
 TensorVar operator+(const TensorVar& a, const TensorVar& b);
+/// a - b elementwise, broadcast (nabla::Error naming both shapes if they cannot).
 TensorVar operator-(const TensorVar& a, const TensorVar& b);
+/// a * b elementwise, broadcast (nabla::Error naming both shapes if they cannot).
 TensorVar operator*(const TensorVar& a, const TensorVar& b);
+/// a / b elementwise, broadcast (nabla::Error naming both shapes if they cannot).
 TensorVar operator/(const TensorVar& a, const TensorVar& b);
+/// −a elementwise.
 TensorVar operator-(const TensorVar& a);
+/// a + b elementwise with a number.
 TensorVar operator+(const TensorVar& a, double b);
+/// a - b elementwise with a number.
 TensorVar operator-(const TensorVar& a, double b);
+/// a * b elementwise with a number.
 TensorVar operator*(const TensorVar& a, double b);
+/// a / b elementwise with a number.
 TensorVar operator/(const TensorVar& a, double b);
+/// a + b elementwise with a number.
 TensorVar operator+(double a, const TensorVar& b);
+/// a - b elementwise with a number.
 TensorVar operator-(double a, const TensorVar& b);
+/// a * b elementwise with a number.
 TensorVar operator*(double a, const TensorVar& b);
+/// a / b elementwise with a number.
 TensorVar operator/(double a, const TensorVar& b);
 // A scalar Var (or scalar expression) in tensor arithmetic: gradients flow to it too.
+/// a + b elementwise with a scalar Var (broadcast; its gradient is summed).
 TensorVar operator+(const TensorVar& a, const Var& b);
+/// a - b elementwise with a scalar Var (broadcast; its gradient is summed).
 TensorVar operator-(const TensorVar& a, const Var& b);
+/// a * b elementwise with a scalar Var (broadcast; its gradient is summed).
 TensorVar operator*(const TensorVar& a, const Var& b);
+/// a / b elementwise with a scalar Var (broadcast; its gradient is summed).
 TensorVar operator/(const TensorVar& a, const Var& b);
+/// a + b elementwise with a scalar Var (broadcast; its gradient is summed).
 TensorVar operator+(const Var& a, const TensorVar& b);
+/// a - b elementwise with a scalar Var (broadcast; its gradient is summed).
 TensorVar operator-(const Var& a, const TensorVar& b);
+/// a * b elementwise with a scalar Var (broadcast; its gradient is summed).
 TensorVar operator*(const Var& a, const TensorVar& b);
+/// a / b elementwise with a scalar Var (broadcast; its gradient is summed).
 TensorVar operator/(const Var& a, const TensorVar& b);
 
 /// aᵇ elementwise with broadcasting (a > 0 where b is not an integer).
