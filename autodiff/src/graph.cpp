@@ -461,7 +461,7 @@ NonFinite reverse_origin(Tape& tape, std::uint32_t last, const detail::TensorNod
   } else {
     adjoint[last] = 1.0;
   }
-  const detail::Sweep sweep{adjoint, false};
+  const detail::Sweep sweep{adjoint, false, 0};
   std::vector<std::uint32_t> inputs;
   const auto finite_tensor_adjoint = [](const detail::TensorNode* t) {
     return t->adjoint == nullptr || !t->written || count_non_finite(t->adjoint, t->shape.size()) == 0;

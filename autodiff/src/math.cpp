@@ -59,8 +59,12 @@ void require_nonempty(std::size_t n) {
 
 double log_sum_exp(std::span<const double> xs) {
   require_nonempty(xs.size());
-  const double m = *std::max_element(xs.begin(), xs.end());
-  if (!std::isfinite(m)) return m;  // all −∞ gives −∞; any +∞ gives +∞; NaN stays NaN
+  double m = -std::numeric_limits<double>::infinity();
+  for (double x : xs) {
+    if (std::isnan(x)) return x;
+    m = std::max(m, x);
+  }
+  if (!std::isfinite(m)) return m;  // all −∞ gives −∞; any +∞ gives +∞
   double s = 0.0;
   for (double x : xs) s += std::exp(x - m);
   return m + std::log(s);
@@ -69,17 +73,21 @@ double log_sum_exp(std::span<const double> xs) {
 Var log_sum_exp(std::span<const Var> xs) {
   require_nonempty(xs.size());
   double m = -std::numeric_limits<double>::infinity();
-  for (const Var& x : xs) m = std::max(m, x.value());
+  bool nan = false;
+  for (const Var& x : xs) {
+    nan |= std::isnan(x.value());
+    m = std::max(m, x.value());
+  }
   // The partials are the softmax weights; a per-thread buffer avoids an allocation per call.
   thread_local std::vector<double> weights;
   weights.resize(xs.size());
-  if (std::isinf(m)) {
-    // All −∞ (the limit of equal inputs: equal weights) or some +∞ (they share the weight).
-    std::size_t ties = 0;
-    for (const Var& x : xs) ties += x.value() == m;
+  if (nan || std::isinf(m)) {  // the special points: detail::log_sum_exp_weight
+    const double y = nan ? std::numeric_limits<double>::quiet_NaN() : m;
+    std::size_t infinite = 0;
+    for (const Var& x : xs) infinite += x.value() == std::numeric_limits<double>::infinity();
     for (std::size_t i = 0; i < xs.size(); ++i)
-      weights[i] = xs[i].value() == m ? 1.0 / static_cast<double>(ties) : 0.0;
-    return Tape::active().record(Op::log_sum_exp, m, xs, weights);
+      weights[i] = detail::log_sum_exp_weight(xs[i].value(), y, infinite, xs.size());
+    return Tape::active().record(Op::log_sum_exp, y, xs, weights);
   }
   double s = 0.0;
   for (std::size_t i = 0; i < xs.size(); ++i) s += weights[i] = std::exp(xs[i].value() - m);

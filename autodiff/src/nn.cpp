@@ -30,9 +30,21 @@ std::size_t below(std::uint64_t& state, std::size_t n) {  // uniform in [0, n), 
 }
 }  // namespace
 
-Parameters::Parameters(std::uint64_t seed) : state_(seed) {}
+// Note [Parameter lifetime]
+// A recorded use of a parameter is a leaf node that points into the set's buffers and holds a
+// share of them (a shared_ptr), so the buffers outlive the set while a tape still refers to
+// them. The share count also tells add() that a use is on a tape: growing the buffers then
+// would leave that node pointing at freed memory, so add() throws instead.
+
+Parameters::Parameters(std::uint64_t seed) : storage_(std::make_shared<Storage>()), state_(seed) {}
 
 Parameter Parameters::push(std::string name, const Shape& shape) {
+  if (storage_.use_count() > 1) {
+    detail::fail("nabla::nn::Parameters::add", fmt::format(
+        "cannot add '{}' while {} recorded use(s) of this set's parameters are on a tape "
+        "(adding moves the buffers; expected every parameter added before recording, or the "
+        "tape rewound or cleared first)", name, storage_.use_count() - 1));
+  }
   for (const Entry& e : entries_) {
     if (e.name == name) {
       detail::fail("nabla::nn::Parameters::add",
@@ -40,9 +52,19 @@ Parameter Parameters::push(std::string name, const Shape& shape) {
                                name));
     }
   }
-  entries_.push_back({std::move(name), shape, values_.size()});
-  values_.resize(values_.size() + shape.size(), 0.0);
-  gradients_.resize(values_.size(), 0.0);
+  auto& values = storage_->values;
+  const std::size_t offset = values.size();
+  try {
+    values.resize(offset + shape.size(), 0.0);
+    storage_->gradients.resize(values.size(), 0.0);
+  } catch (const std::bad_alloc&) {
+    values.resize(offset);
+    storage_->gradients.resize(offset);
+    detail::fail("nabla::nn::Parameters::add", fmt::format(
+        "out of memory adding '{}' of shape {} ({} values)", name, to_string(shape),
+        shape.size()));
+  }
+  entries_.push_back({std::move(name), shape, offset});
   return {this, entries_.size() - 1};
 }
 
@@ -82,8 +104,10 @@ Parameter Parameters::add(std::string name, const Shape& shape, Init init, doubl
 }
 
 Parameter Parameters::add(std::string name, TensorView initial) {
+  // Copied first: `initial` may view this set's buffer, which push() can move.
+  const std::vector<double> copy(initial.data(), initial.data() + initial.size());
   const Parameter p = push(std::move(name), initial.shape());
-  std::copy_n(initial.data(), initial.size(), p.value().data());
+  std::copy(copy.begin(), copy.end(), p.value().data());
   return p;
 }
 
@@ -105,22 +129,24 @@ Parameter Parameters::at(std::size_t k) {
   return {this, k};
 }
 
-void Parameters::zero_grad() noexcept { std::fill(gradients_.begin(), gradients_.end(), 0.0); }
+void Parameters::zero_grad() noexcept {
+  std::fill(storage_->gradients.begin(), storage_->gradients.end(), 0.0);
+}
 
 Parameter::operator TensorVar() const {
-  const TensorVar t = parameter(value(), gradient());
+  const TensorVar t = detail::shared_parameter(value(), gradient(), set_->storage_);
   if (Tape::active().diagnosing()) label(t, name());  // graphs and reports show the name
   return t;
 }
 
 MutableTensorView Parameter::value() const {
   const auto& e = set_->entries_[index_];
-  return {set_->values_.data() + e.offset, e.shape};
+  return {set_->storage_->values.data() + e.offset, e.shape};
 }
 
 MutableTensorView Parameter::gradient() const {
   const auto& e = set_->entries_[index_];
-  return {set_->gradients_.data() + e.offset, e.shape};
+  return {set_->storage_->gradients.data() + e.offset, e.shape};
 }
 
 const std::string& Parameter::name() const { return set_->entries_[index_].name; }

@@ -13,18 +13,42 @@ namespace nabla {
 
 namespace {
 
-// Tags identify tape epochs process-wide (Note [Tape epochs]); 0 is reserved for constants.
-// Each thread takes tags in blocks, so a rewind costs no atomic operation.
-std::uint32_t new_tag() noexcept {
-  constexpr std::uint32_t block = 1024;
-  static std::atomic<std::uint32_t> next_block{0};
-  thread_local std::uint32_t next = 0, end = 0;
-  if (next == end) {
-    next = next_block.fetch_add(block, std::memory_order_relaxed);
-    end = next + block;
-    if (next == 0) ++next;  // 0 is the constants' tag (also after a wrap-around)
+// Note [Tape epochs]: ids come from a process-wide 64-bit counter (0 is the constants' id) in
+// chunks of 2^24 per thread, so starting an epoch (every rewind) costs no atomic operation.
+constexpr std::uint64_t id_chunk = std::uint64_t{1} << 24;
+constexpr std::uint64_t min_epoch_ids = 256;
+constexpr std::uint64_t max_epoch_ids = std::uint64_t{1} << 32;
+std::atomic<std::uint64_t> next_chunk{1};
+struct IdPool {
+  std::uint64_t next = 0, end = 0;
+};
+constinit thread_local IdPool id_pool;
+
+std::uint64_t take_ids(std::uint64_t n) {
+  IdPool& pool = id_pool;
+  if (pool.end - pool.next < n) {
+    const std::uint64_t chunk = std::max(n, id_chunk);
+    std::uint64_t old = next_chunk.load(std::memory_order_relaxed);
+    do {
+      if (old > std::numeric_limits<std::uint64_t>::max() - chunk) {
+        detail::fail("nabla::Tape", fmt::format(
+            "the process has used up its 2^64 statement ids (got a request for {} more after "
+            "{}; expected fewer rewinds over the life of the process)", n, old));
+      }
+    } while (!next_chunk.compare_exchange_weak(old, old + chunk, std::memory_order_relaxed));
+    pool = {old, old + chunk};
   }
-  return next++;
+  const std::uint64_t lo = pool.next;
+  pool.next += n;
+  return lo;
+}
+
+// Extends the block ending at `end` by n ids when it is the last one this thread handed out.
+bool extend_ids(std::uint64_t end, std::uint64_t n) noexcept {
+  IdPool& pool = id_pool;
+  if (pool.next != end || pool.end - pool.next < n) return false;
+  pool.next += n;
+  return true;
 }
 
 constexpr std::size_t max_index = std::numeric_limits<std::uint32_t>::max();
@@ -37,10 +61,15 @@ Tape& detail::default_tape() noexcept {
   return tape;
 }
 
+void detail::advance_ids_for_testing(std::uint64_t n) {
+  id_pool = {};
+  next_chunk.fetch_add(n, std::memory_order_relaxed);
+}
+
 Tape::Tape() {
   end_.assign(1, 0);
   op_.assign(1, Op::constant);
-  start_epoch(1);
+  start_epoch(1, 1024);
 }
 
 Tape::~Tape() {
@@ -74,11 +103,6 @@ Var Tape::push_node(detail::Node* node, detail::Arena::Mark mark, double value) 
   make_room(0);
   nodes_.push_back({static_cast<std::uint32_t>(statements_), node, mark});
   return push_statement(Op::tensor, value);
-}
-
-void Tape::check_handle(std::uint32_t index, std::uint32_t tag, const char* what) const {
-  if (tag == tag_ && index < statements_) return;
-  index_of_slow(0.0, index, tag, what);
 }
 
 // Note [Diagnostic recording]
@@ -161,7 +185,7 @@ Var Tape::push_diagnosed(Op op, double value) {
   end_[statements_] = static_cast<std::uint32_t>(operands_);
   op_[statements_] = op;
   diagnose(value);
-  return Var(value, static_cast<std::uint32_t>(statements_++), tag_);
+  return Var(value, base_ + statements_++);
 }
 
 void Tape::diagnose(double value) {
@@ -207,24 +231,33 @@ void Tape::reset_node_adjoints(std::size_t last, std::size_t first) noexcept {
 }
 
 template <bool consume>
-void Tape::sweep_all(std::size_t last, std::size_t first, bool reset) {
+void Tape::sweep_all(std::size_t last, std::size_t first, std::size_t floor, bool reset) {
+  // A helper's sweep (consume) that does not start at the tape's beginning may meet operands
+  // recorded before its floor (outer variables f captured): those get nothing.
+  const auto sweep = [this, floor](std::size_t hi, std::size_t lo) {
+    if constexpr (consume) {
+      if (floor > 1) return this->template sweep<true, true>(hi, lo, floor);
+    }
+    this->template sweep<consume, false>(hi, lo, 0);
+  };
+  if (last < first) return;
   if (nodes_.empty() || nodes_.back().statement < first) {
-    sweep<consume>(last, first);
+    sweep(last, first);
     return;
   }
   if (reset) reset_node_adjoints(last, first);
-  const detail::Sweep context{adjoint_.data(), consume};
+  const detail::Sweep context{adjoint_.data(), consume, static_cast<std::uint32_t>(floor)};
   auto it = std::upper_bound(nodes_.begin(), nodes_.end(), last,
                              [](std::size_t s, const NodeEntry& e) { return s < e.statement; });
   std::size_t hi = last;
   while (it != nodes_.begin() && (it - 1)->statement >= first) {
     --it;
     const std::size_t s = it->statement;
-    if (hi > s) sweep<consume>(hi, s + 1);
+    if (hi > s) sweep(hi, s + 1);
     it->node->backward(context);
     hi = s - 1;
   }
-  if (hi >= first) sweep<consume>(hi, first);
+  if (hi >= first) sweep(hi, first);
 }
 
 Tape::Scope::Scope(Tape& tape) noexcept : previous_(detail::active_tape) {
@@ -235,9 +268,15 @@ Tape::Scope::~Scope() { detail::active_tape = previous_; }
 
 void Tape::activate() noexcept { detail::active_tape = this; }
 
-void Tape::start_epoch(std::uint32_t start) {
-  tag_ = new_tag();
-  epochs_.push_back({tag_, start});
+void Tape::start_epoch(std::size_t start, std::size_t ids) {
+  const std::uint64_t n = std::clamp<std::uint64_t>(ids, min_epoch_ids, max_epoch_ids);
+  epochs_.push_back({take_ids(n), n, start});
+  const Epoch& e = epochs_.back();
+  lo_ = e.lo;
+  reserved_ = e.reserved;
+  start_ = e.start;
+  base_ = lo_ - start_;
+  statement_limit_ = std::min(statement_capacity_, start_ + reserved_);
 }
 
 Var Tape::variable(double value) {
@@ -252,76 +291,115 @@ void Tape::size_error(std::size_t values, std::size_t out) {
                            values, out));
 }
 
-std::uint32_t Tape::index_of_slow(double value, std::uint32_t index, std::uint32_t tag,
-                                   const char* what) const {
+std::uint32_t Tape::index_of_slow(double value, std::uint64_t id, const char* what) const {
   // Search the live epochs, newest first; epoch k owns statements [start_k, start_{k+1}).
   std::size_t end = statements_;
   for (auto e = epochs_.rbegin(); e != epochs_.rend(); ++e) {
-    if (e->tag == tag) {
-      if (index >= e->start && index < end) return index;
-      break;
-    }
+    const std::uint64_t d = id - e->lo;
+    if (d < end - e->start) return static_cast<std::uint32_t>(e->start + d);
     end = e->start;
   }
-  const bool live = std::any_of(epochs_.begin(), epochs_.end(),
-                                [tag](const Epoch& e) { return e.tag == tag; });
-  const bool dropped = std::find(dropped_.begin(), dropped_.end(), tag) != dropped_.end();
+  // Not on the tape: rewound away when the id is from one of this tape's blocks.
+  const auto in = [id](std::uint64_t lo, std::uint64_t size) { return id - lo < size; };
+  const bool rewound =
+      std::any_of(epochs_.begin(), epochs_.end(), [&](const Epoch& e) { return in(e.lo, e.reserved); }) ||
+      std::any_of(dropped_.begin(), dropped_.end(), [&](const IdRange& r) { return in(r.lo, r.size); });
   if (what != nullptr) {
-    detail::fail(what, live || dropped
-        ? fmt::format("the tensor (statement {}) was rewound away or cleared: the tape now ends "
-                      "at statement {} (expected a TensorVar still on the tape; record it again "
-                      "after rewind()/clear())", index, statements_)
-        : fmt::format("the tensor (statement {}) is not on the active tape (got a TensorVar of "
-                      "another tape, of another thread, or of a tape that was cleared or "
-                      "destroyed; expected a TensorVar recorded on the active tape)", index));
+    detail::fail(what, rewound
+        ? fmt::format("the tensor was rewound away or cleared: the tape now ends at statement {} "
+                      "(expected a TensorVar still on the tape; record it again after "
+                      "rewind()/clear())", statements_)
+        : std::string("the tensor is not on the active tape (got a TensorVar of another tape, "
+                      "of another thread, or of a tape that was cleared or destroyed; expected a "
+                      "TensorVar recorded on the active tape: activate its tape with "
+                      "nabla::Tape::Scope)"));
   }
-  if (live || dropped) {
+  if (rewound) {
     detail::fail("nabla::Var", fmt::format(
-        "the variable with value {} (statement {}) was rewound away or cleared: the tape now "
-        "ends at statement {} (got a Var recorded after the rewind point, expected a Var still "
-        "on the tape; record it again after rewind()/clear())",
-        value, index, statements_));
+        "the variable with value {} was rewound away or cleared: the tape now ends at statement "
+        "{} (got a Var recorded after the rewind point, expected a Var still on the tape; "
+        "record it again after rewind()/clear())",
+        value, statements_));
   }
   detail::fail("nabla::Var", fmt::format(
-      "the variable with value {} (statement {}) is not on the active tape (got a Var of "
-      "another tape, of another thread, or of a tape that was cleared or destroyed; expected a "
-      "Var recorded on the active tape: activate its tape with nabla::Tape::Scope, or record it "
-      "again)",
-      value, index));
+      "the variable with value {} is not on the active tape (got a Var of another tape, of "
+      "another thread, or of a tape that was cleared or destroyed; expected a Var recorded on "
+      "the active tape: activate its tape with nabla::Tape::Scope, or record it again)",
+      value));
 }
 
 void Tape::grow_statements(std::size_t needed) {
   if (needed >= max_index) {
     detail::fail("nabla::Tape", fmt::format(
-        "the tape is full ({} statements needed; expected at most 2^32 - 1)", needed));
+        "the tape is full ({} statements needed; expected at most 2^32 - 2)", needed));
   }
   const std::size_t capacity =
       std::min(max_index, std::max({std::size_t{1024}, 2 * end_.size(), needed}));
-  end_.resize(capacity);
-  op_.resize(capacity);
+  try {
+    end_.resize(capacity);
+    op_.resize(capacity);
+  } catch (const std::bad_alloc&) {
+    detail::fail("nabla::Tape", fmt::format("out of memory growing the tape to {} statements "
+                                            "({} in use)", capacity, statements_));
+  }
   statement_capacity_ = capacity;
+  statement_limit_ = std::min(statement_capacity_, start_ + reserved_);
   ++allocations_;
 }
 
 void Tape::grow_operands(std::size_t needed) {
   if (needed >= max_index) {
     detail::fail("nabla::Tape", fmt::format(
-        "the tape is full ({} operands needed; expected at most 2^32 - 1)", needed));
+        "the tape is full ({} operands needed; expected at most 2^32 - 2)", needed));
   }
   const std::size_t capacity =
       std::min(max_index, std::max({std::size_t{2048}, 2 * arg_.size(), needed}));
-  arg_.resize(capacity);
-  partial_.resize(capacity);
+  try {
+    arg_.resize(capacity);
+    partial_.resize(capacity);
+  } catch (const std::bad_alloc&) {
+    detail::fail("nabla::Tape", fmt::format("out of memory growing the tape to {} operands ({} "
+                                            "in use)", capacity, operands_));
+  }
   operand_capacity_ = capacity;
   ++allocations_;
 }
 
-void Tape::grow(std::size_t operands) {
-  if (statements_ == statement_capacity_) grow_statements(statements_ + 1);
+void Tape::grow_for(std::size_t statements, std::size_t operands) {
+  if (statements > max_index || operands > max_index) {
+    detail::fail("nabla::Tape", fmt::format("the tape is full ({} statements and {} operands "
+                                            "requested at once; expected at most 2^32 - 2)",
+                                            statements, operands));
+  }
+  const std::size_t need = statements_ + statements;
+  if (need > statement_capacity_) grow_statements(need);
+  if (need > start_ + reserved_) {  // Note [Tape epochs]: more ids for the current epoch
+    const std::uint64_t more =
+        std::max<std::uint64_t>(need - start_ - reserved_, std::min(reserved_, max_epoch_ids));
+    if (extend_ids(lo_ + reserved_, more)) {
+      reserved_ += more;
+      epochs_.back().reserved = reserved_;
+      statement_limit_ = std::min(statement_capacity_, start_ + reserved_);
+    } else {
+      // Another tape of this thread took the ids after ours: a new epoch from here on (the
+      // current one keeps its statements), or a new block for an epoch still empty.
+      const std::size_t ids = std::max<std::size_t>(statements, 2 * (statements_ - start_));
+      if (start_ == statements_) {
+        drop_epoch(epochs_.back());
+        epochs_.pop_back();
+      }
+      start_epoch(statements_, ids);
+    }
+  }
   if (operands_ + operands > operand_capacity_) grow_operands(operands_ + operands);
 }
 
 void Tape::reserve(std::size_t statements, std::size_t operands) {
+  if (statements >= max_index - 1 || operands >= max_index) {
+    detail::fail("nabla::Tape::reserve", fmt::format(
+        "{} statements and {} operands requested (expected at most 2^32 - 3 statements and "
+        "2^32 - 2 operands, a tape's limit)", statements, operands));
+  }
   if (statements + 1 > statement_capacity_) grow_statements(statements + 1);  // + slot 0
   if (operands > operand_capacity_) grow_operands(operands);
 }
@@ -375,21 +453,26 @@ void Tape::grow_adjoints() {
 }
 
 void Tape::position_error(const char* function, Position p) const {
+  const char* why = p.statement < 1 ? "statement 0 is the constant slot, never a position"
+                    : p.statement > statements_ || p.operand > operands_
+                        ? "it is ahead of the recording"
+                        : "its operand count does not match the statement (not a value "
+                          "returned by position())";
   detail::fail(function, fmt::format(
-      "position (statement {}, operand {}) is not on the tape (got a position ahead of the "
-      "recording, expected one from position() at most statement {}, operand {})",
-      p.statement, p.operand, statements_, operands_));
+      "position (statement {}, operand {}) is not on the tape: {} (expected a position from "
+      "position(), at most statement {}, operand {})",
+      p.statement, p.operand, why, statements_, operands_));
 }
 
 void Tape::reverse(Position from) {
   check_position("nabla::Tape::reverse", from);
   ensure_adjoints();
   zero_from_ = adjoints_;  // the sweep leaves adjoints behind
-  sweep_all<false>(statements_ - 1, from.statement);
+  sweep_all<false>(statements_ - 1, from.statement, 0);
 }
 
-template <bool consume>
-void Tape::sweep(std::size_t last, std::size_t first) noexcept {
+template <bool consume, bool floored>
+void Tape::sweep(std::size_t last, std::size_t first, std::size_t floor) noexcept {
   // Note [Jacobian taping]. Statements with a zero adjoint are skipped: nothing to push.
   // The operand range of statement s ends where the range of s + 1 began, so one load of
   // end[s − 1] per statement suffices.
@@ -408,13 +491,19 @@ void Tape::sweep(std::size_t last, std::size_t first) noexcept {
   for (std::size_t s = last; s >= first; --s) {
     const std::uint32_t lo = end[s - 1];
     const double a = adjoint[s] + carry;
-    // Consuming (the gradient helpers, Note [Clean adjoints]): leave 0 behind, except at the
-    // inputs (no operands), whose adjoints are the gradient.
-    adjoint[s] = consume && lo != hi ? 0.0 : a;
+    // Consuming (the gradient helpers, Note [Clean adjoints]): leave 0 behind. The helper's
+    // own inputs lie below the swept range and are read afterwards.
+    adjoint[s] = consume ? 0.0 : a;
     carry = -0.0;
     if (a != 0.0) {
       const std::size_t previous = s - 1;
-      if (hi - lo == 1) {  // unary and binary statements, the common cases, without a loop
+      if constexpr (floored) {  // a nested helper: statements before `first` are not its own
+        for (std::uint32_t k = lo; k < hi; ++k) {
+          if (arg[k] < floor) continue;
+          const double d = partial[k] * a;
+          if (arg[k] == previous) carry += d; else adjoint[arg[k]] += d;
+        }
+      } else if (hi - lo == 1) {  // unary and binary statements, the common cases, without a loop
         const std::uint32_t i0 = arg[lo];
         const double d0 = partial[lo] * a;
         if (i0 == previous) carry = d0; else adjoint[i0] += d0;
@@ -432,41 +521,51 @@ void Tape::sweep(std::size_t last, std::size_t first) noexcept {
     }
     hi = lo;
   }
-  adjoint[first - 1] += carry;  // slot 0 when first is 1: the constant slot, never read
+  // Slot 0 when first is 1 (the constant slot, never read). Floored, carry is only set for
+  // statements at or after the floor, and adding its initial −0.0 changes nothing.
+  adjoint[first - 1] += carry;
 }
 
-template void Tape::sweep<false>(std::size_t, std::size_t) noexcept;
-template void Tape::sweep<true>(std::size_t, std::size_t) noexcept;
+template void Tape::sweep<false, false>(std::size_t, std::size_t, std::size_t) noexcept;
+template void Tape::sweep<true, false>(std::size_t, std::size_t, std::size_t) noexcept;
+template void Tape::sweep<true, true>(std::size_t, std::size_t, std::size_t) noexcept;
+
+void Tape::prepare_gradient(Position from) {
+  check_position("nabla::gradient", from);
+  // Note [Clean adjoints]: make [from, end) zero without touching what is known to be zero;
+  // adjoints before `from` belong to the caller and are left as they are.
+  ensure_adjoints();
+  const std::size_t first = from.statement;
+  if (zero_from_ > first) {
+    std::fill(adjoint_.begin() + static_cast<std::ptrdiff_t>(first),
+              adjoint_.begin() + static_cast<std::ptrdiff_t>(std::min(zero_from_, adjoints_)),
+              0.0);
+  }
+  // The consuming sweep leaves [from, end) zero again.
+  zero_from_ = std::min(zero_from_, first);
+}
 
 void Tape::gradient(const Var& y, Position from, std::span<double> g) {
-  check_position("nabla::gradient", from);
   const std::uint32_t iy = index_of(y);
   const std::size_t first = from.statement, n = g.size();
+  prepare_gradient(from);
   if (first + n > statements_) {
     detail::fail("nabla::gradient", fmt::format(
         "the inputs are no longer on the tape (got {} inputs recorded at statement {}, but the "
         "tape ends at statement {}; expected f not to rewind the tape below its inputs)",
         n, first, statements_));
   }
-  // Note [Clean adjoints]: make [from, end) zero without touching what is known to be zero.
-  ensure_adjoints();
-  if (zero_from_ > first) {
-    std::fill(adjoint_.begin() + static_cast<std::ptrdiff_t>(first),
-              adjoint_.begin() + static_cast<std::ptrdiff_t>(zero_from_), 0.0);
-  }
   double* adjoint = adjoint_.data();
   if (iy >= first) {
     adjoint[iy] = 1.0;
-    sweep_all<true>(iy, first);
+    // Everything above the inputs is consumed (left 0); nothing below `from` receives.
+    sweep_all<true>(iy, first + n, first);
   }
   // The inputs are statements first … first + n − 1 (Tape::variables at `from`).
   for (std::size_t i = 0; i < n; ++i) {
     g[i] = adjoint[first + i];
     adjoint[first + i] = 0.0;
   }
-  // The sweep may have pushed into statements before `from` (outer variables f captured).
-  for (std::size_t s = 0; s < first; ++s) adjoint[s] = 0.0;
-  zero_from_ = 0;
 }
 
 void Tape::backward(const Var& y) { backward(y, Position{}); }
@@ -487,15 +586,18 @@ void Tape::backward(const Var& y, Position from) {
   }
   adjoint_[iy] = 1.0;
   zero_from_ = adjoints_;  // the sweep leaves adjoints behind
-  sweep_all<false>(iy, from.statement);
+  sweep_all<false>(iy, from.statement, 0);
 }
 
 void Tape::rewind(Position to) {
   check_position("nabla::Tape::rewind", to);
   if (to.statement == statements_ && to.operand == operands_) return;
-  // Note [Tape epochs]: epochs that began at or after `to` end; one new epoch begins at `to`.
-  while (epochs_.size() > 1 && epochs_[epochs_.size() - 2].start >= to.statement) {
-    dropped_[dropped_next_++ % dropped_.size()] = epochs_.back().tag;  // for error messages
+  // Note [Tape epochs]: epochs that began at or after `to` end; one new epoch begins at `to`,
+  // with a block sized by what the newest epoch recorded (a helper's loop rewinds to the same
+  // place every call and records about as much each time).
+  const std::size_t used = statements_ - start_;
+  while (!epochs_.empty() && epochs_.back().start >= to.statement) {
+    drop_epoch(epochs_.back());
     epochs_.pop_back();
   }
   drop_nodes(to.statement);
@@ -507,16 +609,7 @@ void Tape::rewind(Position to) {
     std::erase_if(labels_, [&](const auto& e) { return e.first >= to.statement; });
   statements_ = to.statement;
   operands_ = to.operand;
-  // The newest live epoch either began at or after `to` (retag it in place: the loop of a
-  // gradient helper rewinds to the same place every call) or before it (start a new one).
-  Epoch& top = epochs_.back();
-  if (top.start >= to.statement) {
-    dropped_[dropped_next_++ % dropped_.size()] = top.tag;
-    top = {new_tag(), to.statement};
-    tag_ = top.tag;
-  } else {
-    start_epoch(to.statement);
-  }
+  start_epoch(to.statement, 2 * used);
   // Adjoints of the dropped statements stay usable only when they are known to be zero.
   if (zero_from_ > to.statement) {
     adjoints_ = std::min(adjoints_, statements_);

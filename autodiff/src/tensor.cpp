@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <new>
+
 #include "nabla/autodiff/error.hpp"
 
 namespace nabla {
@@ -11,8 +14,30 @@ Shape::Shape(std::span<const std::size_t> dims) {
     detail::fail("nabla::Shape", fmt::format("{} dimensions given (expected at most {})",
                                              dims.size(), max_rank));
   }
+  // The product of the non-zero dimensions is bounded (so strides never overflow either),
+  // checked without overflowing: n <= max_size throughout.
+  std::size_t n = 1;
+  for (const std::size_t d : dims) {
+    if (d == 0) continue;
+    if (n > max_size / d) {
+      detail::fail("nabla::Shape", fmt::format("[{}] has more than 2^57 elements (expected a "
+                                               "product of the non-zero dimensions of at most "
+                                               "{})",
+                                               fmt::join(dims, ", "), max_size));
+    }
+    n *= d;
+  }
   std::copy(dims.begin(), dims.end(), dims_.begin());
   rank_ = dims.size();
+}
+
+Tensor::Tensor(const Shape& shape, double fill) : shape_(shape) {
+  try {
+    data_.assign(shape.size(), fill);
+  } catch (const std::bad_alloc&) {
+    detail::fail("nabla::Tensor", fmt::format("out of memory allocating shape {} ({} values)",
+                                              to_string(shape), shape.size()));
+  }
 }
 
 std::size_t Shape::dim(std::ptrdiff_t k) const {

@@ -32,14 +32,14 @@ struct MatmulNode final : TensorNode {
         ConstMap(b, static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(n));
   }
 
-  void backward(const detail::Sweep&) override {
+  void backward(const detail::Sweep& sweep) override {
     if (!written) return;
     const auto M = static_cast<Eigen::Index>(m), K = static_cast<Eigen::Index>(k),
                N = static_cast<Eigen::Index>(n);
     // A shared right factor: the batch is one product of (batches·M)×K by K×N.
     const std::size_t count = shared_b ? 1 : batches;
     const Eigen::Index rows = shared_b ? static_cast<Eigen::Index>(batches) * M : M;
-    if (needs(a)) {  // dA = dC · Bᵀ
+    if (pushes(a, sweep)) {  // dA = dC · Bᵀ
       bool assign = false;
       double* ga = a->take_adjoint(assign);
       for (std::size_t t = 0; t < count; ++t) {
@@ -49,7 +49,7 @@ struct MatmulNode final : TensorNode {
         if (assign) gA.noalias() = gC * B.transpose(); else gA.noalias() += gC * B.transpose();
       }
     }
-    if (needs(b)) {  // dB = Aᵀ · dC
+    if (pushes(b, sweep)) {  // dB = Aᵀ · dC
       bool assign = false;
       double* gb = b->take_adjoint(assign);
       for (std::size_t t = 0; t < count; ++t) {
@@ -73,8 +73,8 @@ struct GatherNode final : TensorNode {
   GatherNode(TensorNode* x, const std::size_t* map, const char* op) : x(x), map(map), op(op) {}
   std::string_view name() const noexcept override { return op; }
   void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(x->statement); }
-  void backward(const detail::Sweep&) override {
-    if (!written || !needs(x)) return;
+  void backward(const detail::Sweep& sweep) override {
+    if (!written || !pushes(x, sweep)) return;
     double* gx = x->zeroed_adjoint();
     for (std::size_t i = 0, size = shape.size(); i < size; ++i) gx[map[i]] += adjoint[i];
   }
@@ -83,10 +83,11 @@ struct GatherNode final : TensorNode {
   const char* op;
 };
 
-// Builds the gather node for out = x[map[i]] once the caller has filled `map` (in the arena).
-TensorVar gather(Tape& tape, TensorNode* x, const Shape& shape, const std::size_t* map,
-                 const char* op) {
-  auto [node, out] = make<GatherNode>(tape, shape, needs(x), nullptr, x, map, op);
+// Builds the gather node for out = x[map[i]] once the caller has filled `map` (in the arena,
+// allocated after `mark`).
+TensorVar gather(detail::Arena::Mark mark, Tape& tape, TensorNode* x, const Shape& shape,
+                 const std::size_t* map, const char* op) {
+  auto [node, out] = make_from<GatherNode>(mark, tape, shape, needs(x), nullptr, x, map, op);
   for (std::size_t i = 0, size = shape.size(); i < size; ++i) node->value[i] = x->value[map[i]];
   return out;
 }
@@ -96,8 +97,8 @@ struct ReshapeNode final : TensorNode {
   explicit ReshapeNode(TensorNode* x) : x(x) {}
   std::string_view name() const noexcept override { return "reshape"; }
   void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(x->statement); }
-  void backward(const detail::Sweep&) override {
-    if (!written || !needs(x)) return;
+  void backward(const detail::Sweep& sweep) override {
+    if (!written || !pushes(x, sweep)) return;
     const double* g = adjoint;
     accumulate(x, shape.size(), [g](std::size_t i) { return g[i]; });
   }
@@ -122,13 +123,13 @@ struct ConcatNode final : TensorNode {
       }
     }
   }
-  void backward(const detail::Sweep&) override {
+  void backward(const detail::Sweep& sweep) override {
     if (!written) return;
     for (std::size_t j = 0; j < count; ++j) {
-      if (needs(xs[j])) xs[j]->zeroed_adjoint();
+      if (pushes(xs[j], sweep)) xs[j]->zeroed_adjoint();
     }
     each_block([&](std::size_t j, std::size_t from, std::size_t at, std::size_t len) {
-      if (!needs(xs[j])) return;
+      if (!pushes(xs[j], sweep)) return;
       double* g = xs[j]->adjoint + from;
       for (std::size_t i = 0; i < len; ++i) g[i] += adjoint[at + i];
     });
@@ -163,11 +164,14 @@ TensorVar matmul(const TensorVar& a, const TensorVar& b) {
   std::copy(sa.begin(), sa.end(), dims.begin());
   dims[sa.rank() - 1] = n;
   const Shape shape(std::span<const std::size_t>(dims.data(), sa.rank()));
-  const std::size_t batches = sa.size() / std::max<std::size_t>(m * k, 1);
+  std::size_t batches = 1;
+  for (std::size_t d = 0; d + 2 < sa.rank(); ++d) batches *= sa[d];
   Tape& tape = Tape::active();
   auto [node, out] = make<MatmulNode>(tape, shape, needs(an) || needs(bn), nullptr, an, bn,
-                                      sa.size() == 0 ? 0 : batches, m, k, n, shared_b);
-  if (shape.size() > 0) {
+                                      batches, m, k, n, shared_b);
+  if (k == 0) {
+    std::fill_n(node->value, shape.size(), 0.0);  // an empty sum: [M, 0] x [0, N] is all zeros
+  } else if (shape.size() > 0) {
     if (shared_b) {
       MatmulNode::forward(an->value, bn->value, node->value, node->batches * m, k, n);
     } else {
@@ -208,12 +212,13 @@ TensorVar permute(const TensorVar& x, std::span<const std::size_t> axes) {
   }
   const Shape shape(std::span<const std::size_t>(dims.data(), r));
   Tape& tape = Tape::active();
+  const detail::Arena::Mark mark = tape.arena().mark();
   auto* map = allocate_array<std::size_t>(tape, shape.size());
   each_row(shape, st, none, [&](std::size_t o, std::size_t ia, std::size_t, std::size_t n,
                                 std::size_t sa, std::size_t) {
     for (std::size_t i = 0; i < n; ++i) map[o + i] = ia + i * sa;
   });
-  return gather(tape, xn, shape, map, "permute");
+  return gather(mark, tape, xn, shape, map, "permute");
 }
 
 TensorVar transpose(const TensorVar& x) {
@@ -272,12 +277,13 @@ TensorVar slice(const TensorVar& x, std::ptrdiff_t axis, std::size_t begin, std:
   }
   const Shape shape = with_dim(xn->shape, a, end - begin);
   Tape& tape = Tape::active();
+  const detail::Arena::Mark mark = tape.arena().mark();
   auto* map = allocate_array<std::size_t>(tape, shape.size());
   std::size_t i = 0;
   for (std::size_t o = 0; o < v.outer; ++o)
     for (std::size_t d = begin; d < end; ++d)
       for (std::size_t in = 0; in < v.inner; ++in) map[i++] = (o * v.dim + d) * v.inner + in;
-  return gather(tape, xn, shape, map, "slice");
+  return gather(mark, tape, xn, shape, map, "slice");
 }
 
 TensorVar index_select(const TensorVar& x, std::ptrdiff_t axis,
@@ -295,12 +301,13 @@ TensorVar index_select(const TensorVar& x, std::ptrdiff_t axis,
   }
   const Shape shape = with_dim(xn->shape, a, indices.size());
   Tape& tape = Tape::active();
+  const detail::Arena::Mark mark = tape.arena().mark();
   auto* map = allocate_array<std::size_t>(tape, shape.size());
   std::size_t i = 0;
   for (std::size_t o = 0; o < v.outer; ++o)
     for (std::size_t d : indices)
       for (std::size_t in = 0; in < v.inner; ++in) map[i++] = (o * v.dim + d) * v.inner + in;
-  return gather(tape, xn, shape, map, "index_select");
+  return gather(mark, tape, xn, shape, map, "index_select");
 }
 
 TensorVar concat(std::span<const TensorVar> xs, std::ptrdiff_t axis) {
@@ -324,10 +331,11 @@ TensorVar concat(std::span<const TensorVar> xs, std::ptrdiff_t axis) {
     total += s[a];
     grad |= xs[j].requires_grad();
   }
+  const detail::Arena::Mark mark = tape.arena().mark();
   auto** nodes = static_cast<TensorNode**>(tape.arena().allocate(xs.size() * sizeof(TensorNode*)));
   for (std::size_t j = 0; j < xs.size(); ++j) nodes[j] = xs[j].node();
   const AxisView v(first, a);
-  auto [node, out] = make<ConcatNode>(tape, with_dim(first, a, total), grad, nullptr, nodes,
+  auto [node, out] = make_from<ConcatNode>(mark, tape, with_dim(first, a, total), grad, nullptr, nodes,
                                       xs.size(), v.outer, v.inner);
   node->each_block([&](std::size_t j, std::size_t from, std::size_t at, std::size_t len) {
     std::copy_n(nodes[j]->value + from, len, node->value + at);

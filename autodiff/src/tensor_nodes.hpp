@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "nabla/autodiff/error.hpp"
+#include "nabla/autodiff/math.hpp"
 #include "nabla/autodiff/tensor_var.hpp"
 
 namespace nabla::detail::tensor {
@@ -25,21 +26,35 @@ T* allocate_array(Tape& tape, std::size_t n) {
 
 // Builds node N in the arena with its value (unless `value` is given: an alias) and, when
 // `grad`, its adjoint; records it on the tape. Validate operands before calling: from here on
-// nothing may throw until the node is pushed.
+// nothing may throw until the node is pushed. An operation that allocates arrays for its node
+// before calling make() passes the arena mark it took before them (`Made`), so that rewinding
+// below the node gives all of it back.
 template <class N, class... A>
-std::pair<N*, TensorVar> make(Tape& tape, const Shape& shape, bool grad, double* value,
-                              A&&... args) {
-  const detail::Arena::Mark mark = tape.arena().mark();
+std::pair<N*, TensorVar> make_from(detail::Arena::Mark mark, Tape& tape, const Shape& shape,
+                                   bool grad, double* value, A&&... args) {
   N* node = new (tape.arena().allocate(sizeof(N))) N(std::forward<A>(args)...);
   node->shape = shape;
   node->value = value != nullptr ? value : allocate(tape, shape.size());
   node->adjoint = grad ? allocate(tape, shape.size()) : nullptr;
   const Var handle = tape.push_node(node, mark);
-  node->statement = handle.index();
+  node->statement = static_cast<std::uint32_t>(tape.size() - 1);
   return {node, detail::TensorAccess::make(node, handle)};
 }
 
+template <class N, class... A>
+std::pair<N*, TensorVar> make(Tape& tape, const Shape& shape, bool grad, double* value,
+                              A&&... args) {
+  return make_from<N>(tape.arena().mark(), tape, shape, grad, value, std::forward<A>(args)...);
+}
+
+// True when the node needs a gradient (at recording).
 inline bool needs(const TensorNode* n) { return n->adjoint != nullptr; }
+
+// True when a sweep pushes into node n: it needs a gradient, it is not below the sweep's floor
+// (a gradient helper's own recording), and it is not a parameter in a helper's sweep.
+inline bool pushes(const TensorNode* n, const Sweep& sweep) {
+  return n->adjoint != nullptr && n->statement >= sweep.floor && !(n->external && sweep.consume);
+}
 
 // The adjoint of `in` plus g · d (elementwise over equal shapes): stores on the first write.
 template <class D>

@@ -64,8 +64,8 @@ struct SumNode final : TensorNode {
       : x(x), strides(strides), scale(scale), op(op) {}
   std::string_view name() const noexcept override { return op; }
   void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(x->statement); }
-  void backward(const detail::Sweep&) override {
-    if (!written || !needs(x)) return;
+  void backward(const detail::Sweep& sweep) override {
+    if (!written || !pushes(x, sweep)) return;
     bool assign = false;
     double* gx = x->take_adjoint(assign);
     const double* g = adjoint;
@@ -110,8 +110,8 @@ struct ArgNode final : TensorNode {
   ArgNode(TensorNode* x, std::size_t* arg, const char* op) : x(x), arg(arg), op(op) {}
   std::string_view name() const noexcept override { return op; }
   void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(x->statement); }
-  void backward(const detail::Sweep&) override {
-    if (!written || !needs(x)) return;
+  void backward(const detail::Sweep& sweep) override {
+    if (!written || !pushes(x, sweep)) return;
     double* gx = x->zeroed_adjoint();
     for (std::size_t j = 0, n = shape.size(); j < n; ++j) gx[arg[j]] += adjoint[j];
   }
@@ -126,8 +126,9 @@ TensorVar extremum(const TensorVar& x, const Axes& axes, bool keepdims, const ch
   const Reduction p = plan(xn->shape, axes, keepdims, function);
   require_nonempty(p, xn->shape, function);
   Tape& tape = Tape::active();
+  const detail::Arena::Mark mark = tape.arena().mark();
   auto* arg = allocate_array<std::size_t>(tape, p.result.size());
-  auto [node, out] = make<ArgNode>(tape, p.result, needs(xn), nullptr, xn, arg,
+  auto [node, out] = make_from<ArgNode>(mark, tape, p.result, needs(xn), nullptr, xn, arg,
                                    is_max ? "max" : "min");
   double* y = node->value;
   const double* xv = xn->value;
@@ -145,25 +146,29 @@ TensorVar extremum(const TensorVar& x, const Axes& axes, bool keepdims, const ch
   return out;
 }
 
-// log_sum_exp: y = m + ln Σ e^(x − m); dx = dy · e^(x − y).
+// log_sum_exp: y = m + ln Σ e^(x − m); dx = dy · e^(x − y), with the scalar form's rule at the
+// special points (detail::log_sum_exp_weight).
 struct LogSumExpNode final : TensorNode {
   LogSumExpNode(TensorNode* x, Strides strides) : x(x), strides(strides) {}
   std::string_view name() const noexcept override { return "log_sum_exp"; }
   void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(x->statement); }
-  void backward(const detail::Sweep&) override {
-    if (!written || !needs(x)) return;
+  void backward(const detail::Sweep& sweep) override {
+    if (!written || !pushes(x, sweep)) return;
     bool assign = false;
     double* gx = x->take_adjoint(assign);
     const double* g = adjoint;
     const double* y = value;
     const double* xv = x->value;
+    const std::size_t n = shape.size() == 0 ? 0 : x->shape.size() / shape.size();
     each_element(x->shape, strides, [&](std::size_t i, std::size_t j) {
-      const double d = y[j] == -infinity ? 0.0 : g[j] * std::exp(xv[i] - y[j]);
+      const double w = detail::log_sum_exp_weight(xv[i], y[j], infinite[j], n);
+      const double d = g[j] == 0.0 ? 0.0 : g[j] * w;
       gx[i] = assign ? d : gx[i] + d;
     });
   }
   TensorNode* x;
   Strides strides;
+  std::size_t* infinite = nullptr;  // per output: how many inputs are +∞
 };
 
 // softmax and log_softmax along one axis, viewed as outer × n × inner.
@@ -192,8 +197,8 @@ struct SoftmaxNode final : TensorNode {
     }
   }
 
-  void backward(const detail::Sweep&) override {
-    if (!written || !needs(x)) return;
+  void backward(const detail::Sweep& sweep) override {
+    if (!written || !pushes(x, sweep)) return;
     bool assign = false;
     double* gx = x->take_adjoint(assign);
     for (std::size_t o = 0; o < outer; ++o) {
@@ -238,8 +243,8 @@ struct CrossEntropyNode final : TensorNode {
       : x(x), labels(labels), lse(lse) {}
   std::string_view name() const noexcept override { return "cross_entropy"; }
   void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(x->statement); }
-  void backward(const detail::Sweep&) override {
-    if (!written || !needs(x)) return;
+  void backward(const detail::Sweep& sweep) override {
+    if (!written || !pushes(x, sweep)) return;
     const std::size_t rows = x->shape[0], classes = x->shape[1];
     const double scale = adjoint[0] / static_cast<double>(rows);
     bool assign = false;
@@ -266,8 +271,8 @@ struct BceNode final : TensorNode {
   BceNode(TensorNode* x, const double* residual) : x(x), residual(residual) {}
   std::string_view name() const noexcept override { return "binary_cross_entropy_with_logits"; }
   void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(x->statement); }
-  void backward(const detail::Sweep&) override {
-    if (!written || !needs(x)) return;
+  void backward(const detail::Sweep& sweep) override {
+    if (!written || !pushes(x, sweep)) return;
     const std::size_t n = x->shape.size();
     const double scale = adjoint[0] / static_cast<double>(n);
     const double* r = residual;
@@ -282,14 +287,14 @@ struct MseNode final : TensorNode {
   MseNode(TensorNode* p, TensorNode* t) : p(p), t(t) {}
   std::string_view name() const noexcept override { return "mse"; }
   void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(p->statement); out.push_back(t->statement); }
-  void backward(const detail::Sweep&) override {
+  void backward(const detail::Sweep& sweep) override {
     if (!written) return;
     const std::size_t n = p->shape.size();
     const double scale = 2.0 * adjoint[0] / static_cast<double>(n);
     const double* pv = p->value;
     const double* tv = t->value;
-    if (needs(p)) accumulate(p, n, [&](std::size_t i) { return scale * (pv[i] - tv[i]); });
-    if (needs(t)) accumulate(t, n, [&](std::size_t i) { return scale * (tv[i] - pv[i]); });
+    if (pushes(p, sweep)) accumulate(p, n, [&](std::size_t i) { return scale * (pv[i] - tv[i]); });
+    if (pushes(t, sweep)) accumulate(t, n, [&](std::size_t i) { return scale * (tv[i] - pv[i]); });
   }
   TensorNode* p;
   TensorNode* t;
@@ -321,15 +326,22 @@ TensorVar log_sum_exp(const TensorVar& x, Axes axes, bool keepdims) {
   double* y = node->value;
   const double* xv = xn->value;
   const std::size_t m = p.result.size();
-  double* s = allocate(tape, m);  // scratch: the sums (kept in the arena with the node)
+  double* s = allocate(tape, m);  // scratch: the sums
+  node->infinite = allocate_array<std::size_t>(tape, m);  // kept in the arena with the node
+  std::size_t* infinite = node->infinite;
   std::fill_n(y, m, -infinity);
   std::fill_n(s, m, 0.0);
-  each_element(xn->shape, p.strides, [&](std::size_t i, std::size_t j) { y[j] = std::max(y[j], xv[i]); });
+  std::fill_n(infinite, m, std::size_t{0});
+  // The maximum, NaN when any input is NaN (the double form's rule), and the +∞ count.
   each_element(xn->shape, p.strides, [&](std::size_t i, std::size_t j) {
-    if (y[j] != -infinity && y[j] != infinity) s[j] += std::exp(xv[i] - y[j]);
+    y[j] = std::isnan(xv[i]) || std::isnan(y[j]) ? xv[i] + y[j] : std::max(y[j], xv[i]);
+    infinite[j] += xv[i] == infinity;
+  });
+  each_element(xn->shape, p.strides, [&](std::size_t i, std::size_t j) {
+    if (std::isfinite(y[j])) s[j] += std::exp(xv[i] - y[j]);
   });
   for (std::size_t j = 0; j < m; ++j) {
-    if (y[j] != -infinity && y[j] != infinity) y[j] += std::log(s[j]);
+    if (std::isfinite(y[j])) y[j] += std::log(s[j]);
   }
   return out;
 }
@@ -363,10 +375,11 @@ TensorVar cross_entropy(const TensorVar& logits, std::span<const int> labels) {
     }
   }
   Tape& tape = Tape::active();
+  const detail::Arena::Mark mark = tape.arena().mark();
   auto* copy = allocate_array<int>(tape, labels.size());
   std::copy(labels.begin(), labels.end(), copy);
   double* lse = allocate(tape, s[0]);
-  auto [node, out] = make<CrossEntropyNode>(tape, Shape{}, needs(xn), nullptr, xn, copy, lse);
+  auto [node, out] = make_from<CrossEntropyNode>(mark, tape, Shape{}, needs(xn), nullptr, xn, copy, lse);
   double total = 0;
   for (std::size_t r = 0; r < s[0]; ++r) {
     const double* xr = xn->value + r * s[1];
@@ -390,8 +403,9 @@ TensorVar binary_cross_entropy_with_logits(const TensorVar& logits, TensorView t
   }
   const std::size_t n = xn->shape.size();
   Tape& tape = Tape::active();
+  const detail::Arena::Mark mark = tape.arena().mark();
   double* residual = needs(xn) ? allocate(tape, n) : nullptr;
-  auto [node, out] = make<BceNode>(tape, Shape{}, needs(xn), nullptr, xn, residual);
+  auto [node, out] = make_from<BceNode>(mark, tape, Shape{}, needs(xn), nullptr, xn, residual);
   // Eigen's vectorised exp and log1p: about 1.5× faster than a scalar loop here.
   using Array = Eigen::Array<double, Eigen::Dynamic, 1>;
   const auto size = static_cast<Eigen::Index>(n);

@@ -62,14 +62,12 @@ struct Div {
   static double da(double, double b, double) { return 1.0 / b; }
   static double db(double, double b, double y) { return -y / b; }
 };
+// The scalar pow's rule (math.hpp), so that both forms agree at every point.
 struct Pow {
   static constexpr const char* name = "pow";
-  static double f(double a, double b) { return std::pow(a, b); }
-  static double da(double a, double b, double) {
-    return b == 0.0 ? 0.0 : b * std::pow(a, b - 1.0);
-  }
-  // d/db aᵇ = aᵇ ln a; taken as 0 where aᵇ is 0 (a = 0, b > 0), like the scalar pow.
-  static double db(double a, double, double y) { return y == 0.0 ? 0.0 : y * std::log(a); }
+  static double f(double a, double b) { return detail::PowFn::value(a, b); }
+  static double da(double a, double b, double y) { return detail::PowFn::partial_a(a, b, y); }
+  static double db(double a, double b, double y) { return detail::PowFn::partial_b(a, b, y); }
 };
 
 template <class F>
@@ -77,15 +75,15 @@ struct BinaryNode final : TensorNode {
   BinaryNode(TensorNode* a, TensorNode* b) : a(a), b(b) {}
   std::string_view name() const noexcept override { return F::name; }
   void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(a->statement); out.push_back(b->statement); }
-  void backward(const detail::Sweep&) override {
+  void backward(const detail::Sweep& sweep) override {
     if (!written) return;
     const double* g = adjoint;
     const double* y = value;
     const double* av = a->value;
     const double* bv = b->value;
-    if (needs(a)) {
+    if (pushes(a, sweep)) {
       if (a->shape == shape && b->shape == shape) {
-        accumulate(a, shape.size(), [&](std::size_t i) { return g[i] * F::da(av[i], bv[i], y[i]); });
+        accumulate(a, shape.size(), [&](std::size_t i) { return detail::chain(g[i], F::da(av[i], bv[i], y[i])); });
       } else {
         double* ga = a->zeroed_adjoint();
         each_row(shape, broadcast_strides(a->shape, shape), broadcast_strides(b->shape, shape),
@@ -93,14 +91,14 @@ struct BinaryNode final : TensorNode {
                      std::size_t sb) {
                    for (std::size_t i = 0; i < n; ++i) {
                      const double ai = av[ia + i * sa], bi = bv[ib + i * sb];
-                     ga[ia + i * sa] += g[o + i] * F::da(ai, bi, y[o + i]);
+                     ga[ia + i * sa] += detail::chain(g[o + i], F::da(ai, bi, y[o + i]));
                    }
                  });
       }
     }
-    if (needs(b)) {
+    if (pushes(b, sweep)) {
       if (a->shape == shape && b->shape == shape) {
-        accumulate(b, shape.size(), [&](std::size_t i) { return g[i] * F::db(av[i], bv[i], y[i]); });
+        accumulate(b, shape.size(), [&](std::size_t i) { return detail::chain(g[i], F::db(av[i], bv[i], y[i])); });
       } else {
         double* gb = b->zeroed_adjoint();
         each_row(shape, broadcast_strides(a->shape, shape), broadcast_strides(b->shape, shape),
@@ -108,7 +106,7 @@ struct BinaryNode final : TensorNode {
                      std::size_t sb) {
                    for (std::size_t i = 0; i < n; ++i) {
                      const double ai = av[ia + i * sa], bi = bv[ib + i * sb];
-                     gb[ib + i * sb] += g[o + i] * F::db(ai, bi, y[o + i]);
+                     gb[ib + i * sb] += detail::chain(g[o + i], F::db(ai, bi, y[o + i]));
                    }
                  });
       }
@@ -160,65 +158,31 @@ struct Neg {
   static double f(double x, const UnaryArgs&) { return -x; }
   static double d(double, double, const UnaryArgs&) { return -1.0; }
 };
-struct Exp {
-  static constexpr const char* name = "exp";
-  static double f(double x, const UnaryArgs&) { return std::exp(x); }
-  static double d(double, double y, const UnaryArgs&) { return y; }
+// The elementwise functions take value and derivative from the scalar rule table (math.hpp):
+// one rule, one answer at every point, fused or not, scalar or tensor.
+template <class Fn, const char* Name>
+struct FromScalar {
+  static constexpr const char* name = Name;
+  static double f(double x, const UnaryArgs&) { return Fn::value(x); }
+  static double d(double x, double y, const UnaryArgs&) { return Fn::partial(x, y); }
 };
-struct Log {
-  static constexpr const char* name = "log";
-  static double f(double x, const UnaryArgs&) { return std::log(x); }
-  static double d(double x, double, const UnaryArgs&) { return 1.0 / x; }
-};
-struct Log1p {
-  static constexpr const char* name = "log1p";
-  static double f(double x, const UnaryArgs&) { return std::log1p(x); }
-  static double d(double x, double, const UnaryArgs&) { return 1.0 / (1.0 + x); }
-};
-struct Sqrt {
-  static constexpr const char* name = "sqrt";
-  static double f(double x, const UnaryArgs&) { return std::sqrt(x); }
-  static double d(double, double y, const UnaryArgs&) { return 0.5 / y; }
-};
-struct Abs {
-  static constexpr const char* name = "abs";
-  static double f(double x, const UnaryArgs&) { return std::abs(x); }
-  static double d(double x, double, const UnaryArgs&) {
-    return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0);
-  }
-};
-struct Tanh {
-  static constexpr const char* name = "tanh";
-  static double f(double x, const UnaryArgs&) { return std::tanh(x); }
-  static double d(double, double y, const UnaryArgs&) { return 1.0 - y * y; }
-};
-struct Sigmoid {
-  static constexpr const char* name = "sigmoid";
-  static double f(double x, const UnaryArgs&) {
-    // Both branches are exact and never overflow.
-    if (x >= 0) return 1.0 / (1.0 + std::exp(-x));
-    const double e = std::exp(x);
-    return e / (1.0 + e);
-  }
-  static double d(double, double y, const UnaryArgs&) { return y * (1.0 - y); }
-};
-struct Relu {
-  static constexpr const char* name = "relu";
-  static double f(double x, const UnaryArgs&) { return x > 0.0 ? x : 0.0; }
-  static double d(double x, double, const UnaryArgs&) { return x > 0.0 ? 1.0 : 0.0; }
-};
-struct Softplus {
-  static constexpr const char* name = "softplus";
-  static double f(double x, const UnaryArgs&) {
-    return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x)));
-  }
-  static double d(double x, double, const UnaryArgs& p) { return Sigmoid::f(x, p); }
-};
+constexpr char exp_name[] = "exp", log_name[] = "log", log1p_name[] = "log1p",
+               sqrt_name[] = "sqrt", abs_name[] = "abs", tanh_name[] = "tanh",
+               sigmoid_name[] = "sigmoid", relu_name[] = "relu", softplus_name[] = "softplus";
+using Exp = FromScalar<detail::ExpFn, exp_name>;
+using Log = FromScalar<detail::LogFn, log_name>;
+using Log1p = FromScalar<detail::Log1pFn, log1p_name>;
+using Sqrt = FromScalar<detail::SqrtFn, sqrt_name>;
+using Abs = FromScalar<detail::AbsFn, abs_name>;
+using Tanh = FromScalar<detail::TanhFn, tanh_name>;
+using Sigmoid = FromScalar<detail::SigmoidFn, sigmoid_name>;
+using Relu = FromScalar<detail::ReluFn, relu_name>;
+using Softplus = FromScalar<detail::SoftplusFn, softplus_name>;
 struct PowScalar {
   static constexpr const char* name = "pow";
-  static double f(double x, const UnaryArgs& p) { return std::pow(x, p.p); }
-  static double d(double x, double, const UnaryArgs& p) {
-    return p.p == 0.0 ? 0.0 : p.p * std::pow(x, p.p - 1.0);
+  static double f(double x, const UnaryArgs& p) { return detail::PowNumberFn::value(x, p.p); }
+  static double d(double x, double y, const UnaryArgs& p) {
+    return detail::PowNumberFn::partial(x, y, p.p);
   }
 };
 struct Clamp {
@@ -234,12 +198,12 @@ struct UnaryNode final : TensorNode {
   UnaryNode(TensorNode* x, UnaryArgs p) : x(x), p(p) {}
   std::string_view name() const noexcept override { return F::name; }
   void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(x->statement); }
-  void backward(const detail::Sweep&) override {
-    if (!written) return;
+  void backward(const detail::Sweep& sweep) override {
+    if (!written || !pushes(x, sweep)) return;
     const double* g = adjoint;
     const double* y = value;
     const double* xv = x->value;
-    accumulate(x, shape.size(), [&](std::size_t i) { return g[i] * F::d(xv[i], y[i], p); });
+    accumulate(x, shape.size(), [&](std::size_t i) { return detail::chain(g[i], F::d(xv[i], y[i], p)); });
   }
   TensorNode* x;
   UnaryArgs p;
@@ -266,7 +230,7 @@ struct ElementNode final : detail::Node {
   void backward(const detail::Sweep& sweep) override {
     const double a = sweep.adjoint[statement];
     if (sweep.consume) sweep.adjoint[statement] = 0.0;
-    if (a != 0.0) x->zeroed_adjoint()[offset] += a;
+    if (a != 0.0 && pushes(x, sweep)) x->zeroed_adjoint()[offset] += a;
   }
   TensorNode* x;
   std::size_t offset;
@@ -279,7 +243,9 @@ struct FromScalarsNode final : TensorNode {
   void inputs(std::vector<std::uint32_t>& out) const override { for (std::size_t i = 0, n = shape.size(); i < n; ++i) if (indices[i] != 0) out.push_back(indices[i]); }
   void backward(const detail::Sweep& sweep) override {
     if (!written) return;
-    for (std::size_t i = 0, n = shape.size(); i < n; ++i) sweep.adjoint[indices[i]] += adjoint[i];
+    for (std::size_t i = 0, n = shape.size(); i < n; ++i) {
+      if (indices[i] >= sweep.floor) sweep.adjoint[indices[i]] += adjoint[i];
+    }
   }
   std::uint32_t* indices;  // statement of each element (0 for constants: the unread slot 0)
 };
@@ -293,8 +259,13 @@ TensorNode* TensorVar::node() const {
     detail::fail("nabla::TensorVar", "the handle is empty (got a default-constructed "
                                      "TensorVar, expected one made by an operation)");
   }
-  Tape::active().check_handle(handle_.index(), handle_.tag(), "nabla::TensorVar");
+  Tape::active().check_handle(handle_, "nabla::TensorVar");
   return node_;
+}
+
+std::uint32_t TensorVar::index() const {
+  if (node_ == nullptr) return 0;
+  return Tape::active().check_handle(handle_, "nabla::TensorVar");
 }
 
 Var TensorVar::element(std::span<const std::size_t> index) const {
@@ -319,7 +290,7 @@ Var TensorVar::element(std::span<const std::size_t> index) const {
   const detail::Arena::Mark mark = tape.arena().mark();
   auto* node = new (tape.arena().allocate(sizeof(ElementNode))) ElementNode(x, offset);
   const Var out = tape.push_node(node, mark, v);
-  node->statement = out.index();
+  node->statement = static_cast<std::uint32_t>(tape.size() - 1);
   return out;
 }
 
@@ -380,9 +351,10 @@ TensorVar tensor(std::span<const Var> values, const Shape& shape) {
   Tape& tape = Tape::active();
   bool grad = false;
   for (const Var& v : values) grad |= tape.index_of(v) != 0;  // also rejects stale Vars
+  const detail::Arena::Mark mark = tape.arena().mark();
   auto* indices = allocate_array<std::uint32_t>(tape, values.size());
   for (std::size_t i = 0; i < values.size(); ++i) indices[i] = tape.index_of(values[i]);
-  auto [node, out] = make<FromScalarsNode>(tape, shape, grad, nullptr, indices);
+  auto [node, out] = make_from<FromScalarsNode>(mark, tape, shape, grad, nullptr, indices);
   for (std::size_t i = 0; i < values.size(); ++i) node->value[i] = values[i].value();
   return out;
 }
@@ -468,6 +440,29 @@ TensorVar clamp(const TensorVar& x, double lo, double hi) {
 
 namespace nabla {
 
+namespace {
+// A parameter of an nn::Parameters set: holds a share of the set's buffers (Note [Parameter
+// lifetime] in nn.cpp); the tape's drop runs the destructor, which gives the share back.
+struct SharedLeafNode final : TensorNode {
+  explicit SharedLeafNode(std::shared_ptr<const void> owner) : owner(std::move(owner)) {}
+  std::string_view name() const noexcept override { return "parameter"; }
+  void inputs(std::vector<std::uint32_t>&) const override {}
+  void backward(const detail::Sweep&) override {}
+  std::shared_ptr<const void> owner;
+};
+}  // namespace
+
+TensorVar detail::shared_parameter(MutableTensorView value, MutableTensorView gradient,
+                                   std::shared_ptr<const void> owner) {
+  Tape& tape = Tape::active();
+  auto [node, out] =
+      make<SharedLeafNode>(tape, value.shape(), false, value.data(), std::move(owner));
+  node->adjoint = gradient.data();
+  node->external = true;
+  node->written = true;
+  return out;
+}
+
 TensorVar parameter(MutableTensorView value, MutableTensorView gradient) {
   if (!(value.shape() == gradient.shape())) {
     detail::fail("nabla::parameter", fmt::format("value has shape {} and gradient {} (expected "
@@ -522,17 +517,31 @@ ValueAndGradient read_gradient(const TensorVar& x, double value) {
 }
 }  // namespace
 
-ValueAndGradient tensor_gradient(const TensorVar& x, const TensorVar& y) {
-  backward(y);  // checks that y has one element
-  return read_gradient(x, y.value()[0]);
+ValueAndGradient tensor_gradient(const TensorVar& x, const TensorVar& y, Position from) {
+  TensorNode* n = y.node();
+  if (n->shape.size() != 1) {
+    detail::fail("nabla::value_and_gradient",
+                 fmt::format("f returned a tensor of shape {} ({} elements; expected one "
+                             "element: reduce it with sum or mean first)",
+                             to_string(n->shape), n->shape.size()));
+  }
+  Tape::active().gradient_node(n->statement, from, 1, [n] {
+    if (n->adjoint != nullptr) {
+      n->adjoint[0] = 1.0;
+      n->written = true;
+    }
+  });
+  return read_gradient(x, n->value[0]);
 }
 
-ValueAndGradient tensor_gradient(const TensorVar& x, const Var& y) {
+ValueAndGradient tensor_gradient(const TensorVar& x, const Var& y, Position from) {
   Tape& tape = Tape::active();
-  tape.zero_adjoints();
-  if (!y.is_constant()) tape.backward(y);
-  // Mark x's adjoint unwritten when y does not depend on the tape at all.
-  if (y.is_constant()) x.node()->reset_adjoint();
+  const std::uint32_t iy = tape.index_of(y);
+  if (iy <= from.statement) {  // y does not depend on x: every derivative is 0
+    x.node()->reset_adjoint();
+    return read_gradient(x, y.value());
+  }
+  tape.gradient_node(iy, from, 1, [&tape, iy] { tape.adjoint_data()[iy] = 1.0; });
   return read_gradient(x, y.value());
 }
 

@@ -145,10 +145,13 @@ BOOST_AUTO_TEST_CASE(stale_and_foreign_vars_throw) {
   const Var x = tape.variable(1.0);
   const Position p = tape.position();
   const Var y = x * 2.0;
+  const std::uint32_t iy = y.index();
   tape.rewind(p);
   // y's statement was rewound away; a new statement now sits at its index.
   const Var w = x * 3.0;
-  BOOST_TEST(w.index() == y.index());
+  BOOST_TEST(w.index() == iy);
+  BOOST_TEST(!w.same_variable(y));
+  BOOST_TEST(throws_with([&] { (void)y.index(); }, "rewound away"));
   BOOST_TEST(throws_with([&] { (void)Var(y + 1.0); }, "rewound away"));
   BOOST_TEST(throws_with([&] { (void)tape.adjoint(y); }, "rewound away"));
   BOOST_TEST(Var(x + w).value() == 4.0);  // x, recorded before p, is still valid

@@ -72,6 +72,11 @@ consteval std::size_t nodes() {
   }
 }
 
+/// m · partial along a path of the chain rule, with 0 · anything = 0: a fused expression gives
+/// what its operations give one statement each, where a zero adjoint is never pushed on (so
+/// `0.0 * sqrt(x)` at x = 0 has derivative 0, not 0 · ∞ = NaN).
+inline double chain(double m, double partial) noexcept { return m == 0.0 ? 0.0 : m * partial; }
+
 /// Pushes the leaves of e with `multiplier` times their partials.
 template <class E>
 void propagate(const E& e, OperandWriter& w, double multiplier) {
@@ -126,7 +131,7 @@ struct Unary : ExpressionBase<Unary<F, E>> {
   explicit Unary(const E& x) : operand(x), result(F::value(x.value())) {}
   [[nodiscard]] double value() const { return result; }
   void propagate(detail::OperandWriter& w, double m) const {
-    detail::propagate(operand, w, m * F::partial(operand.value(), result));
+    detail::propagate(operand, w, detail::chain(m, F::partial(operand.value(), result)));
   }
 };
 
@@ -143,7 +148,7 @@ struct WithNumber : ExpressionBase<WithNumber<F, E>> {
   WithNumber(const E& x, double c) : operand(x), number(c), result(F::value(x.value(), c)) {}
   [[nodiscard]] double value() const { return result; }
   void propagate(detail::OperandWriter& w, double m) const {
-    detail::propagate(operand, w, m * F::partial(operand.value(), result, number));
+    detail::propagate(operand, w, detail::chain(m, F::partial(operand.value(), result, number)));
   }
 };
 
@@ -164,12 +169,12 @@ struct Binary : ExpressionBase<Binary<F, L, R>> {
     if constexpr (std::same_as<L, Var> && std::same_as<R, Var>) {
       // x∘x (a square, most often): one operand with the summed partial, not two.
       if (left.same_variable(right)) {
-        w.push(left, m * (F::partial_a(a, b, result) + F::partial_b(a, b, result)));
+        w.push(left, detail::chain(m, F::partial_a(a, b, result) + F::partial_b(a, b, result)));
         return;
       }
     }
-    detail::propagate(left, w, m * F::partial_a(a, b, result));
-    detail::propagate(right, w, m * F::partial_b(a, b, result));
+    detail::propagate(left, w, detail::chain(m, F::partial_a(a, b, result)));
+    detail::propagate(right, w, detail::chain(m, F::partial_b(a, b, result)));
   }
 };
 

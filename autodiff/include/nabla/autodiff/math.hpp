@@ -51,7 +51,8 @@ NABLA_UNARY(CoshFn, cosh, std::cosh(x), std::sinh(x))                        // 
 // 1/cosh² x: accurate for large |x|, where 1 − tanh² x rounds to 0.
 NABLA_UNARY(TanhFn, tanh, std::tanh(x), 1.0 / (std::cosh(x) * std::cosh(x)))
 NABLA_UNARY(AsinhFn, asinh, std::asinh(x), 1.0 / std::hypot(x, 1.0))         // 1/√(x² + 1)
-NABLA_UNARY(AcoshFn, acosh, std::acosh(x), 1.0 / std::sqrt((x - 1.0) * (x + 1.0)))  // 1/√(x²−1)
+// 1/√(x²−1) as 1/(√(x−1)·√(x+1)): (x−1)(x+1) would overflow for x > 1e154.
+NABLA_UNARY(AcoshFn, acosh, std::acosh(x), 1.0 / (std::sqrt(x - 1.0) * std::sqrt(x + 1.0)))
 NABLA_UNARY(AtanhFn, atanh, std::atanh(x), 1.0 / ((1.0 - x) * (1.0 + x)))   // 1/(1 − x²)
 NABLA_UNARY(ErfFn, erf, std::erf(x), 2.0 * std::numbers::inv_sqrtpi * std::exp(-x * x))
 NABLA_UNARY(ErfcFn, erfc, std::erfc(x), -2.0 * std::numbers::inv_sqrtpi * std::exp(-x * x))
@@ -60,6 +61,41 @@ NABLA_UNARY(LgammaFn, lgamma, std::lgamma(x), digamma(x))                    // 
 NABLA_UNARY(AbsFn, abs, std::abs(x), x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0))     // sign x (0 at 0)
 NABLA_UNARY(ReluFn, relu, x > 0 ? x : 0.0, x > 0 ? 1.0 : 0.0)                // 1 if x > 0 else 0
 #undef NABLA_UNARY
+
+/// σ(x) = 1/(1 + e^(−x)) and σ′(x) = σ(x)·σ(−x) = e·r² with e = e^(−|x|), r = 1/(1 + e): both
+/// exact in the tails, where 1 − σ(x) would round to 0.
+struct SigmoidFn {
+  static constexpr Op op = Op::sigmoid;
+  static double value(double x) {
+    const double e = std::exp(-std::abs(x)), r = 1.0 / (1.0 + e);  // e in (0, 1]: no overflow
+    return x >= 0 ? r : e * r;
+  }
+  static double partial(double x, double) {
+    const double e = std::exp(-std::abs(x)), r = 1.0 / (1.0 + e);
+    return e * r * r;
+  }
+};
+/// softplus(x) = ln(1 + eˣ) = max(x, 0) + ln(1 + e^(−|x|)) and its derivative σ(x).
+struct SoftplusFn {
+  static constexpr Op op = Op::softplus;
+  static double value(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))); }
+  static double partial(double x, double) { return SigmoidFn::value(x); }
+};
+
+/// ∂atan2(y, x)/∂y = x/(x² + y²) and ∂/∂x = −y/(x² + y²), scaled by max(|x|, |y|) first so
+/// that x² + y² neither underflows nor overflows (0 at the origin and at infinity).
+inline void atan2_partials(double y, double x, double& dy, double& dx) noexcept {
+  const double s = std::max(std::abs(x), std::abs(y));
+  if (std::isnan(x) || std::isnan(y)) {
+    dy = dx = std::numeric_limits<double>::quiet_NaN();
+  } else if (s == 0.0 || std::isinf(s)) {
+    dy = dx = 0.0;
+  } else {
+    const double xs = x / s, ys = y / s, r2 = xs * xs + ys * ys;  // r2 in [1, 2]
+    dy = xs / r2 / s;
+    dx = -ys / r2 / s;
+  }
+}
 
 // Functions of an expression and a number: value(x, c) and partial(x, value, c).
 struct PowNumberFn {  // x^c;  c·x^(c−1)  (0 when c = 0)
@@ -83,16 +119,18 @@ struct Atan2NumberXFn {  // atan2(y, c);  c/(y² + c²)  (0 at the origin)
   static constexpr Op op = Op::atan2;
   static double value(double y, double c) { return std::atan2(y, c); }
   static double partial(double y, double, double c) {
-    const double r2 = y * y + c * c;
-    return r2 == 0 ? 0.0 : c / r2;
+    double dy, dx;
+    atan2_partials(y, c, dy, dx);
+    return dy;
   }
 };
 struct Atan2NumberYFn {  // atan2(c, x);  −c/(x² + c²)  (0 at the origin)
   static constexpr Op op = Op::atan2;
   static double value(double x, double c) { return std::atan2(c, x); }
   static double partial(double x, double, double c) {
-    const double r2 = x * x + c * c;
-    return r2 == 0 ? 0.0 : -c / r2;
+    double dy, dx;
+    atan2_partials(c, x, dy, dx);
+    return dx;
   }
 };
 
@@ -115,14 +153,28 @@ struct Atan2Fn {  // atan2(y, x);  ∂y = x/(x² + y²),  ∂x = −y/(x² + y²
   static constexpr Op op = Op::atan2;
   static double value(double y, double x) { return std::atan2(y, x); }
   static double partial_a(double y, double x, double) {
-    const double r2 = x * x + y * y;
-    return r2 == 0 ? 0.0 : x / r2;
+    double dy, dx;
+    atan2_partials(y, x, dy, dx);
+    return dy;
   }
   static double partial_b(double y, double x, double) {
-    const double r2 = x * x + y * y;
-    return r2 == 0 ? 0.0 : -y / r2;
+    double dy, dx;
+    atan2_partials(y, x, dy, dx);
+    return dx;
   }
 };
+
+/// The weight ∂y/∂xᵢ of xᵢ in y = log_sum_exp(xs) (n values, `infinite` of them +∞), by the
+/// conventions of docs/functions.md: NaN when y is NaN (a NaN input), shared equally by the
+/// +∞ inputs when y = +∞, 1/n each when every input is −∞ (the limit of equal inputs), and
+/// e^(xᵢ − y) (the softmax) otherwise. One rule for the scalar and tensor forms.
+inline double log_sum_exp_weight(double x, double y, std::size_t infinite, std::size_t n) noexcept {
+  if (std::isnan(y)) return std::numeric_limits<double>::quiet_NaN();
+  if (y == std::numeric_limits<double>::infinity())
+    return x == y ? 1.0 / static_cast<double>(infinite) : 0.0;
+  if (y == -std::numeric_limits<double>::infinity()) return 1.0 / static_cast<double>(n);
+  return std::exp(x - y);
+}
 }  // namespace detail
 
 // ---- One-argument functions: each returns an expression node ----------------------------------
@@ -292,19 +344,14 @@ template <Expression E>
 Var trunc(const E& x) { return Var(std::trunc(x.value())); }
 
 /// σ(x) = 1/(1 + e^(−x)) for a double, computed without overflow.
-inline double sigmoid(double x) noexcept {
-  const double e = std::exp(-std::abs(x)), r = 1.0 / (1.0 + e);  // e in (0, 1]: no overflow
-  return x >= 0 ? r : e * r;
-}
+inline double sigmoid(double x) noexcept { return detail::SigmoidFn::value(x); }
 /// σ(x) = 1/(1 + e^(−x));  d/dx = σ(x)·σ(−x)  (one exponential for both)
 inline Var sigmoid(const Var& x) {
   const double a = x.value(), e = std::exp(-std::abs(a)), r = 1.0 / (1.0 + e);
   return Tape::active().record(Op::sigmoid, a >= 0 ? r : e * r, x, e * r * r);
 }
 /// softplus(x) = ln(1 + eˣ) for a double, computed without overflow.
-inline double softplus(double x) noexcept {
-  return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x)));
-}
+inline double softplus(double x) noexcept { return detail::SoftplusFn::value(x); }
 /// softplus(x) = ln(1 + eˣ);  d/dx = σ(x)  (one exponential for both)
 inline Var softplus(const Var& x) {
   const double a = x.value(), e = std::exp(-std::abs(a)), r = 1.0 / (1.0 + e);
@@ -312,7 +359,7 @@ inline Var softplus(const Var& x) {
                                a >= 0 ? r : e * r);
 }
 
-/// ln Σ e^(xᵢ) for doubles, computed stably (shifted by the maximum).
+/// ln Σ e^(xᵢ) for doubles, computed stably (shifted by the maximum); NaN when an input is NaN.
 /// @throws nabla::Error when xs is empty.
 double log_sum_exp(std::span<const double> xs);
 /// ln Σ e^(xᵢ), recorded as one statement;  d/dxᵢ = e^(xᵢ) / Σ e^(xⱼ) (the softmax)

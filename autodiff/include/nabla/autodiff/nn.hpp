@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -55,7 +56,10 @@ class Parameter {
 /// Named tensors stored in one flat value buffer and one flat gradient buffer, so that a
 /// stateful optimizer updates all of them in one step without copying:
 ///   opt->step(params.values(), params.gradients());
-/// Add every parameter before recording with them (adding moves the buffers).
+/// Add every parameter before recording with them: adding moves the buffers, so add() throws
+/// while a recorded use of a parameter is still on a tape. Recorded uses keep the buffers
+/// alive, so destroying the set before rewinding its tape is safe (the sweep then writes
+/// gradients nobody reads).
 ///
 /// Example:
 ///   nabla::nn::Parameters params(/*seed=*/1);
@@ -70,11 +74,13 @@ class Parameters {
 
   /// Adds a parameter drawn from `init` (deterministic for the set's seed and the order of
   /// additions); its gradient starts at 0.
-  /// @throws nabla::Error for a duplicate name or a non-positive gain.
+  /// @throws nabla::Error for a duplicate name, a non-positive gain, or while a parameter of
+  /// this set is recorded on a tape (rewind or clear it first).
   Parameter add(std::string name, const Shape& shape, Init init = Init::glorot_uniform,
                 double gain = 1.0);
-  /// Adds a parameter with the given initial value.
-  /// @throws nabla::Error for a duplicate name.
+  /// Adds a parameter with the given initial value (which may be a view of another
+  /// parameter of this set).
+  /// @throws nabla::Error for a duplicate name, or while a parameter of this set is recorded.
   Parameter add(std::string name, TensorView initial);
   /// The parameter with this name.
   /// @throws nabla::Error when there is none.
@@ -84,11 +90,11 @@ class Parameters {
   /// Number of parameters (tensors).
   [[nodiscard]] std::size_t count() const noexcept { return entries_.size(); }
   /// Number of scalars in all parameters.
-  [[nodiscard]] std::size_t size() const noexcept { return values_.size(); }
+  [[nodiscard]] std::size_t size() const noexcept { return storage_->values.size(); }
   /// All values, flat (in order of addition).
-  [[nodiscard]] std::span<double> values() noexcept { return values_; }
+  [[nodiscard]] std::span<double> values() noexcept { return storage_->values; }
   /// All gradients, flat, in the same order.
-  [[nodiscard]] std::span<double> gradients() noexcept { return gradients_; }
+  [[nodiscard]] std::span<double> gradients() noexcept { return storage_->gradients; }
   /// Sets every gradient to 0 (sweeps add into them).
   void zero_grad() noexcept;
 
@@ -99,9 +105,13 @@ class Parameters {
     Shape shape;
     std::size_t offset;
   };
+  // The buffers, shared with every recorded use (Note [Parameter lifetime] in nn.cpp).
+  struct Storage {
+    std::vector<double, detail::AlignedAllocator<double>> values, gradients;
+  };
   Parameter push(std::string name, const Shape& shape);
   std::vector<Entry> entries_;
-  std::vector<double, detail::AlignedAllocator<double>> values_, gradients_;
+  std::shared_ptr<Storage> storage_;
   std::uint64_t state_;  // the initialisers' generator (splitmix64)
 };
 

@@ -11,11 +11,12 @@
 
 namespace nabla::detail {
 
-/// What a node's backward rule gets from the sweep: the scalar adjoints (indexed by statement)
-/// and whether the sweep consumes them (Note [Clean adjoints]).
+/// What a node's backward rule gets from the sweep: the scalar adjoints (indexed by statement),
+/// whether the sweep consumes them (Note [Clean adjoints]) and where it stops.
 struct Sweep {
   double* adjoint;
-  bool consume;
+  bool consume;         ///< a gradient helper's sweep: parameters' gradient buffers are not written
+  std::uint32_t floor;  ///< statements (and nodes) before this one receive nothing
 };
 
 /// A tensor operation recorded on the tape as a node entry (Note [Tensor nodes] in tape.hpp).

@@ -84,11 +84,16 @@ struct Evaluation {
 // Rewinding below a node's statement destroys it and gives its arena memory back.
 
 // Note [Tape epochs]
-// Every Var carries the tag of the tape epoch that recorded it. A new epoch (a fresh tag from
-// a process-wide counter) starts when the tape is rewound below its end, so a Var recorded
-// after the rewind point and used later is recognised as stale instead of silently aliasing a
-// newer statement. The fast check is one comparison with the current tag; a mismatch falls
-// back to a search of the (short) stack of live epochs, which also rejects Vars of other tapes.
+// Every Var carries a 64-bit id that no other statement ever recorded in the process shares.
+// Ids are handed out in blocks: an *epoch* of a tape owns the block [lo, lo + reserved) and
+// gives statement s the id lo + (s − start), where start is the epoch's first statement. A new
+// epoch (a fresh block) starts when the tape is rewound below its end, so a Var recorded after
+// the rewind point and used later is recognised as stale instead of silently aliasing a newer
+// statement; a Var of another tape has an id from another tape's block. The fast check is one
+// subtraction and one comparison against the current block; a miss falls back to a search of
+// the (short) stack of live epochs. Blocks come from a per-thread pool refilled from a
+// process-wide 64-bit counter, and cost what the epoch records (at least 256 ids): the id space
+// lasts for centuries of rewinds, and running out throws instead of wrapping around.
 
 /// The recording of one thread's computation and its reverse sweep.
 ///
@@ -136,13 +141,13 @@ class Tape {
     if (values.size() != out.size()) [[unlikely]]
       size_error(values.size(), out.size());
     const std::size_t n = values.size();
-    if (statements_ + n > statement_capacity_) grow_statements(statements_ + n);
+    if (statements_ + n > statement_limit_) grow_for(n, 0);
     // Inputs have no operands: their operand range is empty, ending where the tape's does.
     const auto ops = static_cast<std::uint32_t>(operands_);
     for (std::size_t i = 0; i < n; ++i) {
       end_[statements_ + i] = ops;
       op_[statements_ + i] = Op::input;
-      out[i] = Var(values[i], static_cast<std::uint32_t>(statements_ + i), tag_);
+      out[i] = Var(values[i], base_ + statements_ + i);
     }
     if (diag_) [[unlikely]] {
       diag_->values.resize(statements_, std::numeric_limits<double>::quiet_NaN());
@@ -191,7 +196,7 @@ class Tape {
 
   /// Reserves room for `statements` statements and `operands` operands in all (so that
   /// recording up to that size allocates nothing).
-  /// @throws nabla::Error beyond 2³² − 1 of either.
+  /// @throws nabla::Error beyond 2³² − 2 of either (a tape's limit), or when memory runs out.
   void reserve(std::size_t statements, std::size_t operands);
 
   /// The adjoint of x (d output / d x after a sweep). The reference is valid until the next
@@ -219,9 +224,14 @@ class Tape {
   /// Records `node` (built in the arena after `mark`) as a statement with the given value; the
   /// returned Var names that statement. The tape owns the node from here on.
   Var push_node(detail::Node* node, detail::Arena::Mark mark, double value = 0.0);
-  /// Checks that a handle (statement index and tag) names a statement still on this tape.
+  /// The statement a tensor handle names, checked to be still on this tape.
   /// @throws nabla::Error naming `what` when it was rewound away or belongs to another tape.
-  void check_handle(std::uint32_t index, std::uint32_t tag, const char* what) const;
+  std::uint32_t check_handle(const Var& handle, const char* what) const {
+    const std::uint64_t d = handle.id_ - lo_;
+    if (d < reserved_) [[likely]]
+      return static_cast<std::uint32_t>(start_ + d);
+    return index_of_slow(handle.value_, handle.id_, what);
+  }
   /// The raw adjoint array (valid for every statement once ensure_adjoints() ran).
   double* adjoint_data() noexcept {
     ensure_adjoints();
@@ -236,7 +246,19 @@ class Tape {
     zero_from_ = adjoints_;
     reset_node_adjoints(s, 1);
     seed();
-    sweep_all<false>(s, 1, false);
+    sweep_all<false>(s, 1, 0, false);
+  }
+  /// The gradient helpers' sweep from statement s (a node or a scalar) down to the `inputs`
+  /// statements recorded at `from` (Note [Clean adjoints]): zeroes what the sweep needs, lets
+  /// `seed` write the output adjoint, and sweeps in consuming mode. Nothing recorded before
+  /// `from` receives an adjoint and parameters' gradient buffers are not written: the helper's
+  /// effects stay inside its own recording. The inputs' adjoints are left for the caller.
+  template <class Seed>
+  void gradient_node(std::uint32_t s, Position from, std::size_t inputs, Seed&& seed) {
+    prepare_gradient(from);
+    reset_node_adjoints(s, from.statement);
+    seed();
+    sweep_all<true>(s, from.statement + inputs, from.statement, false);
   }
 
   // ---- Diagnostics (graph.hpp; Note [Diagnostic recording]) ----
@@ -305,9 +327,11 @@ class Tape {
   /// The statement index of x on this tape (0 for a constant).
   /// @throws nabla::Error when x belongs to another tape or was rewound away.
   [[nodiscard]] std::uint32_t index_of(const Var& x) const {
-    if (x.tag_ == tag_) return x.index_;
-    if (x.index_ == 0) return 0;
-    return index_of_slow(x.value_, x.index_, x.tag_);  // by value: x can stay in registers
+    const std::uint64_t d = x.id_ - lo_;  // Note [Tape epochs]: in the current block?
+    if (d < reserved_) [[likely]]
+      return static_cast<std::uint32_t>(start_ + d);
+    if (x.id_ == 0) return 0;
+    return index_of_slow(x.value_, x.id_);  // by value: x can stay in registers
   }
 
   /// Records `value` = op(a) with partial da; returns a constant when a is one.
@@ -353,9 +377,11 @@ class Tape {
   Var record(Op op, double value, std::span<const Var> xs, std::span<const double> partials);
 
  private:
-  std::uint32_t index_of_slow(double value, std::uint32_t index, std::uint32_t tag,
-                              const char* what = nullptr) const;
-  void grow(std::size_t operands);
+  std::uint32_t index_of_slow(double value, std::uint64_t id, const char* what = nullptr) const;
+  void grow(std::size_t operands) { grow_for(1, operands); }
+  // Room (memory and ids) for `statements` more statements and `operands` more operands.
+  void grow_for(std::size_t statements, std::size_t operands);
+  void prepare_gradient(Position from);  // zeroes adjoints [from, end) as a helper sweep needs
   void grow_statements(std::size_t needed);  // capacity for `needed` statements (slot 0 included)
   void grow_operands(std::size_t needed);
   void ensure_adjoints() {  // adjoints exist and are initialised for every statement
@@ -363,14 +389,16 @@ class Tape {
       grow_adjoints();
   }
   void grow_adjoints();
+  // Statements last down to first; `floored`: nothing is pushed into statements below floor.
+  template <bool consume, bool floored>
+  void sweep(std::size_t last, std::size_t first, std::size_t floor) noexcept;
+  // Statements and tensor nodes from last down to first (Note [Tensor nodes]); `floor`:
+  // statements and nodes below it receive nothing (0: no floor).
   template <bool consume>
-  void sweep(std::size_t last, std::size_t first) noexcept;  // statements last down to first
-  // Statements and tensor nodes from last down to first (Note [Tensor nodes]).
-  template <bool consume>
-  void sweep_all(std::size_t last, std::size_t first, bool reset = true);
+  void sweep_all(std::size_t last, std::size_t first, std::size_t floor, bool reset = true);
   void reset_node_adjoints(std::size_t last, std::size_t first) noexcept;
   void drop_nodes(std::uint32_t from) noexcept;  // destroys the nodes at statements >= from
-  void start_epoch(std::uint32_t start);
+  void start_epoch(std::size_t start, std::size_t ids);
   void check_position(const char* function, Position p) const {
     if (p.statement < 1 || p.statement > statements_ || p.operand > operands_ ||
         p.operand != end_[p.statement - 1]) [[unlikely]]
@@ -383,7 +411,7 @@ class Tape {
     return static_cast<Op>(static_cast<std::uint8_t>(op) | 0x80);
   }
   void make_room(std::size_t operands) {
-    if (statements_ == statement_capacity_ || operands_ + operands > operand_capacity_) [[unlikely]]
+    if (statements_ == statement_limit_ || operands_ + operands > operand_capacity_) [[unlikely]]
       grow(operands);
   }
   Var push_statement(Op op, double value) {
@@ -393,7 +421,7 @@ class Tape {
       return push_diagnosed(op, value);
     end_[statements_] = static_cast<std::uint32_t>(operands_);
     op_[statements_] = op;
-    return Var(value, static_cast<std::uint32_t>(statements_++), tag_);
+    return Var(value, base_ + statements_++);
   }
   [[gnu::noinline, gnu::cold]] Var push_diagnosed(Op op, double value);
 
@@ -415,18 +443,30 @@ class Tape {
   std::size_t operands_ = 0;
   std::size_t adjoints_ = 0;          // adjoints [0, adjoints_) are initialised
   std::size_t zero_from_ = 0;         // adjoints [zero_from_, adjoints_) are known to be 0
-  std::size_t statement_capacity_ = 1;  // end_.size(), kept apart for the recording fast path
+  std::size_t statement_capacity_ = 1;  // end_.size()
+  // min(statement_capacity_, start_ + reserved_): the recording fast path's one limit
+  std::size_t statement_limit_ = 1;
   std::size_t operand_capacity_ = 0;    // arg_.size()
   std::size_t allocations_ = 0;
 
+  // The current epoch (Note [Tape epochs]), kept apart from epochs_ for the fast paths.
+  std::uint64_t lo_ = 0;        // id of statement start_
+  std::uint64_t base_ = 0;      // lo_ − start_: statement s gets id base_ + s
+  std::uint64_t reserved_ = 0;  // ids lo_ … lo_ + reserved_ − 1 belong to this epoch
+  std::size_t start_ = 1;       // first statement of the epoch
+
   struct Epoch {
-    std::uint32_t tag;
-    std::uint32_t start;  // first statement recorded in this epoch
+    std::uint64_t lo;        // id of its first statement
+    std::uint64_t reserved;  // ids it owns
+    std::size_t start;       // its first statement
   };
-  std::vector<Epoch> epochs_;  // live epochs, oldest first (Note [Tape epochs])
-  std::array<std::uint32_t, 16> dropped_{};  // recently dropped epoch tags, for messages only
+  std::vector<Epoch> epochs_;  // live epochs, oldest first; back() is the current one
+  struct IdRange {
+    std::uint64_t lo = 0, size = 0;
+  };
+  std::array<IdRange, 16> dropped_{};  // recently dropped epochs' ids, for messages only
   std::size_t dropped_next_ = 0;
-  std::uint32_t tag_ = 0;      // tag of the newest epoch
+  void drop_epoch(const Epoch& e) noexcept { dropped_[dropped_next_++ % dropped_.size()] = {e.lo, e.reserved}; }
 
   struct NodeEntry {
     std::uint32_t statement;
@@ -445,6 +485,35 @@ namespace detail {
 // constinit lets the compiler read it without a TLS initialisation wrapper on the hot path.
 inline constinit thread_local Tape* active_tape = nullptr;
 Tape& default_tape() noexcept;  // creates and activates this thread's default tape
+/// Moves the process-wide id counter on by n (tests: the state of a process after n ids).
+void advance_ids_for_testing(std::uint64_t n);
+}  // namespace detail
+
+inline std::uint32_t Var::index() const { return Tape::active().index_of(*this); }
+
+namespace detail {
+/// Rewinds the active tape to where it stood at construction when destroyed, also when the
+/// code in between throws (what every gradient helper does with its recording).
+class RewindGuard {
+ public:
+  RewindGuard() : tape_(Tape::active()), start_(tape_.position()) {}
+  ~RewindGuard() {
+    try {
+      tape_.rewind(start_);
+    } catch (...) {  // the code rewound the tape below our start itself: nothing of ours is left
+    }
+  }
+  RewindGuard(const RewindGuard&) = delete;
+  RewindGuard& operator=(const RewindGuard&) = delete;
+  /// The tape.
+  [[nodiscard]] Tape& tape() const noexcept { return tape_; }
+  /// Where the tape stood at construction.
+  [[nodiscard]] Position start() const noexcept { return start_; }
+
+ private:
+  Tape& tape_;
+  Position start_;
+};
 }  // namespace detail
 
 inline Tape& Tape::active() noexcept {

@@ -19,14 +19,17 @@ class Shape {
  public:
   /// Most dimensions a shape can have.
   static constexpr std::size_t max_rank = 8;
+  /// Most elements a shape can have (2⁵⁷: its bytes, and every product of dimensions, fit in
+  /// a size_t with room to spare).
+  static constexpr std::size_t max_size = std::size_t{1} << 57;
 
   /// The rank-0 (scalar) shape.
   constexpr Shape() noexcept = default;
   /// A shape from its dimensions, e.g. `Shape{64, 784}`.
-  /// @throws nabla::Error beyond max_rank dimensions.
+  /// @throws nabla::Error beyond max_rank dimensions or max_size elements.
   Shape(std::initializer_list<std::size_t> dims) : Shape(std::span<const std::size_t>(dims)) {}
   /// A shape from its dimensions.
-  /// @throws nabla::Error beyond max_rank dimensions.
+  /// @throws nabla::Error beyond max_rank dimensions or max_size elements.
   explicit Shape(std::span<const std::size_t> dims);
 
   /// Number of dimensions.
@@ -36,7 +39,8 @@ class Shape {
   /// Dimension k; negative k counts from the end (−1 is the last).
   /// @throws nabla::Error when k is out of range.
   [[nodiscard]] std::size_t dim(std::ptrdiff_t k) const;
-  /// Number of elements (the product of the dimensions; 1 for rank 0).
+  /// Number of elements (the product of the dimensions; 1 for rank 0; never overflows: the
+  /// constructor checks it against max_size).
   [[nodiscard]] constexpr std::size_t size() const noexcept {
     std::size_t n = 1;
     for (std::size_t k = 0; k < rank_; ++k) n *= dims_[k];
@@ -135,7 +139,8 @@ class Tensor {
   /// A rank-0 tensor holding 0.
   Tensor() : data_(1, 0.0) {}
   /// A tensor of the given shape filled with `fill`.
-  explicit Tensor(const Shape& shape, double fill = 0.0) : shape_(shape), data_(shape.size(), fill) {}
+  /// @throws nabla::Error when memory for it cannot be allocated.
+  explicit Tensor(const Shape& shape, double fill = 0.0);
   /// A tensor of the given shape with the given values (row-major).
   /// @throws nabla::Error when the number of values is not shape.size().
   Tensor(const Shape& shape, std::span<const double> values);

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -87,14 +88,15 @@ class TensorVar {
   /// The node (for operations and diagnostics), checked against the active tape.
   /// @throws nabla::Error when the handle is empty, stale or of another tape.
   [[nodiscard]] detail::TensorNode* node() const;
-  /// The statement index of the node on its tape.
-  [[nodiscard]] std::uint32_t index() const noexcept { return handle_.index(); }
+  /// The statement index of the node on the active tape (0 for an empty handle).
+  /// @throws nabla::Error when the handle is stale or of another tape.
+  [[nodiscard]] std::uint32_t index() const;
 
  private:
   friend struct detail::TensorAccess;
   TensorVar(detail::TensorNode* node, Var handle) noexcept : node_(node), handle_(handle) {}
   detail::TensorNode* node_ = nullptr;
-  Var handle_;  // the node's statement: index and tape tag
+  Var handle_;  // the node's statement (its id, Note [Tape epochs])
 };
 
 namespace detail {
@@ -294,6 +296,12 @@ namespace nabla {
 /// @throws nabla::Error when the two views differ in shape.
 TensorVar parameter(MutableTensorView value, MutableTensorView gradient);
 
+namespace detail {
+/// parameter() whose node holds a share of `owner` (the buffers' owner) until it is dropped.
+TensorVar shared_parameter(MutableTensorView value, MutableTensorView gradient,
+                           std::shared_ptr<const void> owner);
+}  // namespace detail
+
 /// A recorded constant made of the given rows of `data` (rows along its first axis), copied
 /// straight into the tape: a mini-batch without an allocation.
 /// @throws nabla::Error for rank-0 data or a row out of range.
@@ -311,9 +319,10 @@ template <class F>
 concept TensorFunction = std::invocable<F&, const TensorVar&>;
 
 namespace detail {
-// The gradient of y (a one-element TensorVar, or a Var) with respect to x, and y's value.
-ValueAndGradient tensor_gradient(const TensorVar& x, const TensorVar& y);
-ValueAndGradient tensor_gradient(const TensorVar& x, const Var& y);
+// The gradient of y (a one-element TensorVar, or a Var) with respect to x, the tensor recorded
+// at `from`, and y's value: a helper's sweep (Tape::gradient_node), bounded by `from`.
+ValueAndGradient tensor_gradient(const TensorVar& x, const TensorVar& y, Position from);
+ValueAndGradient tensor_gradient(const TensorVar& x, const Var& y, Position from);
 }  // namespace detail
 
 /// The value and gradient of a scalar function of one tensor at x (recorded on the active tape,
@@ -322,18 +331,14 @@ ValueAndGradient tensor_gradient(const TensorVar& x, const Var& y);
 template <class F, class X>
   requires std::same_as<std::remove_cvref_t<X>, Tensor> && TensorFunction<F>
 ValueAndGradient value_and_gradient(F&& f, const X& x) {
-  Tape& tape = Tape::active();
-  const Position start = tape.position();
+  const detail::RewindGuard recording;  // rewinds also when f throws
   const TensorVar xv = variable(x);
   using R = std::invoke_result_t<F&, const TensorVar&>;
-  ValueAndGradient result;
   if constexpr (std::is_same_v<std::remove_cvref_t<R>, TensorVar>) {
-    result = detail::tensor_gradient(xv, f(xv));
+    return detail::tensor_gradient(xv, f(xv), recording.start());
   } else {
-    result = detail::tensor_gradient(xv, Var(f(xv)));
+    return detail::tensor_gradient(xv, Var(f(xv)), recording.start());
   }
-  tape.rewind(start);
-  return result;
 }
 
 /// check_gradient() for a scalar function of one tensor: full finite differences for small x,
@@ -349,18 +354,14 @@ GradientCheck check_gradient(F&& f, const X& x, CheckOptions options = {}) {
   const Shape shape = x.shape();
   const std::function<double(std::span<const double>)> evaluate =
       [&f, &shape](std::span<const double> p) {
-        Tape& tape = Tape::active();
-        const Position start = tape.position();
+        const detail::RewindGuard recording;  // rewinds also when f throws
         const TensorVar xc = constant(TensorView(p.data(), shape));
         using R = std::invoke_result_t<F&, const TensorVar&>;
-        double v;
         if constexpr (std::is_same_v<std::remove_cvref_t<R>, TensorVar>) {
-          v = f(xc).item().value();
+          return f(xc).item().value();
         } else {
-          v = Var(f(xc)).value();
+          return Var(f(xc)).value();
         }
-        tape.rewind(start);
-        return v;
       };
   return detail::compare_gradient(x.span(), analytic, evaluate, options);
 }

@@ -11,10 +11,13 @@ class Tape;
 
 /// A scalar whose computation is recorded on a tape for reverse-mode differentiation.
 ///
-/// A Var is a 16-byte value handle {value, statement index, tape tag}; it owns nothing, the
-/// tape owns the recording (Note [Constants are free]). A Var made from a number is a
-/// *constant*: index 0, nothing is recorded for it, and operations whose operands are all
-/// constants record nothing either. Independent variables are made with nabla::variable().
+/// A Var is a 16-byte value handle {value, id}; it owns nothing, the tape owns the recording
+/// (Note [Constants are free]). The id names one recorded statement for the life of the
+/// process: no two statements ever recorded, on any tape, share one (Note [Tape epochs] in
+/// tape.hpp), so a Var that was rewound away or belongs to another tape is always recognised.
+/// A Var made from a number is a *constant*: id 0, nothing is recorded for it, and operations
+/// whose operands are all constants record nothing either. Independent variables are made with
+/// nabla::variable().
 ///
 /// Example:
 ///   nabla::Var x = nabla::variable(2.0);
@@ -28,25 +31,24 @@ class Var {
 
   /// The value computed in the forward run.
   [[nodiscard]] constexpr double value() const noexcept { return value_; }
-  /// The statement index on the tape; 0 for constants.
-  [[nodiscard]] constexpr std::uint32_t index() const noexcept { return index_; }
-  /// Which tape epoch recorded it (Note [Tape epochs]); 0 for constants.
-  [[nodiscard]] constexpr std::uint32_t tag() const noexcept { return tag_; }
+  /// The statement index of this Var on the active tape; 0 for constants (tape.hpp).
+  /// @throws nabla::Error when it belongs to another tape or was rewound away.
+  [[nodiscard]] std::uint32_t index() const;
+  /// The process-wide identity of the recorded statement (Note [Tape epochs]); 0 for constants.
+  [[nodiscard]] constexpr std::uint64_t id() const noexcept { return id_; }
   /// True when this Var is a constant (records nothing, has no adjoint).
-  [[nodiscard]] constexpr bool is_constant() const noexcept { return index_ == 0; }
+  [[nodiscard]] constexpr bool is_constant() const noexcept { return id_ == 0; }
   /// True when both handles name the same recorded statement (or are both constants).
   [[nodiscard]] constexpr bool same_variable(const Var& other) const noexcept {
-    return index_ == other.index_ && tag_ == other.tag_;
+    return id_ == other.id_;
   }
 
  private:
   friend class Tape;
-  constexpr Var(double value, std::uint32_t index, std::uint32_t tag) noexcept
-      : value_(value), index_(index), tag_(tag) {}
+  constexpr Var(double value, std::uint64_t id) noexcept : value_(value), id_(id) {}
 
   double value_ = 0.0;
-  std::uint32_t index_ = 0;  // statement index on the tape, 0 = constant
-  std::uint32_t tag_ = 0;    // which tape (and which tape epoch) recorded it; 0 = constant
+  std::uint64_t id_ = 0;  // which recorded statement, unique in the process; 0 = constant
 };
 
 static_assert(sizeof(Var) == 16, "Var must stay a 16-byte handle");
@@ -59,8 +61,8 @@ static_assert(std::is_trivially_copyable_v<Var>, "Var must be trivially copyable
 [[nodiscard]] constexpr double value(double x) noexcept { return x; }
 
 // Note [Constants are free]
-// A Var built from a number has index 0 and tag 0. Every recording function drops operands
-// with index 0 (they cannot receive an adjoint) and, when no operand is left, returns a
+// A Var built from a number has id 0. Every recording function drops constant operands
+// (they cannot receive an adjoint) and, when no operand is left, returns a
 // constant instead of recording. So `Var s = 0.0;` or a literal inside a hot loop costs no tape.
 
 }  // namespace nabla
