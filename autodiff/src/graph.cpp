@@ -122,7 +122,7 @@ Graph capture(const Tape& tape, std::span<const Var> outputs) {
 
 Graph capture(const Tape& tape, const TensorVar& output) {
   Graph g = capture(tape, std::span<const Var>());
-  const std::uint32_t s = output.node()->statement;
+  const std::uint32_t s = output.node(tape)->statement;
   for (auto v : boost::make_iterator_range(boost::vertices(g))) g[v].output = g[v].statement == s;
   return g;
 }
@@ -526,7 +526,7 @@ NonFinite first_non_finite_adjoint(Tape& tape, const Var& y) {
 }
 
 NonFinite first_non_finite_adjoint(Tape& tape, const TensorVar& y) {
-  const detail::TensorNode* n = y.node();
+  const detail::TensorNode* n = y.node(tape);
   if (n->shape.size() != 1) {
     detail::fail("nabla::graph::first_non_finite_adjoint",
                  fmt::format("the output has shape {} (expected one element)", to_string(n->shape)));

@@ -304,15 +304,15 @@ std::uint32_t Tape::index_of_slow(double value, std::uint64_t id, const char* wh
   const bool rewound =
       std::any_of(epochs_.begin(), epochs_.end(), [&](const Epoch& e) { return in(e.lo, e.reserved); }) ||
       std::any_of(dropped_.begin(), dropped_.end(), [&](const IdRange& r) { return in(r.lo, r.size); });
+  const char* which = detail::active_tape == this ? "the active tape" : "the tape passed";
   if (what != nullptr) {
     detail::fail(what, rewound
         ? fmt::format("the tensor was rewound away or cleared: the tape now ends at statement {} "
                       "(expected a TensorVar still on the tape; record it again after "
                       "rewind()/clear())", statements_)
-        : std::string("the tensor is not on the active tape (got a TensorVar of another tape, "
-                      "of another thread, or of a tape that was cleared or destroyed; expected a "
-                      "TensorVar recorded on the active tape: activate its tape with "
-                      "nabla::Tape::Scope)"));
+        : fmt::format("the tensor is not on {} (got a TensorVar of another tape, of another "
+                      "thread, or of a tape that was cleared or destroyed; expected a TensorVar "
+                      "recorded on {}: activate its tape with nabla::Tape::Scope)", which, which));
   }
   if (rewound) {
     detail::fail("nabla::Var", fmt::format(
@@ -322,10 +322,10 @@ std::uint32_t Tape::index_of_slow(double value, std::uint64_t id, const char* wh
         value, statements_));
   }
   detail::fail("nabla::Var", fmt::format(
-      "the variable with value {} is not on the active tape (got a Var of another tape, of "
-      "another thread, or of a tape that was cleared or destroyed; expected a Var recorded on "
-      "the active tape: activate its tape with nabla::Tape::Scope, or record it again)",
-      value));
+      "the variable with value {} is not on {} (got a Var of another tape, of another thread, "
+      "or of a tape that was cleared or destroyed; expected a Var recorded on {}: activate its "
+      "tape with nabla::Tape::Scope, or record it again)",
+      value, which, which));
 }
 
 void Tape::grow_statements(std::size_t needed) {

@@ -254,12 +254,14 @@ struct FromScalarsNode final : TensorNode {
 
 // ---- TensorVar ----
 
-TensorNode* TensorVar::node() const {
+TensorNode* TensorVar::node() const { return node(Tape::active()); }
+
+TensorNode* TensorVar::node(const Tape& tape) const {
   if (node_ == nullptr) {
     detail::fail("nabla::TensorVar", "the handle is empty (got a default-constructed "
                                      "TensorVar, expected one made by an operation)");
   }
-  Tape::active().check_handle(handle_, "nabla::TensorVar");
+  tape.check_handle(handle_, "nabla::TensorVar");
   return node_;
 }
 

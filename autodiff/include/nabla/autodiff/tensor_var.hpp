@@ -88,6 +88,9 @@ class TensorVar {
   /// The node (for operations and diagnostics), checked against the active tape.
   /// @throws nabla::Error when the handle is empty, stale or of another tape.
   [[nodiscard]] detail::TensorNode* node() const;
+  /// The node, checked against `tape` (for functions that take a tape, such as graph::capture).
+  /// @throws nabla::Error when the handle is empty, stale or of another tape.
+  [[nodiscard]] detail::TensorNode* node(const Tape& tape) const;
   /// The statement index of the node on the active tape (0 for an empty handle).
   /// @throws nabla::Error when the handle is stale or of another tape.
   [[nodiscard]] std::uint32_t index() const;
