@@ -372,7 +372,16 @@ std::vector<int> read_idx_labels(const std::string& path) {
                                        to_string(t.shape())));
   }
   std::vector<int> labels(t.size());
-  for (std::size_t i = 0; i < t.size(); ++i) labels[i] = static_cast<int>(t[i]);
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const double v = t[i];
+    // Also rejects NaN (every comparison is false).
+    if (!(v >= INT_MIN && v <= INT_MAX && v == std::trunc(v))) {
+      detail::fail(function, fmt::format("'{}' has label {} at index {} (expected an integer "
+                                         "from {} to {})",
+                                         path, v, i, INT_MIN, INT_MAX));
+    }
+    labels[i] = static_cast<int>(v);
+  }
   return labels;
 }
 

@@ -387,4 +387,35 @@ BOOST_AUTO_TEST_CASE(bad_paths) {
   }
 }
 
+// Defect 4: labels were cast to int unchecked (UB for 1e300, NaN; 2.5 silently became 2).
+BOOST_AUTO_TEST_CASE(labels_must_be_integers) {
+  const TempDir dir;
+  const auto doubles = [](std::initializer_list<double> values) {
+    Bytes out;
+    for (const double v : values) {
+      std::uint64_t bits;
+      std::memcpy(&bits, &v, sizeof bits);
+      append_big_endian(out, bits, 8);
+    }
+    return out;
+  };
+  const std::string good = dir.write("good.idx", idx_file(0x0E, {4}, doubles({0, -3, 2147483647.0, -2147483648.0})));
+  BOOST_TEST(nabla::data::read_idx_labels(good) == std::vector<int>({0, -3, std::numeric_limits<int>::max(), std::numeric_limits<int>::min()}));
+  struct Case {
+    double value;
+    std::string shown;
+  };
+  for (const Case& c : {Case{2.5, "2.5"}, Case{1e300, "1e+300"}, Case{-1e300, "-1e+300"},
+                        Case{std::nan(""), "nan"}, Case{std::numeric_limits<double>::infinity(), "inf"},
+                        Case{2147483648.0, "2147483648"}, Case{-2147483649.0, "-2147483649"}}) {
+    const std::string path = dir.write("bad.idx", idx_file(0x0E, {3}, doubles({1, 2, c.value})));
+    expect_error([&] { (void)nabla::data::read_idx_labels(path); },
+                 {"read_idx_labels", "bad.idx", "label " + c.shown, "at index 2",
+                  "expected an integer from -2147483648 to 2147483647"});
+  }
+  // Floats too.
+  const std::string floats = dir.write("f.idx", idx_file(0x0D, {2}, {0x3f, 0x80, 0, 0, 0x40, 0x20, 0, 0}));
+  expect_error([&] { (void)nabla::data::read_idx_labels(floats); }, {"label 2.5 at index 1"});
+}
+
 BOOST_AUTO_TEST_SUITE_END()
