@@ -329,13 +329,20 @@ Tensor read(const std::string& path, const char* function) {
   }
   // Anything after the data is an error: a longer file than its header says means a wrong
   // header, and a gzip stream is only checked (CRC-32, length) once read to its end.
-  std::array<unsigned char, 512> extra;
+  // Counted up to a limit: an endless source (a pipe, a device) must not hang the check.
+  constexpr std::uintmax_t count_limit = std::uintmax_t{1} << 20;
+  std::vector<unsigned char> extra(4096);
   std::uintmax_t extra_bytes = 0;
-  for (std::size_t got; (got = source.read(extra.data(), extra.size())) > 0;) extra_bytes += got;
+  for (std::size_t got; extra_bytes <= count_limit &&
+                        (got = source.read(extra.data(), extra.size())) > 0;) {
+    extra_bytes += got;
+  }
   if (extra_bytes > 0) {
-    detail::fail(function, fmt::format("'{}' has {} after its data (shape {} of {}-byte values; "
+    detail::fail(function, fmt::format("'{}' has {}{} after its data (shape {} of {}-byte values; "
                                        "expected the file to end there)",
-                                       path, byte_count(extra_bytes), to_string(shape), width));
+                                       path, extra_bytes > count_limit ? "more than " : "",
+                                       byte_count(std::min(extra_bytes, count_limit)),
+                                       to_string(shape), width));
   }
   const auto allocate = [&] {
     try {

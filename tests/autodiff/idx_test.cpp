@@ -311,6 +311,11 @@ BOOST_AUTO_TEST_CASE(trailing_data) {
   const Bytes file = idx_file(0x08, {2, 2}, {1, 2, 3, 4});
   expect_error([&] { (void)nabla::data::read_idx(dir.write("t.idx", file + Bytes{9, 9, 9})); },
                {"t.idx", "3 bytes after its data", "[2, 2]", "expected the file to end there"});
+  // Counted up to 1 MiB (an endless pipe must not hang the check).
+  expect_error([&] { (void)nabla::data::read_idx(dir.write("long.idx", file + Bytes(3u << 20, 0))); },
+               {"long.idx", "more than 1048576 bytes after its data"});
+  expect_error([&] { (void)nabla::data::read_idx(dir.write("long.gz", gzip(file + Bytes(3u << 20, 0)))); },
+               {"long.gz", "more than 1048576 bytes after its data"});
   // Inside the gzip stream.
   expect_error([&] { (void)nabla::data::read_idx(dir.write("t.gz", gzip(file + noise(1000)))); },
                {"t.gz", "1000 bytes after its data"});
