@@ -101,6 +101,8 @@ void* detail::Arena::allocate_slow(std::size_t bytes) {
 
 Var Tape::push_node(detail::Node* node, detail::Arena::Mark mark, double value) {
   make_room(0);
+  NABLA_ASSERT(nodes_.empty() || nodes_.back().statement < statements_,
+               "tensor nodes out of statement order");
   nodes_.push_back({static_cast<std::uint32_t>(statements_), node, mark});
   return push_statement(Op::tensor, value);
 }
@@ -222,6 +224,9 @@ void Tape::drop_nodes(std::uint32_t from) noexcept {
     arena_.reset(nodes_.back().mark);
     nodes_.pop_back();
   }
+  // Nothing lives in the arena without a node: also gives back what an operation allocated
+  // before it threw.
+  if (nodes_.empty()) arena_.reset({});
 }
 
 void Tape::reset_node_adjoints(std::size_t last, std::size_t first) noexcept {
@@ -392,6 +397,9 @@ void Tape::grow_for(std::size_t statements, std::size_t operands) {
     }
   }
   if (operands_ + operands > operand_capacity_) grow_operands(operands_ + operands);
+  NABLA_ASSERT(statements_ + statements <= statement_limit_ &&
+                   operands_ + operands <= operand_capacity_,
+               "the tape grew too little");
 }
 
 void Tape::reserve(std::size_t statements, std::size_t operands) {
@@ -476,6 +484,8 @@ void Tape::sweep(std::size_t last, std::size_t first, std::size_t floor) noexcep
   // Note [Jacobian taping]. Statements with a zero adjoint are skipped: nothing to push.
   // The operand range of statement s ends where the range of s + 1 began, so one load of
   // end[s − 1] per statement suffices.
+  NABLA_ASSERT(first >= 1 && last < statements_ && adjoints_ >= statements_ && floor <= first,
+               "a sweep outside the recording or its adjoints");
   double* __restrict adjoint = adjoint_.data();
   const std::uint32_t* __restrict end = end_.data();
   const std::uint32_t* __restrict arg = arg_.data();
@@ -566,6 +576,9 @@ void Tape::gradient(const Var& y, Position from, std::span<double> g) {
     g[i] = adjoint[first + i];
     adjoint[first + i] = 0.0;
   }
+  NABLA_ASSERT(std::all_of(adjoint + first, adjoint + std::min<std::size_t>(adjoints_, iy + 1),
+                           [](double a) { return a == 0.0; }),
+               "a consuming sweep left an adjoint behind (Note [Clean adjoints])");
 }
 
 void Tape::backward(const Var& y) { backward(y, Position{}); }
@@ -610,6 +623,8 @@ void Tape::rewind(Position to) {
   statements_ = to.statement;
   operands_ = to.operand;
   start_epoch(to.statement, 2 * used);
+  NABLA_ASSERT(epochs_.size() < 2 || epochs_[epochs_.size() - 2].start < to.statement,
+               "live epochs out of order after a rewind");
   // Adjoints of the dropped statements stay usable only when they are known to be zero.
   if (zero_from_ > to.statement) {
     adjoints_ = std::min(adjoints_, statements_);

@@ -4,8 +4,12 @@
 #include <nabla/autodiff/graph.hpp>
 #include <nabla/autodiff/nn.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <csignal>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -441,6 +445,33 @@ BOOST_AUTO_TEST_CASE(parameters_destroyed_before_the_tape_is_rewound) {
   nabla::backward(loss);
   BOOST_TEST(std::isfinite(loss.value()[0]));
   tape.clear();
+}
+
+// ---- The second error channel: internal invariants ---------------------------------------------
+
+BOOST_AUTO_TEST_CASE(broken_invariants_abort_with_a_message) {
+#if defined(__SANITIZE_ADDRESS__) || !defined(NDEBUG)
+  BOOST_TEST(nabla::detail::assertions_enabled);  // on where the tests run under sanitizers
+#endif
+  int pipe_fds[2];
+  BOOST_REQUIRE(pipe(pipe_fds) == 0);
+  const pid_t child = fork();
+  BOOST_REQUIRE(child >= 0);
+  if (child == 0) {
+    dup2(pipe_fds[1], 2);
+    std::signal(SIGABRT, SIG_DFL);  // Boost.Test's handler would carry on testing in the child
+    nabla::detail::assertion_failed("x < n", "tape.cpp", 42, "an index past the end");
+  }
+  close(pipe_fds[1]);
+  std::string out;
+  char buffer[256];
+  for (ssize_t k; (k = read(pipe_fds[0], buffer, sizeof buffer)) > 0;) out.append(buffer, static_cast<std::size_t>(k));
+  close(pipe_fds[0]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  BOOST_TEST(WIFSIGNALED(status));
+  BOOST_TEST(WTERMSIG(status) == SIGABRT);
+  BOOST_TEST(out.find("tape.cpp:42: x < n (an index past the end)") != std::string::npos, out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "nabla/autodiff/error.hpp"
 #include "nabla/autodiff/node.hpp"
 #include "nabla/autodiff/op.hpp"
 #include "nabla/autodiff/var.hpp"
@@ -328,8 +329,11 @@ class Tape {
   /// @throws nabla::Error when x belongs to another tape or was rewound away.
   [[nodiscard]] std::uint32_t index_of(const Var& x) const {
     const std::uint64_t d = x.id_ - lo_;  // Note [Tape epochs]: in the current block?
-    if (d < reserved_) [[likely]]
+    if (d < reserved_) [[likely]] {
+      NABLA_ASSERT(start_ + d < statements_, "an id of the current block names a statement "
+                                             "that was never recorded");
       return static_cast<std::uint32_t>(start_ + d);
+    }
     if (x.id_ == 0) return 0;
     return index_of_slow(x.value_, x.id_);  // by value: x can stay in registers
   }
@@ -419,6 +423,8 @@ class Tape {
     // of recording instructions: 722.0 M vs 701.2 M without it, callgrind).
     if (diag_) [[unlikely]]
       return push_diagnosed(op, value);
+    NABLA_ASSERT(statements_ < statement_limit_ && operands_ <= operand_capacity_,
+                 "a statement recorded without room (make_room was skipped)");
     end_[statements_] = static_cast<std::uint32_t>(operands_);
     op_[statements_] = op;
     return Var(value, base_ + statements_++);
