@@ -181,7 +181,8 @@ void Optimizer::step(std::span<double> x, std::span<const double> g) {
                  fmt::format("wrong sizes (got x of {} and g of {}, expected {} each)", x.size(),
                              g.size(), n_));
   }
-  lr_ = schedule_ ? schedule_(steps_, base_lr_, last_value_) : base_lr_;
+  // The schedule checks the rate it returns (finite, >= 0) and names the step when it is not.
+  lr_ = schedule_(steps_, base_lr_, last_value_);
   std::span<const double> grad = g;
   const Extras& e = extras_;
   if (e.clip_value > 0 || e.clip_norm > 0 || e.weight_decay > 0) {
@@ -202,6 +203,11 @@ void Optimizer::step(std::span<double> x, std::span<const double> g) {
   }
   update(x, grad, lr_);
   ++steps_;
+}
+
+void Optimizer::set_learning_rate(double lr) {
+  positive("nabla::optim::Optimizer::set_learning_rate", "lr", lr);
+  base_lr_ = lr_ = lr;
 }
 
 void Optimizer::reset() {

@@ -1,8 +1,267 @@
 // Misuse and edge cases of the optimizers (issue 10): options at and past their bounds,
 // schedules, multistart. Each case failed before its fix.
+#include <nabla/autodiff.hpp>
 #include <nabla/optim.hpp>
 
 #include <boost/test/unit_test.hpp>
+#include <atomic>
+#include <climits>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <numbers>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+using namespace nabla::optim;
+
+namespace {
+
+const double NaN = std::numeric_limits<double>::quiet_NaN();
+const double Inf = std::numeric_limits<double>::infinity();
+
+const auto quadratic = [](const auto& x) { return (x[0] - 1.0) * (x[0] - 1.0) + x[1] * x[1]; };
+// x⁴ − 4x² + 2x: global minimum near −1.5257, local minimum near 1.2670.
+const auto quartic = [](const auto& x) { return pow(x[0], 4) - 4.0 * x[0] * x[0] + 2.0 * x[0]; };
+
+// The message of the nabla::Error that `f` throws ("" when it throws none).
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const nabla::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// Checks that making an optimizer with this schedule throws nabla::Error, and that the message
+// names the option.
+void expect_invalid_schedule(const std::function<Schedule()>& make, const std::string& option) {
+  const std::string message = error_of([&] {
+    (void)make_optimizer(GradientDescent{.lr = 0.1, .extras = {.schedule = make()}}, 1);
+  });
+  BOOST_TEST(message.find("invalid option " + option + " (got ") != std::string::npos,
+             "'" << message << "' should name " << option);
+}
+
+// The rates a plain-GD optimizer with `schedule` takes on its first `steps` steps (g = 1).
+std::vector<double> rates(const Schedule& schedule, int steps, double base = 0.1) {
+  auto opt = make_optimizer(GradientDescent{.lr = base, .extras = {.schedule = schedule}}, 1);
+  std::vector<double> out;
+  for (int t = 0; t < steps; ++t) {
+    std::vector<double> x = {0.0};
+    const std::vector<double> g = {1.0};
+    opt->step(x, g);
+    out.push_back(opt->learning_rate());
+  }
+  return out;
+}
+
+}  // namespace
 
 BOOST_AUTO_TEST_SUITE(optim_robustness)
+
+// ---- 1. Schedules ----------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(schedule_options_are_checked_when_the_optimizer_is_made) {
+  // Before: step_size 0 was a SIGFPE at the first step, t_0 or t_mult 0 an endless loop,
+  // t_max or steps 0 a NaN rate reported as "diverged", the rest silently wrong rates.
+  for (long bad : {0L, -1L, LONG_MIN}) {
+    expect_invalid_schedule([&] { return StepDecay{.step_size = bad}; }, "step_size");
+    expect_invalid_schedule([&] { return CosineAnnealing{.t_max = bad}; }, "t_max");
+    expect_invalid_schedule([&] { return CosineWarmRestarts{.t_0 = bad}; }, "t_0");
+    expect_invalid_schedule([&] { return CosineWarmRestarts{.t_mult = bad}; }, "t_mult");
+    expect_invalid_schedule([&] { return LinearWarmup{.steps = bad}; }, "steps");
+    expect_invalid_schedule([&] { return OneCycle{.total_steps = bad}; }, "total_steps");
+  }
+  for (double bad : {0.0, -0.5, NaN, Inf, -Inf}) {
+    expect_invalid_schedule([&] { return StepDecay{.gamma = bad}; }, "gamma");
+    expect_invalid_schedule([&] { return MultiStep{.milestones = {5}, .gamma = bad}; }, "gamma");
+    expect_invalid_schedule([&] { return Exponential{.gamma = bad}; }, "gamma");
+    expect_invalid_schedule([&] { return OneCycle{.max_lr = bad}; }, "max_lr");
+    expect_invalid_schedule([&] { return OneCycle{.div_factor = bad}; }, "div_factor");
+    expect_invalid_schedule([&] { return OneCycle{.final_div_factor = bad}; }, "final_div_factor");
+  }
+  for (double bad : {-0.5, NaN, Inf, -Inf}) {  // 0 is a valid floor or factor for these
+    expect_invalid_schedule([&] { return CosineAnnealing{.eta_min = bad}; }, "eta_min");
+    expect_invalid_schedule([&] { return CosineWarmRestarts{.eta_min = bad}; }, "eta_min");
+    expect_invalid_schedule([&] { return LinearWarmup{.start_factor = bad}; }, "start_factor");
+    expect_invalid_schedule([&] { return LinearWarmup{.end_factor = bad}; }, "end_factor");
+    expect_invalid_schedule([&] { return ReduceOnPlateau{.min_lr = bad}; }, "min_lr");
+  }
+  for (double bad : {-0.1, 1.5, NaN, Inf}) {
+    expect_invalid_schedule([&] { return OneCycle{.pct_start = bad}; }, "pct_start");
+  }
+  for (double bad : {0.0, 1.0, -0.1, 2.0, NaN}) {
+    expect_invalid_schedule([&] { return ReduceOnPlateau{.factor = bad}; }, "factor");
+  }
+  for (double bad : {-0.1, 1.0, NaN, Inf}) {
+    expect_invalid_schedule([&] { return ReduceOnPlateau{.threshold = bad}; }, "threshold");
+  }
+  expect_invalid_schedule([] { return ReduceOnPlateau{.patience = -1}; }, "patience");
+  expect_invalid_schedule([] { return ReduceOnPlateau{.cooldown = -1}; }, "cooldown");
+  // Milestones: unsorted, repeated or negative.
+  expect_invalid_schedule([] { return MultiStep{.milestones = {30, 10}}; }, "milestones");
+  expect_invalid_schedule([] { return MultiStep{.milestones = {10, 10}}; }, "milestones");
+  expect_invalid_schedule([] { return MultiStep{.milestones = {-5, 10}}; }, "milestones");
+
+  // The messages say what was wrong and what was expected.
+  BOOST_TEST(error_of([] { (void)make_optimizer(Adam{.extras = {.schedule = StepDecay{.step_size = 0}}}, 1); }) ==
+             "nabla::optim::StepDecay: invalid option step_size (got 0, expected a positive "
+             "number of steps)");
+  BOOST_TEST(error_of([] { (void)make_optimizer(Adam{.extras = {.schedule = MultiStep{.milestones = {30, 10}}}}, 1); }) ==
+             "nabla::optim::MultiStep: invalid option milestones (got 10 after 30, expected "
+             "strictly increasing steps)");
+  // minimize() reports them the same way, before evaluating f.
+  int calls = 0;
+  const auto counted = [&](const auto& x) {
+    ++calls;
+    return quadratic(x);
+  };
+  BOOST_CHECK_THROW(minimize(counted, {0.0, 0.0},
+                             Momentum{.extras = {.schedule = CosineWarmRestarts{.t_mult = 0}}}),
+                    nabla::Error);
+  BOOST_TEST(calls == 0);
+  // Calling a schedule struct directly checks too (no SIGFPE, no endless loop).
+  BOOST_CHECK_THROW(StepDecay{.step_size = 0}(5, 1.0, NaN), nabla::Error);
+  BOOST_CHECK_THROW(CosineWarmRestarts{.t_0 = 0}(5, 1.0, NaN), nabla::Error);
+  BOOST_CHECK_THROW(CosineAnnealing{}(-1, 1.0, NaN), nabla::Error);
+  const Schedule cosine = CosineAnnealing{};
+  BOOST_CHECK_THROW(cosine(-1, 1.0, NaN), nabla::Error);
+}
+
+BOOST_AUTO_TEST_CASE(schedules_at_their_bounds_give_finite_rates) {
+  // The smallest valid option values: every rate finite and >= 0 for 50 steps.
+  const std::vector<std::pair<const char*, Schedule>> edges = {
+      {"StepDecay 1", StepDecay{.step_size = 1, .gamma = 0.5}},
+      {"MultiStep at 0", MultiStep{.milestones = {0, 1, 2}}},
+      {"MultiStep none", MultiStep{}},
+      {"Exponential 1", Exponential{.gamma = 1.0}},
+      {"Exponential tiny", Exponential{.gamma = 1e-300}},
+      {"Cosine 1", CosineAnnealing{.t_max = 1}},
+      {"Restarts 1", CosineWarmRestarts{.t_0 = 1}},
+      {"Restarts 1 x2", CosineWarmRestarts{.t_0 = 1, .t_mult = 2}},
+      {"Restarts huge t_mult", CosineWarmRestarts{.t_0 = 1, .t_mult = LONG_MAX}},
+      {"Warmup 1", LinearWarmup{.steps = 1, .start_factor = 0}},
+      {"OneCycle 1", OneCycle{.total_steps = 1}},
+      {"OneCycle pct 0", OneCycle{.total_steps = 10, .pct_start = 0}},
+      {"OneCycle pct 1", OneCycle{.total_steps = 10, .pct_start = 1}},
+      {"OneCycle peak 0", OneCycle{.total_steps = 10, .pct_start = 0.1}},
+      {"Plateau", ReduceOnPlateau{.patience = 0, .threshold = 0}},
+  };
+  for (const auto& [name, schedule] : edges) {
+    const auto got = rates(schedule, 50);
+    for (std::size_t t = 0; t < got.size(); ++t)
+      BOOST_TEST((std::isfinite(got[t]) && got[t] >= 0), name << " step " << t << ": " << got[t]);
+  }
+  // OneCycle with its peak at step 0 (pct_start·total_steps = 1): before, 0/0 gave a NaN rate.
+  BOOST_TEST(rates(OneCycle{.max_lr = 0.5, .total_steps = 10, .pct_start = 0.1}, 1)[0] == 0.5);
+  // After total_steps, OneCycle stays at its final rate.
+  const auto tail = rates(OneCycle{.max_lr = 1.0, .total_steps = 5}, 10);
+  BOOST_TEST(tail[9] == 1.0 / 25 / 1e4, boost::test_tools::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(restarts_at_huge_steps_neither_overflow_nor_loop) {
+  // Before: t_mult = 1 looped t / t_0 times (for ever at t ~ 1e18); t_mult > 1 overflowed the
+  // cycle length (undefined behaviour; an endless loop in practice).
+  const double pi = std::numbers::pi;
+  const long huge = 1'000'000'000'000'000'003L;  // 1e18 + 3
+  const CosineWarmRestarts equal{.t_0 = 10};
+  BOOST_TEST(equal(huge, 1.0, NaN) == (1 + std::cos(pi * 3 / 10)) / 2,
+             boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(CosineWarmRestarts{.t_0 = 1}(LONG_MAX, 1.0, NaN) == 1.0);
+  // Cycles of 1, 2, 4, …: cycle k starts at 2^k − 1, so 2^62 − 1 starts one (rate = base), and
+  // LONG_MAX = 2^63 − 1 starts the next, whose length saturates.
+  const CosineWarmRestarts doubling{.t_0 = 1, .t_mult = 2};
+  BOOST_TEST(doubling((1L << 62) - 1, 1.0, NaN) == 1.0);
+  BOOST_TEST(doubling((1L << 62) + (1L << 61) - 1, 1.0, NaN) == 0.5,
+             boost::test_tools::tolerance(1e-12));  // half way through the cycle
+  BOOST_TEST(doubling(LONG_MAX, 1.0, NaN) == 1.0);
+  const double r = CosineWarmRestarts{.t_0 = 3, .t_mult = 1000}(LONG_MAX - 7, 1.0, NaN);
+  BOOST_TEST((std::isfinite(r) && r >= 0 && r <= 1), r);
+  const CosineWarmRestarts longest{.t_0 = LONG_MAX, .t_mult = 3};
+  BOOST_TEST(longest(LONG_MAX, 1.0, NaN) == 1.0);
+  BOOST_TEST(Exponential{.gamma = 0.5}(LONG_MAX, 1.0, NaN) == 0.0);
+  const StepDecay halving{.step_size = 1, .gamma = 0.5};
+  BOOST_TEST(halving(LONG_MAX, 1.0, NaN) == 0.0);
+  const MultiStep both{.milestones = {0, LONG_MAX}};
+  BOOST_TEST(both(LONG_MAX, 1.0, NaN) == 0.01, boost::test_tools::tolerance(1e-15));
+  BOOST_TEST(LinearWarmup{.steps = LONG_MAX}(LONG_MAX, 1.0, NaN) == 1.0,
+             boost::test_tools::tolerance(1e-15));
+  BOOST_TEST(OneCycle{.total_steps = LONG_MAX}(LONG_MAX, 1.0, NaN) == 0.1 / 25 / 1e4,
+             boost::test_tools::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_rate_from_a_user_schedule_throws_naming_the_step) {
+  // Before: a negative rate silently ran uphill; NaN or Inf was reported as "diverged".
+  const auto faulty = [](double bad_value) {
+    return [bad_value](long t, double base, double) { return t < 3 ? base : bad_value; };
+  };
+  for (double bad : {NaN, -0.1, Inf, -Inf}) {
+    auto opt = make_optimizer(Adam{.lr = 0.1, .extras = {.schedule = faulty(bad)}}, 1);
+    std::vector<double> x = {1.0};
+    const std::vector<double> g = {2.0};
+    for (int t = 0; t < 3; ++t) opt->step(x, g);
+    const double before = x[0];
+    const std::string message = error_of([&] { opt->step(x, g); });
+    BOOST_TEST(message == fmt::format("nabla::optim::Schedule: the schedule returned the "
+                                      "learning rate {} at step 3 (expected a finite rate >= 0)",
+                                      bad));
+    BOOST_TEST(x[0] == before);  // not moved
+    BOOST_TEST(opt->steps() == 3);
+  }
+  // In minimize() as well, and a negative rate at step 0 does not move x uphill first.
+  const auto uphill = [](long, double base, double) { return -base; };
+  BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, GradientDescent{.extras = {.schedule = uphill}}),
+                    nabla::Error);
+  // A valid schedule that grows without bound overflows to Inf at step 1024 (2^1024).
+  auto growing = make_optimizer(GradientDescent{.lr = 1.0, .extras = {.schedule = Exponential{.gamma = 2.0}}}, 1);
+  std::vector<double> x = {1.0};
+  const std::vector<double> zero = {0.0};
+  const std::string overflow = error_of([&] {
+    for (int t = 0; t < 2000; ++t) growing->step(x, zero);
+  });
+  BOOST_TEST(overflow.find("learning rate inf at step 1024 ") != std::string::npos, overflow);
+  BOOST_TEST(growing->steps() == 1024);
+  // A rate of exactly 0 is valid (e.g. the end of cosine annealing down to eta_min = 0).
+  BOOST_TEST(rates([](long, double, double) { return 0.0; }, 3)[2] == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(schedules_stay_easy_to_write) {
+  // A user lambda, an empty std::function and a schedule struct all convert to a Schedule.
+  const auto got = rates([](long t, double base, double) { return base / (1.0 + static_cast<double>(t)); }, 4, 1.0);
+  BOOST_TEST(got[3] == 0.25);
+  const std::function<double(long, double, double)> none;
+  const Schedule empty = none;
+  BOOST_TEST(!empty);
+  BOOST_TEST(rates(empty, 2)[1] == 0.1);
+  const Extras e{.schedule = CosineAnnealing{.t_max = 100}};
+  BOOST_TEST(static_cast<bool>(e.schedule));
+  BOOST_TEST(std::abs(e.schedule(100, 1.0, NaN)) < 1e-15);
+  // ReduceOnPlateau keeps its state per optimizer; reset() starts it again.
+  auto opt = make_optimizer(Momentum{.lr = 1.0, .extras = {.schedule = ReduceOnPlateau{.factor = 0.5, .patience = 0}}}, 1);
+  std::vector<double> x = {0.0};
+  const std::vector<double> g = {0.0};
+  for (int t = 0; t < 2; ++t) {  // no improvement at step 1: the rate is cut
+    opt->observe(1.0);
+    opt->step(x, g);
+  }
+  BOOST_TEST(opt->learning_rate() == 0.5);
+  opt->reset();
+  opt->step(x, g);
+  BOOST_TEST(opt->learning_rate() == 1.0);
+}
+
+BOOST_AUTO_TEST_CASE(set_learning_rate_is_checked) {
+  // Before: set_learning_rate(-1) made every later step go uphill.
+  auto opt = make_optimizer(Momentum{}, 1);
+  for (double bad : {0.0, -1.0, NaN, Inf}) BOOST_CHECK_THROW(opt->set_learning_rate(bad), nabla::Error);
+  BOOST_TEST(opt->learning_rate() == 0.01);
+  opt->set_learning_rate(0.5);
+  BOOST_TEST(opt->learning_rate() == 0.5);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -22,14 +22,16 @@ class Optimizer {
   virtual ~Optimizer() = default;
   /// Updates x in place from the gradient g (one step): applies the extras (clipping, coupled
   /// weight decay, the schedule's rate for this step), then the method's rule.
-  /// @throws nabla::Error when x or g does not have the optimizer's size.
+  /// @throws nabla::Error when x or g does not have the optimizer's size, or when the schedule
+  /// returns NaN, a negative or an infinite rate (x is left unchanged).
   void step(std::span<double> x, std::span<const double> g);
   /// Forgets the state (moments, step count, the schedule's state): the next step is the first.
   void reset();
   /// The learning rate of the last step (the base rate before the first step).
   [[nodiscard]] double learning_rate() const { return lr_; }
   /// Sets the base learning rate (the schedule scales it from the next step on).
-  void set_learning_rate(double lr) { base_lr_ = lr_ = lr; }
+  /// @throws nabla::Error when lr is not finite and > 0 (as the methods' own lr).
+  void set_learning_rate(double lr);
   /// Tells the optimizer the latest value of f (ReduceOnPlateau reads it).
   void observe(double value) { last_value_ = value; }
   /// Number of parameters.
