@@ -94,9 +94,9 @@ class RMSPropRule final : public Optimizer {
     for (std::size_t i = 0; i < x.size(); ++i) {
       s_[i] = a * s_[i] + (1 - a) * g[i] * g[i];  // s ← αs + (1 − α)g²
       double avg = s_[i];
-      if (m_.centered) {  // m ← αm + (1 − α)g;  use s − m²
+      if (m_.centered) {  // m ← αm + (1 − α)g;  use s − m² (≥ 0, but rounding can go below)
         mean_[i] = a * mean_[i] + (1 - a) * g[i];
-        avg -= mean_[i] * mean_[i];
+        avg = std::max(avg - mean_[i] * mean_[i], 0.0);
       }
       const double step = g[i] / (std::sqrt(avg) + m_.eps);
       if (m_.momentum > 0) {  // b ← μb + g/(√s + ε);  x ← x − lr·b
@@ -153,6 +153,13 @@ class AdamRule final : public Optimizer {
     for (auto* v : {&m_, &v_, &vmax_}) std::fill(v->begin(), v->end(), 0.0);
   }
   void update(std::span<double> x, std::span<const double> g, double lr) override {
+    if (lr * decoupled_ > 1) {  // a scheduled rate can raise lr·λ past 1 after the start
+      nabla::detail::fail("nabla::optim::AdamW",
+                          fmt::format("the decoupled decay lr·weight_decay is {} at step {} "
+                                      "(expected at most 1: x ← x·(1 − lr·weight_decay) would "
+                                      "flip the sign of x)",
+                                      lr * decoupled_, steps_));
+    }
     const double t = static_cast<double>(steps_ + 1);
     const double bc1 = 1 - std::pow(beta1_, t), bc2 = 1 - std::pow(beta2_, t);
     const double step = lr / bc1, root_bc2 = std::sqrt(bc2);
@@ -248,6 +255,8 @@ std::unique_ptr<Optimizer> make_optimizer(const AdaGrad& m, std::size_t n) {
 std::unique_ptr<Optimizer> make_optimizer(const RMSProp& m, std::size_t n) {
   positive("nabla::optim::RMSProp", "lr", m.lr);
   unit("nabla::optim::RMSProp", "alpha", m.alpha);
+  require(!m.centered || m.alpha > 0, "nabla::optim::RMSProp", "alpha", m.alpha,
+          "a value in (0, 1) with centered = true (with 0, s − m² is 0 and the step lr·g/ε)");
   positive("nabla::optim::RMSProp", "eps", m.eps);
   unit("nabla::optim::RMSProp", "momentum", m.momentum);
   return std::make_unique<RMSPropRule>(m, n);
@@ -265,6 +274,10 @@ std::unique_ptr<Optimizer> make_adam(const Method& m, const char* name, bool dec
   non_negative(name, "weight_decay", m.weight_decay);
   require(m.extras.weight_decay == 0, name, "extras.weight_decay", m.extras.weight_decay,
           "0 (use the method's own weight_decay)");
+  if (decoupled) {
+    require(m.lr * m.weight_decay <= 1, name, "weight_decay", m.weight_decay,
+            "lr·weight_decay at most 1: x ← x·(1 − lr·weight_decay) would flip the sign of x");
+  }
   return std::make_unique<AdamRule>(m.lr, m.beta1, m.beta2, m.eps,
                                     decoupled ? 0.0 : m.weight_decay,
                                     decoupled ? m.weight_decay : 0.0, m.amsgrad, m.extras, n);

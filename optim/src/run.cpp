@@ -35,10 +35,25 @@ void validate(const Stop& s) {
   check(s.time_limit_s >= 0, "time_limit_s", s.time_limit_s, "seconds >= 0 (0: none)");
 }
 
-Run::Run(const Objective& f, std::size_t n, const Stop& stop, const Observer& observer)
+void check_start(std::span<const double> x0) {
+  if (x0.empty()) {
+    nabla::detail::fail("nabla::optim::minimize",
+                        "x0 is empty (expected a starting point with at least one coordinate)");
+  }
+  for (std::size_t i = 0; i < x0.size(); ++i) {
+    if (!std::isfinite(x0[i])) {
+      nabla::detail::fail("nabla::optim::minimize",
+                          fmt::format("x0[{}] is {} (expected a finite starting point)", i, x0[i]));
+    }
+  }
+}
+
+Run::Run(const Objective& f, std::span<const double> x0, const Stop& stop,
+         const Observer& observer)
     : f_(f), stop_(stop), observer_(observer), start_(std::chrono::steady_clock::now()),
-      best_x_(n) {
+      best_x_(x0.size()) {
   validate(stop);
+  check_start(x0);
 }
 
 double Run::evaluate(std::span<const double> x, std::span<double> g) {

@@ -264,4 +264,181 @@ BOOST_AUTO_TEST_CASE(set_learning_rate_is_checked) {
   BOOST_TEST(opt->learning_rate() == 0.5);
 }
 
+// ---- 2. Options of every method --------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(method_options_past_their_bounds_throw) {
+  for (double bad : {0.0, -1.0, NaN, Inf, -Inf}) {
+    BOOST_CHECK_THROW(make_optimizer(GradientDescent{.lr = bad}, 1), nabla::Error);
+    BOOST_CHECK_THROW(make_optimizer(Momentum{.lr = bad}, 1), nabla::Error);
+    BOOST_CHECK_THROW(make_optimizer(Nesterov{.lr = bad}, 1), nabla::Error);
+    BOOST_CHECK_THROW(make_optimizer(AdaGrad{.lr = bad}, 1), nabla::Error);
+    BOOST_CHECK_THROW(make_optimizer(RMSProp{.lr = bad}, 1), nabla::Error);
+    BOOST_CHECK_THROW(make_optimizer(Adam{.lr = bad}, 1), nabla::Error);
+    BOOST_CHECK_THROW(make_optimizer(AdamW{.lr = bad}, 1), nabla::Error);
+    BOOST_CHECK_THROW(make_optimizer(AdaGrad{.eps = bad}, 1), nabla::Error);
+    BOOST_CHECK_THROW(make_optimizer(RMSProp{.eps = bad}, 1), nabla::Error);
+    BOOST_CHECK_THROW(make_optimizer(Adam{.eps = bad}, 1), nabla::Error);
+    BOOST_CHECK_THROW(make_optimizer(AdamW{.eps = bad}, 1), nabla::Error);
+    BOOST_CHECK_THROW(make_optimizer(GradientDescent{.c1 = bad}, 1), nabla::Error);
+    BOOST_CHECK_THROW(make_optimizer(GradientDescent{.shrink = bad}, 1), nabla::Error);
+  }
+  for (double bad : {1.0, -0.1, 1.5, NaN, Inf}) {  // outside [0, 1)
+    BOOST_CHECK_THROW(make_optimizer(Momentum{.rho = bad}, 1), nabla::Error);
+    BOOST_CHECK_THROW(make_optimizer(Nesterov{.rho = bad}, 1), nabla::Error);
+    BOOST_CHECK_THROW(make_optimizer(RMSProp{.alpha = bad}, 1), nabla::Error);
+    BOOST_CHECK_THROW(make_optimizer(RMSProp{.momentum = bad}, 1), nabla::Error);
+    BOOST_CHECK_THROW(make_optimizer(Adam{.beta1 = bad}, 1), nabla::Error);
+    BOOST_CHECK_THROW(make_optimizer(Adam{.beta2 = bad}, 1), nabla::Error);
+    BOOST_CHECK_THROW(make_optimizer(AdamW{.beta1 = bad}, 1), nabla::Error);
+    BOOST_CHECK_THROW(make_optimizer(AdamW{.beta2 = bad}, 1), nabla::Error);
+    BOOST_CHECK_THROW(make_optimizer(GradientDescent{.c1 = bad}, 1), nabla::Error);
+    BOOST_CHECK_THROW(make_optimizer(GradientDescent{.shrink = bad}, 1), nabla::Error);
+  }
+  for (double bad : {-1.0, NaN, Inf}) {
+    BOOST_CHECK_THROW(make_optimizer(AdaGrad{.initial_accumulator = bad}, 1), nabla::Error);
+    BOOST_CHECK_THROW(make_optimizer(Adam{.weight_decay = bad}, 1), nabla::Error);
+    BOOST_CHECK_THROW(make_optimizer(AdamW{.weight_decay = bad}, 1), nabla::Error);
+    // Every field of Extras, for every first-order method.
+    for (const Extras& e : {Extras{.clip_value = bad}, Extras{.clip_norm = bad},
+                            Extras{.weight_decay = bad}}) {
+      BOOST_CHECK_THROW(make_optimizer(GradientDescent{.extras = e}, 1), nabla::Error);
+      BOOST_CHECK_THROW(make_optimizer(Momentum{.extras = e}, 1), nabla::Error);
+      BOOST_CHECK_THROW(make_optimizer(Nesterov{.extras = e}, 1), nabla::Error);
+      BOOST_CHECK_THROW(make_optimizer(AdaGrad{.extras = e}, 1), nabla::Error);
+      BOOST_CHECK_THROW(make_optimizer(RMSProp{.extras = e}, 1), nabla::Error);
+      BOOST_CHECK_THROW(make_optimizer(Adam{.extras = e}, 1), nabla::Error);
+      BOOST_CHECK_THROW(make_optimizer(AdamW{.extras = e}, 1), nabla::Error);
+    }
+  }
+  // Centered RMSProp with α = 0 divides by ε alone (s − m² is always 0).
+  BOOST_CHECK_THROW(make_optimizer(RMSProp{.alpha = 0.0, .centered = true}, 1), nabla::Error);
+  BOOST_TEST(error_of([] { (void)make_optimizer(Momentum{.rho = 1.0}, 1); }) ==
+             "nabla::optim::Momentum: invalid option rho (got 1, expected a value in [0, 1))");
+  BOOST_TEST(error_of([] { (void)make_optimizer(Adam{.extras = {.clip_norm = NaN}}, 1); }) ==
+             "nabla::optim::Extras: invalid option clip_norm (got nan, expected a finite value "
+             ">= 0)");
+  // L-BFGS and its line search.
+  for (int bad : {0, -1, INT_MIN}) {
+    BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, LBFGS{.history = bad}), nabla::Error);
+    BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, LBFGS{.line_search = {.max_evaluations = bad}}),
+                      nabla::Error);
+  }
+  for (double bad : {0.0, 1.0, -0.5, NaN, Inf}) {
+    BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, LBFGS{.line_search = {.c1 = bad}}), nabla::Error);
+    BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, LBFGS{.line_search = {.c2 = bad}}), nabla::Error);
+  }
+  // Stopping rules.
+  for (double bad : {-1.0, NaN}) {
+    BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, Adam{}, Stop{.grad_tol = bad}), nabla::Error);
+    BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, Adam{}, Stop{.step_tol = bad}), nabla::Error);
+    BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, LBFGS{}, Stop{.value_tol = bad}), nabla::Error);
+    BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, LBFGS{}, Stop{.time_limit_s = bad}), nabla::Error);
+  }
+  BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, Adam{}, Stop{.target = NaN}), nabla::Error);
+  BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, Adam{}, Stop{.max_iterations = -1}), nabla::Error);
+  BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, LBFGS{}, Stop{.max_evaluations = INT_MIN}), nabla::Error);
+}
+
+BOOST_AUTO_TEST_CASE(method_options_at_their_bounds_work) {
+  // ρ, α, β = 0 and huge clip values are valid: finite iterates that go down hill.
+  const auto check = [](const char* name, auto method) {
+    const Result r = minimize(quadratic, {3.0, -2.0}, method, Stop{.max_iterations = 50});
+    BOOST_TEST((std::isfinite(r.value) && r.value < quadratic(std::vector<double>{3.0, -2.0})),
+               name << ": " << fmt::format("{}", r));
+  };
+  check("Momentum rho 0", Momentum{.lr = 0.1, .rho = 0.0});
+  check("Nesterov rho 0", Nesterov{.lr = 0.1, .rho = 0.0});
+  check("RMSProp alpha 0", RMSProp{.lr = 0.01, .alpha = 0.0});
+  check("Adam betas 0", Adam{.lr = 0.1, .beta1 = 0.0, .beta2 = 0.0});
+  check("AdamW lr·wd = 1", AdamW{.lr = 0.1, .weight_decay = 10.0});
+  check("huge clips", GradientDescent{.lr = 0.1, .extras = {.clip_value = 1e308, .clip_norm = 1e308}});
+  // L-BFGS with history 1, and with a history far larger than memory allows up front (before:
+  // n·history doubles were allocated at the start: std::bad_alloc, or an abort under ASan).
+  for (int history : {1, INT_MAX}) {
+    const Result r = minimize(quadratic, {3.0, -2.0}, LBFGS{.history = history});
+    BOOST_TEST((r.status == Status::gradient_converged), history << ": " << fmt::format("{}", r));
+  }
+  // max_iterations = 0: no step, a status that says so.
+  const Result none = minimize(quadratic, {3.0, -2.0}, Adam{}, Stop{.max_iterations = 0});
+  BOOST_TEST((none.status == Status::max_iterations));
+  BOOST_TEST(none.iterations == 0);
+  BOOST_TEST(none.x == (std::vector<double>{3.0, -2.0}));
+}
+
+BOOST_AUTO_TEST_CASE(adamw_decay_that_would_flip_the_sign_of_x_throws) {
+  // Before: lr·weight_decay = 1.5 turned x ← x·(1 − 1.5) = −x/2 every step, silently.
+  BOOST_TEST(error_of([] { (void)make_optimizer(AdamW{.lr = 1.0, .weight_decay = 1.5}, 1); }) ==
+             "nabla::optim::AdamW: invalid option weight_decay (got 1.5, expected lr·weight_decay "
+             "at most 1: x ← x·(1 − lr·weight_decay) would flip the sign of x)");
+  BOOST_CHECK_THROW(make_optimizer(AdamW{.lr = 1e-3, .weight_decay = 1e300}, 1), nabla::Error);
+  // A schedule can raise the rate later: checked at each step.
+  auto opt = make_optimizer(AdamW{.lr = 0.1, .weight_decay = 5.0,
+                                  .extras = {.schedule = LinearWarmup{.steps = 4, .start_factor = 1, .end_factor = 4}}},
+                            1);
+  std::vector<double> x = {1.0};
+  const std::vector<double> g = {0.5};
+  opt->step(x, g);  // lr·λ = 0.5
+  opt->step(x, g);  // 0.875
+  const std::string message = error_of([&] { opt->step(x, g); });  // 1.25
+  BOOST_TEST(message.find("lr·weight_decay is 1.25 at step 2 (expected at most 1") !=
+                 std::string::npos,
+             message);
+  BOOST_TEST(opt->steps() == 2);
+}
+
+BOOST_AUTO_TEST_CASE(centered_rmsprop_stays_finite) {
+  // With a constant gradient, s − m² is 0 in exact arithmetic but rounds to −4e-15 at step 53
+  // (α = 0.5, g = 5): before, √(s − m²) was NaN and so was x.
+  auto opt = make_optimizer(RMSProp{.lr = 0.01, .alpha = 0.5, .centered = true}, 1);
+  std::vector<double> x = {0.0};
+  const std::vector<double> g = {5.0};
+  for (int t = 0; t < 100; ++t) {
+    opt->step(x, g);
+    BOOST_TEST_REQUIRE(std::isfinite(x[0]), "step " << t);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(armijo_backtracking_always_ends) {
+  // shrink next to 1: before, the search shrank t by one ulp per trial (effectively for ever).
+  const Result r = minimize(quadratic, {3.0, -2.0},
+                            GradientDescent{.lr = 10.0, .line_search = true,
+                                            .shrink = std::nextafter(1.0, 0.0)},
+                            Stop{.max_iterations = 5});
+  BOOST_TEST((r.status == Status::line_search_failed), fmt::format("{}", r));
+  BOOST_TEST(r.evaluations <= 1 + 1000);
+  BOOST_TEST(r.x == (std::vector<double>{3.0, -2.0}));
+  // Extras are not applied by the line search: asking for them is an error, not ignored.
+  BOOST_CHECK_THROW(minimize(quadratic, {3.0, -2.0},
+                             GradientDescent{.line_search = true, .extras = {.weight_decay = 0.1}}),
+                    nabla::Error);
+  BOOST_CHECK_THROW(minimize(quadratic, {3.0, -2.0},
+                             GradientDescent{.line_search = true,
+                                             .extras = {.schedule = Exponential{}}}),
+                    nabla::Error);
+}
+
+BOOST_AUTO_TEST_CASE(bad_starting_points) {
+  // Empty or non-finite x0 is a mistake (nabla::Error); f NaN at a finite x0 is a status
+  // (diverged, after one evaluation), as for any other point where f is undefined.
+  for (double bad : {NaN, Inf, -Inf}) {
+    const std::vector<double> x0 = {1.0, bad};
+    const std::string message = error_of([&] { (void)minimize(quadratic, x0, Adam{}); });
+    BOOST_TEST(message == fmt::format("nabla::optim::minimize: x0[1] is {} (expected a finite "
+                                      "starting point)",
+                                      bad));
+    BOOST_CHECK_THROW(minimize(quadratic, x0, LBFGS{}), nabla::Error);
+    BOOST_CHECK_THROW(minimize(quadratic, x0, GradientDescent{.line_search = true}), nabla::Error);
+  }
+  const auto constant = [](std::span<const double>, std::span<double>) { return 1.0; };
+  BOOST_CHECK_THROW(minimize(constant, std::vector<double>{}, Adam{}), nabla::Error);
+  BOOST_CHECK_THROW(minimize(constant, std::vector<double>{}, LBFGS{}), nabla::Error);
+  const auto undefined = [](const auto& x) { return log(x[0]); };
+  for (const Result& r : {minimize(undefined, {-1.0}, Adam{}), minimize(undefined, {-1.0}, LBFGS{})}) {
+    BOOST_TEST((r.status == Status::diverged));
+    BOOST_TEST(r.iterations == 0);
+    BOOST_TEST(r.evaluations == 1);
+    BOOST_TEST(r.x == std::vector<double>{-1.0});
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

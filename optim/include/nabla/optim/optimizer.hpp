@@ -57,7 +57,10 @@ class Optimizer {
 };
 
 /// The stateful optimizer of a method, for n parameters.
-/// @throws nabla::Error for invalid options (a non-positive learning rate, β outside [0, 1), …).
+/// @throws nabla::Error for invalid options, naming the option and the expected range: lr not
+/// finite and > 0, ρ, α, β₁, β₂ or momentum outside [0, 1), ε not finite and > 0, a negative or
+/// non-finite extra (clip_value, clip_norm, weight_decay), AdamW's lr·weight_decay above 1.
+/// A schedule's options are checked when the Schedule is made (see schedule.hpp).
 std::unique_ptr<Optimizer> make_optimizer(const GradientDescent& method, std::size_t n);
 /// @copydoc make_optimizer(const GradientDescent&, std::size_t)
 std::unique_ptr<Optimizer> make_optimizer(const Momentum& method, std::size_t n);
