@@ -441,4 +441,113 @@ BOOST_AUTO_TEST_CASE(bad_starting_points) {
   }
 }
 
+// ---- 3. and 4. multistart ----------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(multistart_survives_threads_that_cannot_start) {
+  // Before: a std::system_error from std::thread left the started threads unjoined, and their
+  // destructors called std::terminate (e.g. under `ulimit -v 200000` with 64 threads).
+  const auto local = [](std::vector<double> x0) { return minimize(quartic, std::move(x0), LBFGS{}); };
+  const Box box = {{-3.0, 3.0}};
+  const auto reference = detail::run_multistart(local, box, 24, 5, 1);
+  std::atomic<int> asked{0};
+  const detail::ThreadStarter two_then_fail = [&](std::function<void()> work) {
+    if (asked++ >= 2)
+      throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again));
+    return std::thread(std::move(work));
+  };
+  const detail::ThreadStarter never = [&](std::function<void()>) -> std::thread {
+    ++asked;
+    throw std::system_error(std::make_error_code(std::errc::resource_unavailable_try_again));
+  };
+  const detail::ThreadStarter out_of_memory = [&](std::function<void()>) -> std::thread {
+    ++asked;
+    throw std::bad_alloc();
+  };
+  for (const auto* starter : {&two_then_fail, &never, &out_of_memory}) {
+    asked = 0;
+    const auto r = detail::run_multistart(local, box, 24, 5, 8, *starter);
+    BOOST_TEST(asked.load() == (starter == &two_then_fail ? 3 : 1));  // stops asking at once
+    BOOST_REQUIRE(r.runs.size() == 24u);
+    for (std::size_t k = 0; k < 24; ++k) {  // every start ran, as on one thread
+      BOOST_TEST(r.runs[k].evaluations > 0);
+      BOOST_TEST(r.runs[k].x == reference.runs[k].x);
+    }
+    BOOST_TEST(r.best.x == reference.best.x);
+    BOOST_TEST(r.minima.size() == reference.minima.size());
+  }
+  // An exception from a run (here: invalid options) reaches the caller, with every thread joined.
+  BOOST_CHECK_THROW(multistart(quartic, box, LBFGS{.history = 0}, 16, 1, 4), nabla::Error);
+  BOOST_CHECK_THROW(multistart(quartic, box, Adam{.lr = -1}, 16, 1, 4), nabla::Error);
+}
+
+BOOST_AUTO_TEST_CASE(multistart_boxes_and_counts) {
+  // A box wider than the largest double: before, hi − lo overflowed and every start was ±Inf or
+  // NaN. Now every start is finite and inside the box, spread over both signs.
+  std::vector<std::vector<double>> seen;
+  const auto record = [&](std::vector<double> x0) {
+    seen.push_back(x0);
+    Result r;
+    r.x = x0;
+    r.value = 0;
+    return r;
+  };
+  const double big = std::numeric_limits<double>::max();
+  (void)detail::run_multistart(record, {{-big, big}, {-1e308, 1e308}, {2.0, 2.0}}, 64, 3, 1);
+  BOOST_REQUIRE(seen.size() == 64u);
+  int negative = 0;
+  for (const auto& x : seen) {
+    BOOST_TEST((std::isfinite(x[0]) && std::isfinite(x[1])));
+    BOOST_TEST((x[1] >= -1e308 && x[1] <= 1e308));
+    BOOST_TEST(x[2] == 2.0);  // a degenerate interval is a fixed coordinate
+    negative += x[0] < 0;
+  }
+  BOOST_TEST((negative > 8 && negative < 56), negative);
+  // Through multistart(): huge starts make f overflow, and that is a status, not a crash.
+  const auto r = multistart(quartic, {{-1e308, 1e308}}, LBFGS{}, 8, 1, 2);
+  BOOST_TEST(r.runs.size() == 8u);
+  // Invalid boxes and counts.
+  for (const Box& bad : {Box{}, Box{{1.0, -1.0}}, Box{{NaN, 1.0}}, Box{{0.0, NaN}}, Box{{-Inf, 1.0}},
+                         Box{{0.0, Inf}}, Box{{0.0, 1.0}, {3.0, 2.0}}}) {
+    BOOST_CHECK_THROW(multistart(quartic, bad, LBFGS{}, 4, 1), nabla::Error);
+  }
+  BOOST_TEST(error_of([] { (void)multistart(quartic, {{0.0, 1.0}, {3.0, 2.0}}, LBFGS{}, 4, 1); }) ==
+             "nabla::optim::multistart: interval 1 is [3, 2] (expected lower <= upper)");
+  for (int bad : {0, -1, INT_MIN}) {
+    BOOST_CHECK_THROW(multistart(quartic, {{-1.0, 1.0}}, LBFGS{}, bad, 1), nabla::Error);
+    BOOST_CHECK_THROW(multistart(quartic, {{-1.0, 1.0}}, LBFGS{}, 4, 1, bad), nabla::Error);
+  }
+  // More threads than starts is fine.
+  BOOST_TEST(multistart(quartic, {{-3.0, 3.0}}, LBFGS{}, 2, 1, 64).runs.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(multistart_orders_minima_with_nan_runs) {
+  // Runs whose f is NaN at the start (status diverged, value NaN) mixed with finite ones.
+  // Before: std::stable_sort with `<` on NaN values (not a strict weak ordering) left finite
+  // values out of order, so `best` was not the lowest minimum.
+  const auto local = [](std::vector<double> x0) {
+    Result r;
+    r.x = x0;
+    const double u = x0[0];
+    r.value = u < 0.3 ? NaN : u < 0.6 ? 3.0 + u : u;  // NaN, then high, then low values
+    r.status = std::isnan(r.value) ? Status::diverged : Status::gradient_converged;
+    return r;
+  };
+  const auto r = detail::run_multistart(local, {{0.0, 1.0}}, 40, 11, 1);
+  double lowest = Inf;
+  for (const Result& run : r.runs)
+    if (!std::isnan(run.value)) lowest = std::min(lowest, run.value);
+  BOOST_TEST(r.best.value == lowest);
+  for (std::size_t k = 1; k < r.minima.size(); ++k) BOOST_TEST(r.minima[k - 1].value <= r.minima[k].value);
+  for (const Result& m : r.minima) BOOST_TEST(!std::isnan(m.value));
+  // All NaN: best is the first run, and there are no minima.
+  const auto all_nan = detail::run_multistart([](std::vector<double> x0) {
+    Result r;
+    r.x = x0;
+    r.value = NaN;
+    return r;
+  }, {{0.0, 1.0}}, 5, 1, 1);
+  BOOST_TEST(all_nan.minima.empty());
+  BOOST_TEST(all_nan.best.x == all_nan.runs[0].x);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
