@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "nabla/autodiff/error.hpp"
+#include "run.hpp"
 
 namespace nabla::optim {
 
@@ -198,9 +199,7 @@ void Optimizer::step(std::span<double> x, std::span<const double> g) {
       for (double& v : gradient_) v = std::clamp(v, -e.clip_value, e.clip_value);
     }
     if (e.clip_norm > 0) {
-      double norm = 0;
-      for (double v : gradient_) norm += v * v;
-      norm = std::sqrt(norm);
+      const double norm = detail::norm(gradient_);  // finite for finite g (no overflow to inf)
       if (norm > e.clip_norm) {
         for (double& v : gradient_) v *= e.clip_norm / norm;
       }

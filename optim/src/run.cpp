@@ -11,7 +11,13 @@ namespace nabla::optim::detail {
 double norm(std::span<const double> v) noexcept {
   double s = 0;
   for (double x : v) s += x * x;
-  return std::sqrt(s);
+  if (!std::isinf(s) || !all_finite(v)) return std::sqrt(s);
+  // Σx² overflowed although every x is finite (|x| above ~1e154): scale by the largest |x|.
+  double largest = 0;
+  for (double x : v) largest = std::max(largest, std::abs(x));
+  double scaled = 0;
+  for (double x : v) scaled += (x / largest) * (x / largest);
+  return largest * std::sqrt(scaled);
 }
 
 bool all_finite(std::span<const double> v) noexcept {

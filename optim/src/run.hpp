@@ -11,6 +11,7 @@
 
 namespace nabla::optim::detail {
 
+/// ‖v‖₂, without overflow when the squares overflow but the values are finite.
 double norm(std::span<const double> v) noexcept;
 bool all_finite(std::span<const double> v) noexcept;
 void validate(const Stop& stop);

@@ -398,6 +398,24 @@ BOOST_AUTO_TEST_CASE(centered_rmsprop_stays_finite) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(huge_gradients_have_a_finite_norm) {
+  // ‖g‖² overflows for |gᵢ| above ~1e154. Before: clip_norm divided by an infinite norm and
+  // zeroed the gradient (x did not move), and Result::grad_norm was inf.
+  auto opt = make_optimizer(GradientDescent{.lr = 1.0, .extras = {.clip_norm = 1.0}}, 2);
+  std::vector<double> x = {0.0, 0.0};
+  const std::vector<double> g = {3e200, -4e200};
+  opt->step(x, g);
+  BOOST_TEST(x[0] == -0.6, boost::test_tools::tolerance(1e-15));
+  BOOST_TEST(x[1] == 0.8, boost::test_tools::tolerance(1e-15));
+  const auto steep = [](std::span<const double> v, std::span<double> grad) {
+    grad[0] = 3e200;
+    grad[1] = -4e200;
+    return 3e200 * v[0] - 4e200 * v[1];
+  };
+  const Result r = minimize(steep, {0.0, 0.0}, Adam{}, Stop{.max_iterations = 0});
+  BOOST_TEST(r.grad_norm == 5e200, boost::test_tools::tolerance(1e-15));
+}
+
 BOOST_AUTO_TEST_CASE(armijo_backtracking_always_ends) {
   // shrink next to 1: before, the search shrank t by one ulp per trial (effectively for ever).
   const Result r = minimize(quadratic, {3.0, -2.0},
