@@ -4,9 +4,14 @@
 #include <nabla/optim.hpp>
 
 #include <boost/test/unit_test.hpp>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <chrono>
 #include <climits>
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <limits>
 #include <numbers>
@@ -457,6 +462,28 @@ BOOST_AUTO_TEST_CASE(bad_starting_points) {
     BOOST_TEST(r.evaluations == 1);
     BOOST_TEST(r.x == std::vector<double>{-1.0});
   }
+}
+
+BOOST_AUTO_TEST_CASE(progress_bar_on_a_terminal_with_a_huge_budget) {
+  // Before: 20·iteration overflowed an int past ~1.07e8 iterations; the negative bar width made
+  // fmt throw out of the observer (and it was undefined behaviour).
+  const int master = posix_openpt(O_RDWR | O_NOCTTY);
+  BOOST_REQUIRE(master >= 0);
+  BOOST_REQUIRE(grantpt(master) == 0 && unlockpt(master) == 0);
+  std::FILE* terminal = std::fopen(ptsname(master), "w");
+  BOOST_REQUIRE(terminal != nullptr);
+  BOOST_REQUIRE(isatty(fileno(terminal)));
+  const Observer bar = progress(1, terminal);
+  for (const Iteration& it : {Iteration{.iteration = 200'000'000, .max_iterations = INT_MAX},
+                              Iteration{.iteration = -5, .max_iterations = 10},
+                              Iteration{.iteration = 50, .max_iterations = 10}}) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(110));  // the bar redraws at most every 100 ms
+    bool go = false;
+    BOOST_CHECK_NO_THROW(go = bar.callback(it));
+    BOOST_TEST(go);
+  }
+  std::fclose(terminal);
+  close(master);
 }
 
 // ---- 3. and 4. multistart ----------------------------------------------------------------------
