@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "nabla/autodiff/error.hpp"
 
@@ -73,7 +74,10 @@ double Run::evaluate(std::span<const double> x, std::span<double> g) {
 }
 
 bool Run::out_of_evaluations() const {
-  return stop_.max_evaluations > 0 && evaluations >= stop_.max_evaluations;
+  // INT_MAX is a budget even when max_evaluations is 0 (off): the count is an int, and line
+  // searches evaluate several times per iteration, so it could overflow before max_iterations.
+  return (stop_.max_evaluations > 0 && evaluations >= stop_.max_evaluations) ||
+         evaluations == std::numeric_limits<int>::max();
 }
 
 bool Run::should_stop(double value, double grad_norm, Status& status) const {
