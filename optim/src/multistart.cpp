@@ -8,8 +8,9 @@
 #include <exception>
 #include <mutex>
 #include <new>
-#include <system_error>
 #include <random>
+#include <stdexcept>
+#include <system_error>
 #include <thread>
 
 #include "nabla/autodiff/error.hpp"
@@ -76,8 +77,14 @@ MultistartResult run_multistart(const std::function<Result(std::vector<double>)>
   // it), stop asking: the shared counter hands its starts to the threads that did start and to
   // this thread, so every start still runs. A thread left unjoined would call std::terminate.
   std::vector<std::thread> pool;
-  const int wanted = std::min(threads, starts) - 1;
-  pool.reserve(static_cast<std::size_t>(wanted));
+  int wanted = std::min(threads, starts) - 1;
+  try {  // reserved, so that push_back never reallocates with a started thread in hand
+    pool.reserve(static_cast<std::size_t>(wanted));
+  } catch (const std::bad_alloc&) {
+    wanted = 0;
+  } catch (const std::length_error&) {
+    wanted = 0;
+  }
   for (int t = 0; t < wanted; ++t) {
     try {
       pool.push_back(start_thread ? start_thread(worker) : std::thread(worker));
