@@ -20,14 +20,20 @@ double dot(std::span<const double> a, std::span<const double> b) {
 }
 
 // The (s, y) pairs of the last `history` steps, oldest first, in one ring of flat buffers.
+// The buffers grow with the pairs actually kept, so a huge `history` costs nothing up front.
 class Memory {
  public:
-  Memory(std::size_t n, int history)
-      : n_(n), m_(static_cast<std::size_t>(history)), s_(n * m_), y_(n * m_), rho_(m_), alpha_(m_) {}
-  void clear() { size_ = 0; }
+  Memory(std::size_t n, int history) : n_(n), m_(static_cast<std::size_t>(history)) {}
+  void clear() { size_ = first_ = 0; }
   bool empty() const { return size_ == 0; }
   void push(std::span<const double> s, std::span<const double> y, double sy) {
     const std::size_t slot = (first_ + size_) % m_;
+    if (slot == rho_.size()) {  // the ring is not full yet: the next slot is a new one
+      s_.resize(s_.size() + n_);
+      y_.resize(y_.size() + n_);
+      rho_.push_back(0);
+      alpha_.push_back(0);
+    }
     if (size_ == m_) first_ = (first_ + 1) % m_; else ++size_;
     double* sj = s_.data() + slot * n_;
     double* yj = y_.data() + slot * n_;
@@ -200,7 +206,7 @@ Result run_lbfgs(const Objective& f, std::vector<double> x, const LBFGS& method,
                  const Observer& observer) {
   validate(method);
   const std::size_t n = x.size();
-  Run run(f, n, stop, observer);
+  Run run(f, x, stop, observer);
   Memory memory(n, method.history);
   std::vector<double> g(n), d(n), x_new(n), g_new(n), s(n), y(n);
   double value = run.evaluate(x, g);

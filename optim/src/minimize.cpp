@@ -3,6 +3,7 @@
 #include <array>
 #include <cmath>
 
+#include "nabla/autodiff/error.hpp"
 #include "run.hpp"
 
 namespace nabla::optim {
@@ -18,10 +19,24 @@ std::string_view to_string(Status status) noexcept {
 
 namespace detail {
 
+namespace {
+// Trials per Armijo backtracking search (0.5^1000 is far below any useful step).
+constexpr int max_backtracks = 1000;
+}  // namespace
+
 Result run_first_order(const Objective& f, std::vector<double> x, Optimizer& optimizer,
                        const GradientDescent* armijo, const Stop& stop, const Observer& observer) {
   const std::size_t n = x.size();
-  Run run(f, n, stop, observer);
+  Run run(f, x, stop, observer);
+  if (armijo != nullptr) {
+    const Extras& e = armijo->extras;
+    if (e.schedule || e.clip_value != 0 || e.clip_norm != 0 || e.weight_decay != 0) {
+      nabla::detail::fail(
+          "nabla::optim::GradientDescent",
+          "invalid option extras with line_search = true (got a schedule, clipping or weight "
+          "decay, expected none: the backtracking search steps along the plain gradient from lr)");
+    }
+  }
   std::vector<double> g(n), x_prev(n), g_prev(n);
   double value = run.evaluate(x, g);
   if (!std::isfinite(value) || !all_finite(g)) return run.finish(x, value, norm(g), Status::diverged);
@@ -34,8 +49,13 @@ Result run_first_order(const Objective& f, std::vector<double> x, Optimizer& opt
     double lr = optimizer.learning_rate();
     if (armijo != nullptr) {
       // Backtracking (Armijo): shrink t until f(x − t·g) ≤ f(x) − c1·t·‖g‖².
+      // At most max_backtracks trials, so a shrink factor next to 1 or a subnormal lr (where
+      // 1e-20·lr is 0) cannot loop for ever.
       bool accepted = false;
-      for (double t = lr; t >= 1e-20 * lr && !run.out_of_evaluations(); t *= armijo->shrink) {
+      int trials = 0;
+      for (double t = lr; t >= 1e-20 * lr && t > 0 && trials < max_backtracks &&
+                          !run.out_of_evaluations();
+           t *= armijo->shrink, ++trials) {
         for (std::size_t i = 0; i < n; ++i) x[i] = x_prev[i] - t * g_prev[i];
         value = run.evaluate(x, g);
         lr = t;

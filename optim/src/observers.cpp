@@ -47,10 +47,14 @@ Observer progress(int every, std::FILE* out) {
       if (now - *last < std::chrono::milliseconds(100)) return true;
       *last = now;
       // A bar of the iteration budget, then the numbers.
+      // In 64 bits: 20·iteration overflows an int past ~1e8 iterations (a negative width
+      // made fmt throw); clamped to the bar, whatever the Iteration says.
       const int width = 20;
-      const int filled = it.max_iterations > 0
-                             ? std::min(width, width * it.iteration / it.max_iterations)
-                             : 0;
+      const long long share =
+          it.max_iterations > 0
+              ? 20LL * it.iteration / it.max_iterations
+              : 0;
+      const int filled = static_cast<int>(std::clamp<long long>(share, 0, width));
       fmt::print(out, "\r\x1b[2K[{:#<{}}{:.<{}}] {:>7}/{}  f = {:<14.8g} |grad| = {:<10.3g} "
                          "lr = {:<9.3g} {:.1f} s",
                  "", filled, "", width - filled, it.iteration, it.max_iterations, it.value,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "nabla/autodiff/error.hpp"
+#include "run.hpp"
 
 namespace nabla::optim {
 
@@ -94,9 +95,9 @@ class RMSPropRule final : public Optimizer {
     for (std::size_t i = 0; i < x.size(); ++i) {
       s_[i] = a * s_[i] + (1 - a) * g[i] * g[i];  // s ← αs + (1 − α)g²
       double avg = s_[i];
-      if (m_.centered) {  // m ← αm + (1 − α)g;  use s − m²
+      if (m_.centered) {  // m ← αm + (1 − α)g;  use s − m² (≥ 0, but rounding can go below)
         mean_[i] = a * mean_[i] + (1 - a) * g[i];
-        avg -= mean_[i] * mean_[i];
+        avg = std::max(avg - mean_[i] * mean_[i], 0.0);
       }
       const double step = g[i] / (std::sqrt(avg) + m_.eps);
       if (m_.momentum > 0) {  // b ← μb + g/(√s + ε);  x ← x − lr·b
@@ -153,6 +154,13 @@ class AdamRule final : public Optimizer {
     for (auto* v : {&m_, &v_, &vmax_}) std::fill(v->begin(), v->end(), 0.0);
   }
   void update(std::span<double> x, std::span<const double> g, double lr) override {
+    if (lr * decoupled_ > 1) {  // a scheduled rate can raise lr·λ past 1 after the start
+      nabla::detail::fail("nabla::optim::AdamW",
+                          fmt::format("the decoupled decay lr·weight_decay is {} at step {} "
+                                      "(expected at most 1: x ← x·(1 − lr·weight_decay) would "
+                                      "flip the sign of x)",
+                                      lr * decoupled_, steps_));
+    }
     const double t = static_cast<double>(steps_ + 1);
     const double bc1 = 1 - std::pow(beta1_, t), bc2 = 1 - std::pow(beta2_, t);
     const double step = lr / bc1, root_bc2 = std::sqrt(bc2);
@@ -181,7 +189,8 @@ void Optimizer::step(std::span<double> x, std::span<const double> g) {
                  fmt::format("wrong sizes (got x of {} and g of {}, expected {} each)", x.size(),
                              g.size(), n_));
   }
-  lr_ = schedule_ ? schedule_(steps_, base_lr_, last_value_) : base_lr_;
+  // The schedule checks the rate it returns (finite, >= 0) and names the step when it is not.
+  lr_ = schedule_(steps_, base_lr_, last_value_);
   std::span<const double> grad = g;
   const Extras& e = extras_;
   if (e.clip_value > 0 || e.clip_norm > 0 || e.weight_decay > 0) {
@@ -190,9 +199,7 @@ void Optimizer::step(std::span<double> x, std::span<const double> g) {
       for (double& v : gradient_) v = std::clamp(v, -e.clip_value, e.clip_value);
     }
     if (e.clip_norm > 0) {
-      double norm = 0;
-      for (double v : gradient_) norm += v * v;
-      norm = std::sqrt(norm);
+      const double norm = detail::norm(gradient_);  // finite for finite g (no overflow to inf)
       if (norm > e.clip_norm) {
         for (double& v : gradient_) v *= e.clip_norm / norm;
       }
@@ -202,6 +209,11 @@ void Optimizer::step(std::span<double> x, std::span<const double> g) {
   }
   update(x, grad, lr_);
   ++steps_;
+}
+
+void Optimizer::set_learning_rate(double lr) {
+  positive("nabla::optim::Optimizer::set_learning_rate", "lr", lr);
+  base_lr_ = lr_ = lr;
 }
 
 void Optimizer::reset() {
@@ -242,6 +254,8 @@ std::unique_ptr<Optimizer> make_optimizer(const AdaGrad& m, std::size_t n) {
 std::unique_ptr<Optimizer> make_optimizer(const RMSProp& m, std::size_t n) {
   positive("nabla::optim::RMSProp", "lr", m.lr);
   unit("nabla::optim::RMSProp", "alpha", m.alpha);
+  require(!m.centered || m.alpha > 0, "nabla::optim::RMSProp", "alpha", m.alpha,
+          "a value in (0, 1) with centered = true (with 0, s − m² is 0 and the step lr·g/ε)");
   positive("nabla::optim::RMSProp", "eps", m.eps);
   unit("nabla::optim::RMSProp", "momentum", m.momentum);
   return std::make_unique<RMSPropRule>(m, n);
@@ -259,6 +273,10 @@ std::unique_ptr<Optimizer> make_adam(const Method& m, const char* name, bool dec
   non_negative(name, "weight_decay", m.weight_decay);
   require(m.extras.weight_decay == 0, name, "extras.weight_decay", m.extras.weight_decay,
           "0 (use the method's own weight_decay)");
+  if (decoupled) {
+    require(m.lr * m.weight_decay <= 1, name, "weight_decay", m.weight_decay,
+            "lr·weight_decay at most 1: x ← x·(1 − lr·weight_decay) would flip the sign of x");
+  }
   return std::make_unique<AdamRule>(m.lr, m.beta1, m.beta2, m.eps,
                                     decoupled ? 0.0 : m.weight_decay,
                                     decoupled ? m.weight_decay : 0.0, m.amsgrad, m.extras, n);

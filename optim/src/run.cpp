@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "nabla/autodiff/error.hpp"
 
@@ -11,7 +12,13 @@ namespace nabla::optim::detail {
 double norm(std::span<const double> v) noexcept {
   double s = 0;
   for (double x : v) s += x * x;
-  return std::sqrt(s);
+  if (!std::isinf(s) || !all_finite(v)) return std::sqrt(s);
+  // Σx² overflowed although every x is finite (|x| above ~1e154): scale by the largest |x|.
+  double largest = 0;
+  for (double x : v) largest = std::max(largest, std::abs(x));
+  double scaled = 0;
+  for (double x : v) scaled += (x / largest) * (x / largest);
+  return largest * std::sqrt(scaled);
 }
 
 bool all_finite(std::span<const double> v) noexcept {
@@ -35,10 +42,25 @@ void validate(const Stop& s) {
   check(s.time_limit_s >= 0, "time_limit_s", s.time_limit_s, "seconds >= 0 (0: none)");
 }
 
-Run::Run(const Objective& f, std::size_t n, const Stop& stop, const Observer& observer)
+void check_start(std::span<const double> x0) {
+  if (x0.empty()) {
+    nabla::detail::fail("nabla::optim::minimize",
+                        "x0 is empty (expected a starting point with at least one coordinate)");
+  }
+  for (std::size_t i = 0; i < x0.size(); ++i) {
+    if (!std::isfinite(x0[i])) {
+      nabla::detail::fail("nabla::optim::minimize",
+                          fmt::format("x0[{}] is {} (expected a finite starting point)", i, x0[i]));
+    }
+  }
+}
+
+Run::Run(const Objective& f, std::span<const double> x0, const Stop& stop,
+         const Observer& observer)
     : f_(f), stop_(stop), observer_(observer), start_(std::chrono::steady_clock::now()),
-      best_x_(n) {
+      best_x_(x0.size()) {
   validate(stop);
+  check_start(x0);
 }
 
 double Run::evaluate(std::span<const double> x, std::span<double> g) {
@@ -52,7 +74,10 @@ double Run::evaluate(std::span<const double> x, std::span<double> g) {
 }
 
 bool Run::out_of_evaluations() const {
-  return stop_.max_evaluations > 0 && evaluations >= stop_.max_evaluations;
+  // INT_MAX is a budget even when max_evaluations is 0 (off): the count is an int, and line
+  // searches evaluate several times per iteration, so it could overflow before max_iterations.
+  return (stop_.max_evaluations > 0 && evaluations >= stop_.max_evaluations) ||
+         evaluations == std::numeric_limits<int>::max();
 }
 
 bool Run::should_stop(double value, double grad_norm, Status& status) const {

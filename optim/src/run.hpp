@@ -11,13 +11,17 @@
 
 namespace nabla::optim::detail {
 
+/// ‖v‖₂, without overflow when the squares overflow but the values are finite.
 double norm(std::span<const double> v) noexcept;
 bool all_finite(std::span<const double> v) noexcept;
 void validate(const Stop& stop);
+/// Throws nabla::Error for an empty x0 or one with a NaN or infinite coordinate.
+void check_start(std::span<const double> x0);
 
 class Run {
  public:
-  Run(const Objective& f, std::size_t n, const Stop& stop, const Observer& observer);
+  /// Checks the stopping rules and the starting point x0 (nabla::Error when invalid).
+  Run(const Objective& f, std::span<const double> x0, const Stop& stop, const Observer& observer);
 
   /// f(x) with ∇f into g; counts the evaluation and remembers the best finite point.
   double evaluate(std::span<const double> x, std::span<double> g);

@@ -25,7 +25,7 @@ struct Stop {
   double value_tol = 0;      ///< |fₖ₊₁ − fₖ| ≤ value_tol·|fₖ| (relative change of f)
   double target = -std::numeric_limits<double>::infinity();  ///< f ≤ target
   int max_iterations = 1000; ///< updates of x
-  int max_evaluations = 0;   ///< evaluations of f and ∇f
+  int max_evaluations = 0;   ///< evaluations of f and ∇f (0: none, but never past INT_MAX)
   double time_limit_s = 0;   ///< wall time
 };
 

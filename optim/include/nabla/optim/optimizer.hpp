@@ -22,14 +22,16 @@ class Optimizer {
   virtual ~Optimizer() = default;
   /// Updates x in place from the gradient g (one step): applies the extras (clipping, coupled
   /// weight decay, the schedule's rate for this step), then the method's rule.
-  /// @throws nabla::Error when x or g does not have the optimizer's size.
+  /// @throws nabla::Error when x or g does not have the optimizer's size, or when the schedule
+  /// returns NaN, a negative or an infinite rate (x is left unchanged).
   void step(std::span<double> x, std::span<const double> g);
   /// Forgets the state (moments, step count, the schedule's state): the next step is the first.
   void reset();
   /// The learning rate of the last step (the base rate before the first step).
   [[nodiscard]] double learning_rate() const { return lr_; }
   /// Sets the base learning rate (the schedule scales it from the next step on).
-  void set_learning_rate(double lr) { base_lr_ = lr_ = lr; }
+  /// @throws nabla::Error when lr is not finite and > 0 (as the methods' own lr).
+  void set_learning_rate(double lr);
   /// Tells the optimizer the latest value of f (ReduceOnPlateau reads it).
   void observe(double value) { last_value_ = value; }
   /// Number of parameters.
@@ -55,7 +57,10 @@ class Optimizer {
 };
 
 /// The stateful optimizer of a method, for n parameters.
-/// @throws nabla::Error for invalid options (a non-positive learning rate, β outside [0, 1), …).
+/// @throws nabla::Error for invalid options, naming the option and the expected range: lr not
+/// finite and > 0, ρ, α, β₁, β₂ or momentum outside [0, 1), ε not finite and > 0, a negative or
+/// non-finite extra (clip_value, clip_norm, weight_decay), AdamW's lr·weight_decay above 1.
+/// A schedule's options are checked when the Schedule is made (see schedule.hpp).
 std::unique_ptr<Optimizer> make_optimizer(const GradientDescent& method, std::size_t n);
 /// @copydoc make_optimizer(const GradientDescent&, std::size_t)
 std::unique_ptr<Optimizer> make_optimizer(const Momentum& method, std::size_t n);

@@ -2,82 +2,137 @@
 // the per-step extras every first-order method accepts (schedule, gradient clipping).
 #pragma once
 
+#include <concepts>
 #include <functional>
 #include <limits>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace nabla::optim {
 
 /// A learning-rate schedule: the learning rate of step t (0-based), given the method's base
-/// rate and the last value of f (for ReduceOnPlateau). Any callable with this signature works.
-using Schedule = std::function<double(long t, double base_lr, double last_value)>;
+/// rate and the last value of f (for ReduceOnPlateau). Holds any callable
+/// `double(long t, double base_lr, double last_value)`: one of the schedules below or a user's
+/// lambda. A callable with a `validate()` member (every schedule below) is checked when the
+/// Schedule is made, so invalid options throw before the first step; the rate returned at every
+/// step is checked too (NaN, negative or infinite throws nabla::Error naming the step).
+///
+/// Example: `Adam{.extras = {.schedule = [](long t, double base, double) { return base / (1 + t); }}}`
+class Schedule {
+ public:
+  /// No schedule: the method's base rate at every step.
+  Schedule() = default;
+  /// A schedule calling `f`; runs `f.validate()` first when f has one.
+  /// @throws nabla::Error when `f.validate()` does (invalid options).
+  template <class F>
+    requires(!std::same_as<std::remove_cvref_t<F>, Schedule> &&
+             std::is_invocable_r_v<double, F&, long, double, double>)
+  Schedule(F f) {  // NOLINT: implicit, so `.schedule = CosineAnnealing{…}` and lambdas work
+    if constexpr (requires(const F& g) { g.validate(); }) f.validate();
+    fn_ = std::move(f);
+  }
+  /// True when a schedule is set.
+  explicit operator bool() const noexcept { return static_cast<bool>(fn_); }
+  /// The rate of step t (the base rate when no schedule is set).
+  /// @throws nabla::Error when t < 0, or when the schedule returns NaN, a negative or an
+  /// infinite rate (the message names the step and the value).
+  double operator()(long t, double base_lr, double last_value) const;
+
+ private:
+  std::function<double(long, double, double)> fn_;
+};
 
 /// lr = base·γ^⌊t / step_size⌋  (PyTorch StepLR)
 struct StepDecay {
-  long step_size = 10;
-  double gamma = 0.1;
+  long step_size = 10;  ///< steps between cuts, >= 1
+  double gamma = 0.1;   ///< factor per cut, finite and > 0
+  /// @throws nabla::Error for an invalid option (also for t < 0).
   double operator()(long t, double base, double) const;
+  /// Checks the options. @throws nabla::Error naming the invalid option and what was expected.
+  void validate() const;
 };
 
 /// lr = base·γ^(number of milestones ≤ t)  (PyTorch MultiStepLR)
 struct MultiStep {
-  std::vector<long> milestones{};
-  double gamma = 0.1;
+  std::vector<long> milestones{};  ///< steps of the cuts: >= 0, strictly increasing (may be empty)
+  double gamma = 0.1;              ///< factor per cut, finite and > 0
+  /// @throws nabla::Error for an invalid option (also for t < 0).
   double operator()(long t, double base, double) const;
+  /// Checks the options. @throws nabla::Error naming the invalid option and what was expected.
+  void validate() const;
 };
 
 /// lr = base·γ^t  (PyTorch ExponentialLR)
 struct Exponential {
-  double gamma = 0.99;
+  double gamma = 0.99;  ///< factor per step, finite and > 0 (> 1 grows until the rate overflows)
+  /// @throws nabla::Error for an invalid option (also for t < 0).
   double operator()(long t, double base, double) const;
+  /// Checks the options. @throws nabla::Error naming the invalid option and what was expected.
+  void validate() const;
 };
 
 /// lr = η_min + (base − η_min)·(1 + cos(π·t / t_max)) / 2  (PyTorch CosineAnnealingLR)
 struct CosineAnnealing {
-  long t_max = 100;
-  double eta_min = 0.0;
+  long t_max = 100;      ///< steps of the half cosine, >= 1
+  double eta_min = 0.0;  ///< the lowest rate, finite and >= 0
+  /// @throws nabla::Error for an invalid option (also for t < 0).
   double operator()(long t, double base, double) const;
+  /// Checks the options. @throws nabla::Error naming the invalid option and what was expected.
+  void validate() const;
 };
 
 /// Cosine annealing restarted after t_0, t_0·t_mult, t_0·t_mult², … steps
 /// (SGDR, Loshchilov & Hutter 2017; PyTorch CosineAnnealingWarmRestarts).
 struct CosineWarmRestarts {
-  long t_0 = 10;
-  long t_mult = 1;
-  double eta_min = 0.0;
+  long t_0 = 10;         ///< steps of the first cycle, >= 1
+  long t_mult = 1;       ///< growth of the cycle length, >= 1
+  double eta_min = 0.0;  ///< the lowest rate, finite and >= 0
+  /// @throws nabla::Error for an invalid option (also for t < 0).
   double operator()(long t, double base, double) const;
+  /// Checks the options. @throws nabla::Error naming the invalid option and what was expected.
+  void validate() const;
 };
 
 /// Linear warm-up: lr = base·(start + (end − start)·min(t, steps) / steps)  (PyTorch LinearLR)
 struct LinearWarmup {
-  long steps = 5;
-  double start_factor = 1.0 / 3.0;
-  double end_factor = 1.0;
+  long steps = 5;                   ///< steps of the ramp, >= 1
+  double start_factor = 1.0 / 3.0;  ///< finite and >= 0
+  double end_factor = 1.0;          ///< finite and >= 0
+  /// @throws nabla::Error for an invalid option (also for t < 0).
   double operator()(long t, double base, double) const;
+  /// Checks the options. @throws nabla::Error naming the invalid option and what was expected.
+  void validate() const;
 };
 
 /// The one-cycle policy (Smith & Topin 2019; PyTorch OneCycleLR, two phases, cosine): from
 /// max_lr/div_factor up to max_lr over pct_start·total_steps steps, then down to
 /// max_lr/(div_factor·final_div_factor). The method's own lr is ignored.
 struct OneCycle {
-  double max_lr = 0.1;
-  long total_steps = 100;
-  double pct_start = 0.3;
-  double div_factor = 25.0;
-  double final_div_factor = 1e4;
+  double max_lr = 0.1;            ///< the peak rate, finite and > 0
+  long total_steps = 100;         ///< >= 1; later steps keep the final rate
+  double pct_start = 0.3;         ///< fraction of the steps going up, in [0, 1]
+  double div_factor = 25.0;       ///< initial rate = max_lr/div_factor; finite and > 0
+  double final_div_factor = 1e4;  ///< final rate = initial/final_div_factor; finite and > 0
+  /// @throws nabla::Error for an invalid option (also for t < 0).
   double operator()(long t, double base, double) const;
+  /// Checks the options. @throws nabla::Error naming the invalid option and what was expected.
+  void validate() const;
 };
 
 /// Multiply the rate by `factor` when f has not improved by more than `threshold` (relative)
 /// for `patience` steps; wait `cooldown` steps after a cut; never go below min_lr
 /// (PyTorch ReduceLROnPlateau, mode "min", relative threshold). Stateful.
 struct ReduceOnPlateau {
-  double factor = 0.1;
-  long patience = 10;
-  double threshold = 1e-4;
-  long cooldown = 0;
-  double min_lr = 0.0;
+  double factor = 0.1;      ///< cut factor, in (0, 1)
+  long patience = 10;       ///< steps without improvement tolerated, >= 0
+  double threshold = 1e-4;  ///< relative improvement that counts, in [0, 1)
+  long cooldown = 0;        ///< steps to wait after a cut, >= 0
+  double min_lr = 0.0;      ///< the lowest rate, finite and >= 0
+  /// @throws nabla::Error for an invalid option (also for t < 0).
   double operator()(long t, double base, double last_value);
+  /// Checks the options. @throws nabla::Error naming the invalid option and what was expected.
+  void validate() const;
 
   /// The run's state (kept public so the options stay an aggregate; not for users to set).
   struct State {
@@ -90,6 +145,7 @@ struct ReduceOnPlateau {
 /// What every first-order method accepts besides its own rule, applied at each step in this
 /// order: clip the gradient by value, then by global norm, then add the coupled L2 term
 /// (weight_decay·x; Adam and AdamW have their own), then take the step with the scheduled rate.
+/// Each number must be finite and >= 0 (checked by make_optimizer; 0 turns it off).
 struct Extras {
   Schedule schedule{};        ///< empty: constant learning rate
   double clip_value = 0;      ///< > 0: gᵢ ← clamp(gᵢ, −clip_value, clip_value)
