@@ -549,43 +549,15 @@ std::optional<double> evaluate(Op op, std::span<const double> a) {
     return n == 2 ? std::optional(f(a[0], a[1])) : std::nullopt;
   };
   switch (op) {
-    case Op::add: return binary([](double x, double y) { return x + y; });
-    case Op::sub: return binary([](double x, double y) { return x - y; });
-    case Op::mul: return binary([](double x, double y) { return x * y; });
-    case Op::div: return binary([](double x, double y) { return x / y; });
-    case Op::pow: return binary([](double x, double y) { return std::pow(x, y); });
-    case Op::hypot: return binary([](double x, double y) { return std::hypot(x, y); });
-    case Op::atan2: return binary([](double x, double y) { return std::atan2(x, y); });
-    case Op::neg: return unary([](double x) { return -x; });
-    case Op::exp: return unary([](double x) { return std::exp(x); });
-    case Op::exp2: return unary([](double x) { return std::exp2(x); });
-    case Op::expm1: return unary([](double x) { return std::expm1(x); });
-    case Op::log: return unary([](double x) { return std::log(x); });
-    case Op::log2: return unary([](double x) { return std::log2(x); });
-    case Op::log10: return unary([](double x) { return std::log10(x); });
-    case Op::log1p: return unary([](double x) { return std::log1p(x); });
-    case Op::sqrt: return unary([](double x) { return std::sqrt(x); });
-    case Op::cbrt: return unary([](double x) { return std::cbrt(x); });
-    case Op::sin: return unary([](double x) { return std::sin(x); });
-    case Op::cos: return unary([](double x) { return std::cos(x); });
-    case Op::tan: return unary([](double x) { return std::tan(x); });
-    case Op::asin: return unary([](double x) { return std::asin(x); });
-    case Op::acos: return unary([](double x) { return std::acos(x); });
-    case Op::atan: return unary([](double x) { return std::atan(x); });
-    case Op::sinh: return unary([](double x) { return std::sinh(x); });
-    case Op::cosh: return unary([](double x) { return std::cosh(x); });
-    case Op::tanh: return unary([](double x) { return std::tanh(x); });
-    case Op::asinh: return unary([](double x) { return std::asinh(x); });
-    case Op::acosh: return unary([](double x) { return std::acosh(x); });
-    case Op::atanh: return unary([](double x) { return std::atanh(x); });
-    case Op::erf: return unary([](double x) { return std::erf(x); });
-    case Op::erfc: return unary([](double x) { return std::erfc(x); });
-    case Op::tgamma: return unary([](double x) { return std::tgamma(x); });
-    case Op::lgamma: return unary([](double x) { return std::lgamma(x); });
-    case Op::abs: return unary([](double x) { return std::abs(x); });
-    case Op::relu: return unary([](double x) { return x > 0 ? x : 0.0; });
-    case Op::sigmoid: return unary([](double x) { return sigmoid(x); });
-    case Op::softplus: return unary([](double x) { return softplus(x); });
+    // Note [The rule table]: the value of every elementary rule, from its row.
+#define NABLA_EVALUATE_UNARY(F) \
+  case detail::F::op: return unary(&detail::F::value);
+#define NABLA_EVALUATE_BINARY(F) \
+  case detail::F::op: return binary(&detail::F::value);
+    NABLA_UNARY_RULES(NABLA_EVALUATE_UNARY)
+    NABLA_BINARY_RULES(NABLA_EVALUATE_BINARY)
+#undef NABLA_EVALUATE_UNARY
+#undef NABLA_EVALUATE_BINARY
     case Op::fmin: return binary([](double x, double y) { return std::fmin(x, y); });
     case Op::fmax: return binary([](double x, double y) { return std::fmax(x, y); });
     case Op::fma: return n == 3 ? std::optional(std::fma(a[0], a[1], a[2])) : std::nullopt;

@@ -38,37 +38,20 @@ struct LeafNode final : TensorNode {
 
 // ---- Elementwise binary operations with broadcasting ----
 
-struct Add {
-  static constexpr const char* name = "add";
-  static double f(double a, double b) { return a + b; }
-  static double da(double, double, double) { return 1.0; }
-  static double db(double, double, double) { return 1.0; }
+// Elementwise binary operations take value and partials from the scalar rule table (math.hpp,
+// arithmetic.hpp; Note [The rule table]).
+template <class Fn>
+struct FromScalarBinary {
+  static constexpr std::string_view name = op_name(Fn::op);
+  static double f(double a, double b) { return Fn::value(a, b); }
+  static double da(double a, double b, double y) { return Fn::partial_a(a, b, y); }
+  static double db(double a, double b, double y) { return Fn::partial_b(a, b, y); }
 };
-struct Sub {
-  static constexpr const char* name = "sub";
-  static double f(double a, double b) { return a - b; }
-  static double da(double, double, double) { return 1.0; }
-  static double db(double, double, double) { return -1.0; }
-};
-struct Mul {
-  static constexpr const char* name = "mul";
-  static double f(double a, double b) { return a * b; }
-  static double da(double, double b, double) { return b; }
-  static double db(double a, double, double) { return a; }
-};
-struct Div {
-  static constexpr const char* name = "div";
-  static double f(double a, double b) { return a / b; }
-  static double da(double, double b, double) { return 1.0 / b; }
-  static double db(double, double b, double y) { return -y / b; }
-};
-// The scalar pow's rule (math.hpp), so that both forms agree at every point.
-struct Pow {
-  static constexpr const char* name = "pow";
-  static double f(double a, double b) { return detail::PowFn::value(a, b); }
-  static double da(double a, double b, double y) { return detail::PowFn::partial_a(a, b, y); }
-  static double db(double a, double b, double y) { return detail::PowFn::partial_b(a, b, y); }
-};
+using Add = FromScalarBinary<detail::AddFn>;
+using Sub = FromScalarBinary<detail::SubFn>;
+using Mul = FromScalarBinary<detail::MulFn>;
+using Div = FromScalarBinary<detail::DivFn>;
+using Pow = FromScalarBinary<detail::PowFn>;
 
 template <class F>
 struct BinaryNode final : TensorNode {
@@ -120,7 +103,7 @@ template <class F>
 TensorVar binary(const TensorVar& a, const TensorVar& b) {
   TensorNode* an = a.node();
   TensorNode* bn = b.node();
-  const Shape shape = broadcast_shape(an->shape, bn->shape, F::name);
+  const Shape shape = broadcast_shape(an->shape, bn->shape, F::name.data());
   Tape& tape = Tape::active();
   auto [node, out] = make<BinaryNode<F>>(tape, shape, needs(an) || needs(bn), nullptr, an, bn);
   double* y = node->value;
@@ -153,31 +136,24 @@ struct UnaryArgs {
   double p = 0, q = 0;
 };
 
-struct Neg {
-  static constexpr const char* name = "neg";
-  static double f(double x, const UnaryArgs&) { return -x; }
-  static double d(double, double, const UnaryArgs&) { return -1.0; }
-};
-// The elementwise functions take value and derivative from the scalar rule table (math.hpp):
-// one rule, one answer at every point, fused or not, scalar or tensor.
-template <class Fn, const char* Name>
+// The elementwise functions take value and derivative from the scalar rule table (math.hpp,
+// Note [The rule table]): one rule, one answer at every point, fused or not, scalar or tensor.
+template <class Fn>
 struct FromScalar {
-  static constexpr const char* name = Name;
+  static constexpr std::string_view name = op_name(Fn::op);
   static double f(double x, const UnaryArgs&) { return Fn::value(x); }
   static double d(double x, double y, const UnaryArgs&) { return Fn::partial(x, y); }
 };
-constexpr char exp_name[] = "exp", log_name[] = "log", log1p_name[] = "log1p",
-               sqrt_name[] = "sqrt", abs_name[] = "abs", tanh_name[] = "tanh",
-               sigmoid_name[] = "sigmoid", relu_name[] = "relu", softplus_name[] = "softplus";
-using Exp = FromScalar<detail::ExpFn, exp_name>;
-using Log = FromScalar<detail::LogFn, log_name>;
-using Log1p = FromScalar<detail::Log1pFn, log1p_name>;
-using Sqrt = FromScalar<detail::SqrtFn, sqrt_name>;
-using Abs = FromScalar<detail::AbsFn, abs_name>;
-using Tanh = FromScalar<detail::TanhFn, tanh_name>;
-using Sigmoid = FromScalar<detail::SigmoidFn, sigmoid_name>;
-using Relu = FromScalar<detail::ReluFn, relu_name>;
-using Softplus = FromScalar<detail::SoftplusFn, softplus_name>;
+using Neg = FromScalar<detail::NegFn>;
+using Exp = FromScalar<detail::ExpFn>;
+using Log = FromScalar<detail::LogFn>;
+using Log1p = FromScalar<detail::Log1pFn>;
+using Sqrt = FromScalar<detail::SqrtFn>;
+using Abs = FromScalar<detail::AbsFn>;
+using Tanh = FromScalar<detail::TanhFn>;
+using Sigmoid = FromScalar<detail::SigmoidFn>;
+using Relu = FromScalar<detail::ReluFn>;
+using Softplus = FromScalar<detail::SoftplusFn>;
 struct PowScalar {
   static constexpr const char* name = "pow";
   static double f(double x, const UnaryArgs& p) { return detail::PowNumberFn::value(x, p.p); }

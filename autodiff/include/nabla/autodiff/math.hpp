@@ -164,6 +164,22 @@ struct Atan2Fn {  // atan2(y, x);  ∂y = x/(x² + y²),  ∂x = −y/(x² + y²
   }
 };
 
+// Note [The rule table]
+// Every elementary operation is one row above (or in arithmetic.hpp): its op code, its value
+// and its partial(s), written once. The lists below name the rows; from them come the scalar
+// expression nodes (the functions below), the tensor elementwise nodes (tensor_var.cpp), the
+// graph's re-evaluation of a recorded operation (graph.cpp) and, through the op code,
+// op_name(). Adding a function means adding a row and listing it here.
+// clang-format off
+#define NABLA_UNARY_RULES(X)                                                                 \
+  X(NegFn) X(ExpFn) X(Exp2Fn) X(Expm1Fn) X(LogFn) X(Log2Fn) X(Log10Fn) X(Log1pFn) X(SqrtFn)  \
+  X(CbrtFn) X(SinFn) X(CosFn) X(TanFn) X(AsinFn) X(AcosFn) X(AtanFn) X(SinhFn) X(CoshFn)     \
+  X(TanhFn) X(AsinhFn) X(AcoshFn) X(AtanhFn) X(ErfFn) X(ErfcFn) X(TgammaFn) X(LgammaFn)     \
+  X(AbsFn) X(ReluFn) X(SigmoidFn) X(SoftplusFn)
+#define NABLA_BINARY_RULES(X) \
+  X(AddFn) X(SubFn) X(MulFn) X(DivFn) X(PowFn) X(HypotFn) X(Atan2Fn)
+// clang-format on
+
 /// The weight ∂y/∂xᵢ of xᵢ in y = log_sum_exp(xs) (n values, `infinite` of them +∞), by the
 /// conventions of docs/functions.md: NaN when y is NaN (a NaN input), shared equally by the
 /// +∞ inputs when y = +∞, 1/n each when every input is −∞ (the limit of equal inputs), and
