@@ -59,40 +59,23 @@ void require_nonempty(std::size_t n) {
 
 double log_sum_exp(std::span<const double> xs) {
   require_nonempty(xs.size());
-  double m = -std::numeric_limits<double>::infinity();
-  for (double x : xs) {
-    if (std::isnan(x)) return x;
-    m = std::max(m, x);
-  }
-  if (!std::isfinite(m)) return m;  // all −∞ gives −∞; any +∞ gives +∞
-  double s = 0.0;
-  for (double x : xs) s += std::exp(x - m);
-  return m + std::log(s);
+  detail::LogSumExp k;
+  for (double x : xs) k.see(x);
+  for (double x : xs) k.add(x);
+  return k.value();
 }
 
 Var log_sum_exp(std::span<const Var> xs) {
   require_nonempty(xs.size());
-  double m = -std::numeric_limits<double>::infinity();
-  bool nan = false;
-  for (const Var& x : xs) {
-    nan |= std::isnan(x.value());
-    m = std::max(m, x.value());
-  }
+  detail::LogSumExp k;
+  for (const Var& x : xs) k.see(x.value());
+  for (const Var& x : xs) k.add(x.value());
+  const double y = k.value();
   // The partials are the softmax weights; a per-thread buffer avoids an allocation per call.
   thread_local std::vector<double> weights;
   weights.resize(xs.size());
-  if (nan || std::isinf(m)) {  // the special points: detail::log_sum_exp_weight
-    const double y = nan ? std::numeric_limits<double>::quiet_NaN() : m;
-    std::size_t infinite = 0;
-    for (const Var& x : xs) infinite += x.value() == std::numeric_limits<double>::infinity();
-    for (std::size_t i = 0; i < xs.size(); ++i)
-      weights[i] = detail::log_sum_exp_weight(xs[i].value(), y, infinite, xs.size());
-    return Tape::active().record(Op::log_sum_exp, y, xs, weights);
-  }
-  double s = 0.0;
-  for (std::size_t i = 0; i < xs.size(); ++i) s += weights[i] = std::exp(xs[i].value() - m);
-  for (double& w : weights) w /= s;
-  return Tape::active().record(Op::log_sum_exp, m + std::log(s), xs, weights);
+  for (std::size_t i = 0; i < xs.size(); ++i) weights[i] = k.weight(xs[i].value());
+  return Tape::active().record(Op::log_sum_exp, y, xs, weights);
 }
 
 }  // namespace nabla

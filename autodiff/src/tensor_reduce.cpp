@@ -2,6 +2,7 @@
 #include <Eigen/Core>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include "tensor_nodes.hpp"
 
@@ -147,7 +148,7 @@ TensorVar extremum(const TensorVar& x, const Axes& axes, bool keepdims, const ch
 }
 
 // log_sum_exp: y = m + ln Σ e^(x − m); dx = dy · e^(x − y), with the scalar form's rule at the
-// special points (detail::log_sum_exp_weight).
+// special points (detail::LogSumExp).
 struct LogSumExpNode final : TensorNode {
   LogSumExpNode(TensorNode* x, Strides strides) : x(x), strides(strides) {}
   std::string_view name() const noexcept override { return "log_sum_exp"; }
@@ -157,18 +158,15 @@ struct LogSumExpNode final : TensorNode {
     bool assign = false;
     double* gx = x->take_adjoint(assign);
     const double* g = adjoint;
-    const double* y = value;
     const double* xv = x->value;
-    const std::size_t n = shape.size() == 0 ? 0 : x->shape.size() / shape.size();
     each_element(x->shape, strides, [&](std::size_t i, std::size_t j) {
-      const double w = detail::log_sum_exp_weight(xv[i], y[j], infinite[j], n);
-      const double d = g[j] == 0.0 ? 0.0 : g[j] * w;
+      const double d = detail::chain(g[j], groups[j].weight(xv[i]));
       gx[i] = assign ? d : gx[i] + d;
     });
   }
   TensorNode* x;
   Strides strides;
-  std::size_t* infinite = nullptr;  // per output: how many inputs are +∞
+  detail::LogSumExp* groups = nullptr;  // per output: the kernel's state
 };
 
 // softmax and log_softmax along one axis, viewed as outer × n × inner.
@@ -183,15 +181,12 @@ struct SoftmaxNode final : TensorNode {
     for (std::size_t o = 0; o < outer; ++o) {
       for (std::size_t in = 0; in < inner; ++in) {
         const std::size_t base = o * n * inner + in;
-        double m = -infinity;
-        for (std::size_t c = 0; c < n; ++c) m = std::max(m, xv[base + c * inner]);
-        if (m == -infinity) m = 0;  // all −∞: softmax is then NaN-free only up to 0/0
-        double s = 0;
-        for (std::size_t c = 0; c < n; ++c) s += std::exp(xv[base + c * inner] - m);
-        const double lse = m + std::log(s);
+        detail::LogSumExp k;  // softmax = the kernel's weights (their special points too)
+        for (std::size_t c = 0; c < n; ++c) k.see(xv[base + c * inner]);
+        for (std::size_t c = 0; c < n; ++c) k.add(xv[base + c * inner]);
         for (std::size_t c = 0; c < n; ++c) {
-          const double l = xv[base + c * inner] - lse;
-          value[base + c * inner] = log ? l : std::exp(l);
+          const double xc = xv[base + c * inner];
+          value[base + c * inner] = log ? k.log_weight(xc) : k.weight(xc);
         }
       }
     }
@@ -239,8 +234,8 @@ TensorVar softmax_like(const TensorVar& x, std::ptrdiff_t axis, bool log, const 
 
 // cross_entropy: mean over rows of lse_i − x[i, label_i]; dx = dy/N · (softmax − onehot).
 struct CrossEntropyNode final : TensorNode {
-  CrossEntropyNode(TensorNode* x, const int* labels, double* lse)
-      : x(x), labels(labels), lse(lse) {}
+  CrossEntropyNode(TensorNode* x, const int* labels, double* lse, detail::LogSumExp* groups)
+      : x(x), labels(labels), lse(lse), groups(groups) {}
   std::string_view name() const noexcept override { return "cross_entropy"; }
   void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(x->statement); }
   void backward(const detail::Sweep& sweep) override {
@@ -253,7 +248,7 @@ struct CrossEntropyNode final : TensorNode {
       const double* xr = x->value + r * classes;
       double* gr = gx + r * classes;
       for (std::size_t c = 0; c < classes; ++c) {
-        double d = std::exp(xr[c] - lse[r]);
+        double d = groups[r].weight(xr[c]);
         if (static_cast<int>(c) == labels[r]) d -= 1.0;
         gr[c] = assign ? scale * d : gr[c] + scale * d;
       }
@@ -262,6 +257,7 @@ struct CrossEntropyNode final : TensorNode {
   TensorNode* x;
   const int* labels;
   double* lse;
+  detail::LogSumExp* groups;
 };
 
 // binary cross-entropy with logits: mean of max(x, 0) − x·t + ln(1 + e^−|x|);
@@ -326,23 +322,13 @@ TensorVar log_sum_exp(const TensorVar& x, Axes axes, bool keepdims) {
   double* y = node->value;
   const double* xv = xn->value;
   const std::size_t m = p.result.size();
-  double* s = allocate(tape, m);  // scratch: the sums
-  node->infinite = allocate_array<std::size_t>(tape, m);  // kept in the arena with the node
-  std::size_t* infinite = node->infinite;
-  std::fill_n(y, m, -infinity);
-  std::fill_n(s, m, 0.0);
-  std::fill_n(infinite, m, std::size_t{0});
-  // The maximum, NaN when any input is NaN (the double form's rule), and the +∞ count.
-  each_element(xn->shape, p.strides, [&](std::size_t i, std::size_t j) {
-    y[j] = std::isnan(xv[i]) || std::isnan(y[j]) ? xv[i] + y[j] : std::max(y[j], xv[i]);
-    infinite[j] += xv[i] == infinity;
-  });
-  each_element(xn->shape, p.strides, [&](std::size_t i, std::size_t j) {
-    if (std::isfinite(y[j])) s[j] += std::exp(xv[i] - y[j]);
-  });
-  for (std::size_t j = 0; j < m; ++j) {
-    if (std::isfinite(y[j])) y[j] += std::log(s[j]);
-  }
+  // The kernel's state per output, kept in the arena with the node for the backward rule.
+  auto* groups = allocate_array<detail::LogSumExp>(tape, m);
+  std::uninitialized_value_construct_n(groups, m);
+  node->groups = groups;
+  each_element(xn->shape, p.strides, [&](std::size_t i, std::size_t j) { groups[j].see(xv[i]); });
+  each_element(xn->shape, p.strides, [&](std::size_t i, std::size_t j) { groups[j].add(xv[i]); });
+  for (std::size_t j = 0; j < m; ++j) y[j] = groups[j].value();
   return out;
 }
 
@@ -379,15 +365,16 @@ TensorVar cross_entropy(const TensorVar& logits, std::span<const int> labels) {
   auto* copy = allocate_array<int>(tape, labels.size());
   std::copy(labels.begin(), labels.end(), copy);
   double* lse = allocate(tape, s[0]);
-  auto [node, out] = make_from<CrossEntropyNode>(mark, tape, Shape{}, needs(xn), nullptr, xn, copy, lse);
+  auto* groups = allocate_array<detail::LogSumExp>(tape, s[0]);
+  std::uninitialized_value_construct_n(groups, s[0]);
+  auto [node, out] = make_from<CrossEntropyNode>(mark, tape, Shape{}, needs(xn), nullptr, xn, copy,
+                                                 lse, groups);
   double total = 0;
   for (std::size_t r = 0; r < s[0]; ++r) {
     const double* xr = xn->value + r * s[1];
-    double m = -infinity;
-    for (std::size_t c = 0; c < s[1]; ++c) m = std::max(m, xr[c]);
-    double e = 0;
-    for (std::size_t c = 0; c < s[1]; ++c) e += std::exp(xr[c] - m);
-    lse[r] = m + std::log(e);
+    for (std::size_t c = 0; c < s[1]; ++c) groups[r].see(xr[c]);
+    for (std::size_t c = 0; c < s[1]; ++c) groups[r].add(xr[c]);
+    lse[r] = groups[r].value();
     total += lse[r] - xr[labels[r]];
   }
   node->value[0] = total / static_cast<double>(s[0]);

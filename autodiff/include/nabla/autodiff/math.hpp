@@ -180,17 +180,45 @@ struct Atan2Fn {  // atan2(y, x);  ∂y = x/(x² + y²),  ∂x = −y/(x² + y²
   X(AddFn) X(SubFn) X(MulFn) X(DivFn) X(PowFn) X(HypotFn) X(Atan2Fn)
 // clang-format on
 
-/// The weight ∂y/∂xᵢ of xᵢ in y = log_sum_exp(xs) (n values, `infinite` of them +∞), by the
-/// conventions of docs/functions.md: NaN when y is NaN (a NaN input), shared equally by the
-/// +∞ inputs when y = +∞, 1/n each when every input is −∞ (the limit of equal inputs), and
-/// e^(xᵢ − y) (the softmax) otherwise. One rule for the scalar and tensor forms.
-inline double log_sum_exp_weight(double x, double y, std::size_t infinite, std::size_t n) noexcept {
-  if (std::isnan(y)) return std::numeric_limits<double>::quiet_NaN();
-  if (y == std::numeric_limits<double>::infinity())
-    return x == y ? 1.0 / static_cast<double>(infinite) : 0.0;
-  if (y == -std::numeric_limits<double>::infinity()) return 1.0 / static_cast<double>(n);
-  return std::exp(x - y);
-}
+/// The one log-sum-exp kernel (Note [The rule table]): every form — doubles, Vars, tensor
+/// reductions, softmax, log_softmax, cross_entropy — accumulates its inputs in two passes,
+/// see() each, then add() each, and reads value() and weight(): one rule at every point.
+struct LogSumExp {
+  double max = -std::numeric_limits<double>::infinity();
+  double sum = 0.0;
+  std::size_t count = 0, infinite = 0;
+  bool nan = false;
+  /// First pass: the maximum, NaN inputs, +∞ inputs.
+  void see(double x) noexcept {
+    nan |= std::isnan(x);
+    max = std::max(max, x);  // NaN is skipped here and remembered above
+    infinite += x == std::numeric_limits<double>::infinity();
+    ++count;
+  }
+  /// Second pass: Σ e^(x − max) (nothing to add when the maximum is ±∞).
+  void add(double x) noexcept {
+    if (std::isfinite(max)) sum += std::exp(x - max);
+  }
+  /// ln Σ e^(xᵢ): NaN with a NaN input, the maximum when it is ±∞.
+  [[nodiscard]] double value() const noexcept {
+    if (nan) return std::numeric_limits<double>::quiet_NaN();
+    return std::isfinite(max) ? max + std::log(sum) : max;
+  }
+  /// ∂value/∂x for an input x (the softmax weight), by the conventions of docs/functions.md:
+  /// NaN with a NaN input, shared equally by the +∞ inputs when one is +∞, 1/n each when
+  /// every input is −∞ (the limit of equal inputs), e^(x − max)/Σ otherwise.
+  [[nodiscard]] double weight(double x) const noexcept {
+    if (nan) return std::numeric_limits<double>::quiet_NaN();
+    if (max == std::numeric_limits<double>::infinity())
+      return x == max ? 1.0 / static_cast<double>(infinite) : 0.0;
+    if (max == -std::numeric_limits<double>::infinity()) return 1.0 / static_cast<double>(count);
+    return std::exp(x - max) / sum;
+  }
+  /// ln(weight(x)), exact for inputs far below the maximum (log_softmax).
+  [[nodiscard]] double log_weight(double x) const noexcept {
+    return std::isfinite(max) && !nan ? (x - max) - std::log(sum) : std::log(weight(x));
+  }
+};
 }  // namespace detail
 
 // ---- One-argument functions: each returns an expression node ----------------------------------
