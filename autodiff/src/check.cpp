@@ -35,23 +35,19 @@ struct Numeric {
   double rounding;    // bound on what rounding in f contributes
 };
 
-// Derivative of t ↦ f(x + t·d) at t = 0: central differences at h and h/2 combined by
-// Richardson extrapolation, R = (4·D(h/2) − D(h)) / 3, which cancels the h² error term.
+// Derivative of t ↦ f(x + t·d) at t = 0 (detail::richardson_difference).
 Numeric directional_derivative(const std::function<double(std::span<const double>)>& f,
                                std::span<const double> x, std::span<const double> d, double h,
                                double fx) {
   std::vector<double> p(x.begin(), x.end());
-  const auto central = [&](double step) {
-    for (std::size_t i = 0; i < x.size(); ++i) p[i] = x[i] + step * d[i];
-    const double up = f(p);
-    for (std::size_t i = 0; i < x.size(); ++i) p[i] = x[i] - step * d[i];
-    const double down = f(p);
-    return (up - down) / (2 * step);
-  };
-  const double d1 = central(h);
-  const double d2 = central(h / 2);
+  const detail::Difference r = detail::richardson_difference(
+      [&](double t) {
+        for (std::size_t i = 0; i < x.size(); ++i) p[i] = x[i] + t * d[i];
+        return f(p);
+      },
+      h);
   const double rounding = 64 * eps * (std::abs(fx) + 1) / h;
-  return {(4 * d2 - d1) / 3, std::abs(d2 - d1) / 3, rounding};
+  return {r.derivative, r.truncation, rounding};
 }
 
 GradientCheckRow compare(std::size_t index, double analytic, Numeric numeric,
@@ -72,6 +68,14 @@ GradientCheckRow compare(std::size_t index, double analytic, Numeric numeric,
 }
 
 }  // namespace
+
+detail::Difference detail::richardson_difference(const std::function<double(double)>& g,
+                                                 double h) {
+  const auto central = [&](double step) { return (g(step) - g(-step)) / (2 * step); };
+  const double d1 = central(h);
+  const double d2 = central(h / 2);
+  return {(4 * d2 - d1) / 3, std::abs(d2 - d1) / 3};
+}
 
 GradientCheck detail::compare_gradient(std::span<const double> x, const ValueAndGradient& analytic,
                                        const std::function<double(std::span<const double>)>& f,

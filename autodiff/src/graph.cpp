@@ -461,7 +461,8 @@ NonFinite reverse_origin(Tape& tape, std::uint32_t last, const detail::TensorNod
   } else {
     adjoint[last] = 1.0;
   }
-  const detail::Sweep sweep{adjoint, false, 0};
+  // The tape's own sweep, one statement or node at a time (Tape::sweep_statements), with the
+  // adjoints looked at before and after each step: no second copy of the sweep.
   std::vector<std::uint32_t> inputs;
   const auto finite_tensor_adjoint = [](const detail::TensorNode* t) {
     return t->adjoint == nullptr || !t->written || count_non_finite(t->adjoint, t->shape.size()) == 0;
@@ -472,7 +473,7 @@ NonFinite reverse_origin(Tape& tape, std::uint32_t last, const detail::TensorNod
       const bool own_finite = t != nullptr ? finite_tensor_adjoint(t) : std::isfinite(adjoint[s]);
       inputs.clear();
       node->inputs(inputs);
-      node->backward(sweep);
+      tape.sweep_statements(s, s);
       if (!own_finite) continue;
       for (std::uint32_t i : inputs) {
         const auto* in = dynamic_cast<const detail::TensorNode*>(tape.node_at(i));
@@ -495,10 +496,11 @@ NonFinite reverse_origin(Tape& tape, std::uint32_t last, const detail::TensorNod
     if (a == 0.0) continue;
     const auto ops = tape.operands(s);
     const auto partials = tape.partials(s);
+    std::vector<double> before(ops.size());
+    for (std::size_t k = 0; k < ops.size(); ++k) before[k] = adjoint[ops[k]];
+    tape.sweep_statements(s, s);
     for (std::size_t k = 0; k < ops.size(); ++k) {
-      const double before = adjoint[ops[k]];
-      adjoint[ops[k]] += partials[k] * a;
-      if (std::isfinite(a) && std::isfinite(before) && !std::isfinite(adjoint[ops[k]])) {
+      if (std::isfinite(a) && std::isfinite(before[k]) && !std::isfinite(adjoint[ops[k]])) {
         r.found = true;
         r.statement = s;
         r.op = std::string(op_name(tape.op(s)));
@@ -639,10 +641,9 @@ PartialsReport check_partials(const Tape& tape, const PartialsOptions& options) 
         return f(a);
       };
       const double h = 1e-3 * std::max(1.0, std::abs(x0));
-      const double d1 = (shifted(h) - shifted(-h)) / (2 * h);
-      const double d2 = (shifted(h / 2) - shifted(-h / 2)) / h;
-      const double numeric = (4 * d2 - d1) / 3;  // Richardson: O(h⁴)
-      const double estimate = std::abs(numeric - d2);
+      const detail::Difference difference = detail::richardson_difference(shifted, h);
+      const double numeric = difference.derivative;
+      const double estimate = difference.truncation;
       if (!std::isfinite(numeric) || estimate > 1e-4 * (1 + std::abs(numeric))) {
         smooth = false;  // a kink or a pole nearby: finite differences cannot judge
         break;

@@ -479,6 +479,17 @@ void Tape::reverse(Position from) {
   sweep_all<false>(statements_ - 1, from.statement, 0);
 }
 
+void Tape::sweep_statements(std::uint32_t last, std::uint32_t first) {
+  if (first < 1 || first > last || last >= statements_) {
+    detail::fail("nabla::Tape::sweep_statements", fmt::format(
+        "statements {} down to {} are not a range of the tape (expected 1 <= first <= last < {})",
+        last, first, statements_));
+  }
+  ensure_adjoints();
+  zero_from_ = adjoints_;  // the sweep leaves adjoints behind
+  sweep_all<false>(last, first, 0, false);
+}
+
 template <bool consume, bool floored>
 void Tape::sweep(std::size_t last, std::size_t first, std::size_t floor) noexcept {
   // Note [Jacobian taping]. Statements with a zero adjoint are skipped: nothing to push.

@@ -5,8 +5,7 @@
 namespace nabla::test {
 
 double central_difference(const std::function<double(double)>& f, double x, double h) {
-  const auto d = [&](double s) { return (f(x + s) - f(x - s)) / (2 * s); };
-  return (4 * d(h / 2) - d(h)) / 3;
+  return detail::richardson_difference([&](double t) { return f(x + t); }, h).derivative;
 }
 
 double fd_step(double x, double distance_to_singularity, double scale_cap) {

@@ -53,6 +53,16 @@ struct GradientCheck {
 };
 
 namespace detail {
+/// A derivative by finite differences and the estimate of its truncation error.
+struct Difference {
+  double derivative;  ///< (4·D(h/2) − D(h))/3
+  double truncation;  ///< |D(h/2) − D(h)|/3
+};
+/// g′(0) by central differences D(s) = (g(s) − g(−s))/2s at h and h/2 combined by Richardson
+/// extrapolation, which cancels the h² error term (error O(h⁴)). The one finite-difference
+/// routine: check_gradient, graph::check_partials and the tests' checker all use it.
+Difference richardson_difference(const std::function<double(double)>& g, double h);
+
 GradientCheck compare_gradient(std::span<const double> x, const ValueAndGradient& analytic,
                                const std::function<double(std::span<const double>)>& f,
                                const CheckOptions& options);

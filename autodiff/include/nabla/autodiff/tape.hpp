@@ -168,6 +168,11 @@ class Tape {
   /// @throws nabla::Error when `from` is ahead of the tape.
   void reverse(Position from = {});
 
+  /// Sweeps statements (and tensor nodes) from `last` down to `first` only, with the adjoints
+  /// as they are: what a diagnostic walks step by step (graph::first_non_finite_adjoint).
+  /// @throws nabla::Error when the range is not on the tape.
+  void sweep_statements(std::uint32_t last, std::uint32_t first);
+
   /// Zeroes all adjoints, seeds adjoint(y) = 1 and sweeps the whole tape.
   /// @throws nabla::Error when y belongs to another tape or was rewound away.
   void backward(const Var& y);
