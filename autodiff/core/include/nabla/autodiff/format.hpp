@@ -1,4 +1,5 @@
-// nabla — fmt formatters for nabla's types (the only header that teaches fmt about them).
+// nabla — fmt formatters for nabla's types (the only header, with tensor_format.hpp of the
+// tensor component, that teaches fmt about them).
 #pragma once
 
 #include <fmt/format.h>
@@ -8,18 +9,11 @@
 
 #include "nabla/autodiff/check.hpp"
 #include "nabla/autodiff/tape.hpp"
-#include "nabla/autodiff/tensor_var.hpp"
 #include "nabla/autodiff/var.hpp"
 
 namespace nabla {
 /// Streams a Var's value: `std::cout << x`.
 inline std::ostream& operator<<(std::ostream& os, const Var& x) { return os << x.value(); }
-/// Streams a shape: "[2, 3]".
-inline std::ostream& operator<<(std::ostream& os, const Shape& s) { return os << to_string(s); }
-/// Streams a tensor's shape and (clipped) values.
-inline std::ostream& operator<<(std::ostream& os, const Tensor& t) {
-  return os << to_string(TensorView(t));
-}
 }  // namespace nabla
 
 /// Prints a Var's value with the value's format spec: `fmt::format("{:.3f}", x)`.
@@ -53,29 +47,8 @@ struct fmt::formatter<nabla::TapeStatistics> : fmt::formatter<std::string_view> 
   }
 };
 
-/// Prints a shape: "[64, 784]".
-template <>
-struct fmt::formatter<nabla::Shape> : fmt::formatter<std::string_view> {
-  template <class Context>
-  auto format(const nabla::Shape& s, Context& ctx) const {
-    return fmt::formatter<std::string_view>::format(nabla::to_string(s), ctx);
-  }
-};
-
-/// Prints a tensor's shape and values, at most 3 at each end of every dimension.
-template <>
-struct fmt::formatter<nabla::Tensor> : fmt::formatter<std::string_view> {
-  template <class Context>
-  auto format(const nabla::Tensor& t, Context& ctx) const {
-    return fmt::formatter<std::string_view>::format(nabla::to_string(nabla::TensorView(t)), ctx);
-  }
-};
-
-/// Prints a recorded tensor's shape and values (read from the active tape).
-template <>
-struct fmt::formatter<nabla::TensorVar> : fmt::formatter<std::string_view> {
-  template <class Context>
-  auto format(const nabla::TensorVar& t, Context& ctx) const {
-    return fmt::formatter<std::string_view>::format(nabla::to_string(t.value()), ctx);
-  }
-};
+// The tensor component's formatters, when it is there (it was part of this header before the
+// components were split; including them keeps old code compiling).
+#if __has_include("nabla/autodiff/tensor_format.hpp")
+#include "nabla/autodiff/tensor_format.hpp"
+#endif
