@@ -44,13 +44,16 @@ Result run_first_order(const Objective& f, std::vector<double> x, Optimizer& opt
   double grad_norm = norm(g);
   Status status = Status::max_iterations;
   while (!run.should_stop(value, grad_norm, status)) {
-    x_prev = x;
-    g_prev = g;
     const double value_prev = value, grad_norm_prev = grad_norm;
     double lr = optimizer.learning_rate();
     if (armijo != nullptr) {
       // Backtracking along d = −g from lr (line_search.hpp); on failure x stays where it was.
-      for (std::size_t i = 0; i < n; ++i) d[i] = -g_prev[i];
+      // The search writes all of x before f reads it, so x_prev takes x's buffer uncopied.
+      x_prev.swap(x);
+      for (std::size_t i = 0; i < n; ++i) {
+        g_prev[i] = g[i];
+        d[i] = -g[i];
+      }
       Line line(run, x_prev, d, value_prev, {-grad_norm_prev, grad_norm_prev}, x, g);
       LinePoint accepted{};
       const Outcome result =
@@ -65,6 +68,8 @@ Result run_first_order(const Objective& f, std::vector<double> x, Optimizer& opt
       value = accepted.value;
       lr = accepted.alpha;
     } else {
+      x_prev = x;
+      g_prev = g;
       optimizer.observe(value);  // for ReduceOnPlateau
       optimizer.step(x, g);
       lr = optimizer.learning_rate();
