@@ -1,5 +1,6 @@
 // L-BFGS with a strong Wolfe line search (Nocedal & Wright, Numerical Optimization, 2nd ed.:
-// Algorithm 7.4 for the two-loop recursion, Algorithms 3.5 and 3.6 for the line search).
+// Algorithm 7.4 for the two-loop recursion; the line search, Algorithms 3.5 and 3.6, is
+// line_search.hpp's strong_wolfe).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -7,17 +8,12 @@
 #include <limits>
 
 #include "nabla/autodiff/error.hpp"
+#include "line_search.hpp"
 #include "run.hpp"
 
 namespace nabla::optim::detail {
 
 namespace {
-
-double dot(std::span<const double> a, std::span<const double> b) {
-  double s = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
-  return s;
-}
 
 // The (s, y) pairs of the last `history` steps, oldest first, in one ring of flat buffers.
 // The buffers grow with the pairs actually kept, so a huge `history` costs nothing up front.
@@ -102,93 +98,6 @@ class Memory {
   double gamma_ = 1.0;
 };
 
-struct Point {
-  double alpha, value, slope;  // α, φ(α) = f(x + αd), φ'(α) = ∇f(x + αd)·d
-};
-
-enum class Search { accepted, failed, out_of_evaluations };
-
-// The line search of Nocedal & Wright (Algorithms 3.5 and 3.6) for the strong Wolfe conditions,
-// with cubic interpolation in the zoom phase. On success x_new, g_new, value hold the new point.
-class LineSearch {
- public:
-  LineSearch(Run& run, const StrongWolfe& o, std::span<const double> x, std::span<const double> d,
-             double f0, double slope0, std::vector<double>& x_new, std::vector<double>& g_new)
-      : run_(run), o_(o), x_(x), d_(d), f0_(f0), slope0_(slope0), x_new_(x_new), g_new_(g_new) {}
-
-  Search search(double alpha, Point& out) {
-    Point previous{0.0, f0_, slope0_};
-    for (int i = 0; evaluations_ < o_.max_evaluations; ++i) {
-      if (run_.out_of_evaluations()) return Search::out_of_evaluations;
-      const Point p = evaluate(alpha);
-      if (!sufficient(p) || (i > 0 && p.value >= previous.value)) return zoom(previous, p, out);
-      if (std::abs(p.slope) <= -o_.c2 * slope0_) return accept(p, out);
-      if (p.slope >= 0) return zoom(p, previous, out);
-      previous = p;
-      alpha *= 2;
-    }
-    return Search::failed;
-  }
-
- private:
-  bool sufficient(const Point& p) const {
-    return std::isfinite(p.value) && p.value <= f0_ + o_.c1 * p.alpha * slope0_;
-  }
-  Point evaluate(double alpha) {
-    for (std::size_t i = 0; i < x_.size(); ++i) x_new_[i] = x_[i] + alpha * d_[i];
-    double value = run_.evaluate(x_new_, g_new_);
-    ++evaluations_;
-    if (!std::isfinite(value) || !all_finite(g_new_)) {  // treat as "too far": zoom back
-      return {alpha, std::numeric_limits<double>::infinity(), std::numeric_limits<double>::quiet_NaN()};
-    }
-    return {alpha, value, dot(g_new_, d_)};
-  }
-  Search accept(const Point& p, Point& out) {
-    out = p;  // x_new_ and g_new_ hold the point just evaluated
-    return Search::accepted;
-  }
-  // A trial step inside (lo, hi): the minimiser of the cubic through both points, kept at least
-  // 10% of the interval away from its ends; the midpoint when the cubic is unusable.
-  static double trial(const Point& lo, const Point& hi) {
-    const double a = std::min(lo.alpha, hi.alpha), b = std::max(lo.alpha, hi.alpha), w = b - a;
-    double t = 0.5 * (a + b);
-    if (std::isfinite(hi.value) && std::isfinite(hi.slope)) {
-      const double d1 = lo.slope + hi.slope - 3 * (lo.value - hi.value) / (lo.alpha - hi.alpha);
-      const double disc = d1 * d1 - lo.slope * hi.slope;
-      if (disc >= 0) {
-        const double d2 = std::copysign(std::sqrt(disc), hi.alpha - lo.alpha);
-        const double c = hi.alpha - (hi.alpha - lo.alpha) * (hi.slope + d2 - d1) /
-                                        (hi.slope - lo.slope + 2 * d2);
-        if (std::isfinite(c)) t = c;
-      }
-    }
-    return std::clamp(t, a + 0.1 * w, b - 0.1 * w);
-  }
-  Search zoom(Point lo, Point hi, Point& out) {
-    while (evaluations_ < o_.max_evaluations) {
-      if (run_.out_of_evaluations()) return Search::out_of_evaluations;
-      if (std::abs(hi.alpha - lo.alpha) <= 1e-16 * std::max(1.0, std::abs(lo.alpha))) break;
-      const Point p = evaluate(trial(lo, hi));
-      if (!sufficient(p) || p.value >= lo.value) {
-        hi = p;
-      } else {
-        if (std::abs(p.slope) <= -o_.c2 * slope0_) return accept(p, out);
-        if (p.slope * (hi.alpha - lo.alpha) >= 0) hi = lo;
-        lo = p;
-      }
-    }
-    return Search::failed;
-  }
-
-  Run& run_;
-  const StrongWolfe& o_;
-  std::span<const double> x_, d_;
-  double f0_, slope0_;
-  std::vector<double>& x_new_;
-  std::vector<double>& g_new_;
-  int evaluations_ = 0;
-};
-
 void validate(const LBFGS& m) {
   const auto bad = [](const char* option, double got, const char* expected) {
     nabla::detail::fail("nabla::optim::LBFGS",
@@ -214,10 +123,10 @@ Result run_lbfgs(const Objective& f, std::vector<double> x, const LBFGS& method,
   double grad_norm = norm(g);
   Status status = Status::max_iterations;
   while (!run.should_stop(value, grad_norm, status)) {
-    Point accepted{};
-    Search result = Search::failed;
+    LinePoint accepted{};
+    Outcome result = Outcome::failed;
     // Try the quasi-Newton direction; on failure drop the memory and retry along −∇f once.
-    for (int attempt = 0; attempt < 2 && result == Search::failed; ++attempt) {
+    for (int attempt = 0; attempt < 2 && result == Outcome::failed; ++attempt) {
       if (attempt == 1 && memory.empty()) break;  // already was steepest descent
       if (attempt == 1) memory.clear();
       if (memory.empty()) {
@@ -232,12 +141,11 @@ Result run_lbfgs(const Objective& f, std::vector<double> x, const LBFGS& method,
         slope = -grad_norm * grad_norm;
       }
       const double alpha0 = memory.empty() ? std::min(1.0, 1.0 / grad_norm) : 1.0;
-      LineSearch search(run, method.line_search, x, d, value, slope, x_new, g_new);
-      result = search.search(alpha0, accepted);
+      Line line(run, x, d, value, {slope}, x_new, g_new);
+      result = strong_wolfe(line, alpha0, method.line_search, accepted);
     }
-    if (result != Search::accepted) {
-      status = result == Search::out_of_evaluations ? Status::max_evaluations
-                                                    : Status::line_search_failed;
+    if (result != Outcome::accepted) {
+      status = failure_status(result);
       break;
     }
     for (std::size_t i = 0; i < n; ++i) {

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "nabla/autodiff/error.hpp"
+#include "line_search.hpp"
 #include "run.hpp"
 
 namespace nabla::optim {
@@ -37,41 +38,38 @@ Result run_first_order(const Objective& f, std::vector<double> x, Optimizer& opt
           "decay, expected none: the backtracking search steps along the plain gradient from lr)");
     }
   }
-  std::vector<double> g(n), x_prev(n), g_prev(n);
+  std::vector<double> g(n), x_prev(n), g_prev(n), d(armijo != nullptr ? n : 0);
   double value = run.evaluate(x, g);
   if (!std::isfinite(value) || !all_finite(g)) return run.finish(x, value, norm(g), Status::diverged);
   double grad_norm = norm(g);
   Status status = Status::max_iterations;
   while (!run.should_stop(value, grad_norm, status)) {
-    x_prev = x;
-    g_prev = g;
     const double value_prev = value, grad_norm_prev = grad_norm;
     double lr = optimizer.learning_rate();
     if (armijo != nullptr) {
-      // Backtracking (Armijo): shrink t until f(x − t·g) ≤ f(x) − c1·t·‖g‖².
-      // At most max_backtracks trials, so a shrink factor next to 1 or a subnormal lr (where
-      // 1e-20·lr is 0) cannot loop for ever.
-      bool accepted = false;
-      int trials = 0;
-      for (double t = lr; t >= 1e-20 * lr && t > 0 && trials < max_backtracks &&
-                          !run.out_of_evaluations();
-           t *= armijo->shrink, ++trials) {
-        for (std::size_t i = 0; i < n; ++i) x[i] = x_prev[i] - t * g_prev[i];
-        value = run.evaluate(x, g);
-        lr = t;
-        if (value <= value_prev - armijo->c1 * t * grad_norm_prev * grad_norm_prev) {
-          accepted = true;
-          break;
-        }
+      // Backtracking along d = −g from lr (line_search.hpp); on failure x stays where it was.
+      // The search writes all of x before f reads it, so x_prev takes x's buffer uncopied.
+      x_prev.swap(x);
+      for (std::size_t i = 0; i < n; ++i) {
+        g_prev[i] = g[i];
+        d[i] = -g[i];
       }
-      if (!accepted) {
+      Line line(run, x_prev, d, value_prev, {-grad_norm_prev, grad_norm_prev}, x, g);
+      LinePoint accepted{};
+      const Outcome result =
+          backtrack(line, lr, {armijo->c1, armijo->shrink, max_backtracks}, accepted);
+      if (result != Outcome::accepted) {
         x = x_prev;
         g = g_prev;
         value = value_prev;
-        status = run.out_of_evaluations() ? Status::max_evaluations : Status::line_search_failed;
+        status = failure_status(result);
         break;
       }
+      value = accepted.value;
+      lr = accepted.alpha;
     } else {
+      x_prev = x;
+      g_prev = g;
       optimizer.observe(value);  // for ReduceOnPlateau
       optimizer.step(x, g);
       lr = optimizer.learning_rate();

@@ -9,6 +9,12 @@
 
 namespace nabla::optim::detail {
 
+double dot(std::span<const double> a, std::span<const double> b) noexcept {
+  double s = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
+  return s;
+}
+
 double norm(std::span<const double> v) noexcept {
   double s = 0;
   for (double x : v) s += x * x;

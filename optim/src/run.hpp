@@ -11,6 +11,8 @@
 
 namespace nabla::optim::detail {
 
+/// a·b, summed in order.
+double dot(std::span<const double> a, std::span<const double> b) noexcept;
 /// ‖v‖₂, without overflow when the squares overflow but the values are finite.
 double norm(std::span<const double> v) noexcept;
 bool all_finite(std::span<const double> v) noexcept;

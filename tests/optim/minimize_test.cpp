@@ -106,6 +106,37 @@ BOOST_AUTO_TEST_CASE(divergence_keeps_the_best_point) {
   BOOST_TEST(n.best_x[0] == 0.5);
 }
 
+// The two line searches (one module, optim/src/line_search.hpp): their counts on Rosenbrock's
+// function are pinned to those docs/optimizers.md shows, every trial point is one evaluation
+// within Stop::max_evaluations, and a backtracking step reports its accepted length.
+BOOST_AUTO_TEST_CASE(line_searches_count_every_trial) {
+  const Stop stop{.grad_tol = 1e-6, .max_iterations = 100000};
+  const Result w = minimize(rosenbrock, {-1.2, 1.0}, LBFGS{}, stop);
+  BOOST_TEST(w.iterations == 36);
+  BOOST_TEST(w.evaluations == 45);
+  const Result a = minimize(rosenbrock, {-1.2, 1.0}, GradientDescent{.lr = 1.0, .line_search = true},
+                            stop);
+  BOOST_TEST(a.iterations == 13756);
+  BOOST_TEST(a.evaluations == 136800);
+  for (int budget = 1; budget <= 12; ++budget) {
+    const Stop s{.max_evaluations = budget};
+    for (const Result& r : {minimize(rosenbrock, {-1.2, 1.0}, LBFGS{}, s),
+                            minimize(rosenbrock, {-1.2, 1.0},
+                                     GradientDescent{.lr = 1.0, .line_search = true}, s)}) {
+      BOOST_TEST((r.status == Status::max_evaluations), fmt::format("{}", r));
+      BOOST_TEST(r.evaluations == budget);
+    }
+  }
+  // f = x² from 1 with lr = 1: t = 1 lands on f = 1 (rejected), t = 0.5 on the minimum.
+  const Result q = minimize([](const auto& x) { return x[0] * x[0]; }, {1.0},
+                            GradientDescent{.lr = 1.0, .line_search = true}, Stop{}, history());
+  BOOST_TEST((q.status == Status::gradient_converged));
+  BOOST_TEST(q.iterations == 1);
+  BOOST_TEST(q.evaluations == 3);
+  BOOST_TEST(q.history.iterations.at(0).lr == 0.5);
+  BOOST_TEST(q.x[0] == 0.0);
+}
+
 BOOST_AUTO_TEST_CASE(history_and_summary) {
   const Result r = minimize(rosenbrock, {-1.2, 1.0}, LBFGS{}, Stop{}, history());
   BOOST_TEST(r.history.iterations.size() == static_cast<std::size_t>(r.iterations));

@@ -13,7 +13,7 @@ struct GradientDescent {
   bool line_search = false;    ///< minimize(): backtrack until f(x − t g) ≤ f(x) − c1·t·‖g‖²
   double c1 = 1e-4;            ///< Armijo sufficient-decrease constant
   double shrink = 0.5;         ///< backtracking factor
-  Extras extras{};            ///< schedule, clipping, coupled weight decay
+  Extras extras{};            ///< schedule, clipping, coupled weight decay (none with line_search)
 };
 
 /// Heavy-ball momentum (PyTorch's SGD form): v ← ρv + g;  x ← x − lr·v.

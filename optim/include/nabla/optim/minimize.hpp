@@ -40,7 +40,8 @@ enum class Status {
   time_limit,           ///< the wall-time budget ran out
   diverged,             ///< f or ∇f became NaN or infinite; x is the last finite iterate
   stopped_by_callback,  ///< the observer asked to stop
-  line_search_failed,   ///< L-BFGS: no acceptable step, even along −∇f after dropping memory
+  line_search_failed,   ///< no acceptable step along the line: L-BFGS (even along −∇f after
+                        ///< dropping its memory) or GradientDescent{.line_search = true}
 };
 
 /// The name of a status, e.g. "gradient_converged".
@@ -52,7 +53,7 @@ struct Iteration {
   double value = 0;         ///< f at the new x
   double grad_norm = 0;     ///< ‖∇f‖₂ at the new x
   double step = 0;          ///< ‖Δx‖₂ of this iteration
-  double lr = 0;            ///< learning rate (first-order) or accepted step length (L-BFGS)
+  double lr = 0;            ///< learning rate, or the accepted step length of a line search
   int evaluations = 0;      ///< evaluations of f and ∇f so far
   double elapsed_s = 0;     ///< wall time since the start
   int max_iterations = 0;   ///< the iteration budget (Stop::max_iterations), for progress bars
