@@ -57,7 +57,7 @@ Graph capture(const Tape& tape, std::span<const Var> outputs) {
     v.label = std::string(tape.label_of(s));
     v.adjoint = s < adjoints.size() ? adjoints[s] : 0.0;
     v.value = tape.recorded_value(s);
-    if (const detail::Node* node = tape.node_at(s)) {
+    if (const detail::Node* node = detail::TapeAccess::node_at(tape, s)) {
       v.op = std::string(node->name());
       if (const auto* t = dynamic_cast<const detail::TensorNode*>(node)) {
         v.tensor = true;
@@ -83,7 +83,7 @@ Graph capture(const Tape& tape, std::span<const Var> outputs) {
   }
   // Edges: operands → result.
   for (std::uint32_t s = 1; s < statements; ++s) {
-    if (const detail::Node* node = tape.node_at(s)) {
+    if (const detail::Node* node = detail::TapeAccess::node_at(tape, s)) {
       inputs.clear();
       node->inputs(inputs);
       for (std::uint32_t i : inputs) {
@@ -393,7 +393,7 @@ NonFinite first_non_finite(const Tape& tape) {
     return !tape.diagnosing() || std::isfinite(tape.recorded_value(i));
   };
   for (std::uint32_t s = 1; s < statements; ++s) {
-    if (const detail::Node* node = tape.node_at(s)) {
+    if (const detail::Node* node = detail::TapeAccess::node_at(tape, s)) {
       const auto* t = dynamic_cast<const detail::TensorNode*>(node);
       inputs.clear();
       node->inputs(inputs);
@@ -451,8 +451,8 @@ namespace {
 NonFinite reverse_origin(Tape& tape, std::uint32_t last, const detail::TensorNode* seed_node) {
   NonFinite r;
   tape.zero_adjoints();
-  double* adjoint = tape.adjoint_data();
-  tape.each_node([](std::uint32_t, detail::Node* n) { n->reset_adjoint(); });
+  double* adjoint = detail::TapeAccess::adjoint_data(tape);
+  detail::TapeAccess::each_node(tape, [](std::uint32_t, detail::Node* n) { n->reset_adjoint(); });
   if (seed_node != nullptr) {
     if (seed_node->adjoint == nullptr) return r;
     auto* mutable_node = const_cast<detail::TensorNode*>(seed_node);
@@ -468,7 +468,7 @@ NonFinite reverse_origin(Tape& tape, std::uint32_t last, const detail::TensorNod
     return t->adjoint == nullptr || !t->written || count_non_finite(t->adjoint, t->shape.size()) == 0;
   };
   for (std::uint32_t s = last; s >= 1; --s) {
-    if (detail::Node* node = tape.node_at(s)) {
+    if (detail::Node* node = detail::TapeAccess::node_at(tape, s)) {
       const auto* t = dynamic_cast<const detail::TensorNode*>(node);
       const bool own_finite = t != nullptr ? finite_tensor_adjoint(t) : std::isfinite(adjoint[s]);
       inputs.clear();
@@ -476,7 +476,7 @@ NonFinite reverse_origin(Tape& tape, std::uint32_t last, const detail::TensorNod
       tape.sweep_statements(s, s);
       if (!own_finite) continue;
       for (std::uint32_t i : inputs) {
-        const auto* in = dynamic_cast<const detail::TensorNode*>(tape.node_at(i));
+        const auto* in = dynamic_cast<const detail::TensorNode*>(detail::TapeAccess::node_at(tape, i));
         const bool ok = in != nullptr ? finite_tensor_adjoint(in) : std::isfinite(adjoint[i]);
         if (ok) continue;
         r.found = true;
@@ -592,7 +592,7 @@ PartialsReport check_partials(const Tape& tape, const PartialsOptions& options) 
   std::vector<double> args;
   std::vector<std::uint32_t> arg_statements;
   for (std::uint32_t s = 1; s < statements; ++s) {
-    if (tape.node_at(s) != nullptr || tape.op(s) == Op::input) continue;
+    if (detail::TapeAccess::node_at(tape, s) != nullptr || tape.op(s) == Op::input) continue;
     const auto ops = tape.operands(s);
     const auto partials = tape.partials(s);
     std::function<double(std::span<const double>)> f;

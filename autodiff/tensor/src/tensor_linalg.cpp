@@ -212,7 +212,7 @@ TensorVar permute(const TensorVar& x, std::span<const std::size_t> axes) {
   }
   const Shape shape(std::span<const std::size_t>(dims.data(), r));
   Tape& tape = Tape::active();
-  const detail::Arena::Mark mark = tape.arena().mark();
+  const detail::Arena::Mark mark = detail::TapeAccess::arena(tape).mark();
   auto* map = allocate_array<std::size_t>(tape, shape.size());
   each_row(shape, st, none, [&](std::size_t o, std::size_t ia, std::size_t, std::size_t n,
                                 std::size_t sa, std::size_t) {
@@ -277,7 +277,7 @@ TensorVar slice(const TensorVar& x, std::ptrdiff_t axis, std::size_t begin, std:
   }
   const Shape shape = with_dim(xn->shape, a, end - begin);
   Tape& tape = Tape::active();
-  const detail::Arena::Mark mark = tape.arena().mark();
+  const detail::Arena::Mark mark = detail::TapeAccess::arena(tape).mark();
   auto* map = allocate_array<std::size_t>(tape, shape.size());
   std::size_t i = 0;
   for (std::size_t o = 0; o < v.outer; ++o)
@@ -301,7 +301,7 @@ TensorVar index_select(const TensorVar& x, std::ptrdiff_t axis,
   }
   const Shape shape = with_dim(xn->shape, a, indices.size());
   Tape& tape = Tape::active();
-  const detail::Arena::Mark mark = tape.arena().mark();
+  const detail::Arena::Mark mark = detail::TapeAccess::arena(tape).mark();
   auto* map = allocate_array<std::size_t>(tape, shape.size());
   std::size_t i = 0;
   for (std::size_t o = 0; o < v.outer; ++o)
@@ -331,8 +331,8 @@ TensorVar concat(std::span<const TensorVar> xs, std::ptrdiff_t axis) {
     total += s[a];
     grad |= xs[j].requires_grad();
   }
-  const detail::Arena::Mark mark = tape.arena().mark();
-  auto** nodes = static_cast<TensorNode**>(tape.arena().allocate(xs.size() * sizeof(TensorNode*)));
+  const detail::Arena::Mark mark = detail::TapeAccess::arena(tape).mark();
+  auto** nodes = static_cast<TensorNode**>(detail::TapeAccess::arena(tape).allocate(xs.size() * sizeof(TensorNode*)));
   for (std::size_t j = 0; j < xs.size(); ++j) nodes[j] = xs[j].node();
   const AxisView v(first, a);
   auto [node, out] = make_from<ConcatNode>(mark, tape, with_dim(first, a, total), grad, nullptr, nodes,

@@ -16,12 +16,12 @@ namespace nabla::detail::tensor {
 // ---- Building nodes ----
 
 inline double* allocate(Tape& tape, std::size_t n) {
-  return static_cast<double*>(tape.arena().allocate(n * sizeof(double)));
+  return static_cast<double*>(detail::TapeAccess::arena(tape).allocate(n * sizeof(double)));
 }
 
 template <class T>
 T* allocate_array(Tape& tape, std::size_t n) {
-  return static_cast<T*>(tape.arena().allocate(n * sizeof(T)));
+  return static_cast<T*>(detail::TapeAccess::arena(tape).allocate(n * sizeof(T)));
 }
 
 // Builds node N in the arena with its value (unless `value` is given: an alias) and, when
@@ -32,11 +32,11 @@ T* allocate_array(Tape& tape, std::size_t n) {
 template <class N, class... A>
 std::pair<N*, TensorVar> make_from(detail::Arena::Mark mark, Tape& tape, const Shape& shape,
                                    bool grad, double* value, A&&... args) {
-  N* node = new (tape.arena().allocate(sizeof(N))) N(std::forward<A>(args)...);
+  N* node = new (detail::TapeAccess::arena(tape).allocate(sizeof(N))) N(std::forward<A>(args)...);
   node->shape = shape;
   node->value = value != nullptr ? value : allocate(tape, shape.size());
   node->adjoint = grad ? allocate(tape, shape.size()) : nullptr;
-  const Var handle = tape.push_node(node, mark);
+  const Var handle = detail::TapeAccess::push_node(tape, node, mark);
   node->statement = static_cast<std::uint32_t>(tape.size() - 1);
   return {node, detail::TensorAccess::make(node, handle)};
 }
@@ -44,7 +44,7 @@ std::pair<N*, TensorVar> make_from(detail::Arena::Mark mark, Tape& tape, const S
 template <class N, class... A>
 std::pair<N*, TensorVar> make(Tape& tape, const Shape& shape, bool grad, double* value,
                               A&&... args) {
-  return make_from<N>(tape.arena().mark(), tape, shape, grad, value, std::forward<A>(args)...);
+  return make_from<N>(detail::TapeAccess::arena(tape).mark(), tape, shape, grad, value, std::forward<A>(args)...);
 }
 
 // True when the node needs a gradient (at recording).

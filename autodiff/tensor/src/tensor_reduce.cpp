@@ -127,7 +127,7 @@ TensorVar extremum(const TensorVar& x, const Axes& axes, bool keepdims, const ch
   const Reduction p = plan(xn->shape, axes, keepdims, function);
   require_nonempty(p, xn->shape, function);
   Tape& tape = Tape::active();
-  const detail::Arena::Mark mark = tape.arena().mark();
+  const detail::Arena::Mark mark = detail::TapeAccess::arena(tape).mark();
   auto* arg = allocate_array<std::size_t>(tape, p.result.size());
   auto [node, out] = make_from<ArgNode>(mark, tape, p.result, needs(xn), nullptr, xn, arg,
                                    is_max ? "max" : "min");
@@ -361,7 +361,7 @@ TensorVar cross_entropy(const TensorVar& logits, std::span<const int> labels) {
     }
   }
   Tape& tape = Tape::active();
-  const detail::Arena::Mark mark = tape.arena().mark();
+  const detail::Arena::Mark mark = detail::TapeAccess::arena(tape).mark();
   auto* copy = allocate_array<int>(tape, labels.size());
   std::copy(labels.begin(), labels.end(), copy);
   double* lse = allocate(tape, s[0]);
@@ -390,7 +390,7 @@ TensorVar binary_cross_entropy_with_logits(const TensorVar& logits, TensorView t
   }
   const std::size_t n = xn->shape.size();
   Tape& tape = Tape::active();
-  const detail::Arena::Mark mark = tape.arena().mark();
+  const detail::Arena::Mark mark = detail::TapeAccess::arena(tape).mark();
   double* residual = needs(xn) ? allocate(tape, n) : nullptr;
   auto [node, out] = make_from<BceNode>(mark, tape, Shape{}, needs(xn), nullptr, xn, residual);
   // Eigen's vectorised exp and log1p: about 1.5× faster than a scalar loop here.

@@ -237,13 +237,13 @@ TensorNode* TensorVar::node(const Tape& tape) const {
     detail::fail("nabla::TensorVar", "the handle is empty (got a default-constructed "
                                      "TensorVar, expected one made by an operation)");
   }
-  tape.check_handle(handle_, "nabla::TensorVar");
+  detail::TapeAccess::check_handle(tape, handle_, "nabla::TensorVar");
   return node_;
 }
 
 std::uint32_t TensorVar::index() const {
   if (node_ == nullptr) return 0;
-  return Tape::active().check_handle(handle_, "nabla::TensorVar");
+  return detail::TapeAccess::check_handle(Tape::active(), handle_, "nabla::TensorVar");
 }
 
 Var TensorVar::element(std::span<const std::size_t> index) const {
@@ -265,9 +265,9 @@ Var TensorVar::element(std::span<const std::size_t> index) const {
   const double v = x->value[offset];
   if (!needs(x)) return Var(v);
   Tape& tape = Tape::active();
-  const detail::Arena::Mark mark = tape.arena().mark();
-  auto* node = new (tape.arena().allocate(sizeof(ElementNode))) ElementNode(x, offset);
-  const Var out = tape.push_node(node, mark, v);
+  const detail::Arena::Mark mark = detail::TapeAccess::arena(tape).mark();
+  auto* node = new (detail::TapeAccess::arena(tape).allocate(sizeof(ElementNode))) ElementNode(x, offset);
+  const Var out = detail::TapeAccess::push_node(tape, node, mark, v);
   node->statement = static_cast<std::uint32_t>(tape.size() - 1);
   return out;
 }
@@ -329,7 +329,7 @@ TensorVar tensor(std::span<const Var> values, const Shape& shape) {
   Tape& tape = Tape::active();
   bool grad = false;
   for (const Var& v : values) grad |= tape.index_of(v) != 0;  // also rejects stale Vars
-  const detail::Arena::Mark mark = tape.arena().mark();
+  const detail::Arena::Mark mark = detail::TapeAccess::arena(tape).mark();
   auto* indices = allocate_array<std::uint32_t>(tape, values.size());
   for (std::size_t i = 0; i < values.size(); ++i) indices[i] = tape.index_of(values[i]);
   auto [node, out] = make_from<FromScalarsNode>(mark, tape, shape, grad, nullptr, indices);
@@ -363,7 +363,7 @@ void backward(const TensorVar& y) {
                                                 "first)",
                                                 to_string(n->shape), n->shape.size()));
   }
-  Tape::active().backward_node(n->statement, [n] {
+  detail::TapeAccess::backward_node(Tape::active(), n->statement, [n] {
     if (n->adjoint != nullptr) {
       n->adjoint[0] = 1.0;
       n->written = true;
@@ -503,7 +503,7 @@ ValueAndGradient tensor_gradient(const TensorVar& x, const TensorVar& y, Positio
                              "element: reduce it with sum or mean first)",
                              to_string(n->shape), n->shape.size()));
   }
-  Tape::active().gradient_node(n->statement, from, 1, [n] {
+  detail::TapeAccess::gradient_node(Tape::active(), n->statement, from, 1, [n] {
     if (n->adjoint != nullptr) {
       n->adjoint[0] = 1.0;
       n->written = true;
@@ -519,7 +519,7 @@ ValueAndGradient tensor_gradient(const TensorVar& x, const Var& y, Position from
     x.node()->reset_adjoint();
     return read_gradient(x, y.value());
   }
-  tape.gradient_node(iy, from, 1, [&tape, iy] { tape.adjoint_data()[iy] = 1.0; });
+  detail::TapeAccess::gradient_node(tape, iy, from, 1, [&tape, iy] { detail::TapeAccess::adjoint_data(tape)[iy] = 1.0; });
   return read_gradient(x, y.value());
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "nabla/autodiff/error.hpp"
@@ -95,6 +96,28 @@ struct Evaluation {
 // the (short) stack of live epochs. Blocks come from a per-thread pool refilled from a
 // process-wide 64-bit counter, and cost what the epoch records (at least 256 ids): the id space
 // lasts for centuries of rewinds, and running out throws instead of wrapping around.
+
+class Tape;
+
+namespace detail {
+/// How the tensor and graph components reach a tape's node hosting (arena, node entries, raw
+/// adjoints, node sweeps): internal, so that Tape's public interface only records, sweeps,
+/// positions and rewinds. Each function forwards to the private Tape member of its name.
+struct TapeAccess {
+  static Arena& arena(Tape& tape) noexcept;
+  static Var push_node(Tape& tape, Node* node, Arena::Mark mark, double value = 0.0);
+  static std::uint32_t check_handle(const Tape& tape, const Var& handle, const char* what);
+  static double* adjoint_data(Tape& tape) noexcept;
+  static Node* node_at(const Tape& tape, std::uint32_t s) noexcept;
+  template <class F>
+  static void each_node(const Tape& tape, F&& f);
+  template <class Seed>
+  static void backward_node(Tape& tape, std::uint32_t s, Seed&& seed);
+  template <class Seed>
+  static void gradient_node(Tape& tape, std::uint32_t s, Position from, std::size_t inputs,
+                            Seed&& seed);
+};
+}  // namespace detail
 
 /// The recording of one thread's computation and its reverse sweep.
 ///
@@ -223,50 +246,6 @@ class Tape {
   /// Sizes and memory of the recording.
   [[nodiscard]] TapeStatistics statistics() const noexcept;
 
-  // ---- Tensor nodes (tensor_var.hpp; Note [Tensor nodes]) ----
-
-  /// The arena that holds tensor nodes and their arrays.
-  detail::Arena& arena() noexcept { return arena_; }
-  /// Records `node` (built in the arena after `mark`) as a statement with the given value; the
-  /// returned Var names that statement. The tape owns the node from here on.
-  Var push_node(detail::Node* node, detail::Arena::Mark mark, double value = 0.0);
-  /// The statement a tensor handle names, checked to be still on this tape.
-  /// @throws nabla::Error naming `what` when it was rewound away or belongs to another tape.
-  std::uint32_t check_handle(const Var& handle, const char* what) const {
-    const std::uint64_t d = handle.id_ - lo_;
-    if (d < reserved_) [[likely]]
-      return static_cast<std::uint32_t>(start_ + d);
-    return index_of_slow(handle.value_, handle.id_, what);
-  }
-  /// The raw adjoint array (valid for every statement once ensure_adjoints() ran).
-  double* adjoint_data() noexcept {
-    ensure_adjoints();
-    return adjoint_.data();
-  }
-  /// Zeroes all adjoints, marks node adjoints unwritten, lets `seed` write the output adjoint
-  /// of the node at statement s, and sweeps from s down to the first statement.
-  template <class Seed>
-  void backward_node(std::uint32_t s, Seed&& seed) {
-    zero_adjoints();
-    ensure_adjoints();
-    zero_from_ = adjoints_;
-    reset_node_adjoints(s, 1);
-    seed();
-    sweep_all<false>(s, 1, 0, false);
-  }
-  /// The gradient helpers' sweep from statement s (a node or a scalar) down to the `inputs`
-  /// statements recorded at `from` (Note [Clean adjoints]): zeroes what the sweep needs, lets
-  /// `seed` write the output adjoint, and sweeps in consuming mode. Nothing recorded before
-  /// `from` receives an adjoint and parameters' gradient buffers are not written: the helper's
-  /// effects stay inside its own recording. The inputs' adjoints are left for the caller.
-  template <class Seed>
-  void gradient_node(std::uint32_t s, Position from, std::size_t inputs, Seed&& seed) {
-    prepare_gradient(from);
-    reset_node_adjoints(s, from.statement);
-    seed();
-    sweep_all<true>(s, from.statement + inputs, from.statement, false);
-  }
-
   // ---- Diagnostics (graph.hpp; Note [Diagnostic recording]) ----
 
   /// Turns diagnostic recording on or off for what is recorded from now on.
@@ -294,18 +273,10 @@ class Tape {
   void label_statement(std::uint32_t s, std::string name);
   /// The name given to statement s, or "".
   [[nodiscard]] std::string_view label_of(std::uint32_t s) const;
-  /// The tensor node recorded at statement s, or null.
-  [[nodiscard]] detail::Node* node_at(std::uint32_t s) const noexcept;
   /// The adjoint array as the last sweep left it (size() entries at most; empty before one).
   [[nodiscard]] std::span<const double> adjoints() const noexcept {
     return {adjoint_.data(), std::min(adjoints_, statements_)};
   }
-  /// The tape's tensor nodes and their statements, oldest first.
-  template <class F>
-  void each_node(F&& f) const {
-    for (const NodeEntry& e : nodes_) f(e.statement, e.node);
-  }
-
   /// Number of statements recorded, including the reserved constant slot 0.
   [[nodiscard]] std::size_t size() const noexcept { return statements_; }
 
@@ -386,6 +357,59 @@ class Tape {
   Var record(Op op, double value, std::span<const Var> xs, std::span<const double> partials);
 
  private:
+  // ---- Hosting tensor nodes (Note [Tensor nodes]): reached through detail::TapeAccess ----
+  friend struct detail::TapeAccess;
+
+  /// The arena that holds tensor nodes and their arrays.
+  detail::Arena& arena() noexcept { return arena_; }
+  /// Records `node` (built in the arena after `mark`) as a statement with the given value; the
+  /// returned Var names that statement. The tape owns the node from here on.
+  Var push_node(detail::Node* node, detail::Arena::Mark mark, double value = 0.0);
+  /// The statement a tensor handle names, checked to be still on this tape.
+  /// @throws nabla::Error naming `what` when it was rewound away or belongs to another tape.
+  std::uint32_t check_handle(const Var& handle, const char* what) const {
+    const std::uint64_t d = handle.id_ - lo_;
+    if (d < reserved_) [[likely]]
+      return static_cast<std::uint32_t>(start_ + d);
+    return index_of_slow(handle.value_, handle.id_, what);
+  }
+  /// The raw adjoint array (valid for every statement once ensure_adjoints() ran).
+  double* adjoint_data() noexcept {
+    ensure_adjoints();
+    return adjoint_.data();
+  }
+  /// Zeroes all adjoints, marks node adjoints unwritten, lets `seed` write the output adjoint
+  /// of the node at statement s, and sweeps from s down to the first statement.
+  template <class Seed>
+  void backward_node(std::uint32_t s, Seed&& seed) {
+    zero_adjoints();
+    ensure_adjoints();
+    zero_from_ = adjoints_;
+    reset_node_adjoints(s, 1);
+    seed();
+    sweep_all<false>(s, 1, 0, false);
+  }
+  /// The gradient helpers' sweep from statement s (a node or a scalar) down to the `inputs`
+  /// statements recorded at `from` (Note [Clean adjoints]): zeroes what the sweep needs, lets
+  /// `seed` write the output adjoint, and sweeps in consuming mode. Nothing recorded before
+  /// `from` receives an adjoint and parameters' gradient buffers are not written: the helper's
+  /// effects stay inside its own recording. The inputs' adjoints are left for the caller.
+  template <class Seed>
+  void gradient_node(std::uint32_t s, Position from, std::size_t inputs, Seed&& seed) {
+    prepare_gradient(from);
+    reset_node_adjoints(s, from.statement);
+    seed();
+    sweep_all<true>(s, from.statement + inputs, from.statement, false);
+  }
+
+  /// The tensor node recorded at statement s, or null.
+  [[nodiscard]] detail::Node* node_at(std::uint32_t s) const noexcept;
+  /// The tape's tensor nodes and their statements, oldest first.
+  template <class F>
+  void each_node(F&& f) const {
+    for (const NodeEntry& e : nodes_) f(e.statement, e.node);
+  }
+
   std::uint32_t index_of_slow(double value, std::uint64_t id, const char* what = nullptr) const;
   void grow(std::size_t operands) { grow_for(1, operands); }
   // Room (memory and ids) for `statements` more statements and `operands` more operands.
@@ -501,6 +525,32 @@ void advance_ids_for_testing(std::uint64_t n);
 }  // namespace detail
 
 inline std::uint32_t Var::index() const { return Tape::active().index_of(*this); }
+
+inline detail::Arena& detail::TapeAccess::arena(Tape& tape) noexcept { return tape.arena(); }
+inline Var detail::TapeAccess::push_node(Tape& tape, Node* node, Arena::Mark mark, double value) {
+  return tape.push_node(node, mark, value);
+}
+inline std::uint32_t detail::TapeAccess::check_handle(const Tape& tape, const Var& handle,
+                                                      const char* what) {
+  return tape.check_handle(handle, what);
+}
+inline double* detail::TapeAccess::adjoint_data(Tape& tape) noexcept { return tape.adjoint_data(); }
+inline detail::Node* detail::TapeAccess::node_at(const Tape& tape, std::uint32_t s) noexcept {
+  return tape.node_at(s);
+}
+template <class F>
+void detail::TapeAccess::each_node(const Tape& tape, F&& f) {
+  tape.each_node(std::forward<F>(f));
+}
+template <class Seed>
+void detail::TapeAccess::backward_node(Tape& tape, std::uint32_t s, Seed&& seed) {
+  tape.backward_node(s, std::forward<Seed>(seed));
+}
+template <class Seed>
+void detail::TapeAccess::gradient_node(Tape& tape, std::uint32_t s, Position from,
+                                       std::size_t inputs, Seed&& seed) {
+  tape.gradient_node(s, from, inputs, std::forward<Seed>(seed));
+}
 
 namespace detail {
 /// Rewinds the active tape to where it stood at construction when destroyed, also when the
