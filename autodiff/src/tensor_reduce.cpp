@@ -322,13 +322,16 @@ TensorVar log_sum_exp(const TensorVar& x, Axes axes, bool keepdims) {
   TensorNode* xn = x.node();
   const Reduction p = plan(xn->shape, axes, keepdims, "nabla::log_sum_exp");
   Tape& tape = Tape::active();
-  auto [node, out] = make<LogSumExpNode>(tape, p.result, needs(xn), nullptr, xn, p.strides);
+  const std::size_t m = p.result.size();
+  // Kept in the arena with the node (allocated first, so that running out records nothing).
+  const detail::Arena::Mark mark = tape.arena().mark();
+  double* s = allocate(tape, m);  // scratch: the sums
+  std::size_t* infinite = allocate_array<std::size_t>(tape, m);
+  auto [node, out] =
+      make_from<LogSumExpNode>(mark, tape, p.result, needs(xn), nullptr, xn, p.strides);
+  node->infinite = infinite;
   double* y = node->value;
   const double* xv = xn->value;
-  const std::size_t m = p.result.size();
-  double* s = allocate(tape, m);  // scratch: the sums
-  node->infinite = allocate_array<std::size_t>(tape, m);  // kept in the arena with the node
-  std::size_t* infinite = node->infinite;
   std::fill_n(y, m, -infinity);
   std::fill_n(s, m, 0.0);
   std::fill_n(infinite, m, std::size_t{0});
@@ -401,6 +404,7 @@ TensorVar binary_cross_entropy_with_logits(const TensorVar& logits, TensorView t
                  fmt::format("logits have shape {} and targets {} (expected equal shapes)",
                              to_string(xn->shape), to_string(targets.shape())));
   }
+  (void)detail::view_values(targets, "nabla::binary_cross_entropy_with_logits");
   const std::size_t n = xn->shape.size();
   Tape& tape = Tape::active();
   const detail::Arena::Mark mark = tape.arena().mark();

@@ -1,8 +1,617 @@
 // Adversarial cases of the public autodiff API (issue 10): misuse of every entry point, options
-// at and past their bounds, empty/size-1/huge shapes, NaN/±∞ inputs.
+// at and past their bounds, empty/size-1/huge shapes, NaN/±∞ inputs. Each case either failed
+// before its fix, or pins a behaviour a hostile caller could otherwise break. Cases whose fix
+// belongs to code owned elsewhere are disabled, with the fix they need in a comment.
 #include <nabla/autodiff.hpp>
+#include <nabla/autodiff/eigen.hpp>
+#include <nabla/autodiff/graph.hpp>
+#include <nabla/autodiff/nn.hpp>
 
 #include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <numbers>
+#include <optional>
+#include <string>
+#include <thread>
+#include <typeinfo>
+#include <vector>
+
+#if defined(__SANITIZE_ADDRESS__)
+// Out-of-memory cases ask for more than AddressSanitizer serves (2^40 bytes): let operator new
+// throw std::bad_alloc there, as it does without the sanitizer, instead of aborting the run.
+extern "C" const char* __asan_default_options() { return "allocator_may_return_null=1"; }
+#endif
+
+using nabla::Position;
+using nabla::Shape;
+using nabla::Tape;
+using nabla::Tensor;
+using nabla::TensorVar;
+using nabla::TensorView;
+using nabla::Var;
+
+namespace {
+
+constexpr double inf = std::numeric_limits<double>::infinity();
+constexpr double qnan = std::numeric_limits<double>::quiet_NaN();
+
+// Calling f throws nabla::Error (not another exception, not nothing) whose message contains
+// every part.
+template <class F>
+void expect_error(F&& f, std::initializer_list<std::string> parts) {
+  try {
+    f();
+    BOOST_ERROR("no nabla::Error thrown (expected one mentioning " << *parts.begin() << ")");
+  } catch (const nabla::Error& e) {
+    const std::string message = e.what();
+    for (const std::string& p : parts) BOOST_TEST(message.find(p) != std::string::npos, message);
+  } catch (const std::exception& e) {
+    BOOST_ERROR("a bare " << typeid(e).name() << " was thrown: " << e.what());
+  }
+}
+
+std::vector<double> values_of(TensorView t) { return {t.data(), t.data() + t.size()}; }
+
+// Cases of known defects whose fix belongs to code owned elsewhere are disabled; but selecting
+// their suite (--run_test=adversarial) enables disabled cases again, and these crash or fail.
+// This precondition skips them there too, unless NABLA_RUN_KNOWN_DEFECTS=1.
+boost::test_tools::assertion_result known_defect(boost::unit_test::test_unit_id) {
+  const char* run = std::getenv("NABLA_RUN_KNOWN_DEFECTS");
+  boost::test_tools::assertion_result result(run != nullptr && std::string(run) == "1");
+  result.message() << "a known defect, fixed elsewhere (NABLA_RUN_KNOWN_DEFECTS=1 runs it)";
+  return result;
+}
+
+}  // namespace
 
 BOOST_AUTO_TEST_SUITE(adversarial)
+
+// ---- The tape --------------------------------------------------------------------------------
+
+// release() left the recording limit at the old capacity: the next statement was written past
+// the end of the freed-and-shrunk arrays (heap-buffer-overflow under ASan).
+// Needs (autodiff/src/tape.cpp, Tape::release): after resetting statement_capacity_, also set
+// `statement_limit_ = std::min(statement_capacity_, start_ + reserved_);` (make_room() then
+// grows the arrays on the next statement).
+BOOST_AUTO_TEST_CASE(recording_after_release_stays_in_bounds,
+                     *boost::unit_test::disabled() * boost::unit_test::precondition(known_defect)) {
+  Tape tape;
+  Tape::Scope scope(tape);
+  Var y = tape.variable(1.0);
+  for (int i = 0; i < 3000; ++i) y = y * 1.0001;
+  tape.release();
+  const Var x = tape.variable(2.0);
+  Var z = x;
+  for (int i = 0; i < 3000; ++i) z = z * 1.0;
+  tape.backward(z);
+  BOOST_TEST(tape.adjoint(x) == 1.0);
+  BOOST_TEST(tape.statistics().statements == 3001u);
+}
+
+// A Scope restores the tape that was active when it was made, blindly: when that tape was
+// destroyed in between, the thread's active tape dangles (heap-use-after-free on the next
+// operation); when scopes end out of order, a tape stays active after every scope ended.
+// Needs (autodiff/include/nabla/autodiff/tape.hpp and src/tape.cpp, Tape::Scope and ~Tape): a
+// per-thread intrusive list of live scopes (each Scope links to the next outer one); ~Scope
+// unlinks itself wherever it is — when it is not the innermost, the next inner scope inherits
+// its `previous_` instead of the active pointer changing — and ~Tape replaces itself by
+// nullptr in every live scope's `previous_` (nullptr meaning "the default tape").
+BOOST_AUTO_TEST_CASE(scopes_survive_their_tapes_and_any_order,
+                     *boost::unit_test::disabled() * boost::unit_test::precondition(known_defect)) {
+  Tape& original = Tape::active();
+  {
+    auto a = std::make_unique<Tape>();
+    Tape b;
+    Tape::Scope sa(*a);
+    {
+      Tape::Scope sb(b);
+      a.reset();  // the tape sb will restore is gone
+    }
+    const Var x = nabla::variable(3.0);  // must not record on the destroyed tape
+    BOOST_TEST(Var(x * x).value() == 9.0);
+  }
+  BOOST_TEST(&Tape::active() == &original);
+  Tape c, d;
+  {
+    std::optional<Tape::Scope> sc(std::in_place, c), sd(std::in_place, d);
+    sc.reset();  // the outer scope ends first
+    sd.reset();
+  }
+  BOOST_TEST(&Tape::active() == &original);  // not c: every scope has ended
+}
+
+// backward() zeroes every scalar adjoint but resets only the tensor nodes up to its output: a
+// node recorded after the output kept the adjoint of an earlier sweep, so adjoint(z) read 1
+// where dy/dz = 0.
+// Needs (autodiff/include/nabla/autodiff/tape.hpp, Tape::backward_node, and
+// autodiff/src/tape.cpp, Tape::backward(const Var&, Position)): reset the adjoints of every
+// node, `reset_node_adjoints(statements_ - 1, 1)`, before the sweep (as graph.cpp's
+// reverse_origin does), not only those in [from, output].
+BOOST_AUTO_TEST_CASE(backward_clears_tensor_adjoints_after_its_output,
+                     *boost::unit_test::disabled() * boost::unit_test::precondition(known_defect)) {
+  Tape tape;
+  Tape::Scope scope(tape);
+  const TensorVar X = nabla::variable(Tensor({2}, {1, 2}));
+  const TensorVar y = nabla::sum(X * X);
+  const TensorVar z = nabla::sum(X * 3.0);
+  nabla::backward(z);
+  BOOST_TEST(nabla::adjoint(z)[0] == 1.0);
+  nabla::backward(y);
+  BOOST_TEST(values_of(nabla::adjoint(X)) == std::vector<double>({2.0, 4.0}));
+  BOOST_TEST(nabla::adjoint(z)[0] == 0.0);  // z does not influence y
+  // The same through a scalar output.
+  const Var yv = y.item();
+  const TensorVar later = X * 5.0;
+  nabla::backward(nabla::sum(later));
+  nabla::backward(yv);
+  BOOST_TEST(values_of(nabla::adjoint(later)) == std::vector<double>({0.0, 0.0}));
+}
+
+// ---- Gradient helpers whose f attacks the tape ------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(f_that_clears_or_rewinds_the_tape_is_caught) {
+  Tape tape;
+  Tape::Scope scope(tape);
+  (void)tape.variable(1.0);
+  (void)tape.variable(2.0);
+  const Position start = tape.position();  // {3, 0}: the helper's input goes to statement 3
+  // f clears the tape and records three inputs: statement 3 is f's own, and the helper read its
+  // adjoint as the gradient (5) although f does not depend on x.
+  const auto clears = [&](std::span<const Var>) {
+    tape.clear();
+    const Var p = tape.variable(10.0), q = tape.variable(20.0), r = tape.variable(30.0);
+    return Var(r * 5.0 + p * q * 0.0);
+  };
+  expect_error([&] { (void)nabla::value_and_gradient(clears, {1.0}); },
+               {"nabla::gradient", "rewound or cleared"});
+  // f rewinds to the helper's start and records an input of its own there.
+  const auto rewinds = [&](std::span<const Var>) {
+    tape.rewind(start);
+    return Var(tape.variable(7.0) * 2.0);
+  };
+  expect_error([&] { (void)nabla::value_and_gradient(rewinds, {1.0}); }, {"rewound or cleared"});
+  double g[1] = {0};
+  const double x[1] = {1.0};
+  expect_error([&] { (void)nabla::gradient(rewinds, std::span<const double>(x), std::span<double>(g)); },
+               {"rewound or cleared"});
+  expect_error([&] {
+    (void)nabla::jacobian([&](std::span<const Var> v) { return std::vector<Var>{rewinds(v)}; }, {1.0});
+  }, {"rewound or cleared"});
+  // The tape is usable afterwards, and an honest f still works.
+  const auto r = nabla::value_and_gradient([](const auto& v) { return Var(v[0] * v[0]); }, {3.0});
+  BOOST_TEST(r.gradient[0] == 6.0);
+}
+
+BOOST_AUTO_TEST_CASE(f_that_sweeps_inside_a_helper) {
+  // f calls backward() on its own recording, and reads adjoints: the helper still answers right.
+  const auto r = nabla::value_and_gradient([](std::span<const Var> x) {
+    const Var y = x[0] * x[1];
+    nabla::backward(y);
+    BOOST_TEST(nabla::adjoint(x[0]) == x[1].value());
+    return Var(y + x[0]);
+  }, {2.0, 5.0});
+  BOOST_TEST(r.gradient == std::vector<double>({6.0, 2.0}));
+  // and a helper nested in f, differentiating in f's inputs (constants to it).
+  const auto n = nabla::value_and_gradient([](std::span<const Var> x) {
+    const auto inner = nabla::value_and_gradient(
+        [&](std::span<const Var> z) { return Var(z[0] * x[0]); }, {4.0});
+    return Var(x[0] * inner.gradient[0]);
+  }, {3.0});
+  BOOST_TEST(n.gradient[0] == 3.0);
+}
+
+BOOST_AUTO_TEST_CASE(f_that_throws_leaves_a_reusable_tape) {
+  Tape tape;
+  Tape::Scope scope(tape);
+  const Var w = tape.variable(2.0);
+  const Position p = tape.position();
+  for (int i = 0; i < 100; ++i) {
+    BOOST_CHECK_THROW((void)nabla::value_and_gradient([&](std::span<const Var> x) -> Var {
+      const Var y = x[0] * w;
+      (void)Var(y * y);
+      throw std::runtime_error("mid-recording");
+    }, {1.0}), std::runtime_error);
+    // An operation that fails with nabla::Error inside f.
+    expect_error([&] {
+      (void)nabla::value_and_gradient([](std::span<const Var> x) {
+        const double partial[] = {1.0, 2.0};
+        return nabla::custom(1.0, x, partial);  // one operand, two partials
+      }, {1.0});
+    }, {"nabla::custom", "1 operands and 2 partials"});
+    BOOST_TEST((tape.position() == p));
+  }
+  const Var y = w * w;
+  tape.backward(y);
+  BOOST_TEST(tape.adjoint(w) == 4.0);
+}
+
+BOOST_AUTO_TEST_CASE(helper_inputs_of_every_size) {
+  const auto empty = nabla::value_and_gradient([](std::span<const Var> x) { return nabla::sum(x); },
+                                               std::span<const double>());
+  BOOST_TEST(empty.value == 0.0);
+  BOOST_TEST(empty.gradient.empty());
+  expect_error([] {
+    (void)nabla::jacobian([](std::span<const Var>) { return std::vector<Var>{}; }, {1.0});
+  }, {"nabla::jacobian", "got 0"});
+  expect_error([] {
+    (void)nabla::jacobian([](std::span<const Var> x) { return std::vector<Var>{x[0], x[0]}; }, {1.0}, 3);
+  }, {"nabla::jacobian", "got 2, expected 3"});
+  double g[3];
+  const double x[2] = {1, 2};
+  expect_error([&] {
+    (void)nabla::gradient([](std::span<const Var> v) { return v[0]; }, std::span<const double>(x),
+                          std::span<double>(g));
+  }, {"nabla::gradient", "got 3 entries for 2 inputs"});
+  // A jacobian with outputs that are constants or inputs themselves.
+  const auto J = nabla::jacobian([](std::span<const Var> v) {
+    return std::vector<Var>{Var(1.0), v[1], Var(v[0] * v[1])};
+  }, {2.0, 3.0});
+  BOOST_TEST(J.data == std::vector<double>({0, 0, 0, 1, 3, 2}));
+}
+
+// ---- check_gradient options -------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(check_gradient_rejects_options_that_would_check_nothing) {
+  const auto f = [](std::span<const Var> x) { return Var(x[0] * x[0] + x[1]); };
+  const std::vector<double> x = {1.0, 2.0};
+  nabla::CheckOptions o;
+  // Automatic mode turning directional with zero directions compared nothing and passed.
+  o.full_limit = 1;
+  o.directions = 0;
+  expect_error([&] { (void)nabla::check_gradient(f, x, o); }, {"directions", "got 0"});
+  // A mode that is none of the enumerators ran the full check silently.
+  o = {};
+  o.mode = static_cast<nabla::CheckMode>(7);
+  expect_error([&] { (void)nabla::check_gradient(f, x, o); }, {"mode", "7"});
+  // A step that vanishes next to x (x + h == x) divided 0 by 0 and reported a right gradient as
+  // wrong; a step that overflows x likewise.
+  o = {};
+  o.step = 1e-320;
+  expect_error([&] { (void)nabla::check_gradient(f, x, o); }, {"step", "x[0]"});
+  o.step = 1e308;
+  expect_error([&] { (void)nabla::check_gradient(f, std::vector<double>{1e308, 1.0}, o); }, {"step"});
+  o.mode = nabla::CheckMode::directional;
+  o.step = 1e-320;
+  expect_error([&] { (void)nabla::check_gradient(f, x, o); }, {"step"});
+  // A point that is not finite has no finite differences.
+  for (double bad : {qnan, inf, -inf}) {
+    expect_error([&] { (void)nabla::check_gradient(f, std::vector<double>{1.0, bad}); }, {"x[1]"});
+  }
+  for (double bad : {-1.0, qnan, inf}) {
+    o = {};
+    o.step = bad;
+    expect_error([&] { (void)nabla::check_gradient(f, x, o); }, {"step"});
+    o = {};
+    o.rtol = bad;
+    expect_error([&] { (void)nabla::check_gradient(f, x, o); }, {"rtol"});
+    o = {};
+    o.atol = bad;
+    expect_error([&] { (void)nabla::check_gradient(f, x, o); }, {"atol"});
+  }
+  // Seeds at the extremes are fine and deterministic.
+  o = {};
+  o.mode = nabla::CheckMode::directional;
+  for (std::uint64_t seed : {std::uint64_t{0}, ~std::uint64_t{0}}) {
+    o.seed = seed;
+    BOOST_TEST(nabla::check_gradient(f, x, o).ok);
+  }
+  // An empty point: nothing to compare, and that is a pass in either mode.
+  BOOST_TEST(nabla::check_gradient([](std::span<const Var>) { return Var(1.0); },
+                                   std::vector<double>{}).rows.empty());
+}
+
+// ---- Tensors: views, shapes and sizes ---------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(default_views_hold_no_data) {
+  // A default TensorView is rank 0 (one element) with no data: every reader dereferenced null.
+  Tape tape;
+  Tape::Scope scope(tape);
+  const Position p = tape.position();
+  expect_error([] { (void)nabla::variable(TensorView{}); }, {"nabla::variable", "no data"});
+  expect_error([] { (void)nabla::constant(TensorView{}); }, {"nabla::constant", "no data"});
+  expect_error([] { (void)nabla::constant_view(TensorView{}); }, {"no data"});
+  const std::size_t rows[] = {0};
+  expect_error([&] { (void)nabla::constant_rows(TensorView(nullptr, Shape{2, 3}), rows); }, {"no data"});
+  expect_error([] { (void)nabla::parameter(nabla::MutableTensorView{}, nabla::MutableTensorView{}); },
+               {"nabla::parameter", "no data"});
+  expect_error([] { (void)Tensor(TensorView{}); }, {"nabla::Tensor", "no data"});
+  expect_error([] { (void)nabla::to_string(TensorView{}); }, {"no data"});
+  expect_error([] {
+    (void)nabla::binary_cross_entropy_with_logits(nabla::variable(Tensor()), TensorView{});
+  }, {"binary_cross_entropy_with_logits", "no data"});
+  nabla::nn::Parameters params(1);
+  expect_error([&] { (void)params.add("w", TensorView{}); }, {"'w'", "no data"});
+  BOOST_TEST(params.count() == 0u);
+  tape.rewind(p);
+  // Views of no elements need no data.
+  BOOST_TEST(nabla::variable(TensorView(nullptr, Shape{0, 4})).size() == 0u);
+  BOOST_TEST(Tensor(TensorView(nullptr, Shape{0})).size() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(stack_of_rank_8_tensors) {
+  // stack() built the rank-9 shape in an 8-entry array (a write past its end) before Shape
+  // rejected it.
+  Tape tape;
+  Tape::Scope scope(tape);
+  const TensorVar t = nabla::variable(Tensor(Shape{1, 1, 1, 1, 1, 1, 1, 2}));
+  const TensorVar parts[] = {t, t};
+  const Position p = tape.position();
+  expect_error([&] { (void)nabla::stack(parts); }, {"nabla::stack", "rank 8"});
+  expect_error([&] { (void)nabla::stack(parts, 8); }, {"nabla::stack"});
+  BOOST_TEST((tape.position() == p));
+  // Rank 7 is fine, at either end.
+  const TensorVar s = nabla::variable(Tensor(Shape{1, 1, 1, 1, 1, 1, 2}));
+  const TensorVar seven[] = {s, s * 2.0};
+  BOOST_TEST((nabla::stack(seven, -1).shape() == Shape{1, 1, 1, 1, 1, 1, 2, 2}));
+  BOOST_TEST((nabla::stack(seven, 0).shape() == Shape{2, 1, 1, 1, 1, 1, 1, 2}));
+}
+
+BOOST_AUTO_TEST_CASE(failed_tensor_operations_record_nothing) {
+  Tape tape;
+  Tape::Scope scope(tape);
+  const TensorVar a = nabla::variable(Tensor({2, 3}, {1, 2, 3, 4, 5, 6}));
+  const TensorVar b = nabla::variable(Tensor({3}, {1, 2, 3}));
+  const Var v = tape.variable(1.0);
+  TensorVar stale;
+  {
+    const Position q = tape.position();
+    stale = a * 2.0;
+    tape.rewind(q);
+  }
+  const Position p = tape.position();
+  const std::size_t bytes = tape.statistics().tensor_bytes;
+  const auto unchanged = [&](const char* what) {
+    BOOST_TEST((tape.position() == p), what);
+    BOOST_TEST(tape.statistics().tensor_bytes == bytes, what);
+  };
+  // stack recorded a reshape of every part before it met the one that did not fit.
+  const TensorVar mixed[] = {a, a, b};
+  expect_error([&] { (void)nabla::stack(mixed); }, {"nabla::stack", "tensor 2"});
+  unchanged("stack");
+  // Arithmetic with a number or a Var recorded the number or Var before finding the tensor
+  // handle empty or stale.
+  expect_error([&] { (void)(TensorVar{} + 1.0); }, {"empty"});
+  unchanged("empty + 1");
+  expect_error([&] { (void)(2.0 * stale); }, {"rewound away"});
+  unchanged("2 * stale");
+  expect_error([&] { (void)(stale - v); }, {"rewound away"});
+  unchanged("stale - v");
+  expect_error([&] { (void)(v / TensorVar{}); }, {"empty"});
+  unchanged("v / empty");
+  // The others validate first.
+  expect_error([&] { (void)(a + TensorVar{}); }, {"empty"});
+  expect_error([&] { (void)(a * nabla::variable(Tensor(Shape{4}))); }, {"do not broadcast"});
+  tape.rewind(p);
+  expect_error([&] { (void)nabla::matmul(a, a); }, {"inner dimensions"});
+  expect_error([&] { (void)nabla::matmul(b, a); }, {"rank 2"});
+  unchanged("matmul");
+}
+
+BOOST_AUTO_TEST_CASE(shape_arguments_out_of_range) {
+  Tape tape;
+  Tape::Scope scope(tape);
+  const TensorVar a = nabla::variable(Tensor({2, 3}, {1, 2, 3, 4, 5, 6}));
+  const Position p = tape.position();
+  const std::size_t huge = std::numeric_limits<std::size_t>::max();
+  const std::ptrdiff_t far = std::numeric_limits<std::ptrdiff_t>::min();
+  expect_error([&] { (void)nabla::sum(a, 2); }, {"nabla::sum", "axis 2"});
+  expect_error([&] { (void)nabla::sum(a, far); }, {"nabla::sum", "out of range"});
+  expect_error([&] { (void)nabla::mean(a, {0, -2}); }, {"nabla::mean", "twice"});
+  expect_error([&] { (void)nabla::max(a, {1, 1}); }, {"twice"});
+  expect_error([] { (void)nabla::Axes({0, 1, 2, 3, 4, 5, 6, 7, 8}); }, {"nabla::Axes", "9 axes"});
+  expect_error([&] { (void)nabla::softmax(a, 2); }, {"nabla::softmax"});
+  expect_error([&] { (void)nabla::log_softmax(a, -3); }, {"nabla::log_softmax"});
+  expect_error([&] { (void)nabla::slice(a, 1, 2, 1); }, {"nabla::slice", "[2, 1)"});
+  expect_error([&] { (void)nabla::slice(a, 1, 0, huge); }, {"nabla::slice"});
+  expect_error([&] { (void)nabla::slice(a, 5, 0, 1); }, {"nabla::slice", "axis 5"});
+  const std::size_t big[] = {0, huge};
+  expect_error([&] { (void)nabla::index_select(a, 1, big); }, {"nabla::index_select", "position 1"});
+  const std::size_t dup[] = {0, 0}, short_axes[] = {1}, bad_axes[] = {0, 7};
+  expect_error([&] { (void)nabla::permute(a, dup); }, {"nabla::permute"});
+  expect_error([&] { (void)nabla::permute(a, short_axes); }, {"nabla::permute"});
+  expect_error([&] { (void)nabla::permute(a, bad_axes); }, {"nabla::permute"});
+  expect_error([&] { (void)nabla::reshape(a, Shape{7}); }, {"nabla::reshape", "7 elements"});
+  expect_error([&] { (void)nabla::transpose(nabla::sum(a)); }, {"nabla::transpose", "rank 0"});
+  expect_error([&] { (void)nabla::concat(std::span<const TensorVar>()); }, {"nabla::concat", "no tensors"});
+  expect_error([&] { (void)nabla::stack(std::span<const TensorVar>()); }, {"nabla::stack", "no tensors"});
+  const TensorVar two[] = {a, nabla::transpose(a)};
+  expect_error([&] { (void)nabla::concat(two, 0); }, {"nabla::concat", "tensor 1"});
+  const TensorVar with_empty[] = {a, TensorVar{}};
+  expect_error([&] { (void)nabla::concat(with_empty); }, {"empty"});
+  expect_error([&] { (void)a(2, 0); }, {"out of range"});
+  expect_error([&] { (void)a(0); }, {"1 indices"});
+  expect_error([&] { (void)a.item(); }, {"nabla::TensorVar::item", "6 elements"});
+  expect_error([&] { (void)nabla::clamp(a, 1.0, 0.0); }, {"nabla::clamp"});
+  expect_error([&] { (void)nabla::clamp(a, qnan, 1.0); }, {"nabla::clamp"});
+  expect_error([&] { (void)nabla::clamp(a, 0.0, qnan); }, {"nabla::clamp"});
+  expect_error([&] { (void)nabla::backward(a); }, {"nabla::backward", "6 elements"});
+  expect_error([&] { (void)nabla::adjoint(nabla::constant(Tensor({1}, {1}))); }, {"constant"});
+  const int labels_bad[] = {0, 3}, labels_neg[] = {-1, 0}, labels_short[] = {0};
+  expect_error([&] { (void)nabla::cross_entropy(a, labels_bad); }, {"label 3 (row 1)"});
+  expect_error([&] { (void)nabla::cross_entropy(a, labels_neg); }, {"label -1 (row 0)"});
+  expect_error([&] { (void)nabla::cross_entropy(a, labels_short); }, {"1 labels"});
+  expect_error([&] { (void)nabla::cross_entropy(nabla::variable(Tensor(Shape{0, 3})), {}); }, {"N, C > 0"});
+  expect_error([&] { (void)nabla::mse(a, nabla::transpose(a)); }, {"nabla::mse"});
+  tape.rewind(p);
+  BOOST_TEST((tape.position() == p));
+}
+
+BOOST_AUTO_TEST_CASE(concat_lengths_never_wrap_around) {
+  // Parts of shape [0, 2^56] hold nothing; 256 of them joined on axis 1 summed the lengths to
+  // 2^64, which wrapped to a [0, 0] result.
+  Tape tape;
+  Tape::Scope scope(tape);
+  const TensorVar e = nabla::variable(Tensor(Shape{0, std::size_t{1} << 56}));
+  const std::vector<TensorVar> many(256, e);
+  expect_error([&] { (void)nabla::concat(many, 1); }, {"nabla::concat", "2^57"});
+  const std::vector<TensorVar> two(2, e);
+  BOOST_TEST((nabla::concat(two, 1).shape() == Shape{0, std::size_t{1} << 57}));
+}
+
+BOOST_AUTO_TEST_CASE(results_too_large_for_memory_are_errors) {
+  // [2^28, 0] x [0, 2^29] holds nothing in, 2^57 values out: the arena's allocation failure
+  // escaped as a bare std::bad_alloc and left the arena advanced.
+  Tape tape;
+  Tape::Scope scope(tape);
+  const TensorVar a = nabla::variable(Tensor(Shape{std::size_t{1} << 28, 0}));
+  const TensorVar b = nabla::variable(Tensor(Shape{0, std::size_t{1} << 29}));
+  const Position p = tape.position();
+  const std::size_t bytes = tape.statistics().tensor_bytes;
+  expect_error([&] { (void)nabla::matmul(a, b); }, {"nabla::matmul", "out of memory"});
+  const TensorVar tall = nabla::variable(Tensor(Shape{std::size_t{1} << 56, 0}));
+  const Position p2 = tape.position();
+  expect_error([&] { (void)nabla::sum(tall, 1); }, {"nabla::sum", "out of memory"});
+  expect_error([&] { (void)nabla::log_sum_exp(tall, 1); }, {"out of memory"});
+  BOOST_TEST((tape.position() == p2));
+  tape.rewind(p);
+  BOOST_TEST((tape.position() == p));
+  BOOST_TEST(tape.statistics().tensor_bytes == bytes);
+  // The tape still works.
+  const TensorVar x = nabla::variable(Tensor({2}, {1, 2}));
+  nabla::backward(nabla::sum(x * x));
+  BOOST_TEST(values_of(nabla::adjoint(x)) == std::vector<double>({2.0, 4.0}));
+}
+
+// ---- Tensor gradient helpers ------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(tensor_helper_returning_an_outer_tensor_leaves_it_alone) {
+  // f returns a tensor recorded before the helper: the helper seeded that outer node's adjoint
+  // with 1, overwriting what the caller's sweep had left there.
+  Tape tape;
+  Tape::Scope scope(tape);
+  const TensorVar W = nabla::variable(Tensor({2}, {1, 2}));
+  const TensorVar L = nabla::sum(W * W);
+  nabla::backward(nabla::sum(L * 3.0));
+  BOOST_TEST(nabla::adjoint(L)[0] == 3.0);
+  const auto r = nabla::value_and_gradient([&](const TensorVar&) { return L; }, Tensor({2}, {7, 8}));
+  BOOST_TEST(r.value == 5.0);
+  BOOST_TEST(r.gradient == std::vector<double>({0.0, 0.0}));
+  BOOST_TEST(nabla::adjoint(L)[0] == 3.0);
+  BOOST_TEST(values_of(nabla::adjoint(W)) == std::vector<double>({6.0, 12.0}));
+  // f returning its own input is the identity.
+  const auto id = nabla::value_and_gradient([](const TensorVar& t) { return t; }, Tensor({1}, {4}));
+  BOOST_TEST(id.gradient == std::vector<double>({1.0}));
+  // f returning a constant of its own.
+  const auto c = nabla::value_and_gradient([](const TensorVar&) { return nabla::constant(Tensor({1}, {2})); },
+                                           Tensor({3}, {1, 2, 3}));
+  BOOST_TEST(c.gradient == std::vector<double>({0.0, 0.0, 0.0}));
+  expect_error([] {
+    (void)nabla::value_and_gradient([](const TensorVar& t) { return t * 2.0; }, Tensor({2}, {1, 2}));
+  }, {"nabla::value_and_gradient", "2 elements"});
+}
+
+// ---- nn ---------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(batch_sampler_at_the_extremes) {
+  const std::size_t huge = std::numeric_limits<std::size_t>::max();
+  // n + batch_size − 1 wrapped around: zero batches for ten indices.
+  nabla::nn::BatchSampler one(10, huge, 1);
+  BOOST_TEST(one.count() == 1u);
+  BOOST_TEST(one[0].size() == 10u);
+  one.shuffle();
+  BOOST_TEST(one[0].size() == 10u);
+  BOOST_TEST(nabla::nn::BatchSampler(10, huge, 1, true).count() == 0u);
+  BOOST_TEST(nabla::nn::BatchSampler(10, huge / 2 + 2, 1).count() == 1u);
+  // No indices: no batches, and asking for one says so.
+  nabla::nn::BatchSampler none(0, 4, 1);
+  none.shuffle();
+  BOOST_TEST(none.count() == 0u);
+  expect_error([&] { (void)none[0]; }, {"batch 0", "below 0"});
+  expect_error([] { (void)nabla::nn::BatchSampler(5, 0, 1); }, {"batch_size = 0"});
+  // More indices than memory holds: an error, not std::length_error.
+  expect_error([&] { (void)nabla::nn::BatchSampler(huge, 1, 1); }, {"nabla::nn::BatchSampler"});
+}
+
+BOOST_AUTO_TEST_CASE(parameters_with_bad_arguments) {
+  nabla::nn::Parameters params(1);
+  // An Init that is none of the enumerators was drawn as he_normal silently.
+  expect_error([&] { (void)params.add("w", Shape{2, 2}, static_cast<nabla::nn::Init>(42)); },
+               {"'w'", "init"});
+  for (double gain : {0.0, -1.0, qnan, inf}) {
+    expect_error([&] { (void)params.add("g", Shape{2}, nabla::nn::Init::he_uniform, gain); }, {"gain"});
+  }
+  BOOST_TEST(params.count() == 0u);
+  // Empty and rank-0 shapes are parameters too.
+  auto e = params.add("e", Shape{0, 3});
+  auto s = params.add("s", Shape{}, nabla::nn::Init::glorot_normal);
+  BOOST_TEST(std::isfinite(s.value()[0]));
+  expect_error([&] { (void)params.add("e", Shape{1}); }, {"'e' exists"});
+  expect_error([&] { (void)params["nope"]; }, {"'nope'"});
+  expect_error([&] { (void)params.at(2); }, {"index 2"});
+  Tape tape;
+  Tape::Scope scope(tape);
+  nabla::backward(nabla::sum(TensorVar(e)) + nabla::sum(TensorVar(s) * TensorVar(s)));
+  BOOST_TEST(s.gradient()[0] == 2 * s.value()[0]);
+}
+
+// ---- Numbers at the edges ---------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(normal_log_density_at_extreme_scales) {
+  // With σ = 1e-200, 1/σ² overflowed: 0 · ∞ made the value and both partials NaN although every
+  // one is finite.
+  const double c = 0.5 * std::log(2 * std::numbers::pi);
+  for (bool variable_y : {false, true}) {
+    const auto r = nabla::value_and_gradient([variable_y](std::span<const Var> v) {
+      if (variable_y) return nabla::normal_log_density(v.subspan(0, 1), v[1], v[2]);
+      const double y[] = {0.0};
+      return nabla::normal_log_density(y, v[1], v[2]);
+    }, {0.0, 0.0, 1e-200});
+    BOOST_TEST(r.value == -(std::log(1e-200) + c), boost::test_tools::tolerance(1e-14));
+    BOOST_TEST(r.gradient[1] == 0.0);
+    BOOST_TEST(r.gradient[2] == -1e200, boost::test_tools::tolerance(1e-14));
+    // (y − μ)/σ = 1 with both at 1e-200: (y − μ)² underflowed to 0 and met 1/σ² = ∞.
+    const auto s = nabla::value_and_gradient([variable_y](std::span<const Var> v) {
+      if (variable_y) return nabla::normal_log_density(v.subspan(0, 1), v[1], v[2]);
+      const double y[] = {1e-200};
+      return nabla::normal_log_density(y, v[1], v[2]);
+    }, {1e-200, 0.0, 1e-200});
+    BOOST_TEST(s.value == -0.5 - (std::log(1e-200) + c), boost::test_tools::tolerance(1e-14));
+    BOOST_TEST(s.gradient[1] == 1e200, boost::test_tools::tolerance(1e-14));   // (y−μ)/σ²
+    BOOST_TEST(s.gradient[2] == 0.0, boost::test_tools::tolerance(1e-14));     // ((y−μ)²/σ² − 1)/σ
+    if (variable_y) BOOST_TEST(s.gradient[0] == -1e200, boost::test_tools::tolerance(1e-14));
+  }
+  // σ at the other end, and the bad ones.
+  const auto big = nabla::value_and_gradient([](std::span<const Var> v) {
+    const double y[] = {1.0, -1.0};
+    return nabla::normal_log_density(y, v[0], v[1]);
+  }, {0.0, 1e200});
+  BOOST_TEST(big.value == -2 * (std::log(1e200) + c), boost::test_tools::tolerance(1e-14));
+  BOOST_TEST(big.gradient[1] == -2e-200, boost::test_tools::tolerance(1e-14));
+  for (double sigma : {0.0, -1.0, qnan, -inf}) {
+    expect_error([&] { (void)nabla::normal_log_density(std::span<const double>(), Var(0.0), Var(sigma)); },
+                 {"nabla::normal_log_density", "sigma"});
+  }
+}
+
+BOOST_AUTO_TEST_CASE(scalar_reductions_of_empty_and_special_spans) {
+  const std::span<const Var> none;
+  BOOST_TEST(nabla::sum(none).is_constant());
+  BOOST_TEST(nabla::squared_norm(none).value() == 0.0);
+  BOOST_TEST(nabla::dot(none, none).value() == 0.0);
+  expect_error([&] { (void)nabla::log_sum_exp(none); }, {"nabla::log_sum_exp", "empty"});
+  expect_error([&] { (void)nabla::log_sum_exp(std::span<const double>()); }, {"empty"});
+  const Var two[] = {Var(1.0), Var(2.0)};
+  const double three[] = {1, 2, 3};
+  expect_error([&] { (void)nabla::dot(two, three); }, {"nabla::dot", "got 3 and 2"});
+  expect_error([&] { (void)nabla::dot(std::span<const Var>(two), std::span<const Var>(two, 1)); }, {"nabla::dot"});
+  expect_error([&] { (void)nabla::custom(1.0, std::span<const Var>(two), std::span<const double>(three)); },
+               {"nabla::custom", "2 operands and 3 partials"});
+  // NaN and ±∞ pass through every reduction, with the partials of their rules.
+  const auto g = nabla::value_and_gradient([](std::span<const Var> x) {
+    return Var(nabla::sum(x) + nabla::squared_norm(x));
+  }, {1.0, qnan});
+  BOOST_TEST(std::isnan(g.value));
+  BOOST_TEST(g.gradient[0] == 3.0);
+  BOOST_TEST(std::isnan(g.gradient[1]));
+  const auto h = nabla::value_and_gradient([](std::span<const Var> x) { return nabla::dot(x, x); },
+                                           {1e300, -1e300});
+  BOOST_TEST(h.value == inf);
+  BOOST_TEST(h.gradient == std::vector<double>({2e300, -2e300}));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
