@@ -142,24 +142,38 @@ void Parameters::zero_grad() noexcept {
   std::fill(storage_->gradients.begin(), storage_->gradients.end(), 0.0);
 }
 
+Parameter::Parameter(Parameters* set, std::size_t index)
+    : set_(set), alive_(set->alive_), index_(index) {}
+
+Parameters& Parameter::set() const {
+  if (alive_.expired()) {
+    detail::fail("nabla::nn::Parameter", "its nn::Parameters set was destroyed (got a handle "
+                                         "that outlived its set; expected the set to live as "
+                                         "long as its handles are used)");
+  }
+  return *set_;
+}
+
 Parameter::operator TensorVar() const {
-  const TensorVar t = detail::shared_parameter(value(), gradient(), set_->storage_);
+  const TensorVar t = detail::shared_parameter(value(), gradient(), set().storage_);
   if (Tape::active().diagnosing()) label(t, name());  // graphs and reports show the name
   return t;
 }
 
 MutableTensorView Parameter::value() const {
-  const auto& e = set_->entries_[index_];
-  return {set_->storage_->values.data() + e.offset, e.shape};
+  const Parameters& s = set();
+  const auto& e = s.entries_[index_];
+  return {s.storage_->values.data() + e.offset, e.shape};
 }
 
 MutableTensorView Parameter::gradient() const {
-  const auto& e = set_->entries_[index_];
-  return {set_->storage_->gradients.data() + e.offset, e.shape};
+  const Parameters& s = set();
+  const auto& e = s.entries_[index_];
+  return {s.storage_->gradients.data() + e.offset, e.shape};
 }
 
-const std::string& Parameter::name() const { return set_->entries_[index_].name; }
-const Shape& Parameter::shape() const { return set_->entries_[index_].shape; }
+const std::string& Parameter::name() const { return set().entries_[index_].name; }
+const Shape& Parameter::shape() const { return set().entries_[index_].shape; }
 
 BatchSampler::BatchSampler(std::size_t n, std::size_t batch_size, std::uint64_t seed,
                            bool drop_last)

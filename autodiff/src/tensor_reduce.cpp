@@ -171,6 +171,32 @@ struct LogSumExpNode final : TensorNode {
   std::size_t* infinite = nullptr;  // per output: how many inputs are +∞
 };
 
+// Note [Softmax at special points]
+// softmax is the gradient of log_sum_exp, so it takes the same limits there
+// (detail::log_sum_exp_weight): NaN with a NaN input, shared equally by the +∞ inputs, 1/n
+// each when every input is −∞. Computing e^(x − m) with m = +∞, or 0/0 with every input −∞,
+// gave NaN where those limits are numbers. log_softmax is the log of the weight there, and
+// cross_entropy = −log_softmax[label].
+
+// ln Σ e^x of n values at stride `step`, with the special points of log_sum_exp; `infinite`
+// gets the number of +∞ values.
+double row_log_sum_exp(const double* x, std::size_t n, std::size_t step, std::size_t& infinite) {
+  double m = -infinity;
+  bool nan = false;
+  infinite = 0;
+  for (std::size_t c = 0; c < n; ++c) {
+    const double v = x[c * step];
+    nan |= std::isnan(v);
+    m = std::max(m, v);
+    infinite += v == infinity;
+  }
+  if (nan) return std::numeric_limits<double>::quiet_NaN();
+  if (!std::isfinite(m)) return m;  // −∞ for none at all too
+  double s = 0;
+  for (std::size_t c = 0; c < n; ++c) s += std::exp(x[c * step] - m);
+  return m + std::log(s);
+}
+
 // softmax and log_softmax along one axis, viewed as outer × n × inner.
 struct SoftmaxNode final : TensorNode {
   SoftmaxNode(TensorNode* x, std::size_t outer, std::size_t n, std::size_t inner, bool log)
@@ -183,15 +209,17 @@ struct SoftmaxNode final : TensorNode {
     for (std::size_t o = 0; o < outer; ++o) {
       for (std::size_t in = 0; in < inner; ++in) {
         const std::size_t base = o * n * inner + in;
-        double m = -infinity;
-        for (std::size_t c = 0; c < n; ++c) m = std::max(m, xv[base + c * inner]);
-        if (m == -infinity) m = 0;  // all −∞: softmax is then NaN-free only up to 0/0
-        double s = 0;
-        for (std::size_t c = 0; c < n; ++c) s += std::exp(xv[base + c * inner] - m);
-        const double lse = m + std::log(s);
+        std::size_t infinite = 0;
+        const double lse = row_log_sum_exp(xv + base, n, inner, infinite);
         for (std::size_t c = 0; c < n; ++c) {
-          const double l = xv[base + c * inner] - lse;
-          value[base + c * inner] = log ? l : std::exp(l);
+          const double x_c = xv[base + c * inner];
+          double& y = value[base + c * inner];
+          if (std::isfinite(lse)) {
+            y = log ? x_c - lse : std::exp(x_c - lse);
+          } else {  // Note [Softmax at special points]
+            const double w = detail::log_sum_exp_weight(x_c, lse, infinite, n);
+            y = log ? std::log(w) : w;
+          }
         }
       }
     }
@@ -252,8 +280,12 @@ struct CrossEntropyNode final : TensorNode {
     for (std::size_t r = 0; r < rows; ++r) {
       const double* xr = x->value + r * classes;
       double* gr = gx + r * classes;
+      std::size_t infinite = 0;
+      if (!std::isfinite(lse[r])) (void)row_log_sum_exp(xr, classes, 1, infinite);
       for (std::size_t c = 0; c < classes; ++c) {
-        double d = std::exp(xr[c] - lse[r]);
+        // softmax − onehot, with the limits of Note [Softmax at special points]
+        double d = std::isfinite(lse[r]) ? std::exp(xr[c] - lse[r])
+                                         : detail::log_sum_exp_weight(xr[c], lse[r], infinite, classes);
         if (static_cast<int>(c) == labels[r]) d -= 1.0;
         gr[c] = assign ? scale * d : gr[c] + scale * d;
       }
@@ -386,12 +418,13 @@ TensorVar cross_entropy(const TensorVar& logits, std::span<const int> labels) {
   double total = 0;
   for (std::size_t r = 0; r < s[0]; ++r) {
     const double* xr = xn->value + r * s[1];
-    double m = -infinity;
-    for (std::size_t c = 0; c < s[1]; ++c) m = std::max(m, xr[c]);
-    double e = 0;
-    for (std::size_t c = 0; c < s[1]; ++c) e += std::exp(xr[c] - m);
-    lse[r] = m + std::log(e);
-    total += lse[r] - xr[labels[r]];
+    std::size_t infinite = 0;
+    lse[r] = row_log_sum_exp(xr, s[1], 1, infinite);
+    const double x_label = xr[labels[r]];
+    // −log softmax[label], with the limits of Note [Softmax at special points]
+    total += std::isfinite(lse[r])
+                 ? lse[r] - x_label
+                 : -std::log(detail::log_sum_exp_weight(x_label, lse[r], infinite, s[1]));
   }
   node->value[0] = total / static_cast<double>(s[0]);
   return out;

@@ -8,6 +8,7 @@
 #include <nabla/autodiff/nn.hpp>
 
 #include <boost/test/unit_test.hpp>
+#include <fmt/format.h>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -612,6 +613,300 @@ BOOST_AUTO_TEST_CASE(scalar_reductions_of_empty_and_special_spans) {
                                            {1e300, -1e300});
   BOOST_TEST(h.value == inf);
   BOOST_TEST(h.gradient == std::vector<double>({2e300, -2e300}));
+}
+
+BOOST_AUTO_TEST_CASE(parameter_handles_outlive_their_set) {
+  // A Parameter pointed at its set: using it after the set was destroyed read freed memory.
+  Tape tape;
+  Tape::Scope scope(tape);
+  nabla::nn::Parameter W = [] {
+    nabla::nn::Parameters params(1);
+    return params.add("W", Shape{2, 2});
+  }();
+  expect_error([&] { (void)W.value(); }, {"nabla::nn::Parameter", "destroyed"});
+  expect_error([&] { (void)W.gradient(); }, {"destroyed"});
+  expect_error([&] { (void)W.name(); }, {"destroyed"});
+  expect_error([&] { (void)W.shape(); }, {"destroyed"});
+  expect_error([&] { (void)TensorVar(W); }, {"destroyed"});
+  BOOST_TEST(tape.statistics().tensor_nodes == 0u);
+  // While the set lives, a copied handle works, also after more parameters were added.
+  nabla::nn::Parameters params(2);
+  const nabla::nn::Parameter a = params.add("a", Tensor({2}, {1, 2}));
+  const nabla::nn::Parameter copy = a;
+  (void)params.add("b", Shape{300});
+  BOOST_TEST(copy.value()[1] == 2.0);
+  nabla::backward(nabla::sum(TensorVar(copy) * 3.0));
+  BOOST_TEST(params.gradients()[0] == 3.0);
+}
+
+BOOST_AUTO_TEST_CASE(graph_options_at_their_bounds) {
+  Tape tape;
+  Tape::Scope scope(tape);
+  tape.set_diagnostics({.enabled = true});
+  const Var x = tape.variable(0.5);
+  // A wrong hand-written partial (cos x would be right).
+  const Var y = nabla::custom([](std::span<const double> v) { return std::sin(v[0]); }, {x}, {2.0});
+  BOOST_TEST(!nabla::graph::check_partials(tape).ok());
+  // A NaN tolerance made every comparison false: the wrong partial passed.
+  for (double bad : {qnan, -1.0, inf}) {
+    expect_error([&] { (void)nabla::graph::check_partials(tape, {.rtol = bad}); },
+                 {"nabla::graph::check_partials", "rtol"});
+    expect_error([&] { (void)nabla::graph::check_partials(tape, {.atol = bad}); }, {"atol"});
+  }
+  tape.backward(y);
+  const nabla::graph::Graph g = nabla::graph::capture(tape, std::span<const Var>(&y, 1));
+  for (double bad : {qnan, -1.0}) {
+    expect_error([&] { (void)nabla::graph::gradient_flow(g, {.vanishing = bad}); },
+                 {"nabla::graph::gradient_flow", "vanishing"});
+    expect_error([&] { (void)nabla::graph::gradient_flow(g, {.exploding = bad}); }, {"exploding"});
+  }
+  (void)nabla::graph::gradient_flow(g, {.vanishing = 0.0, .exploding = inf});
+  expect_error([&] { tape.set_diagnostics({.enabled = false, .throw_on_non_finite = true}); },
+               {"throw_on_non_finite"});
+  // A graph of stale or foreign outputs.
+  const Position p = tape.position();
+  const Var later = Var(x * 2.0);
+  tape.rewind(p);
+  expect_error([&] { (void)nabla::graph::capture(tape, std::span<const Var>(&later, 1)); },
+               {"rewound away"});
+  Tape other;
+  expect_error([&] { (void)nabla::graph::capture(other, std::span<const Var>(&y, 1)); },
+               {"not on the tape passed"});
+  expect_error([&] { (void)nabla::graph::first_non_finite_adjoint(tape, later); }, {"rewound away"});
+  expect_error([&] { (void)nabla::graph::capture(tape, TensorVar{}); }, {"empty"});
+}
+
+BOOST_AUTO_TEST_CASE(diagnostics_that_throw_inside_a_helper) {
+  Tape tape;
+  Tape::Scope scope(tape);
+  tape.set_diagnostics({.enabled = true, .throw_on_non_finite = true});
+  const Position p = tape.position();
+  for (int i = 0; i < 3; ++i) {
+    expect_error([] {
+      (void)nabla::value_and_gradient([](std::span<const Var> v) {
+        const Var l = log(v[0]);  // log 0 = −∞ from a finite operand
+        return Var(l * 2.0);
+      }, {0.0});
+    }, {"throw_on_non_finite", "log"});
+    BOOST_TEST((tape.position() == p));
+  }
+  const auto ok = nabla::value_and_gradient([](std::span<const Var> v) { return Var(log(v[0])); }, {2.0});
+  BOOST_TEST(ok.gradient[0] == 0.5);
+  tape.set_diagnostics({});
+}
+
+BOOST_AUTO_TEST_CASE(tensors_of_another_thread) {
+  TensorVar foreign;
+  Var scalar;
+  std::thread([&] {
+    foreign = nabla::variable(Tensor({2}, {1, 2}));
+    scalar = nabla::variable(1.0);
+  }).join();
+  Tape tape;
+  Tape::Scope scope(tape);
+  expect_error([&] { (void)nabla::sum(foreign); }, {"not on the active tape"});
+  expect_error([&] { (void)foreign.value(); }, {"not on the active tape"});
+  expect_error([&] { (void)(nabla::variable(Tensor({2})) * scalar); }, {"not on the active tape"});
+  const Var s[] = {scalar};
+  expect_error([&] { (void)nabla::tensor(s, Shape{1}); }, {"not on the active tape"});
+  expect_error([&] { (void)foreign.index(); }, {"not on the active tape"});
+  BOOST_TEST(TensorVar{}.index() == 0u);
+}
+
+// ---- Every tensor operation on empty, one-element and small shapes ----------------------------
+
+BOOST_AUTO_TEST_CASE(every_tensor_op_on_empty_and_one_element_shapes) {
+  using Op = std::function<TensorVar(const TensorVar&)>;
+  constexpr std::ptrdiff_t all_axes = std::numeric_limits<std::ptrdiff_t>::max();
+  using Rejects = std::function<bool(const Shape&)>;
+  // A reduction over an empty axis into a non-empty result is an error (mean, max, min).
+  const auto empty_axis = [](std::ptrdiff_t axis) -> Rejects {
+    return [axis](const Shape& s) {
+      if (s.size() > 0) return false;
+      if (axis == all_axes) return true;
+      std::size_t rest = 1;
+      const std::size_t a = axis < 0 ? s.rank() - 1 : static_cast<std::size_t>(axis);
+      for (std::size_t k = 0; k < s.rank(); ++k) rest *= k == a ? 1 : s[k];
+      return s[a] == 0 && rest > 0;
+    };
+  };
+  struct Case {
+    std::string name;
+    Op op;
+    std::size_t min_rank = 0;  // the op needs at least this rank
+    Rejects rejects = [](const Shape&) { return false; };
+  };
+  const auto zeros_like = [](const TensorVar& t) { return Tensor(t.shape()); };
+  std::vector<Case> cases = {
+      {"neg", [](const TensorVar& t) { return nabla::neg(t); }},
+      {"exp", [](const TensorVar& t) { return nabla::exp(t); }},
+      {"log", [](const TensorVar& t) { return nabla::log(t); }},
+      {"log1p", [](const TensorVar& t) { return nabla::log1p(t); }},
+      {"sqrt", [](const TensorVar& t) { return nabla::sqrt(t); }},
+      {"abs", [](const TensorVar& t) { return nabla::abs(t); }},
+      {"tanh", [](const TensorVar& t) { return nabla::tanh(t); }},
+      {"sigmoid", [](const TensorVar& t) { return nabla::sigmoid(t); }},
+      {"relu", [](const TensorVar& t) { return nabla::relu(t); }},
+      {"softplus", [](const TensorVar& t) { return nabla::softplus(t); }},
+      {"clamp", [](const TensorVar& t) { return nabla::clamp(t, -1.0, 1.0); }},
+      {"pow 2.5", [](const TensorVar& t) { return nabla::pow(t, 2.5); }},
+      {"pow t t", [](const TensorVar& t) { return nabla::pow(t, t); }},
+      {"t / t", [](const TensorVar& t) { return t / (t + 1.0); }},
+      {"t * t - t", [](const TensorVar& t) { return t * t - t; }},
+      {"number", [](const TensorVar& t) { return 2.0 / (1.0 + t) - 3.0 * t; }},
+      {"Var", [](const TensorVar& t) {
+         const Var v = nabla::variable(1.5);  // f's own input: a constant to the check
+         return t * v + v / (t + 1.0) - v;
+       }},
+      {"item scalar", [](const TensorVar& t) {
+         return t.size() == 0 ? t : t * nabla::sum(t).item();
+       }},
+      {"transpose", [](const TensorVar& t) { return nabla::transpose(t); }, 2},
+      {"permute", [](const TensorVar& t) {
+         std::vector<std::size_t> axes(t.rank());
+         for (std::size_t k = 0; k < axes.size(); ++k) axes[k] = axes.size() - 1 - k;
+         return nabla::permute(t, axes);
+       }},
+      {"reshape", [](const TensorVar& t) { return nabla::reshape(t, Shape{t.size()}); }},
+      {"slice", [](const TensorVar& t) { return nabla::slice(t, 0, 0, t.shape()[0]); }, 1},
+      {"index_select", [](const TensorVar& t) {
+         std::vector<std::size_t> idx;
+         for (std::size_t i = 0; i < t.shape()[0]; ++i) idx.insert(idx.end(), {i, i});
+         return nabla::index_select(t, 0, idx);
+       }, 1},
+      {"concat", [](const TensorVar& t) { const TensorVar p[] = {t, t * 2.0}; return nabla::concat(p, -1); }, 1},
+      {"stack", [](const TensorVar& t) { const TensorVar p[] = {t, t * 2.0}; return nabla::stack(p, 0); }},
+      {"sum", [](const TensorVar& t) { return nabla::sum(t); }},
+      {"sum axis keepdims", [](const TensorVar& t) { return nabla::sum(t, 0, true); }, 1},
+      {"mean", [](const TensorVar& t) { return nabla::mean(t); }, 0, empty_axis(all_axes)},
+      {"mean axis -1", [](const TensorVar& t) { return nabla::mean(t, -1); }, 1, empty_axis(-1)},
+      {"max", [](const TensorVar& t) { return nabla::max(t); }, 0, empty_axis(all_axes)},
+      {"min axis 0", [](const TensorVar& t) { return nabla::min(t, 0); }, 1, empty_axis(0)},
+      {"log_sum_exp", [](const TensorVar& t) { return nabla::log_sum_exp(t); }},
+      {"log_sum_exp axis", [](const TensorVar& t) { return nabla::log_sum_exp(t, {-1}, true); }, 1},
+      {"softmax", [](const TensorVar& t) { return nabla::softmax(t) * nabla::exp(t); }, 1},
+      {"log_softmax", [](const TensorVar& t) { return nabla::log_softmax(t, 0) * t; }, 1},
+      {"matmul", [](const TensorVar& t) { return nabla::matmul(t, nabla::transpose(t)); }, 2},
+      {"matmul shared", [](const TensorVar& t) {
+         if (t.rank() != 2) return nabla::matmul(t, nabla::transpose(t));
+         return nabla::matmul(nabla::stack(std::vector<TensorVar>{t, t}), nabla::transpose(t));
+       }, 2},
+      {"mse", [&](const TensorVar& t) { return nabla::mse(t, nabla::constant(zeros_like(t))); }},
+      {"bce", [&](const TensorVar& t) {
+         return nabla::binary_cross_entropy_with_logits(t, Tensor(t.shape(), 0.25));
+       }},
+      {"tensor of items", [](const TensorVar& t) {
+         std::vector<Var> items;
+         for (std::size_t i = 0; i < t.size(); ++i) items.push_back(nabla::reshape(t, Shape{t.size()})(i));
+         return nabla::tensor(items, t.shape());
+       }},
+  };
+  const std::vector<Shape> shapes = {Shape{}, Shape{1}, Shape{0}, Shape{1, 1}, Shape{0, 3},
+                                     Shape{3, 0}, Shape{2, 3}, Shape{1, 1, 1, 1, 1, 1, 1}};
+  nabla::CheckOptions options;
+  options.rtol = 1e-6;
+  for (const Case& c : cases) {
+    for (const Shape& shape : shapes) {
+      if (shape.rank() < c.min_rank) continue;
+      const std::string at = c.name + " on " + nabla::to_string(shape);
+      Tensor x(shape);
+      for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.3 + 0.37 * static_cast<double>(i);
+      const auto f = [&](const TensorVar& t) { return nabla::sum(c.op(t)); };
+      const bool empty_reduction = c.rejects(shape);
+      Tape tape;
+      Tape::Scope scope(tape);
+      if (empty_reduction) {
+        expect_error([&] { (void)nabla::value_and_gradient(f, x); }, {"empty"});
+        BOOST_TEST(tape.size() == 1u, at);
+        continue;
+      }
+      try {
+        const auto r = nabla::value_and_gradient(f, x);
+        BOOST_TEST(r.gradient.size() == x.size(), at);
+        BOOST_TEST(tape.size() == 1u, at);
+        if (x.size() > 0) {
+          const nabla::GradientCheck check = nabla::check_gradient(f, x, options);
+          BOOST_TEST(check.ok, at << "\n" << nabla::to_string(check));
+        }
+        // A training-style sweep of the same recording, read through adjoint().
+        const TensorVar t = nabla::variable(x);
+        const TensorVar y = f(t);
+        nabla::backward(y);
+        const std::vector<double> g = values_of(nabla::adjoint(t));
+        for (std::size_t i = 0; i < g.size(); ++i) BOOST_TEST(g[i] == r.gradient[i], at << " [" << i << "]");
+      } catch (const std::exception& e) {
+        BOOST_ERROR(at << " threw: " << e.what());
+      }
+    }
+  }
+}
+
+// ---- NaN and ±∞ through the tensor reductions --------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(softmax_forms_agree_with_log_sum_exp_at_special_points) {
+  // d log_sum_exp / dx is the softmax. At ±∞ the scalar and tensor log_sum_exp take their limits
+  // (robustness suite); softmax, log_softmax and cross_entropy computed x − m with m = +∞, or
+  // 0 / 0 when every input was −∞, and answered NaN where the limit is a number.
+  const auto same = [](double a, double b) {  // equal, both NaN, or within rounding
+    return (std::isnan(a) && std::isnan(b)) || a == b ||
+           (std::isfinite(a) && std::isfinite(b) && std::abs(a - b) <= 1e-15 * std::max(1.0, std::abs(b)));
+  };
+  const double pairs[][2] = {{qnan, 1.0}, {1.0, qnan}, {inf, 1.0}, {1.0, inf}, {inf, inf},
+                             {-inf, -inf}, {-inf, 0.0}, {inf, qnan}, {-inf, inf}, {2.0, 1.0}};
+  for (const auto& pr : pairs) {
+    const std::string at = fmt::format("({}, {})", pr[0], pr[1]);
+    const auto lse = nabla::value_and_gradient([](std::span<const Var> x) { return nabla::log_sum_exp(x); },
+                                               {pr[0], pr[1]});
+    const std::vector<double>& w = lse.gradient;  // the softmax, by the scalar rule
+    Tape tape;
+    Tape::Scope scope(tape);
+    const TensorVar x = nabla::variable(Tensor({1, 2}, {pr[0], pr[1]}));
+    const TensorVar sm = nabla::softmax(x);
+    const TensorVar lsm = nabla::log_softmax(x);
+    for (std::size_t i = 0; i < 2; ++i) {
+      BOOST_TEST(same(sm.value()[i], w[i]), at << " softmax[" << i << "] " << sm.value()[i] << " vs " << w[i]);
+      BOOST_TEST(same(lsm.value()[i], std::log(w[i])), at << " log_softmax[" << i << "] " << lsm.value()[i]);
+    }
+    // softmax along axis 0 of the transposed input: the same numbers.
+    const TensorVar sm0 = nabla::softmax(nabla::transpose(x), 0);
+    for (std::size_t i = 0; i < 2; ++i) BOOST_TEST(same(sm0.value()[i], w[i]), at << " softmax axis 0");
+    // cross_entropy(label 0) = −log softmax[0]; its gradient is softmax − onehot.
+    const int label[] = {0};
+    const TensorVar ce = nabla::cross_entropy(x, label);
+    BOOST_TEST(same(ce.value()[0], -std::log(w[0])), at << " cross_entropy " << ce.value()[0]);
+    nabla::backward(ce);
+    BOOST_TEST(same(nabla::adjoint(x)[0], w[0] - 1.0), at << " d ce/dx0 " << nabla::adjoint(x)[0]);
+    BOOST_TEST(same(nabla::adjoint(x)[1], w[1]), at << " d ce/dx1 " << nabla::adjoint(x)[1]);
+    // log_softmax's gradient of its first entry: onehot − softmax.
+    nabla::backward(nabla::sum(nabla::slice(lsm, 1, 0, 1)));
+    BOOST_TEST(same(nabla::adjoint(x)[0], 1.0 - w[0]), at << " d log_softmax0/dx0 " << nabla::adjoint(x)[0]);
+    BOOST_TEST(same(nabla::adjoint(x)[1], -w[1]), at << " d log_softmax0/dx1 " << nabla::adjoint(x)[1]);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(extrema_and_sums_with_nan_and_infinities) {
+  const Tensor x({2, 3}, {1.0, qnan, 3.0, -inf, -inf, -inf});
+  const auto g_max = nabla::value_and_gradient([](const TensorVar& t) { return nabla::sum(nabla::max(t, 1)); }, x);
+  BOOST_TEST(std::isnan(g_max.value));
+  BOOST_TEST(g_max.gradient == std::vector<double>({0, 1, 0, 1, 0, 0}));  // to the NaN, to the first −∞
+  const auto g_min = nabla::value_and_gradient([](const TensorVar& t) { return nabla::min(t, 0).item(); },
+                                               Tensor({3}, {inf, 2.0, 2.0}));
+  BOOST_TEST(g_min.value == 2.0);
+  BOOST_TEST(g_min.gradient == std::vector<double>({0, 1, 0}));
+  const auto g_mean = nabla::value_and_gradient([](const TensorVar& t) { return nabla::mean(t); },
+                                                Tensor({2}, {inf, -inf}));
+  BOOST_TEST(std::isnan(g_mean.value));
+  BOOST_TEST(g_mean.gradient == std::vector<double>({0.5, 0.5}));
+  const auto g_mse = nabla::value_and_gradient([](const TensorVar& t) {
+    return nabla::mse(t, nabla::constant(Tensor({2}, {1e300, -1e300})));
+  }, Tensor({2}, {-1e300, 1e300}));
+  BOOST_TEST(g_mse.value == inf);
+  BOOST_TEST(g_mse.gradient == std::vector<double>({-2e300, 2e300}));
+  // Tiny magnitudes keep their ratios.
+  const auto g_tiny = nabla::value_and_gradient([](const TensorVar& t) {
+    return nabla::sum(t / nabla::sum(t));
+  }, Tensor({2}, {1e-300, 3e-300}));
+  BOOST_TEST(g_tiny.value == 1.0, boost::test_tools::tolerance(1e-15));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
