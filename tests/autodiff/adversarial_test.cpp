@@ -7,6 +7,7 @@
 #include <nabla/autodiff/graph.hpp>
 #include <nabla/autodiff/nn.hpp>
 
+#include <Eigen/LU>
 #include <boost/test/unit_test.hpp>
 #include <fmt/format.h>
 #include <cmath>
@@ -907,6 +908,192 @@ BOOST_AUTO_TEST_CASE(extrema_and_sums_with_nan_and_infinities) {
     return nabla::sum(t / nabla::sum(t));
   }, Tensor({2}, {1e-300, 3e-300}));
   BOOST_TEST(g_tiny.value == 1.0, boost::test_tools::tolerance(1e-15));
+}
+
+// ---- Long loops: memory stays flat, also through errors ---------------------------------------
+
+BOOST_AUTO_TEST_CASE(long_loops_keep_memory_flat_through_errors) {
+  Tape tape;
+  Tape::Scope scope(tape);
+  const TensorVar W = nabla::variable(Tensor({3}, {0.5, -1.0, 2.0}));
+  const Tensor x({3}, {1.0, 2.0, 3.0});
+  const TensorVar mixed[] = {W, nabla::variable(Tensor({2}))};
+  const Position p = tape.position();
+  const auto tensor_f = [&](const TensorVar& t) { return nabla::sum(nabla::tanh(t * W)); };
+  nabla::CheckOptions options;
+  options.mode = nabla::CheckMode::directional;
+  options.directions = 2;
+  nabla::TapeStatistics warm;
+  for (int i = 0; i < 1500; ++i) {
+    (void)nabla::value_and_gradient(tensor_f, x);
+    (void)nabla::check_gradient(tensor_f, x, options);
+    (void)nabla::jacobian([](std::span<const Var> v) { return std::vector<Var>{v[0] * v[1], sin(v[0])}; },
+                          {1.0, 2.0});
+    try {
+      (void)nabla::value_and_gradient([](std::span<const Var> v) -> Var {
+        (void)nabla::value_and_gradient([](std::span<const Var> z) { return Var(z[0] * z[0]); }, {1.0});
+        (void)Var(v[0] * v[0]);
+        throw std::runtime_error("inside f");
+      }, {1.0});
+    } catch (const std::runtime_error&) {
+    }
+    try {
+      (void)nabla::stack(mixed);
+    } catch (const nabla::Error&) {
+    }
+    try {
+      (void)(TensorVar{} * 2.0);
+    } catch (const nabla::Error&) {
+    }
+    try {
+      (void)nabla::value_and_gradient([](const TensorVar& t) { return t * 2.0; }, x);  // not a scalar
+    } catch (const nabla::Error&) {
+    }
+    nabla::backward(nabla::sum(W * W));
+    tape.rewind(p);
+    if (i == 20) warm = tape.statistics();
+  }
+  const nabla::TapeStatistics now = tape.statistics();
+  BOOST_TEST(now.statements == warm.statements);
+  BOOST_TEST(now.tensor_bytes == warm.tensor_bytes);
+  BOOST_TEST(now.bytes_reserved == warm.bytes_reserved);
+  BOOST_TEST(now.allocations == warm.allocations);
+}
+
+// ---- Nested helpers and tapes misused ----------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(nested_helpers_misused) {
+  Tape tape;
+  Tape::Scope scope(tape);
+  // An inner helper differentiating an outer input, or an outer intermediate: constants to it.
+  const auto outer = nabla::value_and_gradient([](std::span<const Var> x) {
+    const Var y = x[0] * x[0];
+    const auto a = nabla::value_and_gradient([&](std::span<const Var>) { return x[0]; }, {5.0});
+    const auto b = nabla::value_and_gradient([&](std::span<const Var> z) { return Var(y * z[0]); }, {5.0});
+    BOOST_TEST(a.gradient[0] == 0.0);
+    BOOST_TEST(b.gradient[0] == y.value());
+    return Var(y * 3.0);
+  }, {2.0});
+  BOOST_TEST(outer.gradient[0] == 12.0);
+  // An inner f that rewinds the outer recording away: both helpers say so.
+  const Position before = tape.position();
+  expect_error([&] {
+    (void)nabla::value_and_gradient([&](std::span<const Var> x) {
+      (void)nabla::value_and_gradient([&](std::span<const Var> z) {
+        tape.rewind(before);
+        return Var(z[0] * 1.0);
+      }, {1.0});
+      return Var(x[0] * 2.0);
+    }, {1.0});
+  }, {"rewound"});
+  BOOST_TEST((tape.position() == before));
+  // A Var escaping an inner helper, returned by the outer f.
+  expect_error([] {
+    (void)nabla::value_and_gradient([](std::span<const Var> x) {
+      Var escaped;
+      (void)nabla::value_and_gradient([&](std::span<const Var> z) {
+        escaped = z[0] * x[0];
+        return escaped;
+      }, {1.0});
+      return escaped;
+    }, {2.0});
+  }, {"rewound away"});
+  // Helpers on other tapes inside f.
+  const auto mixed = nabla::value_and_gradient([](std::span<const Var>) {
+    Tape other;
+    Tape::Scope s(other);
+    const auto inner = nabla::value_and_gradient([](std::span<const Var> z) { return Var(z[0] * z[0]); }, {3.0});
+    return inner.gradient[0];  // a constant: x is not on `other`
+  }, {1.0});
+  BOOST_TEST(mixed.value == 6.0);
+  BOOST_TEST(mixed.gradient[0] == 0.0);
+  expect_error([] {
+    (void)nabla::value_and_gradient([](std::span<const Var> x) {
+      Tape other;
+      Tape::Scope s(other);
+      return Var(x[0] * 2.0);  // x is on the helper's tape, not on `other`
+    }, {1.0});
+  }, {"not on the active tape"});
+}
+
+BOOST_AUTO_TEST_CASE(tapes_destroyed_while_active) {
+  Tape& original = Tape::active();
+  {
+    auto t = std::make_unique<Tape>();
+    t->activate();
+    const Var x = nabla::variable(1.0);
+    t.reset();  // destroyed while active: the thread falls back to its default tape
+    BOOST_TEST(&Tape::active() == &original);
+    expect_error([&] { (void)Var(x * 2.0); }, {"not on the active tape"});
+    BOOST_TEST(Var(nabla::variable(2.0) * 2.0).value() == 4.0);
+  }
+  {
+    auto t = std::make_unique<Tape>();
+    Tape::Scope scope(*t);
+    t.reset();
+    BOOST_TEST(Var(nabla::variable(2.0) * 3.0).value() == 6.0);
+  }
+  BOOST_TEST(&Tape::active() == &original);
+}
+
+BOOST_AUTO_TEST_CASE(adjoints_of_constants_and_of_nothing) {
+  Tape tape;
+  Tape::Scope scope(tape);
+  const Var c = 3.0;
+  expect_error([&] { (void)tape.adjoint(c); }, {"nabla::adjoint", "constant"});
+  BOOST_TEST(tape.adjoint_value(c) == 0.0);
+  tape.backward(c);  // a constant output: every derivative is 0
+  const Var x = tape.variable(2.0);
+  BOOST_TEST(tape.adjoint_value(x) == 0.0);  // no sweep reached it
+  tape.backward(x);
+  BOOST_TEST(tape.adjoint(x) == 1.0);
+  tape.reverse();  // again, from the adjoints left behind
+  expect_error([&] { tape.backward(x, Position{5, 0}); }, {"ahead of the recording"});
+  const Var y = x * x;
+  const Position p = tape.position();
+  expect_error([&] { tape.backward(y, p); }, {"before the sweep's start"});
+  double g[1];
+  expect_error([&] { tape.gradient(y, Position{p.statement + 3, 0}, g); }, {"nabla::gradient"});
+  Var out[1];
+  const double two[] = {1, 2};
+  expect_error([&] { tape.variables(two, out); }, {"nabla::Tape::variables", "2 values"});
+  expect_error([&] { tape.label_statement(0, "zero"); }, {"statement 0"});
+  expect_error([&] { tape.label_statement(999, "far"); }, {"statement 999"});
+  tape.label(c, "ignored");  // constants are ignored
+}
+
+BOOST_AUTO_TEST_CASE(eigen_matrices_of_vars) {
+  Tape tape;
+  Tape::Scope scope(tape);
+  Eigen::Matrix2d a;
+  a << 2, 1, 1, 3;
+  const Eigen::Matrix<Var, 2, 2> A = nabla::variables(a);
+  const Var det = A.determinant();
+  tape.backward(det);
+  const Eigen::Matrix2d g = nabla::adjoints(A);
+  BOOST_TEST(det.value() == 5.0);
+  BOOST_TEST(g(0, 0) == 3.0);
+  BOOST_TEST(g(0, 1) == -1.0);
+  // The gradient of a dynamic-size inverse against finite differences.
+  const auto trace_inverse = [](std::span<const Var> v) {
+    Eigen::Matrix<Var, Eigen::Dynamic, Eigen::Dynamic> M(3, 3);
+    for (Eigen::Index i = 0; i < 9; ++i) M(i / 3, i % 3) = v[static_cast<std::size_t>(i)];
+    return Var(M.inverse().trace());
+  };
+  const std::vector<double> m = {4, 1, 0, 1, 3, 1, 0, 1, 2};
+  BOOST_TEST(nabla::check_gradient(trace_inverse, m).ok);
+  // Empty matrices.
+  const Eigen::Matrix<Var, Eigen::Dynamic, Eigen::Dynamic> E(0, 0);
+  BOOST_TEST(Var(E.sum()).value() == 0.0);
+  // Adjoints of rewound entries, and maps of tensors of the wrong rank or without data.
+  const Position p = tape.position();
+  const Eigen::Matrix<Var, 2, 2> B = nabla::variables(a);
+  tape.rewind(p);
+  expect_error([&] { (void)nabla::adjoints(B); }, {"rewound away"});
+  expect_error([] { (void)nabla::as_eigen(Tensor(Shape{2, 2, 2})); }, {"nabla::as_eigen", "rank 3"});
+  expect_error([] { (void)nabla::as_eigen(TensorView{}); }, {"nabla::as_eigen"});
+  expect_error([] { (void)nabla::as_eigen(TensorView(nullptr, Shape{2, 2})); }, {"nabla::as_eigen", "no data"});
+  BOOST_TEST(nabla::as_eigen(TensorView(nullptr, Shape{0, 2})).size() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
