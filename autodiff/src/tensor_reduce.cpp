@@ -437,7 +437,18 @@ TensorVar binary_cross_entropy_with_logits(const TensorVar& logits, TensorView t
                  fmt::format("logits have shape {} and targets {} (expected equal shapes)",
                              to_string(xn->shape), to_string(targets.shape())));
   }
-  (void)detail::view_values(targets, "nabla::binary_cross_entropy_with_logits");
+  const std::span<const double> t_values =
+      detail::view_values(targets, "nabla::binary_cross_entropy_with_logits");
+  // A target outside [0, 1] (or NaN) makes −x·t unbounded below: training would run off
+  // silently instead of fitting probabilities.
+  for (std::size_t i = 0; i < t_values.size(); ++i) {
+    if (!(t_values[i] >= 0.0 && t_values[i] <= 1.0)) {
+      detail::fail("nabla::binary_cross_entropy_with_logits",
+                   fmt::format("target {} (element {}) is not a probability (expected targets "
+                               "in [0, 1])",
+                               t_values[i], i));
+    }
+  }
   const std::size_t n = xn->shape.size();
   Tape& tape = Tape::active();
   const detail::Arena::Mark mark = tape.arena().mark();

@@ -1018,6 +1018,7 @@ BOOST_AUTO_TEST_CASE(nested_helpers_misused) {
 
 BOOST_AUTO_TEST_CASE(tapes_destroyed_while_active) {
   Tape& original = Tape::active();
+  const Position start = original.position();
   {
     auto t = std::make_unique<Tape>();
     t->activate();
@@ -1034,6 +1035,7 @@ BOOST_AUTO_TEST_CASE(tapes_destroyed_while_active) {
     BOOST_TEST(Var(nabla::variable(2.0) * 3.0).value() == 6.0);
   }
   BOOST_TEST(&Tape::active() == &original);
+  original.rewind(start);  // what fell back to the default tape goes
 }
 
 BOOST_AUTO_TEST_CASE(adjoints_of_constants_and_of_nothing) {
@@ -1094,6 +1096,27 @@ BOOST_AUTO_TEST_CASE(eigen_matrices_of_vars) {
   expect_error([] { (void)nabla::as_eigen(TensorView{}); }, {"nabla::as_eigen"});
   expect_error([] { (void)nabla::as_eigen(TensorView(nullptr, Shape{2, 2})); }, {"nabla::as_eigen", "no data"});
   BOOST_TEST(nabla::as_eigen(TensorView(nullptr, Shape{0, 2})).size() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(binary_cross_entropy_targets_are_probabilities) {
+  // A target outside [0, 1] made the loss unbounded below (−x·t): minimising it ran the logits
+  // off to ±∞ without a word.
+  Tape tape;
+  Tape::Scope scope(tape);
+  const TensorVar x = nabla::variable(Tensor({3}, {0.5, -1.0, 2.0}));
+  const Position p = tape.position();
+  for (double bad : {2.0, -0.5, qnan, inf}) {
+    expect_error([&] { (void)nabla::binary_cross_entropy_with_logits(x, Tensor({3}, {0.0, bad, 1.0})); },
+                 {"binary_cross_entropy_with_logits", "element 1", "[0, 1]"});
+  }
+  BOOST_TEST((tape.position() == p));
+  const TensorVar ok = nabla::binary_cross_entropy_with_logits(x, Tensor({3}, {0.0, 1.0, 0.5}));
+  BOOST_TEST(std::isfinite(ok.value()[0]));
+  // Extreme logits stay finite, and (within Eigen's vectorised exp, which stops at e^-709) 0
+  // where the loss is 0.
+  const TensorVar far = nabla::variable(Tensor({2}, {1e300, -1e300}));
+  const double loss = nabla::binary_cross_entropy_with_logits(far, Tensor({2}, {1.0, 0.0})).value()[0];
+  BOOST_TEST((loss >= 0.0 && loss < 1e-300), loss);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
