@@ -23,9 +23,35 @@ void validate(const CheckOptions& o) {
   if (!(o.step >= 0) || !std::isfinite(o.step)) bad("step", o.step);
   if (!(o.rtol >= 0) || !std::isfinite(o.rtol)) bad("rtol", o.rtol);
   if (!(o.atol >= 0) || !std::isfinite(o.atol)) bad("atol", o.atol);
-  if (o.mode == CheckMode::directional && o.directions == 0) {
+  if (o.mode != CheckMode::automatic && o.mode != CheckMode::full &&
+      o.mode != CheckMode::directional) {
     detail::fail("nabla::check_gradient",
-                 "invalid option directions (got 0, expected at least one direction)");
+                 fmt::format("invalid option mode (got {}, expected CheckMode::automatic, full or "
+                             "directional)",
+                             static_cast<int>(o.mode)));
+  }
+}
+
+// Finite differences need a finite point, and a step that moves it: x + h == x divides 0 by 0,
+// and an overflowing x + h gives ∞ − ∞ (either reports a right gradient as wrong).
+void validate_point(std::span<const double> x) {
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (!std::isfinite(x[i])) {
+      detail::fail("nabla::check_gradient",
+                   fmt::format("x[{}] = {} is not finite (expected a finite point: finite "
+                               "differences need one)",
+                               i, x[i]));
+    }
+  }
+}
+
+void validate_step(double h, double moved, double xi, std::size_t i) {
+  if (!(moved > 0) || !std::isfinite(moved)) {
+    detail::fail("nabla::check_gradient",
+                 fmt::format("the step {} does not move x[{}] = {} (x ± step − x is {}; "
+                             "expected a step that changes x and keeps it finite: set "
+                             "CheckOptions::step to 0 for an automatic one)",
+                             h, i, xi, moved));
   }
 }
 
@@ -81,15 +107,27 @@ GradientCheck detail::compare_gradient(std::span<const double> x, const ValueAnd
                                        const std::function<double(std::span<const double>)>& f,
                                        const CheckOptions& o) {
   validate(o);
+  validate_point(x);
   GradientCheck out;
   out.value = analytic.value;
   out.directional = o.mode == CheckMode::directional ||
                     (o.mode == CheckMode::automatic && x.size() > o.full_limit);
+  if (out.directional && o.directions == 0) {
+    detail::fail("nabla::check_gradient",
+                 fmt::format("invalid option directions (got 0, expected at least one direction "
+                             "for the directional check of {} inputs{})",
+                             x.size(),
+                             o.mode == CheckMode::automatic
+                                 ? fmt::format(", above full_limit = {}", o.full_limit)
+                                 : std::string()));
+  }
   std::vector<double> d(x.size(), 0.0);
   if (!out.directional) {
     for (std::size_t i = 0; i < x.size(); ++i) {
-      double h = o.step > 0 ? o.step : 1e-3 * std::max(std::abs(x[i]), 0.1);
-      h = (x[i] + h) - x[i];  // a step that is exactly representable next to x[i]
+      const double step = o.step > 0 ? o.step : 1e-3 * std::max(std::abs(x[i]), 0.1);
+      const double h = (x[i] + step) - x[i];  // a step that is exactly representable next to x[i]
+      validate_step(step, h, x[i], i);
+      validate_step(step, x[i] - (x[i] - h), x[i], i);
       d[i] = 1.0;
       out.rows.push_back(
           compare(i, analytic.gradient[i], directional_derivative(f, x, d, h, analytic.value), o));
@@ -102,6 +140,16 @@ GradientCheck detail::compare_gradient(std::span<const double> x, const ValueAnd
     double x_scale = 0.1;
     for (double xi : x) x_scale = std::max(x_scale, std::abs(xi));
     const double h = o.step > 0 ? o.step : 1e-3 * x_scale;
+    // Each coordinate moves by h·norm: it must move the largest one.
+    std::size_t widest = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      if (std::abs(x[i]) > std::abs(x[widest])) widest = i;
+    }
+    if (!x.empty()) {
+      const double xw = x[widest];
+      validate_step(h, std::abs((xw + h * norm) - xw), xw, widest);
+      validate_step(h, std::abs((xw - h * norm) - xw), xw, widest);
+    }
     for (std::size_t k = 0; k < o.directions; ++k) {
       double g_dot_d = 0.0;
       for (std::size_t i = 0; i < x.size(); ++i) {

@@ -34,6 +34,22 @@ std::vector<Var>& Recording::acquire() {
 
 void Recording::release() { --buffers.depth; }
 
+void Recording::check_inputs() const {
+  // A rewind drops a suffix of the tape, and ids are never reused (Note [Tape epochs]): the
+  // last input still resolving to its statement means every input is still there.
+  const std::size_t n = inputs_.size();
+  try {
+    if (tape_.index_of(inputs_.back()) == start_.statement + n - 1) return;
+  } catch (const Error&) {  // rewound away: reported below, with what f did
+  }
+  fail("nabla::gradient",
+       fmt::format("f rewound or cleared the tape below its inputs (got {} input(s) recorded at "
+                   "statement {} that are no longer on the tape; expected f to leave what was "
+                   "recorded before it in place, and to rewind at most to positions it took "
+                   "itself)",
+                   n, start_.statement));
+}
+
 void check_sizes(const char* function, std::size_t x, std::size_t g) {
   if (x != g) {
     fail(function, fmt::format("the gradient buffer has the wrong size (got {} entries for {} "

@@ -86,19 +86,23 @@ Var dot(std::span<const double> a, std::span<const Var> b) {
 
 Var dot(std::span<const Var> a, std::span<const double> b) { return dot(b, a); }
 
+// Note [Standardised residuals]: the density works with z = (y − μ)/σ, not with (y − μ)² and
+// 1/σ² apart: at σ = 1e-200, 1/σ² overflows and (y − μ)² underflows, and 0 · ∞ made the value
+// and the partials NaN although each is finite. With z: value −½Σz² − n(ln σ + ½ ln 2π),
+// ∂μ = Σz/σ, ∂σ = (Σz² − n)/σ, ∂yᵢ = −zᵢ/σ.
 Var normal_log_density(std::span<const double> y, const Var& mu, const Var& sigma) {
   const double m = mu.value(), s = sigma.value();
   check_sigma(s);
-  double squares = 0.0, residuals = 0.0;
+  double squares = 0.0, residuals = 0.0;  // Σz², Σz
   for (double yi : y) {
-    const double r = yi - m;
-    residuals += r;
-    squares += r * r;
+    const double z = (yi - m) / s;
+    residuals += z;
+    squares += z * z;
   }
-  const double n = static_cast<double>(y.size()), inv_var = 1.0 / (s * s);
-  const double value = -0.5 * squares * inv_var - n * (std::log(s) + half_log_two_pi);
-  return Tape::active().record(Op::normal_log_density, value, mu, residuals * inv_var, sigma,
-                               squares * inv_var / s - n / s);
+  const double n = static_cast<double>(y.size());
+  const double value = -0.5 * squares - n * (std::log(s) + half_log_two_pi);
+  return Tape::active().record(Op::normal_log_density, value, mu, residuals / s, sigma,
+                               (squares - n) / s);
 }
 
 Var normal_log_density(std::span<const Var> y, const Var& mu, const Var& sigma) {
@@ -110,18 +114,17 @@ Var normal_log_density(std::span<const Var> y, const Var& mu, const Var& sigma) 
   operands.push_back(mu);
   operands.push_back(sigma);
   std::vector<double>& p = scratch_partials(n + 2);
-  const double inv_var = 1.0 / (s * s);
-  double squares = 0.0, residuals = 0.0;
+  double squares = 0.0, residuals = 0.0;  // Note [Standardised residuals]
   for (std::size_t i = 0; i < n; ++i) {
-    const double r = y[i].value() - m;
-    residuals += r;
-    squares += r * r;
-    p[i] = -r * inv_var;
+    const double z = (y[i].value() - m) / s;
+    residuals += z;
+    squares += z * z;
+    p[i] = -z / s;
   }
   const double count = static_cast<double>(n);
-  p[n] = residuals * inv_var;
-  p[n + 1] = squares * inv_var / s - count / s;
-  const double value = -0.5 * squares * inv_var - count * (std::log(s) + half_log_two_pi);
+  p[n] = residuals / s;
+  p[n + 1] = (squares - count) / s;
+  const double value = -0.5 * squares - count * (std::log(s) + half_log_two_pi);
   return Tape::active().record(Op::normal_log_density, value, operands, p);
 }
 

@@ -75,6 +75,10 @@ Tape::Tape() {
 Tape::~Tape() {
   drop_nodes(0);
   if (detail::active_tape == this) detail::active_tape = nullptr;
+  // A live scope of this thread that would restore this tape restores the default one instead.
+  for (Scope* s = detail::innermost_scope; s != nullptr; s = s->outer_) {
+    if (s->previous_ == this) s->previous_ = nullptr;
+  }
 }
 
 void* detail::Arena::allocate_slow(std::size_t bytes) {
@@ -265,11 +269,31 @@ void Tape::sweep_all(std::size_t last, std::size_t first, std::size_t floor, boo
   if (hi >= first) sweep(hi, first);
 }
 
-Tape::Scope::Scope(Tape& tape) noexcept : previous_(detail::active_tape) {
+// Note [Scopes]
+// The live scopes of a thread form a list, innermost first. A scope ending out of order (an
+// outer one first) unlinks itself and hands what it would restore to the next inner scope, so
+// the active tape only changes when the innermost scope ends; a tape destroyed while a scope
+// would restore it is replaced by null (the thread's default tape) in that scope.
+Tape::Scope::Scope(Tape& tape) noexcept
+    : previous_(detail::active_tape), outer_(detail::innermost_scope) {
+  detail::innermost_scope = this;
   detail::active_tape = &tape;
 }
 
-Tape::Scope::~Scope() { detail::active_tape = previous_; }
+Tape::Scope::~Scope() {
+  if (detail::innermost_scope == this) {
+    detail::innermost_scope = outer_;
+    detail::active_tape = previous_;
+    return;
+  }
+  for (Scope* s = detail::innermost_scope; s != nullptr; s = s->outer_) {
+    if (s->outer_ == this) {  // s is the next inner scope: it restores what this one would
+      s->outer_ = outer_;
+      s->previous_ = previous_;
+      return;
+    }
+  }
+}
 
 void Tape::activate() noexcept { detail::active_tape = this; }
 
@@ -610,7 +634,9 @@ void Tape::backward(const Var& y, Position from) {
   }
   adjoint_[iy] = 1.0;
   zero_from_ = adjoints_;  // the sweep leaves adjoints behind
-  sweep_all<false>(iy, from.statement, 0);
+  // Every node's adjoint starts this sweep unwritten, also those recorded after y.
+  reset_node_adjoints(statements_ - 1, 1);
+  sweep_all<false>(iy, from.statement, 0, false);
 }
 
 void Tape::rewind(Position to) {
@@ -656,6 +682,7 @@ void Tape::release() {
   adjoints_ = 0;
   zero_from_ = 0;
   statement_capacity_ = end_.size();
+  statement_limit_ = std::min(statement_capacity_, start_ + reserved_);
   operand_capacity_ = arg_.size();
 }
 

@@ -317,6 +317,14 @@ std::string to_string(const Analysis& a) {
 // ---- Gradient flow ----
 
 FlowReport gradient_flow(const Graph& g, const FlowOptions& options) {
+  // NaN or negative thresholds flag nothing, silently; +∞ is a way to switch a flag off.
+  for (const auto& [name, v] : {std::pair{"vanishing", options.vanishing},
+                                std::pair{"exploding", options.exploding}}) {
+    if (!(v >= 0)) {
+      detail::fail("nabla::graph::gradient_flow",
+                   fmt::format("invalid option {} (got {}, expected a number >= 0)", name, v));
+    }
+  }
   FlowReport r;
   std::map<std::string, std::size_t> index;
   std::vector<double> adjoint_sq, parameter_sq;
@@ -586,6 +594,13 @@ PartialsReport check_partials(const Tape& tape, const PartialsOptions& options) 
                  "the tape did not record with diagnostics (expected "
                  "tape.set_diagnostics({.enabled = true}) before recording: it keeps each "
                  "operation's values and function)");
+  }
+  // A NaN tolerance made every comparison false: nothing was ever reported wrong.
+  for (const auto& [name, v] : {std::pair{"rtol", options.rtol}, std::pair{"atol", options.atol}}) {
+    if (!(v >= 0) || !std::isfinite(v)) {
+      detail::fail("nabla::graph::check_partials",
+                   fmt::format("invalid option {} (got {}, expected a finite value >= 0)", name, v));
+    }
   }
   PartialsReport report;
   const auto statements = static_cast<std::uint32_t>(tape.size());

@@ -73,6 +73,13 @@ Parameter Parameters::add(std::string name, const Shape& shape, Init init, doubl
     detail::fail("nabla::nn::Parameters::add",
                  fmt::format("gain = {} for '{}' (expected a positive finite number)", gain, name));
   }
+  if (init != Init::zeros && init != Init::glorot_uniform && init != Init::glorot_normal &&
+      init != Init::he_uniform && init != Init::he_normal) {
+    detail::fail("nabla::nn::Parameters::add",
+                 fmt::format("init = {} for '{}' is not an Init (expected zeros, glorot_uniform, "
+                             "glorot_normal, he_uniform or he_normal)",
+                             static_cast<int>(init), name));
+  }
   const Parameter p = push(std::move(name), shape);
   double fan_in = 1, fan_out = 1;
   if (shape.rank() == 1) {
@@ -105,7 +112,9 @@ Parameter Parameters::add(std::string name, const Shape& shape, Init init, doubl
 
 Parameter Parameters::add(std::string name, TensorView initial) {
   // Copied first: `initial` may view this set's buffer, which push() can move.
-  const std::vector<double> copy(initial.data(), initial.data() + initial.size());
+  const std::span<const double> values = detail::view_values(
+      initial, fmt::format("nabla::nn::Parameters::add ('{}')", name).c_str());
+  const std::vector<double> copy(values.begin(), values.end());
   const Parameter p = push(std::move(name), initial.shape());
   std::copy(copy.begin(), copy.end(), p.value().data());
   return p;
@@ -133,30 +142,53 @@ void Parameters::zero_grad() noexcept {
   std::fill(storage_->gradients.begin(), storage_->gradients.end(), 0.0);
 }
 
+Parameter::Parameter(Parameters* set, std::size_t index)
+    : set_(set), alive_(set->alive_), index_(index) {}
+
+Parameters& Parameter::set() const {
+  if (alive_.expired()) {
+    detail::fail("nabla::nn::Parameter", "its nn::Parameters set was destroyed (got a handle "
+                                         "that outlived its set; expected the set to live as "
+                                         "long as its handles are used)");
+  }
+  return *set_;
+}
+
 Parameter::operator TensorVar() const {
-  const TensorVar t = detail::shared_parameter(value(), gradient(), set_->storage_);
+  const TensorVar t = detail::shared_parameter(value(), gradient(), set().storage_);
   if (Tape::active().diagnosing()) label(t, name());  // graphs and reports show the name
   return t;
 }
 
 MutableTensorView Parameter::value() const {
-  const auto& e = set_->entries_[index_];
-  return {set_->storage_->values.data() + e.offset, e.shape};
+  const Parameters& s = set();
+  const auto& e = s.entries_[index_];
+  return {s.storage_->values.data() + e.offset, e.shape};
 }
 
 MutableTensorView Parameter::gradient() const {
-  const auto& e = set_->entries_[index_];
-  return {set_->storage_->gradients.data() + e.offset, e.shape};
+  const Parameters& s = set();
+  const auto& e = s.entries_[index_];
+  return {s.storage_->gradients.data() + e.offset, e.shape};
 }
 
-const std::string& Parameter::name() const { return set_->entries_[index_].name; }
-const Shape& Parameter::shape() const { return set_->entries_[index_].shape; }
+const std::string& Parameter::name() const { return set().entries_[index_].name; }
+const Shape& Parameter::shape() const { return set().entries_[index_].shape; }
 
 BatchSampler::BatchSampler(std::size_t n, std::size_t batch_size, std::uint64_t seed,
                            bool drop_last)
-    : order_(n), batch_size_(batch_size), drop_last_(drop_last), state_(seed) {
+    : batch_size_(batch_size), drop_last_(drop_last), state_(seed) {
   if (batch_size == 0) {
     detail::fail("nabla::nn::BatchSampler", "batch_size = 0 (expected at least 1)");
+  }
+  try {
+    if (n > order_.max_size()) throw std::bad_alloc();
+    order_.resize(n);
+  } catch (const std::bad_alloc&) {
+    detail::fail("nabla::nn::BatchSampler",
+                 fmt::format("out of memory for the order of n = {} indices ({:.3g} bytes; "
+                             "expected an n whose indices fit in memory)",
+                             n, static_cast<double>(n) * sizeof(std::size_t)));
   }
   std::iota(order_.begin(), order_.end(), std::size_t{0});
 }
@@ -168,8 +200,9 @@ void BatchSampler::shuffle() {
 }
 
 std::size_t BatchSampler::count() const noexcept {
-  return drop_last_ ? order_.size() / batch_size_
-                    : (order_.size() + batch_size_ - 1) / batch_size_;
+  // Rounded up without n + batch_size − 1, which wraps around for huge batch sizes.
+  const std::size_t n = order_.size();
+  return n / batch_size_ + (!drop_last_ && n % batch_size_ != 0 ? 1 : 0);
 }
 
 std::span<const std::size_t> BatchSampler::operator[](std::size_t k) const {

@@ -50,6 +50,16 @@ std::size_t Shape::dim(std::ptrdiff_t k) const {
   return dims_[static_cast<std::size_t>(k < 0 ? k + r : k)];
 }
 
+std::span<const double> detail::view_values(TensorView view, const char* function) {
+  if (view.data() == nullptr && view.size() != 0) {
+    detail::fail(function, fmt::format("the view has no data (got a null view of shape {}, {} "
+                                       "element(s); expected a view of data: a default-"
+                                       "constructed TensorView is rank 0 and points nowhere)",
+                                       to_string(view.shape()), view.size()));
+  }
+  return view.span();
+}
+
 std::string to_string(const Shape& shape) {
   return fmt::format("[{}]", fmt::join(shape.dims(), ", "));
 }
@@ -121,6 +131,7 @@ void print(std::string& out, TensorView t, std::size_t dim, std::size_t offset,
 }  // namespace
 
 std::string to_string(TensorView t, std::size_t edge) {
+  (void)detail::view_values(t, "nabla::to_string");
   std::string out = fmt::format("Tensor{} ", to_string(t.shape()));
   if (t.rank() == 0) {
     out += fmt::format("{:.6g}", t[0]);

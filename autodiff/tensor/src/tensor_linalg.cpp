@@ -328,6 +328,12 @@ TensorVar concat(std::span<const TensorVar> xs, std::ptrdiff_t axis) {
                                                 "(expected equal dimensions except axis {})",
                                                 j, to_string(s), to_string(first), axis));
     }
+    if (s[a] > Shape::max_size - total) {  // the sum alone could wrap around
+      detail::fail("nabla::concat", fmt::format("the joined axis {} would have more than 2^57 "
+                                                "entries (tensor {} adds {} to {}; expected a "
+                                                "total of at most {})",
+                                                axis, j, s[a], total, Shape::max_size));
+    }
     total += s[a];
     grad |= xs[j].requires_grad();
   }
@@ -348,20 +354,27 @@ TensorVar stack(std::span<const TensorVar> xs, std::ptrdiff_t axis) {
     detail::fail("nabla::stack", "no tensors given (expected at least one)");
   }
   const Shape first = xs[0].shape();
+  if (first.rank() >= Shape::max_rank) {
+    detail::fail("nabla::stack", fmt::format("tensors of shape {} have rank {} (expected rank at "
+                                             "most {}: the result has one more axis)",
+                                             to_string(first), first.rank(),
+                                             Shape::max_rank - 1));
+  }
   const std::size_t a = normalise_axis(axis, first.rank() + 1, "nabla::stack");
   std::array<std::size_t, Shape::max_rank> dims{};
   for (std::size_t k = 0, j = 0; k <= first.rank(); ++k) dims[k] = k == a ? 1 : first[j++];
   const Shape expanded(std::span<const std::size_t>(dims.data(), first.rank() + 1));
-  std::vector<TensorVar> parts;
-  parts.reserve(xs.size());
+  // Every shape is checked before anything is recorded: a failed stack records nothing.
   for (std::size_t j = 0; j < xs.size(); ++j) {
     if (!(xs[j].shape() == first)) {
       detail::fail("nabla::stack", fmt::format("tensor {} has shape {}, tensor 0 has {} "
                                                "(expected equal shapes)",
                                                j, to_string(xs[j].shape()), to_string(first)));
     }
-    parts.push_back(reshape(xs[j], expanded));
   }
+  std::vector<TensorVar> parts;
+  parts.reserve(xs.size());
+  for (const TensorVar& x : xs) parts.push_back(reshape(x, expanded));
   return concat(parts, static_cast<std::ptrdiff_t>(a));
 }
 

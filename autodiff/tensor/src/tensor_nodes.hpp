@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <array>
+#include <new>
+#include <string>
 #include <utility>
 
 #include "nabla/autodiff/error.hpp"
@@ -15,13 +17,32 @@ namespace nabla::detail::tensor {
 
 // ---- Building nodes ----
 
+[[noreturn]] inline void out_of_memory(const std::string& function, std::size_t bytes,
+                                       const Shape* shape = nullptr) {
+  detail::fail(function, fmt::format("out of memory recording {} bytes of tensor data{} "
+                                     "(expected a result that fits in memory)",
+                                     bytes, shape != nullptr
+                                                ? fmt::format(" for shape {}", to_string(*shape))
+                                                : std::string()));
+}
+
+// `bytes` from the tape's arena; running out is a nabla::Error, not std::bad_alloc (the arena
+// is then left as it was).
+inline void* allocate_bytes(Tape& tape, std::size_t bytes) {
+  try {
+    return detail::TapeAccess::arena(tape).allocate(bytes);
+  } catch (const std::bad_alloc&) {
+    out_of_memory("nabla::Tape", bytes);
+  }
+}
+
 inline double* allocate(Tape& tape, std::size_t n) {
-  return static_cast<double*>(detail::TapeAccess::arena(tape).allocate(n * sizeof(double)));
+  return static_cast<double*>(allocate_bytes(tape, n * sizeof(double)));
 }
 
 template <class T>
 T* allocate_array(Tape& tape, std::size_t n) {
-  return static_cast<T*>(detail::TapeAccess::arena(tape).allocate(n * sizeof(T)));
+  return static_cast<T*>(allocate_bytes(tape, n * sizeof(T)));
 }
 
 // Builds node N in the arena with its value (unless `value` is given: an alias) and, when
@@ -29,14 +50,34 @@ T* allocate_array(Tape& tape, std::size_t n) {
 // nothing may throw until the node is pushed. An operation that allocates arrays for its node
 // before calling make() passes the arena mark it took before them (`Made`), so that rewinding
 // below the node gives all of it back.
+// When memory or the tape runs out, the node is destroyed, the arena goes back to `mark` and a
+// nabla::Error names the operation: a failed operation records nothing.
 template <class N, class... A>
 std::pair<N*, TensorVar> make_from(detail::Arena::Mark mark, Tape& tape, const Shape& shape,
                                    bool grad, double* value, A&&... args) {
-  N* node = new (detail::TapeAccess::arena(tape).allocate(sizeof(N))) N(std::forward<A>(args)...);
-  node->shape = shape;
-  node->value = value != nullptr ? value : allocate(tape, shape.size());
-  node->adjoint = grad ? allocate(tape, shape.size()) : nullptr;
-  const Var handle = detail::TapeAccess::push_node(tape, node, mark);
+  N* node = nullptr;
+  try {
+    node = new (detail::TapeAccess::arena(tape).allocate(sizeof(N))) N(std::forward<A>(args)...);
+    node->shape = shape;
+    node->value = value != nullptr ? value : static_cast<double*>(detail::TapeAccess::arena(tape).allocate(
+                                                 shape.size() * sizeof(double)));
+    node->adjoint =
+        grad ? static_cast<double*>(detail::TapeAccess::arena(tape).allocate(shape.size() * sizeof(double)))
+             : nullptr;
+  } catch (const std::bad_alloc&) {
+    const std::string op = node != nullptr ? std::string(node->name()) : std::string("Tape");
+    if (node != nullptr) node->~N();
+    detail::TapeAccess::arena(tape).reset(mark);
+    out_of_memory("nabla::" + op, shape.size() * sizeof(double), &shape);
+  }
+  Var handle;
+  try {
+    handle = detail::TapeAccess::push_node(tape, node, mark);
+  } catch (...) {  // the tape is full or out of memory: the node is not the tape's
+    node->~N();
+    detail::TapeAccess::arena(tape).reset(mark);
+    throw;
+  }
   node->statement = static_cast<std::uint32_t>(tape.size() - 1);
   return {node, detail::TensorAccess::make(node, handle)};
 }

@@ -318,14 +318,17 @@ TensorVar log_sum_exp(const TensorVar& x, Axes axes, bool keepdims) {
   TensorNode* xn = x.node();
   const Reduction p = plan(xn->shape, axes, keepdims, "nabla::log_sum_exp");
   Tape& tape = Tape::active();
-  auto [node, out] = make<LogSumExpNode>(tape, p.result, needs(xn), nullptr, xn, p.strides);
-  double* y = node->value;
-  const double* xv = xn->value;
   const std::size_t m = p.result.size();
-  // The kernel's state per output, kept in the arena with the node for the backward rule.
+  // The kernel's state per output, kept in the arena with the node for the backward rule
+  // (allocated first, so that running out of memory records nothing).
+  const detail::Arena::Mark mark = detail::TapeAccess::arena(tape).mark();
   auto* groups = allocate_array<detail::LogSumExp>(tape, m);
   std::uninitialized_value_construct_n(groups, m);
+  auto [node, out] =
+      make_from<LogSumExpNode>(mark, tape, p.result, needs(xn), nullptr, xn, p.strides);
   node->groups = groups;
+  double* y = node->value;
+  const double* xv = xn->value;
   each_element(xn->shape, p.strides, [&](std::size_t i, std::size_t j) { groups[j].see(xv[i]); });
   each_element(xn->shape, p.strides, [&](std::size_t i, std::size_t j) { groups[j].add(xv[i]); });
   for (std::size_t j = 0; j < m; ++j) y[j] = groups[j].value();
@@ -375,7 +378,7 @@ TensorVar cross_entropy(const TensorVar& logits, std::span<const int> labels) {
     for (std::size_t c = 0; c < s[1]; ++c) groups[r].see(xr[c]);
     for (std::size_t c = 0; c < s[1]; ++c) groups[r].add(xr[c]);
     lse[r] = groups[r].value();
-    total += lse[r] - xr[labels[r]];
+    total -= groups[r].log_weight(xr[labels[r]]);  // −log softmax[label], also at the limits
   }
   node->value[0] = total / static_cast<double>(s[0]);
   return out;
@@ -387,6 +390,18 @@ TensorVar binary_cross_entropy_with_logits(const TensorVar& logits, TensorView t
     detail::fail("nabla::binary_cross_entropy_with_logits",
                  fmt::format("logits have shape {} and targets {} (expected equal shapes)",
                              to_string(xn->shape), to_string(targets.shape())));
+  }
+  const std::span<const double> t_values =
+      detail::view_values(targets, "nabla::binary_cross_entropy_with_logits");
+  // A target outside [0, 1] (or NaN) makes −x·t unbounded below: training would run off
+  // silently instead of fitting probabilities.
+  for (std::size_t i = 0; i < t_values.size(); ++i) {
+    if (!(t_values[i] >= 0.0 && t_values[i] <= 1.0)) {
+      detail::fail("nabla::binary_cross_entropy_with_logits",
+                   fmt::format("target {} (element {}) is not a probability (expected targets "
+                               "in [0, 1])",
+                               t_values[i], i));
+    }
   }
   const std::size_t n = xn->shape.size();
   Tape& tape = Tape::active();

@@ -129,6 +129,15 @@ TensorVar binary(const TensorVar& a, const TensorVar& b) {
 }
 
 TensorVar scalar_constant(double c) { return constant(TensorView(&c, Shape{})); }
+// A number or a scalar Var as a 0-d tensor, recorded only once `other` is known to be valid.
+TensorVar scalar_constant(double c, const TensorVar& other) {
+  (void)other.node();
+  return scalar_constant(c);
+}
+TensorVar scalar_tensor(const Var& x, const TensorVar& other) {
+  (void)other.node();
+  return tensor(x);
+}
 
 // ---- Elementwise unary operations ----
 
@@ -308,6 +317,7 @@ unsigned Axes::mask(std::size_t rank, const char* function) const {
 }
 
 TensorVar variable(TensorView values) {
+  (void)detail::view_values(values, "nabla::variable");
   Tape& tape = Tape::active();
   auto [node, out] = make<LeafNode>(tape, values.shape(), true, nullptr);
   std::copy_n(values.data(), values.size(), node->value);
@@ -315,6 +325,7 @@ TensorVar variable(TensorView values) {
 }
 
 TensorVar constant(TensorView values) {
+  (void)detail::view_values(values, "nabla::constant");
   Tape& tape = Tape::active();
   auto [node, out] = make<LeafNode>(tape, values.shape(), false, nullptr);
   std::copy_n(values.data(), values.size(), node->value);
@@ -378,22 +389,24 @@ TensorVar operator-(const TensorVar& a, const TensorVar& b) { return binary<Sub>
 TensorVar operator*(const TensorVar& a, const TensorVar& b) { return binary<Mul>(a, b); }
 TensorVar operator/(const TensorVar& a, const TensorVar& b) { return binary<Div>(a, b); }
 TensorVar operator-(const TensorVar& a) { return unary<Neg>(a); }
-TensorVar operator+(const TensorVar& a, double b) { return a + scalar_constant(b); }
-TensorVar operator-(const TensorVar& a, double b) { return a - scalar_constant(b); }
-TensorVar operator*(const TensorVar& a, double b) { return a * scalar_constant(b); }
-TensorVar operator/(const TensorVar& a, double b) { return a / scalar_constant(b); }
-TensorVar operator+(double a, const TensorVar& b) { return scalar_constant(a) + b; }
-TensorVar operator-(double a, const TensorVar& b) { return scalar_constant(a) - b; }
-TensorVar operator*(double a, const TensorVar& b) { return scalar_constant(a) * b; }
-TensorVar operator/(double a, const TensorVar& b) { return scalar_constant(a) / b; }
-TensorVar operator+(const TensorVar& a, const Var& b) { return a + tensor(b); }
-TensorVar operator-(const TensorVar& a, const Var& b) { return a - tensor(b); }
-TensorVar operator*(const TensorVar& a, const Var& b) { return a * tensor(b); }
-TensorVar operator/(const TensorVar& a, const Var& b) { return a / tensor(b); }
-TensorVar operator+(const Var& a, const TensorVar& b) { return tensor(a) + b; }
-TensorVar operator-(const Var& a, const TensorVar& b) { return tensor(a) - b; }
-TensorVar operator*(const Var& a, const TensorVar& b) { return tensor(a) * b; }
-TensorVar operator/(const Var& a, const TensorVar& b) { return tensor(a) / b; }
+// With a number or a Var, the tensor handle is checked before the other operand is recorded:
+// a failed operation records nothing.
+TensorVar operator+(const TensorVar& a, double b) { return binary<Add>(a, scalar_constant(b, a)); }
+TensorVar operator-(const TensorVar& a, double b) { return binary<Sub>(a, scalar_constant(b, a)); }
+TensorVar operator*(const TensorVar& a, double b) { return binary<Mul>(a, scalar_constant(b, a)); }
+TensorVar operator/(const TensorVar& a, double b) { return binary<Div>(a, scalar_constant(b, a)); }
+TensorVar operator+(double a, const TensorVar& b) { return binary<Add>(scalar_constant(a, b), b); }
+TensorVar operator-(double a, const TensorVar& b) { return binary<Sub>(scalar_constant(a, b), b); }
+TensorVar operator*(double a, const TensorVar& b) { return binary<Mul>(scalar_constant(a, b), b); }
+TensorVar operator/(double a, const TensorVar& b) { return binary<Div>(scalar_constant(a, b), b); }
+TensorVar operator+(const TensorVar& a, const Var& b) { return binary<Add>(a, scalar_tensor(b, a)); }
+TensorVar operator-(const TensorVar& a, const Var& b) { return binary<Sub>(a, scalar_tensor(b, a)); }
+TensorVar operator*(const TensorVar& a, const Var& b) { return binary<Mul>(a, scalar_tensor(b, a)); }
+TensorVar operator/(const TensorVar& a, const Var& b) { return binary<Div>(a, scalar_tensor(b, a)); }
+TensorVar operator+(const Var& a, const TensorVar& b) { return binary<Add>(scalar_tensor(a, b), b); }
+TensorVar operator-(const Var& a, const TensorVar& b) { return binary<Sub>(scalar_tensor(a, b), b); }
+TensorVar operator*(const Var& a, const TensorVar& b) { return binary<Mul>(scalar_tensor(a, b), b); }
+TensorVar operator/(const Var& a, const TensorVar& b) { return binary<Div>(scalar_tensor(a, b), b); }
 
 TensorVar pow(const TensorVar& a, const TensorVar& b) { return binary<Pow>(a, b); }
 TensorVar pow(const TensorVar& a, double p) { return unary<PowScalar>(a, {p, 0}); }
@@ -448,6 +461,8 @@ TensorVar parameter(MutableTensorView value, MutableTensorView gradient) {
                                                  to_string(value.shape()),
                                                  to_string(gradient.shape())));
   }
+  (void)detail::view_values(value, "nabla::parameter");
+  (void)detail::view_values(gradient, "nabla::parameter");
   Tape& tape = Tape::active();
   auto [node, out] = make<LeafNode>(tape, value.shape(), false, value.data());
   node->adjoint = gradient.data();
@@ -460,6 +475,7 @@ TensorVar constant_rows(TensorView data, std::span<const std::size_t> rows) {
   if (data.rank() == 0) {
     detail::fail("nabla::constant_rows", "the data is a scalar (expected rank 1 or more)");
   }
+  (void)detail::view_values(data, "nabla::constant_rows");
   const std::size_t n = data.shape()[0];
   const std::size_t row = n == 0 ? 0 : data.size() / n;
   for (std::size_t j = 0; j < rows.size(); ++j) {
@@ -503,6 +519,10 @@ ValueAndGradient tensor_gradient(const TensorVar& x, const TensorVar& y, Positio
                              "element: reduce it with sum or mean first)",
                              to_string(n->shape), n->shape.size()));
   }
+  if (n->statement < from.statement) {  // recorded before x (f returned an outer tensor): 0
+    x.node()->reset_adjoint();           // and the outer node's adjoint is not the helper's
+    return read_gradient(x, n->value[0]);
+  }
   detail::TapeAccess::gradient_node(Tape::active(), n->statement, from, 1, [n] {
     if (n->adjoint != nullptr) {
       n->adjoint[0] = 1.0;
@@ -527,6 +547,7 @@ ValueAndGradient tensor_gradient(const TensorVar& x, const Var& y, Position from
 
 namespace nabla {
 TensorVar constant_view(TensorView values) {
+  (void)detail::view_values(values, "nabla::constant_view");
   Tape& tape = Tape::active();
   // Leaves never write their value: the const_cast only lets the node type hold the pointer.
   return make<LeafNode>(tape, values.shape(), false, const_cast<double*>(values.data())).second;

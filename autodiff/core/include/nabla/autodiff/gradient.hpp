@@ -57,11 +57,18 @@ class Recording {
     return inputs_;
   }
   /// Sweeps from y and writes the gradient with respect to the inputs into g.
-  void gradient(const Var& y, std::span<double> g) { tape_.gradient(y, start_, g); }
+  /// @throws nabla::Error when f rewound or cleared the tape below the inputs.
+  void gradient(const Var& y, std::span<double> g) {
+    if (!inputs_.empty()) check_inputs();
+    tape_.gradient(y, start_, g);
+  }
 
  private:
   static std::vector<Var>& acquire();
   static void release();
+  // Throws unless the inputs are still the statements recorded at start_ (f may have rewound
+  // or cleared the tape and recorded statements of its own in their place).
+  void check_inputs() const;
   Tape& tape_;
   Position start_;
   std::vector<Var>& inputs_;

@@ -148,7 +148,9 @@ class Tape {
     Scope& operator=(const Scope&) = delete;
 
    private:
-    Tape* previous_;
+    friend class Tape;
+    Tape* previous_;  // the tape to restore (null: the thread's default tape)
+    Scope* outer_;    // the next outer live scope of this thread (Note [Scopes] in tape.cpp)
   };
 
   /// The active tape of this thread (its default tape unless another one was activated).
@@ -385,7 +387,7 @@ class Tape {
     zero_adjoints();
     ensure_adjoints();
     zero_from_ = adjoints_;
-    reset_node_adjoints(s, 1);
+    reset_node_adjoints(statements_ - 1, 1);  // also the nodes recorded after s
     seed();
     sweep_all<false>(s, 1, 0, false);
   }
@@ -519,6 +521,8 @@ namespace detail {
 // The active tape of this thread; null until first use, then the thread's default tape.
 // constinit lets the compiler read it without a TLS initialisation wrapper on the hot path.
 inline constinit thread_local Tape* active_tape = nullptr;
+// The innermost live Tape::Scope of this thread (Note [Scopes] in tape.cpp).
+inline constinit thread_local Tape::Scope* innermost_scope = nullptr;
 Tape& default_tape() noexcept;  // creates and activates this thread's default tape
 /// Moves the process-wide id counter on by n (tests: the state of a process after n ids).
 void advance_ids_for_testing(std::uint64_t n);

@@ -35,6 +35,7 @@ using nabla::operator/;
 /// A handle to one parameter of a Parameters set. Converts to a TensorVar on the active tape
 /// (a leaf whose gradient accumulates into the set's flat gradient buffer), so a parameter can
 /// be passed to any tensor operation: `relu(matmul(x, W1) + b1)`.
+/// Every member throws nabla::Error once the set is destroyed (a handle may outlive it).
 class Parameter {
  public:
   /// Records this parameter on the active tape.
@@ -48,8 +49,10 @@ class Parameter {
 
  private:
   friend class Parameters;
-  Parameter(Parameters* set, std::size_t index) : set_(set), index_(index) {}
+  Parameter(Parameters* set, std::size_t index);
+  Parameters& set() const;  // the set, checked to be alive
   Parameters* set_;
+  std::weak_ptr<const void> alive_;  // expires with the set
   std::size_t index_;
 };
 
@@ -113,6 +116,7 @@ class Parameters {
   std::vector<Entry> entries_;
   std::shared_ptr<Storage> storage_;
   std::uint64_t state_;  // the initialisers' generator (splitmix64)
+  std::shared_ptr<const void> alive_ = std::make_shared<int>(0);  // handles watch it expire
 };
 
 /// Shuffled mini-batches of the indices 0 … n−1, reshuffled by every call to shuffle():

@@ -73,14 +73,17 @@ inline Eigen::Index cols_of(const Shape& s) {
 }  // namespace detail
 
 /// A read-only Eigen map of a rank-1 (column) or rank-2 tensor's data: no copy.
-/// @throws nabla::Error for other ranks.
+/// @throws nabla::Error for other ranks, or a view with elements but no data.
 inline Eigen::Map<const RowMatrix> as_eigen(TensorView t) {
-  return {t.data(), detail::rows_of(t.shape()), detail::cols_of(t.shape())};
+  const Eigen::Index rows = detail::rows_of(t.shape()), cols = detail::cols_of(t.shape());
+  return {detail::view_values(t, "nabla::as_eigen").data(), rows, cols};
 }
 /// A writable Eigen map of a rank-1 or rank-2 tensor's data: no copy.
-/// @throws nabla::Error for other ranks.
+/// @throws nabla::Error for other ranks, or a view with elements but no data.
 inline Eigen::Map<RowMatrix> as_eigen(MutableTensorView t) {
-  return {t.data(), detail::rows_of(t.shape()), detail::cols_of(t.shape())};
+  const Eigen::Index rows = detail::rows_of(t.shape()), cols = detail::cols_of(t.shape());
+  (void)detail::view_values(t, "nabla::as_eigen");
+  return {t.data(), rows, cols};
 }
 /// @copydoc as_eigen(MutableTensorView)
 inline Eigen::Map<RowMatrix> as_eigen(Tensor& t) { return as_eigen(MutableTensorView(t)); }

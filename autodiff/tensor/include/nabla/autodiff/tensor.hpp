@@ -109,6 +109,12 @@ using TensorView = BasicTensorView<const double>;
 using MutableTensorView = BasicTensorView<double>;
 
 namespace detail {
+/// The view's values; throws nabla::Error naming `function` when the view has elements but no
+/// data (a default-constructed view is rank 0, one element, and points nowhere).
+std::span<const double> view_values(TensorView view, const char* function);
+}  // namespace detail
+
+namespace detail {
 /// std::allocator with 64-byte alignment (a cache line; AVX-512 loads).
 template <class T>
 struct AlignedAllocator {
@@ -149,7 +155,9 @@ class Tensor {
   Tensor(const Shape& shape, std::initializer_list<double> values)
       : Tensor(shape, std::span<const double>(values.begin(), values.size())) {}
   /// A copy of a view's data.
-  explicit Tensor(TensorView view) : Tensor(view.shape(), view.span()) {}
+  /// @throws nabla::Error when the view has elements but no data (a default-constructed view).
+  explicit Tensor(TensorView view)
+      : Tensor(view.shape(), detail::view_values(view, "nabla::Tensor")) {}
 
   /// The dimensions.
   [[nodiscard]] const Shape& shape() const noexcept { return shape_; }

@@ -270,9 +270,10 @@ TensorVar max(const TensorVar& x, Axes axes = {}, bool keepdims = false);
 TensorVar min(const TensorVar& x, Axes axes = {}, bool keepdims = false);
 /// ln Σ eˣ over the given axes, computed without overflow (−∞ over an empty axis).
 TensorVar log_sum_exp(const TensorVar& x, Axes axes = {}, bool keepdims = false);
-/// e^(x − log_sum_exp(x)) along one axis.
+/// e^(x − log_sum_exp(x)) along one axis; at NaN/±∞ the weights of log_sum_exp's gradient
+/// (NaN with a NaN, shared by the +∞ entries, 1/n each when all are −∞).
 TensorVar softmax(const TensorVar& x, std::ptrdiff_t axis = -1);
-/// x − log_sum_exp(x) along one axis (stable).
+/// x − log_sum_exp(x) along one axis (stable); the log of softmax's weights at NaN/±∞.
 TensorVar log_softmax(const TensorVar& x, std::ptrdiff_t axis = -1);
 
 // ---- Losses (each returns a 0-d tensor: the mean over elements or rows) ----
@@ -287,7 +288,7 @@ TensorVar mse(const TensorVar& prediction, const TensorVar& target);
 TensorVar cross_entropy(const TensorVar& logits, std::span<const int> labels);
 /// Mean of max(x, 0) − x·t + ln(1 + e^−|x|): the stable binary cross-entropy of logits x
 /// against targets t in [0, 1] (constants, same shape).
-/// @throws nabla::Error when the shapes differ.
+/// @throws nabla::Error when the shapes differ or a target is outside [0, 1].
 TensorVar binary_cross_entropy_with_logits(const TensorVar& logits, TensorView targets);
 
 }  // namespace nabla
