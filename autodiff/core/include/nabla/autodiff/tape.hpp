@@ -59,9 +59,10 @@ struct TapeStatistics {
 
 /// What a tape records for diagnostics (Tape::set_diagnostics; the graph module reads it).
 struct Diagnostics {
-  /// Store every statement's value, record each operation of an expression as its own
-  /// statement (no fusing), and keep what re-evaluates it (graph::check_partials). Slower: for
-  /// finding a problem, not for production runs.
+  /// Store every statement's value and keep what re-evaluates custom operations
+  /// (graph::check_partials). Expressions stay fused (one statement each; write one operation
+  /// per statement where the fine-grained picture matters). Slower: for finding a problem,
+  /// not for production runs.
   bool enabled = false;
   /// Throw nabla::Error at the first scalar operation whose value or partial is NaN/±∞ while
   /// all its operands are finite (needs `enabled`).
