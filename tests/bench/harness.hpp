@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "counted.hpp"
+#include "instructions.hpp"
 #include "suite.hpp"
 
 namespace bench {
@@ -27,7 +28,7 @@ inline volatile double sink = 0;
 inline double sample_seconds = 0.02;
 inline int samples = 15;
 // `--row=K` runs only the K-th row (0-based), so a peer can run each case in its own process;
-// `--rows` prints how many rows there are.
+// `--rows` prints how many rows there are. `--reps=N` counts instructions (instructions.hpp).
 inline long selected_row = -1;
 inline long row_counter = 0;
 
@@ -72,9 +73,15 @@ void row(std::string_view name, const F& f, const std::vector<double>& x) {
   bench::Counted::ops = 0;
   (void)f(std::span<const bench::Counted>(xc));
   const double ops = static_cast<double>(bench::Counted::ops);
-  const double bytes = library.tape_bytes(f, x);
+  const double bytes = reps > 0 ? -1 : library.tape_bytes(f, x);
   const auto plain = [&] { sink = sink + f(std::span<const double>(x)); };
   const auto grad = [&] { library.gradient(f, x, g); };
+  if (reps > 0) {  // --reps=N: instruction counts (scripts/callgrind-compare), no timing
+    count_instructions(fmt::format("row {}: {}", index, name), grad);
+    fmt::print("| {} | {:.0f} | {} gradients counted |\n", name, ops, reps);
+    std::fflush(stdout);
+    return;
+  }
   const long plain_calls = calibrate(plain), grad_calls = calibrate(grad);
   std::vector<double> tp, tg;
   for (int rep = 0; rep < samples; ++rep) {
@@ -106,6 +113,7 @@ int run_suite(int argc, char** argv) {
     if (arg == "small-sizes") small_sizes = true;
     if (arg == "--rows") count_only = true;
     if (arg.starts_with("--row=")) selected_row = std::stol(std::string(arg.substr(6)));
+    if (arg.starts_with("--reps=")) reps = std::stol(std::string(arg.substr(7)));
   }
   if (count_only) selected_row = -2;
   if (small_only) {

@@ -2,17 +2,31 @@
 // the same computation with the same Eigen kernels; per-op overhead on tiny tensors; an MLP
 // training step against the throughput of the same GEMMs run alone. Each gradient is checked
 // against its closed form first.
-// Usage: tensor_bench [small]   (small: reduced sizes and times, run as a test)
+// Usage: tensor_bench [small] [--reps=N]   (small: reduced sizes and times, run as a test;
+// --reps=N: instruction counts under callgrind instead of times, instructions.hpp)
 #include <nabla/autodiff.hpp>
 #include <nabla/autodiff/eigen.hpp>
 #include <nabla/optim.hpp>
 
+#include "instructions.hpp"
 #include "tensor_rows.hpp"
 
 using namespace tensor_rows;
 
 int main(int argc, char** argv) {
   const bool small = argc > 1 && std::strcmp(argv[1], "small") == 0;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--reps=", 7) == 0) bench::reps = std::atol(argv[i] + 7);
+  }
+  // --reps=N: each row's gradient counted under callgrind (one dump per row), nothing timed.
+  const auto row = [](const std::string& name, const auto& plain, const auto& grad, double budget) {
+    if (bench::reps > 0) {
+      bench::count_instructions(name, grad);
+      fmt::print("| {} | {} gradients counted |\n", name, bench::reps);
+    } else {
+      print_row(name, seconds_per_call(plain, budget), seconds_per_call(grad, budget));
+    }
+  };
   const double budget = small ? 0.002 : 0.05;
   nabla::Tape tape;
   nabla::Tape::Scope scope(tape);
@@ -32,7 +46,7 @@ int main(int argc, char** argv) {
     };
     grad();
     require_close(g, p.gradient(), "least squares");
-    print_row(p.name(), seconds_per_call([&] { sink = p.plain(); }, budget), seconds_per_call(grad, budget));
+    row(p.name(), [&] { sink = p.plain(); }, grad, budget);
   }
   {
     const Logistic p(small);
@@ -47,7 +61,7 @@ int main(int argc, char** argv) {
     };
     grad();
     require_close(g, p.gradient(), "logistic regression");
-    print_row(p.name(), seconds_per_call([&] { sink = p.plain(); }, budget), seconds_per_call(grad, budget));
+    row(p.name(), [&] { sink = p.plain(); }, grad, budget);
   }
 
   const Mlp p;
@@ -66,11 +80,11 @@ int main(int argc, char** argv) {
   };
   mlp_grad();
   require_close(nabla::as_eigen(w2.gradient()).reshaped<Eigen::RowMajor>(), p.gradient_w2().reshaped<Eigen::RowMajor>(), "MLP");
-  print_row(p.name(), seconds_per_call([&] { sink = p.plain(); }, budget), seconds_per_call(mlp_grad, budget));
+  row(p.name(), [&] { sink = p.plain(); }, mlp_grad, budget);
 
   // Per-op overhead: 1000 chained adds on a 1-element tensor, recorded and swept.
   const nabla::Tensor one({1}, 1.0);
-  const double chain = seconds_per_call([&] {
+  const auto chained_adds = [&] {
     const nabla::Position start = tape.position();
     const nabla::TensorVar v = nabla::variable(one);
     nabla::TensorVar y = v;
@@ -78,7 +92,13 @@ int main(int argc, char** argv) {
     nabla::backward(y);
     sink = nabla::adjoint(v)[0];
     tape.rewind(start);
-  }, budget);
+  };
+  if (bench::reps > 0) {
+    bench::count_instructions("1000 chained adds on a 1-element tensor", chained_adds);
+    fmt::print("| 1000 chained adds on a 1-element tensor | {} gradients counted |\n", bench::reps);
+    return 0;
+  }
+  const double chain = seconds_per_call(chained_adds, budget);
 
   // Training step with Adam, against the same GEMMs run alone: X·W1, Xᵀ·G (∂W1), H·W2, Hᵀ·G
   // (∂W2), G·W2ᵀ (∂H), with plain Eigen in the same run.

@@ -183,10 +183,14 @@ struct SoftmaxNode final : TensorNode {
         const std::size_t base = o * n * inner + in;
         detail::LogSumExp k;  // softmax = the kernel's weights (their special points too)
         for (std::size_t c = 0; c < n; ++c) k.see(xv[base + c * inner]);
-        for (std::size_t c = 0; c < n; ++c) k.add(xv[base + c * inner]);
+        // softmax keeps each term e^(x − max) in its output slot: one exp per input
+        for (std::size_t c = 0; c < n; ++c) {
+          const double term = k.add(xv[base + c * inner]);
+          if (!log) value[base + c * inner] = term;
+        }
         for (std::size_t c = 0; c < n; ++c) {
           const double xc = xv[base + c * inner];
-          value[base + c * inner] = log ? k.log_weight(xc) : k.weight(xc);
+          value[base + c * inner] = log ? k.log_weight(xc) : k.weight(xc, value[base + c * inner]);
         }
       }
     }

@@ -195,9 +195,14 @@ struct LogSumExp {
     infinite += x == std::numeric_limits<double>::infinity();
     ++count;
   }
-  /// Second pass: Σ e^(x − max) (nothing to add when the maximum is ±∞).
-  void add(double x) noexcept {
-    if (std::isfinite(max)) sum += std::exp(x - max);
+  /// Second pass: Σ e^(x − max) (nothing to add when the maximum is ±∞). Returns the term
+  /// e^(x − max) (0 when the maximum is ±∞), which weight(x, term) takes instead of calling
+  /// exp again.
+  double add(double x) noexcept {
+    if (!std::isfinite(max)) return 0.0;
+    const double term = std::exp(x - max);
+    sum += term;
+    return term;
   }
   /// ln Σ e^(xᵢ): NaN with a NaN input, the maximum when it is ±∞.
   [[nodiscard]] double value() const noexcept {
@@ -208,11 +213,15 @@ struct LogSumExp {
   /// NaN with a NaN input, shared equally by the +∞ inputs when one is +∞, 1/n each when
   /// every input is −∞ (the limit of equal inputs), e^(x − max)/Σ otherwise.
   [[nodiscard]] double weight(double x) const noexcept {
+    return weight(x, std::isfinite(max) ? std::exp(x - max) : 0.0);
+  }
+  /// weight(x) from the term add(x) returned: one exp per input for value and weights.
+  [[nodiscard]] double weight(double x, double term) const noexcept {
     if (nan) return std::numeric_limits<double>::quiet_NaN();
     if (max == std::numeric_limits<double>::infinity())
       return x == max ? 1.0 / static_cast<double>(infinite) : 0.0;
     if (max == -std::numeric_limits<double>::infinity()) return 1.0 / static_cast<double>(count);
-    return std::exp(x - max) / sum;
+    return term / sum;
   }
   /// ln(weight(x)), exact for inputs far below the maximum (log_softmax).
   [[nodiscard]] double log_weight(double x) const noexcept {
