@@ -24,7 +24,7 @@ struct IdPool {
 };
 constinit thread_local IdPool id_pool;
 
-std::uint64_t take_ids(std::uint64_t n) {
+[[gnu::always_inline]] inline std::uint64_t take_ids(std::uint64_t n) {
   IdPool& pool = id_pool;
   if (pool.end - pool.next < n) {
     const std::uint64_t chunk = std::max(n, id_chunk);
@@ -297,7 +297,7 @@ Tape::Scope::~Scope() {
 
 void Tape::activate() noexcept { detail::active_tape = this; }
 
-void Tape::start_epoch(std::size_t start, std::size_t ids) {
+[[gnu::always_inline]] inline void Tape::start_epoch(std::size_t start, std::size_t ids) {
   const std::uint64_t n = std::clamp<std::uint64_t>(ids, min_epoch_ids, max_epoch_ids);
   epochs_.push_back({take_ids(n), n, start});
   const Epoch& e = epochs_.back();
@@ -458,13 +458,21 @@ Var Tape::record(Op op, double value, std::span<const Var> xs, std::span<const d
         "partial per operand)",
         xs.size(), partials.size()));
   }
-  // One pass, branch-free: write every operand, advance only past variables.
+  // One pass, branch-free: write every operand, advance only past variables. The current
+  // block and the arrays are read once into locals: the stores into the arrays could alias
+  // the tape's fields, so the compiler would otherwise reload them for every operand.
   make_room(xs.size());
+  std::uint32_t* __restrict arg = arg_.data();
+  double* __restrict partial = partial_.data();
+  const std::uint64_t lo = lo_, reserved = reserved_;
+  const std::size_t start = start_;
   std::size_t n = operands_;
   for (std::size_t k = 0; k < xs.size(); ++k) {
-    const std::uint32_t i = index_of(xs[k]);
-    arg_[n] = i;
-    partial_[n] = partials[k];
+    const std::uint64_t d = xs[k].id_ - lo;
+    const std::uint32_t i =
+        d < reserved ? static_cast<std::uint32_t>(start + d) : index_of(xs[k]);
+    arg[n] = i;
+    partial[n] = partials[k];
     n += (i != 0);
   }
   if (n == operands_) return Var(value);
@@ -646,11 +654,11 @@ void Tape::rewind(Position to) {
   // with a block sized by what the newest epoch recorded (a helper's loop rewinds to the same
   // place every call and records about as much each time).
   const std::size_t used = statements_ - start_;
-  while (!epochs_.empty() && epochs_.back().start >= to.statement) {
+  while (epochs_.size() > 1 && epochs_.back().start >= to.statement) {
     drop_epoch(epochs_.back());
     epochs_.pop_back();
   }
-  drop_nodes(to.statement);
+  if (!nodes_.empty() || arena_.bytes_used() != 0) drop_nodes(to.statement);
   if (diag_) {
     if (diag_->values.size() > to.statement) diag_->values.resize(to.statement);
     std::erase_if(diag_->evaluations, [&](const auto& e) { return e.first >= to.statement; });
@@ -659,6 +667,10 @@ void Tape::rewind(Position to) {
     std::erase_if(labels_, [&](const auto& e) { return e.first >= to.statement; });
   statements_ = to.statement;
   operands_ = to.operand;
+  if (epochs_.back().start >= to.statement) {  // (a helper's loop: the same place every call)
+    drop_epoch(epochs_.back());
+    epochs_.pop_back();
+  }
   start_epoch(to.statement, 2 * used);
   NABLA_ASSERT(epochs_.size() < 2 || epochs_[epochs_.size() - 2].start < to.statement,
                "live epochs out of order after a rewind");

@@ -59,7 +59,9 @@ class Recording {
   /// Sweeps from y and writes the gradient with respect to the inputs into g.
   /// @throws nabla::Error when f rewound or cleared the tape below the inputs.
   void gradient(const Var& y, std::span<double> g) {
-    if (!inputs_.empty()) check_inputs();
+    // The common case inline: the last input is in the tape's current block, at its place.
+    if (!inputs_.empty() && !tape_.is_at(inputs_.back(), start_.statement + inputs_.size() - 1))
+      check_inputs();
     tape_.gradient(y, start_, g);
   }
 

@@ -183,30 +183,35 @@ struct Atan2Fn {  // atan2(y, x);  ∂y = x/(x² + y²),  ∂x = −y/(x² + y²
 /// The one log-sum-exp kernel (Note [The rule table]): every form — doubles, Vars, tensor
 /// reductions, softmax, log_softmax, cross_entropy — accumulates its inputs in two passes,
 /// see() each, then add() each, and reads value() and weight(): one rule at every point.
+/// The common case costs a max per input, then one exp: a NaN input shows up as a NaN sum, and
+/// the special inputs (±∞, NaN) are only counted when the maximum is not finite.
 struct LogSumExp {
   double max = -std::numeric_limits<double>::infinity();
   double sum = 0.0;
   std::size_t count = 0, infinite = 0;
-  bool nan = false;
-  /// First pass: the maximum, NaN inputs, +∞ inputs.
+  bool nan = false;  // a NaN input, when the maximum is not finite (otherwise: sum is NaN)
+  /// First pass: the maximum (std::max skips NaN).
   void see(double x) noexcept {
-    nan |= std::isnan(x);
-    max = std::max(max, x);  // NaN is skipped here and remembered above
-    infinite += x == std::numeric_limits<double>::infinity();
+    max = std::max(max, x);
     ++count;
   }
-  /// Second pass: Σ e^(x − max) (nothing to add when the maximum is ±∞). Returns the term
-  /// e^(x − max) (0 when the maximum is ±∞), which weight(x, term) takes instead of calling
-  /// exp again.
+  /// Second pass: Σ e^(x − max); returns the term e^(x − max), which weight(x, term) takes
+  /// instead of calling exp again. When the maximum is ±∞, counts +∞ and NaN inputs instead.
   double add(double x) noexcept {
-    if (!std::isfinite(max)) return 0.0;
-    const double term = std::exp(x - max);
-    sum += term;
-    return term;
+    if (std::isfinite(max)) [[likely]] {
+      const double term = std::exp(x - max);
+      sum += term;  // NaN for a NaN input: the only way, since every x ≤ max < ∞
+      return term;
+    }
+    nan |= std::isnan(x);
+    infinite += x == std::numeric_limits<double>::infinity();
+    return 0.0;
   }
+  /// True when an input was NaN.
+  [[nodiscard]] bool has_nan() const noexcept { return nan || std::isnan(sum); }
   /// ln Σ e^(xᵢ): NaN with a NaN input, the maximum when it is ±∞.
   [[nodiscard]] double value() const noexcept {
-    if (nan) return std::numeric_limits<double>::quiet_NaN();
+    if (has_nan()) return std::numeric_limits<double>::quiet_NaN();
     return std::isfinite(max) ? max + std::log(sum) : max;
   }
   /// ∂value/∂x for an input x (the softmax weight), by the conventions of docs/functions.md:
@@ -217,15 +222,15 @@ struct LogSumExp {
   }
   /// weight(x) from the term add(x) returned: one exp per input for value and weights.
   [[nodiscard]] double weight(double x, double term) const noexcept {
+    if (std::isfinite(max)) return term / sum;  // NaN when sum is: a NaN input
     if (nan) return std::numeric_limits<double>::quiet_NaN();
-    if (max == std::numeric_limits<double>::infinity())
-      return x == max ? 1.0 / static_cast<double>(infinite) : 0.0;
-    if (max == -std::numeric_limits<double>::infinity()) return 1.0 / static_cast<double>(count);
-    return term / sum;
+    if (max > 0) return x == max ? 1.0 / static_cast<double>(infinite) : 0.0;  // +∞
+    return 1.0 / static_cast<double>(count);  // every input −∞
   }
   /// ln(weight(x)), exact for inputs far below the maximum (log_softmax).
   [[nodiscard]] double log_weight(double x) const noexcept {
-    return std::isfinite(max) && !nan ? (x - max) - std::log(sum) : std::log(weight(x));
+    return std::isfinite(max) ? (x - max) - std::log(sum) + 0.0 * sum  // NaN with sum
+                              : std::log(weight(x));
   }
 };
 }  // namespace detail
