@@ -658,7 +658,7 @@ void Tape::rewind(Position to) {
     drop_epoch(epochs_.back());
     epochs_.pop_back();
   }
-  if (!nodes_.empty() || arena_.bytes_used() != 0) drop_nodes(to.statement);
+  if (!nodes_.empty() || !arena_.empty()) drop_nodes(to.statement);
   if (diag_) {
     if (diag_->values.size() > to.statement) diag_->values.resize(to.statement);
     std::erase_if(diag_->evaluations, [&](const auto& e) { return e.first >= to.statement; });

@@ -70,6 +70,8 @@ class Arena {
     chunks_.clear();
     chunk_ = used_ = 0;
   }
+  /// True when nothing is allocated (the mark a fresh arena has).
+  [[nodiscard]] bool empty() const noexcept { return chunk_ == 0 && used_ == 0; }
   [[nodiscard]] std::size_t bytes_reserved() const noexcept {
     std::size_t n = 0;
     for (const Chunk& c : chunks_) n += c.size;
