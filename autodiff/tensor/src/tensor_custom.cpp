@@ -125,16 +125,16 @@ CustomRecording::CustomRecording(std::span<const TensorVar> inputs, TensorView v
                                       "expected a view of the output's values)",
                                       to_string(value.shape())));
   }
-  mark_ = tape_.arena().mark();
+  mark_ = detail::TapeAccess::arena(tape_).mark();
 }
 
 CustomRecording::~CustomRecording() {
   if (finished_) return;
   if (callable_.destroy != nullptr) callable_.destroy(callable_.object);
-  tape_.arena().reset(mark_);
+  detail::TapeAccess::arena(tape_).reset(mark_);
 }
 
-void* CustomRecording::allocate(std::size_t bytes) { return tape_.arena().allocate(bytes); }
+void* CustomRecording::allocate(std::size_t bytes) { return detail::TapeAccess::arena(tape_).allocate(bytes); }
 
 TensorVar CustomRecording::finish() {
   const std::size_t n = inputs_.size();
