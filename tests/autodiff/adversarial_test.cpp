@@ -9,6 +9,8 @@
 
 #include <Eigen/LU>
 #include <boost/test/unit_test.hpp>
+
+#include "expect_error.hpp"
 #include <fmt/format.h>
 #include <cmath>
 #include <cstdint>
@@ -45,20 +47,7 @@ namespace {
 constexpr double inf = std::numeric_limits<double>::infinity();
 constexpr double qnan = std::numeric_limits<double>::quiet_NaN();
 
-// Calling f throws nabla::Error (not another exception, not nothing) whose message contains
-// every part.
-template <class F>
-void expect_error(F&& f, std::initializer_list<std::string> parts) {
-  try {
-    f();
-    BOOST_ERROR("no nabla::Error thrown (expected one mentioning " << *parts.begin() << ")");
-  } catch (const nabla::Error& e) {
-    const std::string message = e.what();
-    for (const std::string& p : parts) BOOST_TEST(message.find(p) != std::string::npos, message);
-  } catch (const std::exception& e) {
-    BOOST_ERROR("a bare " << typeid(e).name() << " was thrown: " << e.what());
-  }
-}
+using nabla::test::expect_error;
 
 std::vector<double> values_of(TensorView t) { return {t.data(), t.data() + t.size()}; }
 

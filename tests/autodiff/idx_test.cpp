@@ -10,6 +10,8 @@
 #include <zlib.h>
 
 #include <boost/test/unit_test.hpp>
+
+#include "expect_error.hpp"
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -28,20 +30,7 @@ using Bytes = std::vector<unsigned char>;
 
 namespace {
 
-// Expects a nabla::Error whose message holds every part; any other exception (std::bad_alloc...)
-// or none at all is a failure.
-template <class E>
-void expect_error(E&& expression, std::initializer_list<std::string> parts) {
-  try {
-    expression();
-    BOOST_ERROR("no nabla::Error thrown");
-  } catch (const nabla::Error& e) {
-    const std::string message = e.what();
-    for (const std::string& p : parts) BOOST_TEST(message.find(p) != std::string::npos, message);
-  } catch (const std::exception& e) {
-    BOOST_ERROR(fmt::format("not a nabla::Error: {}", e.what()));
-  }
-}
+using nabla::test::expect_error;
 
 // A fresh temporary directory, removed with everything in it at the end of the scope.
 class TempDir {

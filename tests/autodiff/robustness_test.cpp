@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
+
+#include "expect_error.hpp"
 #include <cmath>
 #include <csignal>
 #include <cstdint>
@@ -29,17 +31,7 @@ namespace {
 constexpr double inf = std::numeric_limits<double>::infinity();
 constexpr double qnan = std::numeric_limits<double>::quiet_NaN();
 
-// Calling f throws nabla::Error whose message contains every part.
-template <class F>
-void expect_error(F&& f, std::initializer_list<std::string> parts) {
-  try {
-    f();
-    BOOST_ERROR("no nabla::Error thrown");
-  } catch (const nabla::Error& e) {
-    const std::string message = e.what();
-    for (const std::string& p : parts) BOOST_TEST(message.find(p) != std::string::npos, message);
-  }
-}
+using nabla::test::expect_error;
 
 bool same(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
 

@@ -4,6 +4,8 @@
 #include <nabla/autodiff.hpp>
 
 #include <boost/test/unit_test.hpp>
+
+#include "expect_error.hpp"
 #include <array>
 #include <cmath>
 #include <functional>
@@ -29,16 +31,7 @@ Tensor random_tensor(const Shape& shape, std::uint64_t seed, double lo = -2, dou
   return t;
 }
 
-template <class E>
-void expect_error(E&& expression, std::initializer_list<std::string> parts) {
-  try {
-    expression();
-    BOOST_ERROR("no nabla::Error thrown");
-  } catch (const nabla::Error& e) {
-    const std::string message = e.what();
-    for (const std::string& p : parts) BOOST_TEST(message.find(p) != std::string::npos, message);
-  }
-}
+using nabla::test::expect_error;
 
 void expect_close(nabla::TensorView a, nabla::TensorView b, double tol = 1e-12) {
   BOOST_TEST_REQUIRE(a.shape() == b.shape());

@@ -5,6 +5,8 @@
 #include <zlib.h>
 
 #include <boost/test/unit_test.hpp>
+
+#include "expect_error.hpp"
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -68,16 +70,7 @@ TensorVar weighted(const TensorVar& t, std::uint64_t seed = 5) {
   return nabla::sum(t * nabla::constant(random_tensor(t.shape(), seed)));
 }
 
-template <class E>
-void expect_error(E&& expression, std::initializer_list<std::string> parts) {
-  try {
-    expression();
-    BOOST_ERROR("no nabla::Error thrown");
-  } catch (const nabla::Error& e) {
-    const std::string message = e.what();
-    for (const std::string& p : parts) BOOST_TEST(message.find(p) != std::string::npos, message);
-  }
-}
+using nabla::test::expect_error;
 
 }  // namespace
 
