@@ -168,7 +168,7 @@ struct Atan2Fn {  // atan2(y, x);  ∂y = x/(x² + y²),  ∂x = −y/(x² + y²
 // Every elementary operation is one row above (or in arithmetic.hpp): its op code, its value
 // and its partial(s), written once. The lists below name the rows; from them come the scalar
 // expression nodes (the functions below), the tensor elementwise nodes (tensor_var.cpp), the
-// graph's re-evaluation of a recorded operation (graph.cpp) and, through the op code,
+// graph's re-evaluation of a recorded operation (graph/src/partials.cpp) and, through the op code,
 // op_name(). Adding a function means adding a row and listing it here.
 // clang-format off
 #define NABLA_UNARY_RULES(X)                                                                 \
