@@ -9,6 +9,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <random>
 #include <span>
 #include <string>
 #include <utility>
@@ -27,6 +28,16 @@ double fd_step(double x, double distance_to_singularity, double scale_cap);
 
 /// True when a and b are both NaN, equal infinities, or within atol + rtol·max(|a|, |b|).
 bool close(double a, double b, double rtol, double atol);
+
+/// A tensor of the given shape with values uniform in [lo, hi), the same for a seed.
+inline Tensor random_tensor(const Shape& shape, std::uint64_t seed, double lo = -2,
+                            double hi = 2) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(lo, hi);
+  Tensor t(shape);
+  for (double& v : t.span()) v = u(rng);
+  return t;
+}
 
 /// n points evenly spaced over [lo, hi].
 std::vector<double> linspace(double lo, double hi, int n);

@@ -5,6 +5,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "ad_check.hpp"
 #include "expect_error.hpp"
 #include <array>
 #include <cmath>
@@ -23,13 +24,7 @@ using nabla::Var;
 
 namespace {
 
-Tensor random_tensor(const Shape& shape, std::uint64_t seed, double lo = -2, double hi = 2) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(lo, hi);
-  Tensor t(shape);
-  for (double& v : t.span()) v = u(rng);
-  return t;
-}
+using nabla::test::random_tensor;
 
 using nabla::test::expect_error;
 

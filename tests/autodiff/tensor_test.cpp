@@ -6,6 +6,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "ad_check.hpp"
 #include "expect_error.hpp"
 #include <algorithm>
 #include <cmath>
@@ -23,13 +24,7 @@ using nabla::Var;
 
 namespace {
 
-Tensor random_tensor(const Shape& shape, std::uint64_t seed, double lo = -2, double hi = 2) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(lo, hi);
-  Tensor t(shape);
-  for (double& v : t.span()) v = u(rng);
-  return t;
-}
+using nabla::test::random_tensor;
 
 // Distinct values 0.17 apart in a seeded order: no two within a finite-difference step, so
 // max/min have no near-ties.
