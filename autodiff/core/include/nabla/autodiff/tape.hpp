@@ -304,15 +304,6 @@ class Tape {
 
   // ---- Recording (used by operations; users prefer nabla::custom) ----
 
-  /// The ids of the current epoch (Note [Tape epochs]): statement start + k has id lo + k,
-  /// for k < reserved. For recording loops that keep them in registers (OperandWriter).
-  struct Block {
-    std::uint64_t lo, reserved;
-    std::size_t start;
-  };
-  /// The current block of ids; valid until the next statement is recorded or the tape rewound.
-  [[nodiscard]] Block current_block() const noexcept { return {lo_, reserved_, start_}; }
-
   /// True when x is statement s of the current epoch (a quick check that never throws; false
   /// says nothing: use index_of()).
   [[nodiscard]] bool is_at(const Var& x, std::size_t s) const noexcept {
