@@ -44,4 +44,22 @@ void expect_partial(const std::string& what, double analytic, double closed_form
                            << " (step " << h << ")");
 }
 
+void expect_second_order(const std::string& what, double analytic, double other,
+                         const std::function<double(double)>& df, double x, double h) {
+  // The two ways round differently, and a second derivative near a zero is a difference of
+  // larger terms: allow rounding relative to the first derivative.
+  const double d = df(x);
+  BOOST_CHECK_MESSAGE(close(analytic, other, 1e-10, 1e-14 * (std::isfinite(d) ? std::abs(d) : 0.0) + 1e-300),
+                      what << ": " << analytic << " one way, " << other << " the other");
+  if (!std::isfinite(d) || !(h > 0) || !std::isfinite(analytic)) return;
+  const double left = df(x - h), right = df(x + h);
+  if (!std::isfinite(left) || !std::isfinite(right)) return;
+  if (std::abs(right - left) > 0.5 * (std::abs(right) + std::abs(left))) return;  // a kink
+  const double numeric = central_difference(df, x, h);
+  const double rounding = 1e-13 * (std::abs(d) + 1e-300) / h;
+  BOOST_CHECK_MESSAGE(close(analytic, numeric, 2e-6, 1e-10 + rounding),
+                      what << ": " << analytic << ", finite differences of the derivative "
+                           << numeric << " (step " << h << ")");
+}
+
 }  // namespace nabla::test

@@ -47,6 +47,12 @@ std::vector<double> linspace(double lo, double hi, int n);
 void expect_partial(const std::string& what, double analytic, double closed_form,
                     const std::function<double(double)>& f, double x, double h);
 
+/// Checks a second derivative computed two ways (analytic, other) against each other and
+/// against central differences of the first derivative df with step h — except where df
+/// jumps between x − h and x + h (a kink of f: the second derivative is a convention there).
+void expect_second_order(const std::string& what, double analytic, double other,
+                         const std::function<double(double)>& df, double x, double h);
+
 /// Values must agree exactly (both NaN counts as agreement).
 void expect_same_value(const std::string& what, double got, double expected);
 
@@ -54,6 +60,16 @@ void expect_same_value(const std::string& what, double got, double expected);
 using Distance = std::function<double(double)>;
 /// Distance from (a, b) to the nearest singularity along one argument (inf: none).
 using Distance2 = std::function<double(double, double)>;
+
+/// Checks f″(x) of a generic callable f two ways — forward over forward (Dual<Dual<double>>)
+/// and forward over reverse (hessian(), Dual<Var>) — against each other and against
+/// differences of the closed-form derivative df with step h.
+template <class F, class D>
+void expect_second(const std::string& at, F f, D df, double x, double h) {
+  const double ff = derivative([&](auto t) { return derivative(f, t); }, x);
+  const double fr = hessian([&](const auto& v) { return f(v[0]); }, {x}).data[0];
+  expect_second_order(at + " (second order)", ff, fr, [&](double t) { return double(df(t)); }, x, h);
+}
 
 /// Checks a unary operation given as a generic callable f (called with double and with Var) and
 /// its closed-form derivative df, at every point. scale_cap bounds the relative step: pass inf
@@ -73,8 +89,16 @@ void expect_unary(const std::string& name, F f, D df, const std::vector<double>&
     expect_same_value(at + " (constant)", c.value(), reference);
     const auto r = value_and_gradient([&](std::span<const Var> v) { return Var(f(v[0])); }, {x});
     expect_same_value(at, r.value, reference);
-    expect_partial(at, r.gradient[0], df(x), [&](double t) { return double(f(t)); }, x,
-                   fd_step(x, distance ? distance(x) : inf, scale_cap));
+    const double h = fd_step(x, distance ? distance(x) : inf, scale_cap);
+    expect_partial(at, r.gradient[0], df(x), [&](double t) { return double(f(t)); }, x, h);
+    // Forward mode: the same value, the tangent against the same closed form.
+    const Dual<double> y = f(Dual<double>(x, 1.0));
+    expect_same_value(at + " (forward)", y.value(), reference);
+    expect_partial(at + " (forward)", y.tangent(), df(x), [&](double t) { return double(f(t)); },
+                   x, h);
+    // Second order, two ways — forward over forward (Dual<Dual<double>>) and forward over
+    // reverse (the Hessian, Dual<Var>) — against each other and against differences of df.
+    expect_second(at, f, df, x, h);
   }
 }
 
@@ -102,6 +126,28 @@ void expect_binary(const std::string& name, F f, DA dfa, DB dfb,
     expect_partial(at + " d/db (Var, Var)", both.gradient[1], dfb(a, b), fb, b, hb);
     expect_partial(at + " d/da (Var, double)", first.gradient[0], dfa(a, b), fa, a, ha);
     expect_partial(at + " d/db (double, Var)", second.gradient[0], dfb(a, b), fb, b, hb);
+    // Forward mode in the three mixes.
+    using D = Dual<double>;
+    const D ya = f(D(a, 1.0), D(b)), yb = f(D(a), D(b, 1.0));
+    const D ya_number = f(D(a, 1.0), b), yb_number = f(a, D(b, 1.0));
+    expect_same_value(at + " (Dual, Dual)", ya.value(), reference);
+    expect_same_value(at + " (Dual, double)", ya_number.value(), reference);
+    expect_same_value(at + " (double, Dual)", yb_number.value(), reference);
+    expect_partial(at + " d/da (Dual, Dual)", ya.tangent(), dfa(a, b), fa, a, ha);
+    expect_partial(at + " d/db (Dual, Dual)", yb.tangent(), dfb(a, b), fb, b, hb);
+    expect_partial(at + " d/da (Dual, double)", ya_number.tangent(), dfa(a, b), fa, a, ha);
+    expect_partial(at + " d/db (double, Dual)", yb_number.tangent(), dfb(a, b), fb, b, hb);
+    // Second order: ∂²/∂a², ∂²/∂b² and ∂²/∂a∂b by the Hessian (forward over reverse) against
+    // forward over forward and differences of the closed-form partials.
+    const Hessian H = hessian([&](const auto& v) { return f(v[0], v[1]); }, {a, b});
+    const auto second_a = derivative([&](auto t) { return derivative([&](auto u) { return f(u, b); }, t); }, a);
+    const auto second_b = derivative([&](auto t) { return derivative([&](auto u) { return f(a, u); }, t); }, b);
+    expect_second_order(at + " d2/da2", H(0, 0), second_a, [&](double t) { return double(dfa(t, b)); }, a, ha);
+    expect_second_order(at + " d2/db2", H(1, 1), second_b, [&](double t) { return double(dfb(a, t)); }, b, hb);
+    const double mixed = derivative([&](auto t) {
+      return derivative([&](auto u) { return f(u, decltype(u)(t)); }, decltype(t)(a));
+    }, b);
+    expect_second_order(at + " d2/dadb", H(0, 1), mixed, [&](double t) { return double(dfa(a, t)); }, b, hb);
   }
 }
 

@@ -1,3 +1,4 @@
+#include "nabla/autodiff/forward.hpp"
 #include "nabla/autodiff/gradient.hpp"
 
 #include <fmt/format.h>
@@ -66,6 +67,24 @@ void check_outputs(std::size_t got, std::size_t expected) {
     fail("nabla::jacobian",
          fmt::format("f returned the wrong number of outputs (got {}, expected {})", got,
                      expected));
+  }
+}
+
+void check_direction(const char* function, std::size_t x, std::size_t v) {
+  if (x != v) {
+    fail(function, fmt::format("the direction has the wrong size (got {} entries for {} inputs, "
+                               "expected {})",
+                               v, x, x));
+  }
+}
+
+void symmetrize(Hessian& h) {
+  // Both triangles are exact second derivatives; they differ only by rounding in the sweeps.
+  for (std::size_t i = 0; i < h.n; ++i) {
+    for (std::size_t j = i + 1; j < h.n; ++j) {
+      const double m = 0.5 * h.data[i * h.n + j] + 0.5 * h.data[j * h.n + i];
+      h.data[i * h.n + j] = h.data[j * h.n + i] = m;
+    }
   }
 }
 

@@ -29,16 +29,16 @@ namespace {
 // reproduced.
 std::optional<double> evaluate(Op op, std::span<const double> a) {
   const std::size_t n = a.size();
-  const auto unary = [&](double (*f)(double)) { return n == 1 ? std::optional(f(a[0])) : std::nullopt; };
-  const auto binary = [&](double (*f)(double, double)) {
+  const auto unary = [&](auto f) { return n == 1 ? std::optional(f(a[0])) : std::nullopt; };
+  const auto binary = [&](auto f) {
     return n == 2 ? std::optional(f(a[0], a[1])) : std::nullopt;
   };
   switch (op) {
     // Note [The rule table]: the value of every elementary rule, from its row.
-#define NABLA_EVALUATE_UNARY(F) \
-  case detail::F::op: return unary(&detail::F::value);
+#define NABLA_EVALUATE_UNARY(F, name) \
+  case detail::F::op: return unary([](double x) { return detail::F::value(x); });
 #define NABLA_EVALUATE_BINARY(F) \
-  case detail::F::op: return binary(&detail::F::value);
+  case detail::F::op: return binary([](double x, double y) { return detail::F::value(x, y); });
     NABLA_UNARY_RULES(NABLA_EVALUATE_UNARY)
     NABLA_BINARY_RULES(NABLA_EVALUATE_BINARY)
 #undef NABLA_EVALUATE_UNARY

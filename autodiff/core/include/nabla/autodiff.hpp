@@ -13,6 +13,8 @@
 #include "nabla/autodiff/error.hpp"
 #include "nabla/autodiff/expression.hpp"
 #include "nabla/autodiff/format.hpp"
+#include "nabla/autodiff/forward.hpp"
+#include "nabla/autodiff/dual.hpp"
 #include "nabla/autodiff/gradient.hpp"
 #include "nabla/autodiff/math.hpp"
 #include "nabla/autodiff/op.hpp"

@@ -18,164 +18,273 @@ namespace nabla {
 namespace detail {
 /// ψ(x) = d/dx lgamma(x), the digamma function (NaN at the poles 0, −1, −2, ...).
 double digamma(double x) noexcept;
+/// ψ⁽ⁿ⁾(x), the n-th derivative of the digamma function (n ≥ 0; NaN at the poles and for n < 0).
+double polygamma(int n, double x) noexcept;
+/// Throws unless 0 ≤ n ≤ 10000 (the orders polygamma accepts).
+void check_polygamma_order(int n);
+/// Throws when a log_sum_exp input is empty.
+void require_nonempty_log_sum_exp(std::size_t n);
 
 inline constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
+/// The innermost double of a number: itself, a Var's value, a Dual's value's value, ...
+template <class T>
+constexpr double primal(const T& x) noexcept {
+  if constexpr (std::is_arithmetic_v<T>) {
+    return static_cast<double>(x);
+  } else {
+    return primal(x.value());
+  }
+}
+
+// Note [Generic rules]
+// Every row is written once, generic in the number type T: double (the scalar expression
+// nodes, the tensor kernels, the graph's re-evaluation), Var (a partial recorded on a tape:
+// reverse over forward, Hessians) and Dual (forward mode, nested to any order). Inside a row,
+// `exp(x)` finds std::exp for double and nabla's overloads for Var and Dual; a branch returns
+// T(...) on both sides; a branch tests values (comparisons of Var and Dual compare values).
+// With T = double the code is the one a hand-written double row would be. For Var and Dual
+// only the partials are evaluated in T (their derivatives are the second derivatives); values
+// come from applying the row as one operation (detail::apply_unary in dual.hpp), so a partial
+// must be differentiable where its function is: it calls rule functions (exp, sigmoid, ...),
+// not a branchy formula of them.
+#define NABLA_USING_STD                                                                       \
+  using std::exp, std::exp2, std::expm1, std::log, std::log2, std::log10, std::log1p,         \
+      std::sqrt, std::cbrt, std::sin, std::cos, std::tan, std::asin, std::acos, std::atan,    \
+      std::sinh, std::cosh, std::tanh, std::asinh, std::acosh, std::atanh, std::erf,          \
+      std::erfc, std::tgamma, std::lgamma, std::abs, std::pow, std::hypot, std::atan2
+
 // Unary functions: value(x) and partial(x, value). The derivative is in each row's comment.
-#define NABLA_UNARY(Name, opcode, value_expr, partial_expr)       \
-  struct Name {                                                   \
-    static constexpr Op op = Op::opcode;                          \
-    static double value(double x) { return value_expr; }          \
-    static double partial([[maybe_unused]] double x,              \
-                          [[maybe_unused]] double v) {            \
-      return partial_expr;                                        \
-    }                                                             \
+#define NABLA_UNARY(Name, opcode, value_expr, partial_expr)                     \
+  struct Name {                                                                 \
+    static constexpr Op op = Op::opcode;                                        \
+    template <class T>                                                          \
+    static T value(const T& x) {                                                \
+      NABLA_USING_STD;                                                          \
+      return value_expr;                                                        \
+    }                                                                           \
+    template <class T>                                                          \
+    static T partial([[maybe_unused]] const T& x, [[maybe_unused]] const T& v) { \
+      NABLA_USING_STD;                                                          \
+      return partial_expr;                                                      \
+    }                                                                           \
   };
-NABLA_UNARY(ExpFn, exp, std::exp(x), v)                                      // eˣ
-NABLA_UNARY(Exp2Fn, exp2, std::exp2(x), v * std::numbers::ln2)              // 2ˣ ln 2
-NABLA_UNARY(Expm1Fn, expm1, std::expm1(x), std::exp(x))                      // eˣ
-NABLA_UNARY(LogFn, log, std::log(x), 1.0 / x)                                // 1/x
-NABLA_UNARY(Log2Fn, log2, std::log2(x), 1.0 / (x * std::numbers::ln2))       // 1/(x ln 2)
-NABLA_UNARY(Log10Fn, log10, std::log10(x), 1.0 / (x * std::numbers::ln10))   // 1/(x ln 10)
-NABLA_UNARY(Log1pFn, log1p, std::log1p(x), 1.0 / (1.0 + x))                  // 1/(1 + x)
-NABLA_UNARY(SqrtFn, sqrt, std::sqrt(x), 0.5 / v)                             // 1/(2√x)
-NABLA_UNARY(CbrtFn, cbrt, std::cbrt(x), 1.0 / (3.0 * v * v))                 // 1/(3∛x²)
-NABLA_UNARY(SinFn, sin, std::sin(x), std::cos(x))                            // cos x
-NABLA_UNARY(CosFn, cos, std::cos(x), -std::sin(x))                           // −sin x
-NABLA_UNARY(TanFn, tan, std::tan(x), 1.0 + v * v)                            // 1 + tan² x
-NABLA_UNARY(AsinFn, asin, std::asin(x), 1.0 / std::sqrt((1.0 - x) * (1.0 + x)))   // 1/√(1−x²)
-NABLA_UNARY(AcosFn, acos, std::acos(x), -1.0 / std::sqrt((1.0 - x) * (1.0 + x)))  // −1/√(1−x²)
-NABLA_UNARY(AtanFn, atan, std::atan(x), 1.0 / (1.0 + x * x))                 // 1/(1 + x²)
-NABLA_UNARY(SinhFn, sinh, std::sinh(x), std::cosh(x))                        // cosh x
-NABLA_UNARY(CoshFn, cosh, std::cosh(x), std::sinh(x))                        // sinh x
+// clang-format off
+NABLA_UNARY(ExpFn, exp, exp(x), v)                                           // eˣ
+NABLA_UNARY(Exp2Fn, exp2, exp2(x), v * std::numbers::ln2)                    // 2ˣ ln 2
+NABLA_UNARY(Expm1Fn, expm1, expm1(x), exp(x))                                // eˣ
+NABLA_UNARY(LogFn, log, log(x), 1.0 / x)                                     // 1/x
+NABLA_UNARY(Log2Fn, log2, log2(x), 1.0 / (x * std::numbers::ln2))            // 1/(x ln 2)
+NABLA_UNARY(Log10Fn, log10, log10(x), 1.0 / (x * std::numbers::ln10))        // 1/(x ln 10)
+NABLA_UNARY(Log1pFn, log1p, log1p(x), 1.0 / (1.0 + x))                       // 1/(1 + x)
+NABLA_UNARY(SqrtFn, sqrt, sqrt(x), 0.5 / v)                                  // 1/(2√x)
+NABLA_UNARY(CbrtFn, cbrt, cbrt(x), 1.0 / (3.0 * v * v))                      // 1/(3∛x²)
+NABLA_UNARY(SinFn, sin, sin(x), cos(x))                                      // cos x
+NABLA_UNARY(CosFn, cos, cos(x), -sin(x))                                     // −sin x
+NABLA_UNARY(TanFn, tan, tan(x), 1.0 + v * v)                                 // 1 + tan² x
+NABLA_UNARY(AsinFn, asin, asin(x), 1.0 / sqrt((1.0 - x) * (1.0 + x)))       // 1/√(1−x²)
+NABLA_UNARY(AcosFn, acos, acos(x), -1.0 / sqrt((1.0 - x) * (1.0 + x)))      // −1/√(1−x²)
+NABLA_UNARY(AtanFn, atan, atan(x), 1.0 / (1.0 + x * x))                      // 1/(1 + x²)
+NABLA_UNARY(SinhFn, sinh, sinh(x), cosh(x))                                  // cosh x
+NABLA_UNARY(CoshFn, cosh, cosh(x), sinh(x))                                  // sinh x
 // 1/cosh² x: accurate for large |x|, where 1 − tanh² x rounds to 0.
-NABLA_UNARY(TanhFn, tanh, std::tanh(x), 1.0 / (std::cosh(x) * std::cosh(x)))
-NABLA_UNARY(AsinhFn, asinh, std::asinh(x), 1.0 / std::hypot(x, 1.0))         // 1/√(x² + 1)
+NABLA_UNARY(TanhFn, tanh, tanh(x), 1.0 / (cosh(x) * cosh(x)))
+NABLA_UNARY(AsinhFn, asinh, asinh(x), 1.0 / hypot(x, 1.0))                   // 1/√(x² + 1)
 // 1/√(x²−1) as 1/(√(x−1)·√(x+1)): (x−1)(x+1) would overflow for x > 1e154.
-NABLA_UNARY(AcoshFn, acosh, std::acosh(x), 1.0 / (std::sqrt(x - 1.0) * std::sqrt(x + 1.0)))
-NABLA_UNARY(AtanhFn, atanh, std::atanh(x), 1.0 / ((1.0 - x) * (1.0 + x)))   // 1/(1 − x²)
-NABLA_UNARY(ErfFn, erf, std::erf(x), 2.0 * std::numbers::inv_sqrtpi * std::exp(-x * x))
-NABLA_UNARY(ErfcFn, erfc, std::erfc(x), -2.0 * std::numbers::inv_sqrtpi * std::exp(-x * x))
-NABLA_UNARY(TgammaFn, tgamma, std::tgamma(x), v * digamma(x))                // Γ(x) ψ(x)
-NABLA_UNARY(LgammaFn, lgamma, std::lgamma(x), digamma(x))                    // ψ(x)
-NABLA_UNARY(AbsFn, abs, std::abs(x), x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0))     // sign x (0 at 0)
-NABLA_UNARY(ReluFn, relu, x > 0 ? x : 0.0, x > 0 ? 1.0 : 0.0)                // 1 if x > 0 else 0
+NABLA_UNARY(AcoshFn, acosh, acosh(x), 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0)))
+NABLA_UNARY(AtanhFn, atanh, atanh(x), 1.0 / ((1.0 - x) * (1.0 + x)))        // 1/(1 − x²)
+NABLA_UNARY(ErfFn, erf, erf(x), 2.0 * std::numbers::inv_sqrtpi * exp(-x * x))  // 2/√π e^(−x²)
+NABLA_UNARY(ErfcFn, erfc, erfc(x), -2.0 * std::numbers::inv_sqrtpi * exp(-x * x))
+NABLA_UNARY(TgammaFn, tgamma, tgamma(x), v * digamma(x))                     // Γ(x) ψ(x)
+NABLA_UNARY(LgammaFn, lgamma, lgamma(x), digamma(x))                         // ψ(x)
+NABLA_UNARY(DigammaFn, digamma, digamma(x), polygamma(1, x))                 // ψ′(x)
+NABLA_UNARY(AbsFn, abs, abs(x), T(x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0)))      // sign x (0 at 0)
+NABLA_UNARY(ReluFn, relu, x > 0 ? x : T(0.0), T(x > 0 ? 1.0 : 0.0))         // 1 if x > 0 else 0
+// clang-format on
 #undef NABLA_UNARY
 
 /// σ(x) = 1/(1 + e^(−x)) and σ′(x) = σ(x)·σ(−x) = e·r² with e = e^(−|x|), r = 1/(1 + e): both
 /// exact in the tails, where 1 − σ(x) would round to 0.
 struct SigmoidFn {
   static constexpr Op op = Op::sigmoid;
-  static double value(double x) {
-    const double e = std::exp(-std::abs(x)), r = 1.0 / (1.0 + e);  // e in (0, 1]: no overflow
-    return x >= 0 ? r : e * r;
+  template <class T>
+  static T value(const T& x) {
+    NABLA_USING_STD;
+    const T e = exp(-abs(x)), r = 1.0 / (1.0 + e);  // e in (0, 1]: no overflow
+    return x >= 0 ? r : T(e * r);
   }
-  static double partial(double x, double) {
-    const double e = std::exp(-std::abs(x)), r = 1.0 / (1.0 + e);
-    return e * r * r;
+  template <class T>
+  static T partial(const T& x, const T&) {
+    if constexpr (std::same_as<T, double>) {
+      const double e = std::exp(-std::abs(x)), r = 1.0 / (1.0 + e);
+      return e * r * r;
+    } else {
+      return sigmoid(x) * sigmoid(-x);  // differentiable everywhere (|x| has a kink at 0)
+    }
   }
 };
 /// softplus(x) = ln(1 + eˣ) = max(x, 0) + ln(1 + e^(−|x|)) and its derivative σ(x).
 struct SoftplusFn {
   static constexpr Op op = Op::softplus;
-  static double value(double x) { return std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x))); }
-  static double partial(double x, double) { return SigmoidFn::value(x); }
+  template <class T>
+  static T value(const T& x) {
+    NABLA_USING_STD;
+    return (x < 0.0 ? T(0.0) : x) + log1p(exp(-abs(x)));  // std::max(x, 0.0), NaN kept
+  }
+  template <class T>
+  static T partial(const T& x, const T&) {
+    if constexpr (std::same_as<T, double>) {
+      return SigmoidFn::value(x);
+    } else {
+      return sigmoid(x);  // the rule applied (Note [Generic rules]), not its formula expanded
+    }
+  }
 };
 
-/// ∂atan2(y, x)/∂y = x/(x² + y²) and ∂/∂x = −y/(x² + y²), scaled by max(|x|, |y|) first so
-/// that x² + y² neither underflows nor overflows (0 at the origin and at infinity).
-inline void atan2_partials(double y, double x, double& dy, double& dx) noexcept {
-  const double s = std::max(std::abs(x), std::abs(y));
-  if (std::isnan(x) || std::isnan(y)) {
-    dy = dx = std::numeric_limits<double>::quiet_NaN();
-  } else if (s == 0.0 || std::isinf(s)) {
-    dy = dx = 0.0;
-  } else {
-    const double xs = x / s, ys = y / s, r2 = xs * xs + ys * ys;  // r2 in [1, 2]
-    dy = xs / r2 / s;
-    dx = -ys / r2 / s;
-  }
+/// ∂atan2(y, x)/∂y = x/(x² + y²) (wrt_y) or ∂/∂x = −y/(x² + y²), scaled by s = max(|x|, |y|)
+/// first so that x² + y² neither underflows nor overflows (0 at the origin and at infinity).
+/// s is a number: x/s and y/s are exact in any number type, and the result does not depend on s.
+template <class T>
+T atan2_partial(const T& y, const T& x, bool wrt_y) {
+  const double yv = primal(y), xv = primal(x), s = std::max(std::abs(xv), std::abs(yv));
+  if (std::isnan(xv) || std::isnan(yv)) return T(nan);
+  if (s == 0.0 || std::isinf(s)) return T(0.0);
+  const T xs = x / s, ys = y / s, r2 = xs * xs + ys * ys;  // r2 in [1, 2]
+  return wrt_y ? T(xs / r2 / s) : T(-ys / r2 / s);
 }
 
 // Functions of an expression and a number: value(x, c) and partial(x, value, c).
 struct PowNumberFn {  // x^c;  c·x^(c−1)  (0 when c = 0)
   static constexpr Op op = Op::pow;
-  static double value(double x, double c) { return std::pow(x, c); }
-  static double partial(double x, double, double c) { return c == 0 ? 0.0 : c * std::pow(x, c - 1); }
+  template <class T>
+  static T value(const T& x, double c) {
+    NABLA_USING_STD;
+    return pow(x, c);
+  }
+  template <class T>
+  static T partial(const T& x, const T&, double c) {
+    NABLA_USING_STD;
+    return c == 0 ? T(0.0) : T(c * pow(x, c - 1));
+  }
 };
 struct NumberPowFn {  // c^y;  c^y ln c  (0 at c = 0 when y > 0)
   static constexpr Op op = Op::pow;
-  static double value(double y, double c) { return std::pow(c, y); }
-  static double partial(double y, double v, double c) {
-    return c > 0 ? v * std::log(c) : (c == 0 && y > 0 ? 0.0 : nan);
+  template <class T>
+  static T value(const T& y, double c) {
+    NABLA_USING_STD;
+    return pow(c, y);
+  }
+  template <class T>
+  static T partial(const T& y, const T& v, double c) {
+    return c > 0 ? T(v * std::log(c)) : T(c == 0 && y > 0 ? 0.0 : nan);
   }
 };
 struct HypotNumberFn {  // √(x² + c²);  x/h  (0 at the origin)
   static constexpr Op op = Op::hypot;
-  static double value(double x, double c) { return std::hypot(x, c); }
-  static double partial(double x, double h, double) { return h == 0 ? 0.0 : x / h; }
+  template <class T>
+  static T value(const T& x, double c) {
+    NABLA_USING_STD;
+    return hypot(x, c);
+  }
+  template <class T>
+  static T partial(const T& x, const T& h, double) { return h == 0 ? T(0.0) : T(x / h); }
 };
 struct Atan2NumberXFn {  // atan2(y, c);  c/(y² + c²)  (0 at the origin)
   static constexpr Op op = Op::atan2;
-  static double value(double y, double c) { return std::atan2(y, c); }
-  static double partial(double y, double, double c) {
-    double dy, dx;
-    atan2_partials(y, c, dy, dx);
-    return dy;
+  template <class T>
+  static T value(const T& y, double c) {
+    NABLA_USING_STD;
+    return atan2(y, c);
   }
+  template <class T>
+  static T partial(const T& y, const T&, double c) { return atan2_partial(y, T(c), true); }
 };
 struct Atan2NumberYFn {  // atan2(c, x);  −c/(x² + c²)  (0 at the origin)
   static constexpr Op op = Op::atan2;
-  static double value(double x, double c) { return std::atan2(c, x); }
-  static double partial(double x, double, double c) {
-    double dy, dx;
-    atan2_partials(c, x, dy, dx);
-    return dx;
+  template <class T>
+  static T value(const T& x, double c) {
+    NABLA_USING_STD;
+    return atan2(c, x);
   }
+  template <class T>
+  static T partial(const T& x, const T&, double c) { return atan2_partial(T(c), x, false); }
+};
+struct PolygammaFn {  // ψ⁽ⁿ⁾(x) for n = c;  ψ⁽ⁿ⁺¹⁾(x)
+  static constexpr Op op = Op::polygamma;
+  template <class T>
+  static T value(const T& x, double c) { return polygamma(static_cast<int>(c), x); }
+  template <class T>
+  static T partial(const T& x, const T&, double c) { return polygamma(static_cast<int>(c) + 1, x); }
 };
 
 // Functions of two expressions: value(a, b), partial_a and partial_b (a, b, value).
 struct PowFn {  // a^b;  ∂a = b·a^(b−1),  ∂b = a^b ln a  (0 at a = 0 when b > 0)
   static constexpr Op op = Op::pow;
-  static double value(double a, double b) { return std::pow(a, b); }
-  static double partial_a(double a, double b, double) { return b == 0 ? 0.0 : b * std::pow(a, b - 1); }
-  static double partial_b(double a, double b, double v) {
-    return a > 0 ? v * std::log(a) : (a == 0 && b > 0 ? 0.0 : nan);
+  template <class T>
+  static T value(const T& a, const T& b) {
+    NABLA_USING_STD;
+    return pow(a, b);
+  }
+  template <class T>
+  static T partial_a(const T& a, const T& b, const T&) {
+    NABLA_USING_STD;
+    return b == 0 ? T(0.0) : T(b * pow(a, b - 1.0));
+  }
+  template <class T>
+  static T partial_b(const T& a, const T& b, const T& v) {
+    NABLA_USING_STD;
+    return a > 0 ? T(v * log(a)) : T(a == 0 && b > 0 ? 0.0 : nan);
   }
 };
 struct HypotFn {  // √(a² + b²);  ∂a = a/h, ∂b = b/h  (both 0 at the origin)
   static constexpr Op op = Op::hypot;
-  static double value(double a, double b) { return std::hypot(a, b); }
-  static double partial_a(double a, double, double h) { return h == 0 ? 0.0 : a / h; }
-  static double partial_b(double, double b, double h) { return h == 0 ? 0.0 : b / h; }
+  template <class T>
+  static T value(const T& a, const T& b) {
+    NABLA_USING_STD;
+    return hypot(a, b);
+  }
+  template <class T>
+  static T partial_a(const T& a, const T&, const T& h) { return h == 0 ? T(0.0) : T(a / h); }
+  template <class T>
+  static T partial_b(const T&, const T& b, const T& h) { return h == 0 ? T(0.0) : T(b / h); }
 };
 struct Atan2Fn {  // atan2(y, x);  ∂y = x/(x² + y²),  ∂x = −y/(x² + y²)  (both 0 at the origin)
   static constexpr Op op = Op::atan2;
-  static double value(double y, double x) { return std::atan2(y, x); }
-  static double partial_a(double y, double x, double) {
-    double dy, dx;
-    atan2_partials(y, x, dy, dx);
-    return dy;
+  template <class T>
+  static T value(const T& y, const T& x) {
+    NABLA_USING_STD;
+    return atan2(y, x);
   }
-  static double partial_b(double y, double x, double) {
-    double dy, dx;
-    atan2_partials(y, x, dy, dx);
-    return dx;
-  }
+  template <class T>
+  static T partial_a(const T& y, const T& x, const T&) { return atan2_partial(y, x, true); }
+  template <class T>
+  static T partial_b(const T& y, const T& x, const T&) { return atan2_partial(y, x, false); }
 };
+#undef NABLA_USING_STD
 
 // Note [The rule table]
 // Every elementary operation is one row above (or in arithmetic.hpp): its op code, its value
-// and its partial(s), written once. The lists below name the rows; from them come the scalar
-// expression nodes (the functions below), the tensor elementwise nodes (tensor_var.cpp), the
-// graph's re-evaluation of a recorded operation (graph/src/partials.cpp) and, through the op code,
-// op_name(). Adding a function means adding a row and listing it here.
+// and its partial(s), written once and generic in the number type (Note [Generic rules]). The
+// lists below name the rows and the functions users call; from them come the scalar expression
+// nodes (the functions below), the forward-mode functions on Dual (dual.hpp), the tensor
+// elementwise nodes (tensor_var.cpp), the graph's re-evaluation of a recorded operation
+// (graph/src/partials.cpp) and, through the op code, op_name(). Adding a function means adding
+// a row and listing it here.
 // clang-format off
-#define NABLA_UNARY_RULES(X)                                                                 \
-  X(NegFn) X(ExpFn) X(Exp2Fn) X(Expm1Fn) X(LogFn) X(Log2Fn) X(Log10Fn) X(Log1pFn) X(SqrtFn)  \
-  X(CbrtFn) X(SinFn) X(CosFn) X(TanFn) X(AsinFn) X(AcosFn) X(AtanFn) X(SinhFn) X(CoshFn)     \
-  X(TanhFn) X(AsinhFn) X(AcoshFn) X(AtanhFn) X(ErfFn) X(ErfcFn) X(TgammaFn) X(LgammaFn)     \
-  X(AbsFn) X(ReluFn) X(SigmoidFn) X(SoftplusFn)
+#define NABLA_UNARY_FUNCTIONS(X)                                                            \
+  X(ExpFn, exp) X(Exp2Fn, exp2) X(Expm1Fn, expm1) X(LogFn, log) X(Log2Fn, log2)             \
+  X(Log10Fn, log10) X(Log1pFn, log1p) X(SqrtFn, sqrt) X(CbrtFn, cbrt) X(SinFn, sin)         \
+  X(CosFn, cos) X(TanFn, tan) X(AsinFn, asin) X(AcosFn, acos) X(AtanFn, atan)               \
+  X(SinhFn, sinh) X(CoshFn, cosh) X(TanhFn, tanh) X(AsinhFn, asinh) X(AcoshFn, acosh)       \
+  X(AtanhFn, atanh) X(ErfFn, erf) X(ErfcFn, erfc) X(TgammaFn, tgamma) X(LgammaFn, lgamma)   \
+  X(DigammaFn, digamma) X(AbsFn, abs) X(ReluFn, relu) X(SigmoidFn, sigmoid)                 \
+  X(SoftplusFn, softplus)
+#define NABLA_UNARY_RULES(X) X(NegFn, operator-) NABLA_UNARY_FUNCTIONS(X)
+// Two-argument functions: the row for two operands, the rows for an operand and a number.
+#define NABLA_BINARY_FUNCTIONS(X)                                       \
+  X(PowFn, PowNumberFn, NumberPowFn, pow)                               \
+  X(HypotFn, HypotNumberFn, HypotNumberFn, hypot)                       \
+  X(Atan2Fn, Atan2NumberXFn, Atan2NumberYFn, atan2)
 #define NABLA_BINARY_RULES(X) \
   X(AddFn) X(SubFn) X(MulFn) X(DivFn) X(PowFn) X(HypotFn) X(Atan2Fn)
 // clang-format on
@@ -312,6 +421,24 @@ auto tgamma(const E& x) { return Unary<detail::TgammaFn, E>(x); }
 /// ln|Γ(x)|; d/dx = ψ(x)
 template <Expression E>
 auto lgamma(const E& x) { return Unary<detail::LgammaFn, E>(x); }
+/// ψ(x) = d/dx ln Γ(x), the digamma function (NaN at the poles 0, −1, −2, ...); d/dx = ψ′(x)
+template <Expression E>
+auto digamma(const E& x) { return Unary<detail::DigammaFn, E>(x); }
+/// ψ⁽ⁿ⁾(x), the n-th derivative of the digamma function; d/dx = ψ⁽ⁿ⁺¹⁾(x)
+/// @throws nabla::Error when n is not in [0, 10000].
+template <Expression E>
+auto polygamma(int n, const E& x) {
+  detail::check_polygamma_order(n);
+  return WithNumber<detail::PolygammaFn, E>(x, n);
+}
+/// ψ(x) for a double (NaN at the poles 0, −1, −2, ...).
+inline double digamma(double x) noexcept { return detail::digamma(x); }
+/// ψ⁽ⁿ⁾(x) for a double.
+/// @throws nabla::Error when n is not in [0, 10000].
+inline double polygamma(int n, double x) {
+  detail::check_polygamma_order(n);
+  return detail::polygamma(n, x);
+}
 /// |x|; d/dx = sign x (0 at x = 0)
 template <Expression E>
 auto abs(const E& x) { return Unary<detail::AbsFn, E>(x); }

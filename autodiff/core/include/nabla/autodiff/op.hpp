@@ -18,7 +18,7 @@ namespace nabla {
   X(pow) X(exp) X(exp2) X(expm1) X(log) X(log2) X(log10) X(log1p) X(sqrt) X(cbrt) X(hypot)   \
   X(sin) X(cos) X(tan) X(asin) X(acos) X(atan) X(atan2)                                       \
   X(sinh) X(cosh) X(tanh) X(asinh) X(acosh) X(atanh)                                          \
-  X(erf) X(erfc) X(tgamma) X(lgamma)                                                          \
+  X(erf) X(erfc) X(tgamma) X(lgamma) X(digamma) X(polygamma)                                  \
   X(abs) X(fmin) X(fmax) X(fma)                                                               \
   X(sigmoid) X(softplus) X(relu) X(log_sum_exp)                                               \
   X(sum) X(squared_norm) X(dot) X(normal_log_density)                                         \

@@ -1,0 +1,385 @@
+// nabla — forward mode: Dual<T, N>, a number carrying N tangents (directional derivatives)
+// beside its value, generic in the number type T (double, Var, or another Dual: nesting).
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <compare>
+#include <concepts>
+#include <cstddef>
+#include <initializer_list>
+#include <limits>
+#include <span>
+#include <type_traits>
+
+#include "nabla/autodiff/math.hpp"
+
+namespace nabla {
+
+template <class T, std::size_t N = 1>
+class Dual;
+
+namespace detail {
+/// The tangent term d·p of the chain rule. For doubles 0·anything = 0, the convention of the
+/// reverse sweep (a zero adjoint is never pushed on): a direction that does not move an input
+/// gives no derivative, even through an infinite partial. For Var and Dual tangents the product
+/// is kept as is: a tangent that is 0 at this point may still have a derivative.
+template <class T>
+T tangent_term(const T& d, const T& p) {
+  if constexpr (std::same_as<T, double>) {
+    return chain(d, p);
+  } else {
+    return d * p;
+  }
+}
+/// Stands for "no second number type" in Dual<double>'s mixed operators (T is double there).
+struct NoOther {};
+template <class T>
+using DualOther = std::conditional_t<std::same_as<T, double>, NoOther, T>;
+
+template <class F, class T, std::size_t N>
+Dual<T, N> dual_unary(const Dual<T, N>& x);
+template <class F, class T, std::size_t N>
+Dual<T, N> dual_with_number(const Dual<T, N>& x, double c);
+template <class F, class T, std::size_t N>
+Dual<T, N> dual_binary(const Dual<T, N>& a, const Dual<T, N>& b);
+}  // namespace detail
+
+/// A forward-mode number: a value and N tangents, each the derivative of the value along one
+/// input direction. Every operator and function of the rule table (docs/functions.md) applies
+/// its row's partial to each tangent, with the special-point conventions of Var. T is double
+/// (forward mode), Var (forward over reverse: Hessian-vector products), or a Dual (nested
+/// forward mode, derivatives of any order). N > 1 carries several directions at once (a few
+/// Jacobian columns per evaluation, as Ceres' Jet). Comparisons compare values.
+///
+/// Example:
+///   nabla::Dual<double> x(2.0, 1.0);     // x = 2, dx = 1
+///   auto y = x * sin(x);                 // y.value() = 2 sin 2, y.tangent() = sin 2 + 2 cos 2
+template <class T, std::size_t N>
+class Dual {
+  static_assert(N >= 1, "a Dual carries at least one tangent");
+  using Other = detail::DualOther<T>;
+
+ public:
+  using value_type = T;                      ///< the number type of value and tangents
+  static constexpr std::size_t directions = N;  ///< the number of tangents
+
+  /// The constant 0.
+  Dual() : value_(0.0) { tangent_.fill(T(0.0)); }
+  /// A constant (every tangent 0).
+  Dual(double c) : value_(c) { tangent_.fill(T(0.0)); }  // NOLINT: implicit by design
+  /// A constant of the inner number type (every tangent 0).
+  Dual(const Other& v) : value_(v) { tangent_.fill(T(0.0)); }  // NOLINT: implicit by design
+  /// A value with one tangent (N = 1).
+  Dual(const T& value, const T& tangent)
+    requires(N == 1)
+      : value_(value), tangent_{tangent} {}
+  /// A value with its N tangents.
+  Dual(const T& value, const std::array<T, N>& tangents) : value_(value), tangent_(tangents) {}
+
+  /// The value.
+  [[nodiscard]] const T& value() const noexcept { return value_; }
+  /// Tangent i (the derivative along direction i).
+  [[nodiscard]] const T& tangent(std::size_t i = 0) const noexcept { return tangent_[i]; }
+  /// Tangent i, writable (to seed an input).
+  [[nodiscard]] T& tangent(std::size_t i = 0) noexcept { return tangent_[i]; }
+  /// All tangents.
+  [[nodiscard]] const std::array<T, N>& tangents() const noexcept { return tangent_; }
+
+  /// +a (the same number)
+  friend Dual operator+(const Dual& a) { return a; }
+  /// −a
+  friend Dual operator-(const Dual& a) { return detail::dual_unary<detail::NegFn>(a); }
+
+#define NABLA_DUAL_OPERATOR(op, Fn, NumberFn, NumberFirstFn)                                   \
+  friend Dual operator op(const Dual& a, const Dual& b) {                                     \
+    return detail::dual_binary<detail::Fn>(a, b);                                             \
+  }                                                                                           \
+  friend Dual operator op(const Dual& a, double c) {                                          \
+    return detail::dual_with_number<detail::NumberFn>(a, c);                                  \
+  }                                                                                           \
+  friend Dual operator op(double c, const Dual& b) {                                          \
+    return detail::dual_with_number<detail::NumberFirstFn>(b, c);                             \
+  }                                                                                           \
+  friend Dual operator op(const Dual& a, const Other& b) { return a op Dual(b); }             \
+  friend Dual operator op(const Other& a, const Dual& b) { return Dual(a) op b; }             \
+  friend Dual& operator op##=(Dual& a, const Dual& b) { return a = a op b; }                  \
+  friend Dual& operator op##=(Dual& a, double c) { return a = a op c; }
+  NABLA_DUAL_OPERATOR(+, AddFn, AddNumberFn, AddNumberFn)
+  NABLA_DUAL_OPERATOR(-, SubFn, SubNumberFn, NumberSubFn)
+  NABLA_DUAL_OPERATOR(*, MulFn, MulNumberFn, MulNumberFn)
+  NABLA_DUAL_OPERATOR(/, DivFn, DivNumberFn, NumberDivFn)
+#undef NABLA_DUAL_OPERATOR
+
+  /// Compares values (not differentiable).
+  friend bool operator==(const Dual& a, const Dual& b) { return a.value_ == b.value_; }
+  /// Compares the value with a number.
+  friend bool operator==(const Dual& a, double c) { return a.value_ == c; }
+  /// Orders by value (not differentiable).
+  friend std::partial_ordering operator<=>(const Dual& a, const Dual& b) {
+    return detail::primal(a) <=> detail::primal(b);
+  }
+  /// Orders the value against a number.
+  friend std::partial_ordering operator<=>(const Dual& a, double c) {
+    return detail::primal(a) <=> c;
+  }
+
+ private:
+  T value_;
+  std::array<T, N> tangent_;
+};
+
+namespace detail {
+// The value of a row at a number of type T: the row's double formula for doubles, and for Var
+// and Dual the row applied as one operation (one recorded statement, one Dual step) — never the
+// formula expanded in T, whose derivative could differ from the row's partial at a point where
+// the formula branches (σ(x) is written with |x|).
+template <class F, class T>
+T apply_unary(const T& x) {
+  if constexpr (std::same_as<T, double>) {
+    return F::value(x);
+  } else if constexpr (std::same_as<T, Var>) {
+    return Unary<F, Var>(x);
+  } else {
+    return dual_unary<F>(x);
+  }
+}
+template <class F, class T>
+T apply_with_number(const T& x, double c) {
+  if constexpr (std::same_as<T, double>) {
+    return F::value(x, c);
+  } else if constexpr (std::same_as<T, Var>) {
+    return WithNumber<F, Var>(x, c);
+  } else {
+    return dual_with_number<F>(x, c);
+  }
+}
+template <class F, class T>
+T apply_binary(const T& a, const T& b) {
+  if constexpr (std::same_as<T, double>) {
+    return F::value(a, b);
+  } else if constexpr (std::same_as<T, Var>) {
+    return Binary<F, Var, Var>(a, b);
+  } else {
+    return dual_binary<F>(a, b);
+  }
+}
+
+template <class F, class T, std::size_t N>
+Dual<T, N> dual_unary(const Dual<T, N>& x) {
+  const T& a = x.value();
+  const T y = apply_unary<F>(a);
+  const T p = F::partial(a, y);
+  std::array<T, N> d;
+  for (std::size_t i = 0; i < N; ++i) d[i] = tangent_term(x.tangent(i), p);
+  return Dual<T, N>(y, d);
+}
+template <class F, class T, std::size_t N>
+Dual<T, N> dual_with_number(const Dual<T, N>& x, double c) {
+  const T& a = x.value();
+  const T y = apply_with_number<F>(a, c);
+  const T p = F::partial(a, y, c);
+  std::array<T, N> d;
+  for (std::size_t i = 0; i < N; ++i) d[i] = tangent_term(x.tangent(i), p);
+  return Dual<T, N>(y, d);
+}
+template <class F, class T, std::size_t N>
+Dual<T, N> dual_binary(const Dual<T, N>& a, const Dual<T, N>& b) {
+  const T y = apply_binary<F>(a.value(), b.value());
+  const T pa = F::partial_a(a.value(), b.value(), y);
+  const T pb = F::partial_b(a.value(), b.value(), y);
+  std::array<T, N> d;
+  for (std::size_t i = 0; i < N; ++i) {
+    d[i] = tangent_term(a.tangent(i), pa) + tangent_term(b.tangent(i), pb);
+  }
+  return Dual<T, N>(y, d);
+}
+/// x with the mean of x's and y's tangents (fmin and fmax on a tie).
+template <class T, std::size_t N>
+Dual<T, N> dual_tie(const Dual<T, N>& x, const Dual<T, N>& y) {
+  Dual<T, N> r = x;
+  for (std::size_t i = 0; i < N; ++i) r.tangent(i) = 0.5 * x.tangent(i) + 0.5 * y.tangent(i);
+  return r;
+}
+}  // namespace detail
+
+/// The innermost value of a Dual as a double (for printing and branching in generic code).
+template <class T, std::size_t N>
+[[nodiscard]] double value(const Dual<T, N>& x) noexcept {
+  return detail::primal(x);
+}
+
+// ---- The functions of the rule table (Note [The rule table]) ---------------------------------
+
+#define NABLA_DUAL_UNARY(Fn, name)                        \
+  /** name of a Dual: the row's value and partial. */    \
+  template <class T, std::size_t N>                       \
+  Dual<T, N> name(const Dual<T, N>& x) {                  \
+    return detail::dual_unary<detail::Fn>(x);             \
+  }
+NABLA_UNARY_FUNCTIONS(NABLA_DUAL_UNARY)
+#undef NABLA_DUAL_UNARY
+/// |x| (the same as abs)
+template <class T, std::size_t N>
+Dual<T, N> fabs(const Dual<T, N>& x) {
+  return detail::dual_unary<detail::AbsFn>(x);
+}
+/// ψ⁽ⁿ⁾(x);  d/dx = ψ⁽ⁿ⁺¹⁾(x)
+/// @throws nabla::Error when n is not in [0, 10000].
+template <class T, std::size_t N>
+Dual<T, N> polygamma(int n, const Dual<T, N>& x) {
+  detail::check_polygamma_order(n);
+  return detail::dual_with_number<detail::PolygammaFn>(x, n);
+}
+
+#define NABLA_DUAL_BINARY(Fn, NumberFn, NumberFirstFn, name)                                  \
+  /** name of two Duals. */                                                                   \
+  template <class T, std::size_t N>                                                           \
+  Dual<T, N> name(const Dual<T, N>& a, const Dual<T, N>& b) {                                 \
+    return detail::dual_binary<detail::Fn>(a, b);                                             \
+  }                                                                                           \
+  /** name of a Dual and a number. */                                                         \
+  template <class T, std::size_t N>                                                           \
+  Dual<T, N> name(const Dual<T, N>& a, double c) {                                            \
+    return detail::dual_with_number<detail::NumberFn>(a, c);                                  \
+  }                                                                                           \
+  /** name of a number and a Dual. */                                                         \
+  template <class T, std::size_t N>                                                           \
+  Dual<T, N> name(double c, const Dual<T, N>& b) {                                            \
+    return detail::dual_with_number<detail::NumberFirstFn>(b, c);                             \
+  }                                                                                           \
+  /** name of a Dual and its inner number type (a constant Dual). */                          \
+  template <class T, std::size_t N>                                                           \
+    requires(!std::same_as<T, double>)                                                        \
+  Dual<T, N> name(const Dual<T, N>& a, const std::type_identity_t<T>& b) {                    \
+    return name(a, Dual<T, N>(b));                                                            \
+  }                                                                                           \
+  /** name of the inner number type and a Dual. */                                            \
+  template <class T, std::size_t N>                                                           \
+    requires(!std::same_as<T, double>)                                                        \
+  Dual<T, N> name(const std::type_identity_t<T>& a, const Dual<T, N>& b) {                    \
+    return name(Dual<T, N>(a), b);                                                            \
+  }
+NABLA_BINARY_FUNCTIONS(NABLA_DUAL_BINARY)
+#undef NABLA_DUAL_BINARY
+/// x^n for an integer n (exact for negative x).
+template <class T, std::size_t N, std::integral I>
+Dual<T, N> pow(const Dual<T, N>& x, I n) {
+  return detail::dual_with_number<detail::PowNumberFn>(x, static_cast<double>(n));
+}
+
+/// The smaller value (a NaN operand is ignored, as std::fmin does); the tangent of the smaller
+/// one, the mean of both on a tie (the reverse-mode convention).
+template <class T, std::size_t N>
+Dual<T, N> fmin(const Dual<T, N>& x, const Dual<T, N>& y) {
+  const double a = detail::primal(x), b = detail::primal(y);
+  if (a == b) return detail::dual_tie(x, y);
+  return a < b || std::isnan(b) ? x : y;
+}
+/// The larger value (a NaN operand is ignored, as std::fmax does); the tangent of the larger
+/// one, the mean of both on a tie.
+template <class T, std::size_t N>
+Dual<T, N> fmax(const Dual<T, N>& x, const Dual<T, N>& y) {
+  const double a = detail::primal(x), b = detail::primal(y);
+  if (a == b) return detail::dual_tie(x, y);
+  return a > b || std::isnan(b) ? x : y;
+}
+/// fmin of a Dual and a number.
+template <class T, std::size_t N>
+Dual<T, N> fmin(const Dual<T, N>& x, double c) { return fmin(x, Dual<T, N>(c)); }
+/// fmin of a number and a Dual.
+template <class T, std::size_t N>
+Dual<T, N> fmin(double c, const Dual<T, N>& y) { return fmin(Dual<T, N>(c), y); }
+/// fmax of a Dual and a number.
+template <class T, std::size_t N>
+Dual<T, N> fmax(const Dual<T, N>& x, double c) { return fmax(x, Dual<T, N>(c)); }
+/// fmax of a number and a Dual.
+template <class T, std::size_t N>
+Dual<T, N> fmax(double c, const Dual<T, N>& y) { return fmax(Dual<T, N>(c), y); }
+#define NABLA_DUAL_SELECT(name, f)                                                \
+  /** name(x, y): the same as f. */                                              \
+  template <class T, std::size_t N>                                              \
+  Dual<T, N> name(const Dual<T, N>& x, const Dual<T, N>& y) { return f(x, y); }  \
+  /** name(x, c): the same as f. */                                              \
+  template <class T, std::size_t N>                                              \
+  Dual<T, N> name(const Dual<T, N>& x, double c) { return f(x, c); }             \
+  /** name(c, y): the same as f. */                                              \
+  template <class T, std::size_t N>                                              \
+  Dual<T, N> name(double c, const Dual<T, N>& y) { return f(c, y); }
+NABLA_DUAL_SELECT(min, fmin)
+NABLA_DUAL_SELECT(max, fmax)
+#undef NABLA_DUAL_SELECT
+/// x·y + z
+template <class T, std::size_t N>
+Dual<T, N> fma(const Dual<T, N>& x, const Dual<T, N>& y, const Dual<T, N>& z) {
+  return x * y + z;
+}
+
+#define NABLA_DUAL_STEP(name)                                              \
+  /** name of the value, as a constant (zero tangents). */                 \
+  template <class T, std::size_t N>                                        \
+  Dual<T, N> name(const Dual<T, N>& x) {                                   \
+    using std::name;                                                       \
+    return Dual<T, N>(T(name(x.value())));                                 \
+  }
+NABLA_DUAL_STEP(floor)
+NABLA_DUAL_STEP(ceil)
+NABLA_DUAL_STEP(round)
+NABLA_DUAL_STEP(trunc)
+#undef NABLA_DUAL_STEP
+
+/// True when the value is NaN.
+template <class T, std::size_t N>
+bool isnan(const Dual<T, N>& x) noexcept { return std::isnan(detail::primal(x)); }
+/// True when the value is ±∞.
+template <class T, std::size_t N>
+bool isinf(const Dual<T, N>& x) noexcept { return std::isinf(detail::primal(x)); }
+/// True when the value is finite.
+template <class T, std::size_t N>
+bool isfinite(const Dual<T, N>& x) noexcept { return std::isfinite(detail::primal(x)); }
+
+/// ln Σ e^(xᵢ) of Duals, by the one log-sum-exp rule: the tangent is Σ wᵢ ẋᵢ with the softmax
+/// weights wᵢ of the values (with their conventions at ±∞ and NaN, docs/functions.md).
+/// @throws nabla::Error when xs is empty.
+template <class T, std::size_t N>
+Dual<T, N> log_sum_exp(std::span<const Dual<T, N>> xs) {
+  detail::require_nonempty_log_sum_exp(xs.size());
+  if constexpr (std::same_as<T, double>) {
+    detail::LogSumExp k;
+    for (const auto& x : xs) k.see(x.value());
+    for (const auto& x : xs) k.add(x.value());
+    Dual<T, N> y(k.value());
+    for (const auto& x : xs) {
+      const double w = k.weight(x.value());
+      for (std::size_t i = 0; i < N; ++i) y.tangent(i) += detail::chain(x.tangent(i), w);
+    }
+    return y;
+  } else {
+    // ln Σ e^(xᵢ) = m + ln Σ e^(xᵢ − m) with m the largest value (a number: exact in any type).
+    double m = -std::numeric_limits<double>::infinity();
+    for (const auto& x : xs) m = std::max(m, detail::primal(x));
+    if (!std::isfinite(m)) {
+      // Every input −∞, or one +∞ (or NaN): the value and the weights of the one-level rule.
+      detail::LogSumExp k;
+      for (const auto& x : xs) k.see(detail::primal(x));
+      for (const auto& x : xs) k.add(detail::primal(x));
+      Dual<T, N> y(k.value());
+      for (const auto& x : xs) {
+        const double w = k.weight(detail::primal(x));
+        for (std::size_t i = 0; i < N; ++i) y.tangent(i) += w * x.tangent(i);
+      }
+      return y;
+    }
+    using std::exp, std::log;
+    Dual<T, N> s(0.0);
+    for (const auto& x : xs) s += exp(x - m);
+    return m + log(s);
+  }
+}
+/// log_sum_exp() of a braced list.
+template <class T, std::size_t N>
+Dual<T, N> log_sum_exp(std::initializer_list<Dual<T, N>> xs) {
+  return log_sum_exp(std::span<const Dual<T, N>>(xs.begin(), xs.size()));
+}
+
+}  // namespace nabla

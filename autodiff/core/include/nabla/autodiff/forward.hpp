@@ -1,0 +1,296 @@
+// nabla — forward mode and second derivatives of user functions: derivative, jvp,
+// jacobian_forward, vjp, hessian_vector_product, hessian, value_gradient_hessian,
+// hessian_diagonal, and gradient at any number type (Note [Nesting]).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <initializer_list>
+#include <ranges>
+#include <span>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "nabla/autodiff/dual.hpp"
+#include "nabla/autodiff/gradient.hpp"
+#include "nabla/autodiff/reduce.hpp"
+
+namespace nabla {
+
+// Note [Nesting]
+// Every helper here is generic in the number type of its point: derivative(f, x) and
+// gradient(f, x) take x as double, Var or Dual and return the same type. So a function that
+// calls them inside can itself be differentiated by any helper — forward mode (Dual<double>)
+// wraps the inner point in one more Dual, reverse mode (Var) records the inner forward
+// passes on the tape — to any order. Second derivatives of a double point run forward over
+// reverse: the function is evaluated once on Dual<Var> per group of directions, and each
+// tangent's gradient is one reverse sweep (a Hessian-vector product costs about three
+// gradients).
+
+/// f's value and J·v of a vector function at a point (jvp()).
+struct JacobianVectorProduct {
+  std::vector<double> value;    ///< f(x), m entries
+  std::vector<double> tangent;  ///< J(x)·v, m entries
+};
+
+/// f's value and wᵀJ of a vector function at a point (vjp()).
+struct VectorJacobianProduct {
+  std::vector<double> value;    ///< f(x), m entries
+  std::vector<double> product;  ///< wᵀJ(x), n entries (the gradient of w·f)
+};
+
+/// A dense symmetric n×n matrix of second derivatives, row-major.
+struct Hessian {
+  std::size_t n = 0;          ///< number of inputs
+  std::vector<double> data;   ///< n·n entries, row-major, exactly symmetric
+  /// ∂²f/∂xᵢ∂xⱼ
+  [[nodiscard]] double operator()(std::size_t i, std::size_t j) const { return data[i * n + j]; }
+};
+
+/// f's value, gradient and Hessian at a point (value_gradient_hessian()).
+struct ValueGradientHessian {
+  double value = 0.0;             ///< f(x)
+  std::vector<double> gradient;   ///< ∇f(x)
+  Hessian hessian;                ///< ∇²f(x)
+};
+
+namespace detail {
+/// The number of directions carried at once by jacobian_forward and the Hessian helpers.
+inline constexpr std::size_t forward_block = 4;
+
+/// The outputs of f as a vector of T: a single number, or a range of them.
+template <class T, class R>
+std::vector<T> outputs_of(R&& r) {
+  if constexpr (std::convertible_to<R, T>) {
+    return {T(std::forward<R>(r))};
+  } else {
+    std::vector<T> out;
+    for (auto&& y : r) out.push_back(T(y));
+    return out;
+  }
+}
+
+void check_direction(const char* function, std::size_t x, std::size_t v);
+
+/// Records the inputs of f once and evaluates f on Dual<Var, N> over them as many times as the
+/// caller asks, rewinding to just after the inputs between evaluations (second derivatives).
+template <std::size_t N>
+class DualRecording {
+ public:
+  explicit DualRecording(std::span<const double> x)
+      : vars_(rec_.inputs(x)), after_(Tape::active().position()), points_(x.size()) {}
+  /// The point with tangent i of input j set from seed(i, j).
+  template <class Seed>
+  std::span<const Dual<Var, N>> point(Seed&& seed) {
+    Tape::active().rewind(after_);
+    for (std::size_t j = 0; j < vars_.size(); ++j) {
+      std::array<Var, N> d;
+      for (std::size_t i = 0; i < N; ++i) d[i] = Var(seed(i, j));
+      points_[j] = Dual<Var, N>(vars_[j], d);
+    }
+    return points_;
+  }
+  /// The gradient of y with respect to the inputs, written into g.
+  void gradient(const Var& y, std::span<double> g) { rec_.gradient(y, g); }
+
+ private:
+  Recording rec_;
+  std::span<const Var> vars_;
+  Position after_;
+  std::vector<Dual<Var, N>> points_;
+};
+
+/// Columns [first, first + N) of the Hessian of f at x (tangent i seeded with e_{first+i}) into
+/// the row-major n×n buffer h (by symmetry: the rows); the value and gradient when asked.
+template <std::size_t N, class F>
+void hessian_columns(F& f, DualRecording<N>& rec, std::size_t first, std::span<double> h,
+                     double* value, std::span<double> gradient) {
+  const auto xs = rec.point([&](std::size_t i, std::size_t j) { return j == first + i ? 1.0 : 0.0; });
+  const Dual<Var, N> y = f(xs);
+  const std::size_t cols = xs.size();
+  if (value != nullptr) {
+    *value = y.value().value();
+    rec.gradient(y.value(), gradient);
+  }
+  for (std::size_t i = 0; i < N && first + i < cols; ++i) {
+    rec.gradient(y.tangent(i), h.subspan((first + i) * cols, cols));
+  }
+}
+
+void symmetrize(Hessian& h);
+}  // namespace detail
+
+/// df/dx of f: ℝ → ℝ at x, by forward mode (one evaluation of f on Dual<T>). x may be a double,
+/// a Var or a Dual (Note [Nesting]); the result has its type.
+///
+/// Example:
+///   double d = nabla::derivative([](auto x) { return x * sin(x); }, 2.0);  // sin 2 + 2 cos 2
+template <class F, class T>
+T derivative(F&& f, const T& x) {
+  const Dual<T> y = f(Dual<T>(x, T(1.0)));
+  return y.tangent();
+}
+
+/// The gradient of f at a point of any number type (Note [Nesting]): by one reverse sweep for
+/// doubles, by forward passes (one per input) for Var and Dual points, so that it can be used
+/// inside a function that is itself differentiated.
+template <class F, class T>
+std::vector<T> gradient(F&& f, std::span<const T> x) {
+  if constexpr (std::same_as<T, double>) {
+    return value_and_gradient(f, x).gradient;
+  } else {
+    std::vector<Dual<T>> p(x.begin(), x.end());
+    std::vector<T> g(x.size());
+    for (std::size_t j = 0; j < x.size(); ++j) {
+      p[j].tangent() = T(1.0);
+      const Dual<T> y = f(std::span<const Dual<T>>(p));
+      g[j] = y.tangent();
+      p[j].tangent() = T(0.0);
+    }
+    return g;
+  }
+}
+/// gradient() of a std::vector point.
+template <class F, class T>
+std::vector<T> gradient(F&& f, const std::vector<T>& x) {
+  return gradient(std::forward<F>(f), std::span<const T>(x));
+}
+
+/// f(x) and J(x)·v of a vector function (or a scalar one: one output) by one forward
+/// evaluation on Dual<double>. f takes `std::span<const Dual<double>>` (a generic lambda works)
+/// and returns a Dual or a range of them.
+/// @throws nabla::Error when v and x differ in size.
+template <class F>
+JacobianVectorProduct jvp(F&& f, std::span<const double> x, std::span<const double> v) {
+  detail::check_direction("nabla::jvp", x.size(), v.size());
+  std::vector<Dual<double>> p(x.size());
+  for (std::size_t j = 0; j < x.size(); ++j) p[j] = Dual<double>(x[j], v[j]);
+  const auto ys = detail::outputs_of<Dual<double>>(f(std::span<const Dual<double>>(p)));
+  JacobianVectorProduct out;
+  for (const auto& y : ys) {
+    out.value.push_back(y.value());
+    out.tangent.push_back(y.tangent());
+  }
+  return out;
+}
+
+/// The Jacobian of a vector function by forward mode: ⌈n/4⌉ evaluations of f on Dual<double, 4>
+/// (four columns at a time) — the choice when there are few inputs and many outputs (jacobian()
+/// takes one reverse sweep per output instead).
+/// @throws nabla::Error when f returns no output, or not `expected_outputs` of them (when given).
+template <class F>
+Jacobian jacobian_forward(F&& f, std::span<const double> x, std::size_t expected_outputs = 0) {
+  constexpr std::size_t N = detail::forward_block;
+  using D = Dual<double, N>;
+  const std::size_t n = x.size();
+  std::vector<D> p(n);
+  Jacobian J;
+  J.cols = n;
+  for (std::size_t first = 0; first < std::max<std::size_t>(n, 1); first += N) {
+    for (std::size_t j = 0; j < n; ++j) {
+      std::array<double, N> d{};
+      if (j >= first && j < first + N) d[j - first] = 1.0;
+      p[j] = D(x[j], d);
+    }
+    const auto ys = detail::outputs_of<D>(f(std::span<const D>(p)));
+    if (first == 0) {
+      detail::check_outputs(ys.size(), expected_outputs);
+      J.rows = ys.size();
+      J.data.assign(J.rows * n, 0.0);
+      for (const auto& y : ys) J.values.push_back(y.value());
+    } else if (ys.size() != J.rows) {
+      detail::check_outputs(ys.size(), J.rows);
+    }
+    for (std::size_t i = 0; i < J.rows; ++i) {
+      for (std::size_t k = 0; k < N && first + k < n; ++k) J.data[i * n + first + k] = ys[i].tangent(k);
+    }
+  }
+  return J;
+}
+
+/// f(x) and wᵀJ(x) of a vector function by one recording and one reverse sweep (of w·f).
+/// f takes `std::span<const Var>` and returns a Var or a range of them, as jacobian()'s does.
+/// @throws nabla::Error when w does not have one entry per output.
+template <class F>
+VectorJacobianProduct vjp(F&& f, std::span<const double> x, std::span<const double> w) {
+  detail::Recording rec;
+  const auto ys = detail::outputs_of<Var>(f(rec.inputs(x)));
+  detail::check_direction("nabla::vjp (w against the outputs)", ys.size(), w.size());
+  VectorJacobianProduct out{std::vector<double>(ys.size()), std::vector<double>(x.size())};
+  for (std::size_t i = 0; i < ys.size(); ++i) out.value[i] = ys[i].value();
+  const Var s = dot(std::span<const Var>(ys), w);
+  rec.gradient(s, out.product);
+  return out;
+}
+
+/// ∇²f(x)·v by forward over reverse: f evaluated once on Dual<Var> (value x, tangent v), then
+/// one reverse sweep of the tangent. f takes `std::span<const Dual<Var>>` (a generic lambda
+/// written for Var works) and returns a Dual<Var>.
+/// @throws nabla::Error when v and x differ in size.
+template <class F>
+std::vector<double> hessian_vector_product(F&& f, std::span<const double> x,
+                                           std::span<const double> v) {
+  detail::check_direction("nabla::hessian_vector_product", x.size(), v.size());
+  detail::DualRecording<1> rec(x);
+  const auto xs = rec.point([&](std::size_t, std::size_t j) { return v[j]; });
+  const Dual<Var> y = f(xs);
+  std::vector<double> hv(x.size());
+  rec.gradient(y.tangent(), hv);
+  return hv;
+}
+
+/// f(x), ∇f(x) and the dense symmetric ∇²f(x): ⌈n/4⌉ evaluations of f on Dual<Var, 4> and one
+/// reverse sweep per Hessian column (plus one for the gradient).
+template <class F>
+ValueGradientHessian value_gradient_hessian(F&& f, std::span<const double> x) {
+  constexpr std::size_t N = detail::forward_block;
+  const std::size_t n = x.size();
+  ValueGradientHessian out{0.0, std::vector<double>(n), Hessian{n, std::vector<double>(n * n)}};
+  detail::DualRecording<N> rec(x);
+  for (std::size_t first = 0; first < std::max<std::size_t>(n, 1); first += N) {
+    detail::hessian_columns<N>(f, rec, first, out.hessian.data, first == 0 ? &out.value : nullptr,
+                               out.gradient);
+  }
+  detail::symmetrize(out.hessian);
+  return out;
+}
+
+/// The dense symmetric Hessian ∇²f(x) (value_gradient_hessian() without the rest).
+template <class F>
+Hessian hessian(F&& f, std::span<const double> x) {
+  return value_gradient_hessian(std::forward<F>(f), x).hessian;
+}
+
+/// The diagonal of ∇²f(x), ∂²f/∂xᵢ², by forward over forward: n evaluations of f on
+/// Dual<Dual<double>>, no tape.
+template <class F>
+std::vector<double> hessian_diagonal(F&& f, std::span<const double> x) {
+  using D = Dual<Dual<double>>;
+  std::vector<D> p(x.size());
+  for (std::size_t j = 0; j < x.size(); ++j) p[j] = D(Dual<double>(x[j]));
+  std::vector<double> out(x.size());
+  for (std::size_t j = 0; j < x.size(); ++j) {
+    p[j] = D(Dual<double>(x[j], 1.0), Dual<double>(1.0, 0.0));
+    const D y = f(std::span<const D>(p));
+    out[j] = y.tangent().tangent();
+    p[j] = D(Dual<double>(x[j]));
+  }
+  return out;
+}
+
+#define NABLA_BRACED_POINT(name)                                                     \
+  /** name() at a braced point. */                                                   \
+  template <class F>                                                                 \
+  auto name(F&& f, std::initializer_list<double> x) {                                \
+    return name(std::forward<F>(f), std::span<const double>(x.begin(), x.size()));  \
+  }
+NABLA_BRACED_POINT(value_gradient_hessian)
+NABLA_BRACED_POINT(hessian)
+NABLA_BRACED_POINT(hessian_diagonal)
+NABLA_BRACED_POINT(jacobian_forward)
+#undef NABLA_BRACED_POINT
+
+}  // namespace nabla
