@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "nabla/autodiff/check.hpp"
+#include "nabla/autodiff/dual.hpp"
 #include "nabla/autodiff/tape.hpp"
 #include "nabla/autodiff/var.hpp"
 
@@ -22,6 +23,40 @@ struct fmt::formatter<nabla::Var> : fmt::formatter<double> {
   template <class Context>
   auto format(const nabla::Var& x, Context& ctx) const {
     return fmt::formatter<double>::format(x.value(), ctx);
+  }
+};
+
+/// Prints a Dual as its value and tangents, `1.5 + 2ε` (N = 1) or `1.5 + [2, 0]ε`, nested Duals
+/// in parentheses; a number format spec applies to every number: `fmt::format("{:.3f}", x)`.
+template <class T, std::size_t N>
+struct fmt::formatter<nabla::Dual<T, N>> : fmt::formatter<double> {
+  template <class Context>
+  auto format(const nabla::Dual<T, N>& x, Context& ctx) const {
+    auto out = write(x.value(), ctx);
+    out = fmt::format_to(out, " + ");
+    if constexpr (N > 1) out = fmt::format_to(out, "[");
+    for (std::size_t i = 0; i < N; ++i) {
+      if (i > 0) out = fmt::format_to(out, ", ");
+      ctx.advance_to(out);
+      out = write(x.tangent(i), ctx);
+    }
+    if constexpr (N > 1) out = fmt::format_to(out, "]");
+    return fmt::format_to(out, "ε");
+  }
+
+ private:
+  template <class U, class Context>
+  auto write(const U& u, Context& ctx) const {
+    if constexpr (std::is_same_v<U, double>) {
+      return fmt::formatter<double>::format(u, ctx);
+    } else if constexpr (std::is_same_v<U, nabla::Var>) {
+      return fmt::formatter<double>::format(u.value(), ctx);
+    } else {
+      auto out = fmt::format_to(ctx.out(), "(");
+      ctx.advance_to(out);
+      out = format(u, ctx);
+      return fmt::format_to(out, ")");
+    }
   }
 };
 
