@@ -141,7 +141,7 @@ double Tape::recorded_value(std::uint32_t s) const noexcept {
   return diag_->values[s];
 }
 
-const Evaluation* Tape::evaluation(std::uint32_t s) const noexcept {
+const detail::Evaluation* Tape::evaluation(std::uint32_t s) const noexcept {
   if (!diag_) return nullptr;
   const auto it = diag_->evaluations.find(s);
   return it == diag_->evaluations.end() || s >= statements_ ? nullptr : &it->second;
@@ -152,7 +152,7 @@ Var Tape::record_evaluated(Op op, double value, std::span<const Var> operands,
                            std::function<double(std::span<const double>)> function) {
   const Var out = record(op, value, operands, partials);
   if (diag_ && !out.is_constant() && function) {
-    Evaluation e{std::move(function), {}, {}};
+    detail::Evaluation e{std::move(function), {}, {}};
     for (const Var& x : operands) {
       e.arguments.push_back(x.value());
       e.statements.push_back(index_of(x));
