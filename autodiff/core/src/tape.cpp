@@ -1,3 +1,5 @@
+// nabla — the tape, in the order data flows: record → sweep → rewind, then statistics and
+// diagnostics.
 #include "nabla/autodiff/tape.hpp"
 
 #include <fmt/format.h>
@@ -55,6 +57,8 @@ constexpr std::size_t max_index = std::numeric_limits<std::uint32_t>::max();
 
 }  // namespace
 
+// ---- The tape and the active tape ----
+
 Tape& detail::default_tape() noexcept {
   static thread_local Tape tape;
   active_tape = &tape;
@@ -79,194 +83,6 @@ Tape::~Tape() {
   for (Scope* s = detail::innermost_scope; s != nullptr; s = s->outer_) {
     if (s->previous_ == this) s->previous_ = nullptr;
   }
-}
-
-void* detail::Arena::allocate_slow(std::size_t bytes) {
-  // The next chunk is used when it is big enough; otherwise a bigger one takes its place
-  // (chunks after the one in use hold nothing live).
-  const std::size_t next = chunk_ < chunks_.size() && used_ > 0 ? chunk_ + 1 : chunk_;
-  if (next >= chunks_.size() || chunks_[next].size < bytes) {
-    std::size_t size = std::max(bytes, std::size_t{1} << 20);
-    if (!chunks_.empty()) size = std::max(size, 2 * chunks_.back().size);
-    Chunk c;
-    c.data.reset(static_cast<std::byte*>(::operator new[](size, std::align_val_t{64})));
-    c.size = size;
-    if (next < chunks_.size()) {
-      chunks_[next] = std::move(c);
-    } else {
-      chunks_.push_back(std::move(c));
-    }
-    ++allocations_;
-  }
-  chunk_ = next;
-  used_ = bytes;
-  return chunks_[next].data.get();
-}
-
-Var Tape::push_node(detail::Node* node, detail::Arena::Mark mark, double value) {
-  make_room(0);
-  NABLA_ASSERT(nodes_.empty() || nodes_.back().statement < statements_,
-               "tensor nodes out of statement order");
-  nodes_.push_back({static_cast<std::uint32_t>(statements_), node, mark});
-  return push_statement(Op::tensor, value);
-}
-
-// Note [Diagnostic recording]
-// With diagnostics on, push_statement() also stores each statement's value (on a cold path that
-// returns on its own, so the fast path is unchanged), and nabla::custom with a function keeps
-// an Evaluation (the function, its argument values, constants included, and their statements).
-// Expressions stay fused: unfusing them at run time would need the expression object on a cold
-// path, which forces it into memory on the fast path too (measured: +14% instructions on a
-// chained Rosenbrock). graph::check_partials re-evaluates single operations from their op code
-// and operand values, custom operations from their function; graph::first_non_finite reads the
-// values. Rewinding drops all of it with the statements.
-
-void Tape::set_diagnostics(const Diagnostics& options) {
-  if (options.throw_on_non_finite && !options.enabled) {
-    detail::fail("nabla::Tape::set_diagnostics", "throw_on_non_finite needs enabled = true "
-                                                 "(values are only checked while recording "
-                                                 "with diagnostics)");
-  }
-  if (!options.enabled) {
-    diag_.reset();
-    return;
-  }
-  if (!diag_) diag_ = std::make_unique<DiagnosticRecord>();
-  diag_->options = options;
-}
-
-double Tape::recorded_value(std::uint32_t s) const noexcept {
-  if (s == 0 || !diag_ || s >= diag_->values.size() || s >= statements_)
-    return std::numeric_limits<double>::quiet_NaN();
-  return diag_->values[s];
-}
-
-const Evaluation* Tape::evaluation(std::uint32_t s) const noexcept {
-  if (!diag_) return nullptr;
-  const auto it = diag_->evaluations.find(s);
-  return it == diag_->evaluations.end() || s >= statements_ ? nullptr : &it->second;
-}
-
-Var Tape::record_evaluated(Op op, double value, std::span<const Var> operands,
-                           std::span<const double> partials,
-                           std::function<double(std::span<const double>)> function) {
-  const Var out = record(op, value, operands, partials);
-  if (diag_ && !out.is_constant() && function) {
-    Evaluation e{std::move(function), {}, {}};
-    for (const Var& x : operands) {
-      e.arguments.push_back(x.value());
-      e.statements.push_back(index_of(x));
-    }
-    diag_->evaluations[out.index()] = std::move(e);
-  }
-  return out;
-}
-
-void Tape::label(const Var& x, std::string name) {
-  const std::uint32_t s = index_of(x);
-  if (s != 0) labels_[s] = std::move(name);
-}
-
-void Tape::label_statement(std::uint32_t s, std::string name) {
-  if (s == 0 || s >= statements_) {
-    detail::fail("nabla::Tape::label_statement",
-                 fmt::format("statement {} is not on the tape (expected 1 to {})", s,
-                             statements_ - 1));
-  }
-  labels_[s] = std::move(name);
-}
-
-std::string_view Tape::label_of(std::uint32_t s) const {
-  const auto it = labels_.find(s);
-  return it == labels_.end() || s >= statements_ ? std::string_view() : it->second;
-}
-
-detail::Node* Tape::node_at(std::uint32_t s) const noexcept {
-  const auto it = std::lower_bound(nodes_.begin(), nodes_.end(), s,
-                                   [](const NodeEntry& e, std::uint32_t v) { return e.statement < v; });
-  return it != nodes_.end() && it->statement == s ? it->node : nullptr;
-}
-
-Var Tape::push_diagnosed(Op op, double value) {
-  end_[statements_] = static_cast<std::uint32_t>(operands_);
-  op_[statements_] = op;
-  diagnose(value);
-  return Var(value, base_ + statements_++);
-}
-
-void Tape::diagnose(double value) {
-  const std::size_t s = statements_;
-  diag_->values.resize(s, std::numeric_limits<double>::quiet_NaN());
-  diag_->values.push_back(value);
-  if (!diag_->options.throw_on_non_finite) return;
-  const std::uint32_t lo = end_[s - 1], hi = end_[s];
-  bool bad = !std::isfinite(value);
-  for (std::uint32_t k = lo; k < hi; ++k) bad |= !std::isfinite(partial_[k]);
-  if (!bad) return;
-  std::string operands;
-  for (std::uint32_t k = lo; k < hi; ++k) {
-    const double v = diag_->values[arg_[k]];
-    if (!std::isfinite(v)) return;  // passed on, not created here
-    const auto name = label_of(arg_[k]);
-    operands += fmt::format("{}statement {}{}{} = {} (partial {})", k == lo ? "" : ", ", arg_[k],
-                            name.empty() ? "" : " '", name.empty() ? std::string() : std::string(name) + "'",
-                            v, partial_[k]);
-  }
-  // Leave the tape as it was: the statement is not recorded.
-  diag_->values.pop_back();
-  operands_ = lo;
-  detail::fail("nabla::Tape (throw_on_non_finite)",
-               fmt::format("{} (statement {}) created a non-finite {}: value {}{}{}",
-                           op_name(static_cast<Op>(static_cast<std::uint8_t>(op_[s]) & 0x7f)), s,
-                           std::isfinite(value) ? "partial" : "value", value,
-                           operands.empty() ? "" : " from ", operands));
-}
-
-void Tape::drop_nodes(std::uint32_t from) noexcept {
-  while (!nodes_.empty() && nodes_.back().statement >= from) {
-    nodes_.back().node->~Node();
-    arena_.reset(nodes_.back().mark);
-    nodes_.pop_back();
-  }
-  // Nothing lives in the arena without a node: also gives back what an operation allocated
-  // before it threw.
-  if (nodes_.empty()) arena_.reset({});
-}
-
-void Tape::reset_node_adjoints(std::size_t last, std::size_t first) noexcept {
-  for (auto it = nodes_.rbegin(); it != nodes_.rend() && it->statement >= first; ++it) {
-    if (it->statement <= last) it->node->reset_adjoint();
-  }
-}
-
-template <bool consume>
-void Tape::sweep_all(std::size_t last, std::size_t first, std::size_t floor, bool reset) {
-  // A helper's sweep (consume) that does not start at the tape's beginning may meet operands
-  // recorded before its floor (outer variables f captured): those get nothing.
-  const auto sweep = [this, floor](std::size_t hi, std::size_t lo) {
-    if constexpr (consume) {
-      if (floor > 1) return this->template sweep<true, true>(hi, lo, floor);
-    }
-    this->template sweep<consume, false>(hi, lo, 0);
-  };
-  if (last < first) return;
-  if (nodes_.empty() || nodes_.back().statement < first) {
-    sweep(last, first);
-    return;
-  }
-  if (reset) reset_node_adjoints(last, first);
-  const detail::Sweep context{adjoint_.data(), consume, static_cast<std::uint32_t>(floor)};
-  auto it = std::upper_bound(nodes_.begin(), nodes_.end(), last,
-                             [](std::size_t s, const NodeEntry& e) { return s < e.statement; });
-  std::size_t hi = last;
-  while (it != nodes_.begin() && (it - 1)->statement >= first) {
-    --it;
-    const std::size_t s = it->statement;
-    if (hi > s) sweep(hi, s + 1);
-    it->node->backward(context);
-    hi = s - 1;
-  }
-  if (hi >= first) sweep(hi, first);
 }
 
 // Note [Scopes]
@@ -297,6 +113,8 @@ Tape::Scope::~Scope() {
 
 void Tape::activate() noexcept { detail::active_tape = this; }
 
+// ---- Recording (Notes [Jacobian taping] and [Tape epochs] in tape.hpp) ----
+
 [[gnu::always_inline]] inline void Tape::start_epoch(std::size_t start, std::size_t ids) {
   const std::uint64_t n = std::clamp<std::uint64_t>(ids, min_epoch_ids, max_epoch_ids);
   epochs_.push_back({take_ids(n), n, start});
@@ -318,6 +136,50 @@ void Tape::size_error(std::size_t values, std::size_t out) {
                fmt::format("values and outputs differ in size (got {} values and room for {} "
                            "variables, expected equal sizes)",
                            values, out));
+}
+
+Var Tape::record(Op op, double value, const Var& a, double da, const Var& b, double db,
+                 const Var& c, double dc) {
+  const std::uint32_t idx[3] = {index_of(a), index_of(b), index_of(c)};
+  const double d[3] = {da, db, dc};
+  if ((idx[0] | idx[1] | idx[2]) == 0) return Var(value);
+  make_room(3);
+  for (int k = 0; k < 3; ++k) {
+    if (idx[k] == 0) continue;
+    arg_[operands_] = idx[k];
+    partial_[operands_] = d[k];
+    ++operands_;
+  }
+  return push_statement(op, value);
+}
+
+Var Tape::record(Op op, double value, std::span<const Var> xs, std::span<const double> partials) {
+  if (xs.size() != partials.size()) {
+    detail::fail("nabla::custom", fmt::format(
+        "operands and partials differ in size (got {} operands and {} partials, expected one "
+        "partial per operand)",
+        xs.size(), partials.size()));
+  }
+  // One pass, branch-free: write every operand, advance only past variables. The current
+  // block and the arrays are read once into locals: the stores into the arrays could alias
+  // the tape's fields, so the compiler would otherwise reload them for every operand.
+  make_room(xs.size());
+  std::uint32_t* __restrict arg = arg_.data();
+  double* __restrict partial = partial_.data();
+  const std::uint64_t lo = lo_, reserved = reserved_;
+  const std::size_t start = start_;
+  std::size_t n = operands_;
+  for (std::size_t k = 0; k < xs.size(); ++k) {
+    const std::uint64_t d = xs[k].id_ - lo;
+    const std::uint32_t i =
+        d < reserved ? static_cast<std::uint32_t>(start + d) : index_of(xs[k]);
+    arg[n] = i;
+    partial[n] = partials[k];
+    n += (i != 0);
+  }
+  if (n == operands_) return Var(value);
+  operands_ = n;
+  return push_statement(op, value);
 }
 
 std::uint32_t Tape::index_of_slow(double value, std::uint64_t id, const char* what) const {
@@ -436,49 +298,45 @@ void Tape::reserve(std::size_t statements, std::size_t operands) {
   if (operands > operand_capacity_) grow_operands(operands);
 }
 
-Var Tape::record(Op op, double value, const Var& a, double da, const Var& b, double db,
-                 const Var& c, double dc) {
-  const std::uint32_t idx[3] = {index_of(a), index_of(b), index_of(c)};
-  const double d[3] = {da, db, dc};
-  if ((idx[0] | idx[1] | idx[2]) == 0) return Var(value);
-  make_room(3);
-  for (int k = 0; k < 3; ++k) {
-    if (idx[k] == 0) continue;
-    arg_[operands_] = idx[k];
-    partial_[operands_] = d[k];
-    ++operands_;
+// ---- Recording tensor nodes (Note [Tensor nodes] in tape.hpp) ----
+
+void* detail::Arena::allocate_slow(std::size_t bytes) {
+  // The next chunk is used when it is big enough; otherwise a bigger one takes its place
+  // (chunks after the one in use hold nothing live).
+  const std::size_t next = chunk_ < chunks_.size() && used_ > 0 ? chunk_ + 1 : chunk_;
+  if (next >= chunks_.size() || chunks_[next].size < bytes) {
+    std::size_t size = std::max(bytes, std::size_t{1} << 20);
+    if (!chunks_.empty()) size = std::max(size, 2 * chunks_.back().size);
+    Chunk c;
+    c.data.reset(static_cast<std::byte*>(::operator new[](size, std::align_val_t{64})));
+    c.size = size;
+    if (next < chunks_.size()) {
+      chunks_[next] = std::move(c);
+    } else {
+      chunks_.push_back(std::move(c));
+    }
+    ++allocations_;
   }
-  return push_statement(op, value);
+  chunk_ = next;
+  used_ = bytes;
+  return chunks_[next].data.get();
 }
 
-Var Tape::record(Op op, double value, std::span<const Var> xs, std::span<const double> partials) {
-  if (xs.size() != partials.size()) {
-    detail::fail("nabla::custom", fmt::format(
-        "operands and partials differ in size (got {} operands and {} partials, expected one "
-        "partial per operand)",
-        xs.size(), partials.size()));
-  }
-  // One pass, branch-free: write every operand, advance only past variables. The current
-  // block and the arrays are read once into locals: the stores into the arrays could alias
-  // the tape's fields, so the compiler would otherwise reload them for every operand.
-  make_room(xs.size());
-  std::uint32_t* __restrict arg = arg_.data();
-  double* __restrict partial = partial_.data();
-  const std::uint64_t lo = lo_, reserved = reserved_;
-  const std::size_t start = start_;
-  std::size_t n = operands_;
-  for (std::size_t k = 0; k < xs.size(); ++k) {
-    const std::uint64_t d = xs[k].id_ - lo;
-    const std::uint32_t i =
-        d < reserved ? static_cast<std::uint32_t>(start + d) : index_of(xs[k]);
-    arg[n] = i;
-    partial[n] = partials[k];
-    n += (i != 0);
-  }
-  if (n == operands_) return Var(value);
-  operands_ = n;
-  return push_statement(op, value);
+Var Tape::push_node(detail::Node* node, detail::Arena::Mark mark, double value) {
+  make_room(0);
+  NABLA_ASSERT(nodes_.empty() || nodes_.back().statement < statements_,
+               "tensor nodes out of statement order");
+  nodes_.push_back({static_cast<std::uint32_t>(statements_), node, mark});
+  return push_statement(Op::tensor, value);
 }
+
+detail::Node* Tape::node_at(std::uint32_t s) const noexcept {
+  const auto it = std::lower_bound(nodes_.begin(), nodes_.end(), s,
+                                   [](const NodeEntry& e, std::uint32_t v) { return e.statement < v; });
+  return it != nodes_.end() && it->statement == s ? it->node : nullptr;
+}
+
+// ---- Sweeping (Notes [Jacobian taping] and [Clean adjoints] in tape.hpp) ----
 
 void Tape::grow_adjoints() {
   if (adjoint_.size() < statements_) {
@@ -490,36 +348,6 @@ void Tape::grow_adjoints() {
               adjoint_.begin() + static_cast<std::ptrdiff_t>(statements_), 0.0);
     adjoints_ = statements_;
   }
-}
-
-void Tape::position_error(const char* function, Position p) const {
-  const char* why = p.statement < 1 ? "statement 0 is the constant slot, never a position"
-                    : p.statement > statements_ || p.operand > operands_
-                        ? "it is ahead of the recording"
-                        : "its operand count does not match the statement (not a value "
-                          "returned by position())";
-  detail::fail(function, fmt::format(
-      "position (statement {}, operand {}) is not on the tape: {} (expected a position from "
-      "position(), at most statement {}, operand {})",
-      p.statement, p.operand, why, statements_, operands_));
-}
-
-void Tape::reverse(Position from) {
-  check_position("nabla::Tape::reverse", from);
-  ensure_adjoints();
-  zero_from_ = adjoints_;  // the sweep leaves adjoints behind
-  sweep_all<false>(statements_ - 1, from.statement, 0);
-}
-
-void Tape::sweep_statements(std::uint32_t last, std::uint32_t first) {
-  if (first < 1 || first > last || last >= statements_) {
-    detail::fail("nabla::Tape::sweep_statements", fmt::format(
-        "statements {} down to {} are not a range of the tape (expected 1 <= first <= last < {})",
-        last, first, statements_));
-  }
-  ensure_adjoints();
-  zero_from_ = adjoints_;  // the sweep leaves adjoints behind
-  sweep_all<false>(last, first, 0, false);
 }
 
 template <bool consume, bool floored>
@@ -583,6 +411,83 @@ template void Tape::sweep<false, false>(std::size_t, std::size_t, std::size_t) n
 template void Tape::sweep<true, false>(std::size_t, std::size_t, std::size_t) noexcept;
 template void Tape::sweep<true, true>(std::size_t, std::size_t, std::size_t) noexcept;
 
+void Tape::reset_node_adjoints(std::size_t last, std::size_t first) noexcept {
+  for (auto it = nodes_.rbegin(); it != nodes_.rend() && it->statement >= first; ++it) {
+    if (it->statement <= last) it->node->reset_adjoint();
+  }
+}
+
+template <bool consume>
+void Tape::sweep_all(std::size_t last, std::size_t first, std::size_t floor, bool reset) {
+  // A helper's sweep (consume) that does not start at the tape's beginning may meet operands
+  // recorded before its floor (outer variables f captured): those get nothing.
+  const auto sweep = [this, floor](std::size_t hi, std::size_t lo) {
+    if constexpr (consume) {
+      if (floor > 1) return this->template sweep<true, true>(hi, lo, floor);
+    }
+    this->template sweep<consume, false>(hi, lo, 0);
+  };
+  if (last < first) return;
+  if (nodes_.empty() || nodes_.back().statement < first) {
+    sweep(last, first);
+    return;
+  }
+  if (reset) reset_node_adjoints(last, first);
+  const detail::Sweep context{adjoint_.data(), consume, static_cast<std::uint32_t>(floor)};
+  auto it = std::upper_bound(nodes_.begin(), nodes_.end(), last,
+                             [](std::size_t s, const NodeEntry& e) { return s < e.statement; });
+  std::size_t hi = last;
+  while (it != nodes_.begin() && (it - 1)->statement >= first) {
+    --it;
+    const std::size_t s = it->statement;
+    if (hi > s) sweep(hi, s + 1);
+    it->node->backward(context);
+    hi = s - 1;
+  }
+  if (hi >= first) sweep(hi, first);
+}
+
+void Tape::reverse(Position from) {
+  check_position("nabla::Tape::reverse", from);
+  ensure_adjoints();
+  zero_from_ = adjoints_;  // the sweep leaves adjoints behind
+  sweep_all<false>(statements_ - 1, from.statement, 0);
+}
+
+void Tape::sweep_statements(std::uint32_t last, std::uint32_t first) {
+  if (first < 1 || first > last || last >= statements_) {
+    detail::fail("nabla::Tape::sweep_statements", fmt::format(
+        "statements {} down to {} are not a range of the tape (expected 1 <= first <= last < {})",
+        last, first, statements_));
+  }
+  ensure_adjoints();
+  zero_from_ = adjoints_;  // the sweep leaves adjoints behind
+  sweep_all<false>(last, first, 0, false);
+}
+
+void Tape::backward(const Var& y) { backward(y, Position{}); }
+
+void Tape::backward(const Var& y, Position from) {
+  check_position("nabla::Tape::backward", from);
+  const std::uint32_t iy = index_of(y);
+  // Zero every adjoint: entries at or past adjoints_ are zeroed by ensure_adjoints(), so only
+  // the part already in use needs a fill (an optimizer loop would otherwise zero twice).
+  std::fill(adjoint_.begin(), adjoint_.begin() + static_cast<std::ptrdiff_t>(adjoints_), 0.0);
+  ensure_adjoints();
+  if (iy == 0) return;  // a constant output: every derivative is zero
+  if (iy < from.statement) {
+    detail::fail("nabla::Tape::backward", fmt::format(
+        "the output (statement {}) was recorded before the sweep's start (statement {}); "
+        "expected an output recorded after the position passed in",
+        iy, from.statement));
+  }
+  adjoint_[iy] = 1.0;
+  zero_from_ = adjoints_;  // the sweep leaves adjoints behind
+  // Every node's adjoint starts this sweep unwritten, also those recorded after y.
+  reset_node_adjoints(statements_ - 1, 1);
+  sweep_all<false>(iy, from.statement, 0, false);
+}
+
 void Tape::prepare_gradient(Position from) {
   check_position("nabla::gradient", from);
   // Note [Clean adjoints]: make [from, end) zero without touching what is known to be zero;
@@ -624,27 +529,36 @@ void Tape::gradient(const Var& y, Position from, std::span<double> g) {
                "a consuming sweep left an adjoint behind (Note [Clean adjoints])");
 }
 
-void Tape::backward(const Var& y) { backward(y, Position{}); }
-
-void Tape::backward(const Var& y, Position from) {
-  check_position("nabla::Tape::backward", from);
-  const std::uint32_t iy = index_of(y);
-  // Zero every adjoint: entries at or past adjoints_ are zeroed by ensure_adjoints(), so only
-  // the part already in use needs a fill (an optimizer loop would otherwise zero twice).
-  std::fill(adjoint_.begin(), adjoint_.begin() + static_cast<std::ptrdiff_t>(adjoints_), 0.0);
-  ensure_adjoints();
-  if (iy == 0) return;  // a constant output: every derivative is zero
-  if (iy < from.statement) {
-    detail::fail("nabla::Tape::backward", fmt::format(
-        "the output (statement {}) was recorded before the sweep's start (statement {}); "
-        "expected an output recorded after the position passed in",
-        iy, from.statement));
+double& Tape::adjoint(const Var& x) {
+  const std::uint32_t i = index_of(x);
+  if (i == 0) {
+    detail::fail("nabla::adjoint", fmt::format(
+        "the value {} is a constant, which has no adjoint (got a Var made from a number, "
+        "expected a variable: make inputs with nabla::variable(x) or Tape::variable(x))",
+        x.value()));
   }
-  adjoint_[iy] = 1.0;
-  zero_from_ = adjoints_;  // the sweep leaves adjoints behind
-  // Every node's adjoint starts this sweep unwritten, also those recorded after y.
-  reset_node_adjoints(statements_ - 1, 1);
-  sweep_all<false>(iy, from.statement, 0, false);
+  ensure_adjoints();
+  zero_from_ = adjoints_;  // the caller may write through the reference
+  return adjoint_[i];
+}
+
+void Tape::zero_adjoints() noexcept {
+  std::fill(adjoint_.begin(), adjoint_.begin() + static_cast<std::ptrdiff_t>(adjoints_), 0.0);
+  zero_from_ = 0;
+}
+
+// ---- Positions and rewinding ----
+
+void Tape::position_error(const char* function, Position p) const {
+  const char* why = p.statement < 1 ? "statement 0 is the constant slot, never a position"
+                    : p.statement > statements_ || p.operand > operands_
+                        ? "it is ahead of the recording"
+                        : "its operand count does not match the statement (not a value "
+                          "returned by position())";
+  detail::fail(function, fmt::format(
+      "position (statement {}, operand {}) is not on the tape: {} (expected a position from "
+      "position(), at most statement {}, operand {})",
+      p.statement, p.operand, why, statements_, operands_));
 }
 
 void Tape::rewind(Position to) {
@@ -681,6 +595,17 @@ void Tape::rewind(Position to) {
   }
 }
 
+void Tape::drop_nodes(std::uint32_t from) noexcept {
+  while (!nodes_.empty() && nodes_.back().statement >= from) {
+    nodes_.back().node->~Node();
+    arena_.reset(nodes_.back().mark);
+    nodes_.pop_back();
+  }
+  // Nothing lives in the arena without a node: also gives back what an operation allocated
+  // before it threw.
+  if (nodes_.empty()) arena_.reset({});
+}
+
 void Tape::clear() { rewind(Position{1, 0}); }
 
 void Tape::release() {
@@ -698,23 +623,7 @@ void Tape::release() {
   operand_capacity_ = arg_.size();
 }
 
-double& Tape::adjoint(const Var& x) {
-  const std::uint32_t i = index_of(x);
-  if (i == 0) {
-    detail::fail("nabla::adjoint", fmt::format(
-        "the value {} is a constant, which has no adjoint (got a Var made from a number, "
-        "expected a variable: make inputs with nabla::variable(x) or Tape::variable(x))",
-        x.value()));
-  }
-  ensure_adjoints();
-  zero_from_ = adjoints_;  // the caller may write through the reference
-  return adjoint_[i];
-}
-
-void Tape::zero_adjoints() noexcept {
-  std::fill(adjoint_.begin(), adjoint_.begin() + static_cast<std::ptrdiff_t>(adjoints_), 0.0);
-  zero_from_ = 0;
-}
+// ---- Statistics ----
 
 TapeStatistics Tape::statistics() const noexcept {
   TapeStatistics s;
@@ -731,6 +640,113 @@ TapeStatistics Tape::statistics() const noexcept {
   s.tensor_nodes = nodes_.size();
   s.tensor_bytes = arena_.bytes_used();
   return s;
+}
+
+// ---- Diagnostics and labels ----
+
+// Note [Diagnostic recording]
+// With diagnostics on, push_statement() also stores each statement's value (on a cold path that
+// returns on its own, so the fast path is unchanged), and nabla::custom with a function keeps
+// an Evaluation (the function, its argument values, constants included, and their statements).
+// Expressions stay fused: unfusing them at run time would need the expression object on a cold
+// path, which forces it into memory on the fast path too (measured: +14% instructions on a
+// chained Rosenbrock). graph::check_partials re-evaluates single operations from their op code
+// and operand values, custom operations from their function; graph::first_non_finite reads the
+// values. Rewinding drops all of it with the statements.
+
+void Tape::set_diagnostics(const Diagnostics& options) {
+  if (options.throw_on_non_finite && !options.enabled) {
+    detail::fail("nabla::Tape::set_diagnostics", "throw_on_non_finite needs enabled = true "
+                                                 "(values are only checked while recording "
+                                                 "with diagnostics)");
+  }
+  if (!options.enabled) {
+    diag_.reset();
+    return;
+  }
+  if (!diag_) diag_ = std::make_unique<DiagnosticRecord>();
+  diag_->options = options;
+}
+
+Var Tape::push_diagnosed(Op op, double value) {
+  end_[statements_] = static_cast<std::uint32_t>(operands_);
+  op_[statements_] = op;
+  diagnose(value);
+  return Var(value, base_ + statements_++);
+}
+
+void Tape::diagnose(double value) {
+  const std::size_t s = statements_;
+  diag_->values.resize(s, std::numeric_limits<double>::quiet_NaN());
+  diag_->values.push_back(value);
+  if (!diag_->options.throw_on_non_finite) return;
+  const std::uint32_t lo = end_[s - 1], hi = end_[s];
+  bool bad = !std::isfinite(value);
+  for (std::uint32_t k = lo; k < hi; ++k) bad |= !std::isfinite(partial_[k]);
+  if (!bad) return;
+  std::string operands;
+  for (std::uint32_t k = lo; k < hi; ++k) {
+    const double v = diag_->values[arg_[k]];
+    if (!std::isfinite(v)) return;  // passed on, not created here
+    const auto name = label_of(arg_[k]);
+    operands += fmt::format("{}statement {}{}{} = {} (partial {})", k == lo ? "" : ", ", arg_[k],
+                            name.empty() ? "" : " '", name.empty() ? std::string() : std::string(name) + "'",
+                            v, partial_[k]);
+  }
+  // Leave the tape as it was: the statement is not recorded.
+  diag_->values.pop_back();
+  operands_ = lo;
+  detail::fail("nabla::Tape (throw_on_non_finite)",
+               fmt::format("{} (statement {}) created a non-finite {}: value {}{}{}",
+                           op_name(static_cast<Op>(static_cast<std::uint8_t>(op_[s]) & 0x7f)), s,
+                           std::isfinite(value) ? "partial" : "value", value,
+                           operands.empty() ? "" : " from ", operands));
+}
+
+Var Tape::record_evaluated(Op op, double value, std::span<const Var> operands,
+                           std::span<const double> partials,
+                           std::function<double(std::span<const double>)> function) {
+  const Var out = record(op, value, operands, partials);
+  if (diag_ && !out.is_constant() && function) {
+    detail::Evaluation e{std::move(function), {}, {}};
+    for (const Var& x : operands) {
+      e.arguments.push_back(x.value());
+      e.statements.push_back(index_of(x));
+    }
+    diag_->evaluations[out.index()] = std::move(e);
+  }
+  return out;
+}
+
+double Tape::recorded_value(std::uint32_t s) const noexcept {
+  if (s == 0 || !diag_ || s >= diag_->values.size() || s >= statements_)
+    return std::numeric_limits<double>::quiet_NaN();
+  return diag_->values[s];
+}
+
+const detail::Evaluation* Tape::evaluation(std::uint32_t s) const noexcept {
+  if (!diag_) return nullptr;
+  const auto it = diag_->evaluations.find(s);
+  return it == diag_->evaluations.end() || s >= statements_ ? nullptr : &it->second;
+}
+
+void Tape::label(const Var& x, std::string name) {
+  const std::uint32_t s = index_of(x);
+  if (s != 0) labels_[s] = std::move(name);
+}
+
+void Tape::label_statement(std::uint32_t s, std::string name) {
+  if (s == 0 || s >= statements_) {
+    detail::fail("nabla::Tape::label_statement",
+                 fmt::format("statement {} is not on the tape (expected 1 to {})", s,
+                             statements_ - 1));
+  }
+  labels_[s] = std::move(name);
+}
+
+std::string_view Tape::label_of(std::uint32_t s) const {
+  const auto it = labels_.find(s);
+  return it == labels_.end() || s >= statements_ ? std::string_view() : it->second;
 }
 
 }  // namespace nabla

@@ -22,16 +22,16 @@ using namespace internal;
 
 Graph capture(const Tape& tape, std::span<const Var> outputs) {
   Graph g;
-  const auto statements = static_cast<std::uint32_t>(tape.size());
-  const std::span<const double> adjoints = tape.adjoints();
+  const auto statements = tape.position().statement;
+  const std::span<const double> adjoints = Inspect::adjoints(tape);
   std::vector<VertexId> vertex_of(statements, Graph::null_vertex());
   std::vector<std::uint32_t> inputs;
   for (std::uint32_t s = 1; s < statements; ++s) {
     Vertex v;
     v.statement = s;
-    v.label = std::string(tape.label_of(s));
+    v.label = std::string(Diag::label_of(tape, s));
     v.adjoint = s < adjoints.size() ? adjoints[s] : 0.0;
-    v.value = tape.recorded_value(s);
+    v.value = Diag::recorded_value(tape, s);
     if (const detail::Node* node = detail::TapeAccess::node_at(tape, s)) {
       v.op = std::string(node->name());
       if (const auto* t = dynamic_cast<const detail::TensorNode*>(node)) {
@@ -47,13 +47,14 @@ Graph capture(const Tape& tape, std::span<const Var> outputs) {
         v.input = inputs.empty() && !v.constant;
       }
     } else {
-      const Op op = tape.op(s);
+      const Op op = Inspect::op(tape, s);
       v.op = std::string(op_name(op));
-      v.fused = tape.fused(s);
+      v.fused = Inspect::fused(tape, s);
       v.input = op == Op::input;
     }
     // Scalar values are known only when recorded with diagnostics.
-    v.non_finite = v.tensor ? v.non_finite_count > 0 : tape.diagnosing() && !std::isfinite(v.value);
+    v.non_finite =
+        v.tensor ? v.non_finite_count > 0 : Diag::diagnosing(tape) && !std::isfinite(v.value);
     vertex_of[s] = boost::add_vertex(v, g);
   }
   // Edges: operands → result.
@@ -66,13 +67,13 @@ Graph capture(const Tape& tape, std::span<const Var> outputs) {
       }
       continue;
     }
-    const auto ops = tape.operands(s);
-    const auto partials = tape.partials(s);
+    const auto ops = Inspect::operands(tape, s);
+    const auto partials = Inspect::partials(tape, s);
     for (std::size_t k = 0; k < ops.size(); ++k) {
       boost::add_edge(vertex_of[ops[k]], vertex_of[s], Edge{partials[k]}, g);
     }
     // Constants an operation used (kept only with diagnostics).
-    if (const Evaluation* e = tape.evaluation(s)) {
+    if (const detail::Evaluation* e = Diag::evaluation(tape, s)) {
       for (std::size_t k = 0; k < e->statements.size(); ++k) {
         if (e->statements[k] != 0) continue;
         Vertex c;

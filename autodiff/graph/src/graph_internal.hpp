@@ -15,6 +15,11 @@ namespace nabla::graph::internal {
 inline constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 using VertexId = Graph::vertex_descriptor;
 
+// What the graph reads of a tape beyond its public interface: the recording statement by
+// statement and the diagnostic records (Note [Narrow tape interfaces] in tape.hpp).
+using Inspect = nabla::detail::TapeInspect;
+using Diag = nabla::detail::TapeDiagnostics;
+
 /// The Euclidean norm of n values.
 inline double norm(const double* v, std::size_t n) {
   double s = 0;

@@ -24,14 +24,15 @@ using namespace internal;
 namespace {
 
 void describe(NonFinite& r, const Tape& tape, const char* what, const char* joiner = " from ") {
-  r.label = std::string(tape.label_of(r.statement));
+  r.label = std::string(Diag::label_of(tape, r.statement));
   std::string ops;
   for (std::size_t k = 0; k < r.operands.size(); ++k) {
-    const auto name = tape.label_of(r.operands[k]);
+    const auto name = Diag::label_of(tape, r.operands[k]);
     ops += fmt::format("{}statement {}{} = {}", k ? ", " : "", r.operands[k],
                        name.empty() ? std::string() : fmt::format(" '{}'", name),
-                       std::isnan(r.operand_values[k]) && !tape.diagnosing() ? std::string("?")
-                                                                            : number(r.operand_values[k]));
+                       std::isnan(r.operand_values[k]) && !Diag::diagnosing(tape)
+                           ? std::string("?")
+                           : number(r.operand_values[k]));
   }
   r.message = fmt::format("{} (statement {}{}) {}{}{}", r.op, r.statement,
                           r.label.empty() ? std::string() : fmt::format(" '{}'", r.label), what,
@@ -42,14 +43,14 @@ void describe(NonFinite& r, const Tape& tape, const char* what, const char* join
 
 NonFinite first_non_finite(const Tape& tape) {
   NonFinite r;
-  r.scalars_checked = tape.diagnosing();
-  const auto statements = static_cast<std::uint32_t>(tape.size());
+  r.scalars_checked = Diag::diagnosing(tape);
+  const auto statements = tape.position().statement;
   std::vector<std::uint32_t> inputs;
   std::unordered_map<std::uint32_t, bool> tensor_finite;  // tensor node statements
   const auto finite_operand = [&](std::uint32_t i) {
     const auto it = tensor_finite.find(i);
     if (it != tensor_finite.end()) return it->second;
-    return !tape.diagnosing() || std::isfinite(tape.recorded_value(i));
+    return !Diag::diagnosing(tape) || std::isfinite(Diag::recorded_value(tape, i));
   };
   for (std::uint32_t s = 1; s < statements; ++s) {
     if (const detail::Node* node = detail::TapeAccess::node_at(tape, s)) {
@@ -75,27 +76,27 @@ NonFinite first_non_finite(const Tape& tape) {
       r.operand_values.assign(r.operands.size(), nan);
       return r;
     }
-    if (!tape.diagnosing()) continue;
-    const double value = tape.recorded_value(s);
-    const auto partials = tape.partials(s);
+    if (!Diag::diagnosing(tape)) continue;
+    const double value = Diag::recorded_value(tape, s);
+    const auto partials = Inspect::partials(tape, s);
     const bool bad_value = !std::isfinite(value);
     const bool bad_partial = std::any_of(partials.begin(), partials.end(),
                                          [](double p) { return !std::isfinite(p); });
     if (!bad_value && !bad_partial) continue;
-    const auto ops = tape.operands(s);
+    const auto ops = Inspect::operands(tape, s);
     if (!std::all_of(ops.begin(), ops.end(), finite_operand)) continue;
     // Constant arguments count too (kept by the evaluation).
-    if (const Evaluation* e = tape.evaluation(s)) {
+    if (const detail::Evaluation* e = Diag::evaluation(tape, s)) {
       if (!std::all_of(e->arguments.begin(), e->arguments.end(), [](double x) { return std::isfinite(x); }))
         continue;
     }
     r.found = true;
     r.statement = s;
-    r.op = std::string(op_name(tape.op(s)));
+    r.op = std::string(op_name(Inspect::op(tape, s)));
     r.value = value;
     r.in_partial = !bad_value;
     r.operands.assign(ops.begin(), ops.end());
-    for (std::uint32_t i : ops) r.operand_values.push_back(tape.recorded_value(i));
+    for (std::uint32_t i : ops) r.operand_values.push_back(Diag::recorded_value(tape, i));
     r.partials.assign(partials.begin(), partials.end());
     describe(r, tape, bad_value ? fmt::format("created the non-finite value {}", value).c_str()
                                 : fmt::format("has the finite value {} but a non-finite partial "
@@ -120,8 +121,8 @@ NonFinite reverse_origin(Tape& tape, std::uint32_t last, const detail::TensorNod
   } else {
     adjoint[last] = 1.0;
   }
-  // The tape's own sweep, one statement or node at a time (Tape::sweep_statements), with the
-  // adjoints looked at before and after each step: no second copy of the sweep.
+  // The tape's own sweep, one statement or node at a time (TapeAccess::sweep_statements), with
+  // the adjoints looked at before and after each step: no second copy of the sweep.
   std::vector<std::uint32_t> inputs;
   const auto finite_tensor_adjoint = [](const detail::TensorNode* t) {
     return t->adjoint == nullptr || !t->written || count_non_finite(t->adjoint, t->shape.size()) == 0;
@@ -132,7 +133,7 @@ NonFinite reverse_origin(Tape& tape, std::uint32_t last, const detail::TensorNod
       const bool own_finite = t != nullptr ? finite_tensor_adjoint(t) : std::isfinite(adjoint[s]);
       inputs.clear();
       node->inputs(inputs);
-      tape.sweep_statements(s, s);
+      detail::TapeAccess::sweep_statements(tape, s, s);
       if (!own_finite) continue;
       for (std::uint32_t i : inputs) {
         const auto* in = dynamic_cast<const detail::TensorNode*>(detail::TapeAccess::node_at(tape, i));
@@ -143,7 +144,7 @@ NonFinite reverse_origin(Tape& tape, std::uint32_t last, const detail::TensorNod
         r.op = std::string(node->name());
         r.value = t != nullptr && t->adjoint != nullptr && t->written ? norm(t->adjoint, t->shape.size()) : adjoint[s];
         r.operands.push_back(i);
-        r.operand_values.push_back(tape.recorded_value(i));
+        r.operand_values.push_back(Diag::recorded_value(tape, i));
         describe(r, tape, fmt::format("made the adjoint of its operand (statement {}) non-finite "
                                       "in the reverse sweep",
                                       i).c_str(), "; operand ");
@@ -153,19 +154,19 @@ NonFinite reverse_origin(Tape& tape, std::uint32_t last, const detail::TensorNod
     }
     const double a = adjoint[s];
     if (a == 0.0) continue;
-    const auto ops = tape.operands(s);
-    const auto partials = tape.partials(s);
+    const auto ops = Inspect::operands(tape, s);
+    const auto partials = Inspect::partials(tape, s);
     std::vector<double> before(ops.size());
     for (std::size_t k = 0; k < ops.size(); ++k) before[k] = adjoint[ops[k]];
-    tape.sweep_statements(s, s);
+    detail::TapeAccess::sweep_statements(tape, s, s);
     for (std::size_t k = 0; k < ops.size(); ++k) {
       if (std::isfinite(a) && std::isfinite(before[k]) && !std::isfinite(adjoint[ops[k]])) {
         r.found = true;
         r.statement = s;
-        r.op = std::string(op_name(tape.op(s)));
+        r.op = std::string(op_name(Inspect::op(tape, s)));
         r.value = a;
         r.operands.assign(ops.begin(), ops.end());
-        for (std::uint32_t i : ops) r.operand_values.push_back(tape.recorded_value(i));
+        for (std::uint32_t i : ops) r.operand_values.push_back(Diag::recorded_value(tape, i));
         r.partials.assign(partials.begin(), partials.end());
         r.in_partial = true;
         describe(r, tape, fmt::format("pushed a non-finite adjoint ({} × partial {}) into "

@@ -64,7 +64,7 @@ std::optional<double> evaluate(Op op, std::span<const double> a) {
 }  // namespace
 
 PartialsReport check_partials(const Tape& tape, const PartialsOptions& options) {
-  if (!tape.diagnosing()) {
+  if (!Diag::diagnosing(tape)) {
     detail::fail("nabla::graph::check_partials",
                  "the tape did not record with diagnostics (expected "
                  "tape.set_diagnostics({.enabled = true}) before recording: it keeps each "
@@ -78,28 +78,29 @@ PartialsReport check_partials(const Tape& tape, const PartialsOptions& options) 
     }
   }
   PartialsReport report;
-  const auto statements = static_cast<std::uint32_t>(tape.size());
+  const auto statements = tape.position().statement;
   std::vector<double> args;
   std::vector<std::uint32_t> arg_statements;
   for (std::uint32_t s = 1; s < statements; ++s) {
-    if (detail::TapeAccess::node_at(tape, s) != nullptr || tape.op(s) == Op::input) continue;
-    const auto ops = tape.operands(s);
-    const auto partials = tape.partials(s);
+    if (detail::TapeAccess::node_at(tape, s) != nullptr || Inspect::op(tape, s) == Op::input)
+      continue;
+    const auto ops = Inspect::operands(tape, s);
+    const auto partials = Inspect::partials(tape, s);
     std::function<double(std::span<const double>)> f;
-    const Evaluation* e = tape.evaluation(s);
+    const detail::Evaluation* e = Diag::evaluation(tape, s);
     if (e != nullptr) {
       f = e->function;
       args = e->arguments;
       arg_statements = e->statements;
     } else {
-      if (tape.fused(s)) {  // a fused expression keeps no evaluation
+      if (Inspect::fused(tape, s)) {  // a fused expression keeps no evaluation
         ++report.skipped;
         continue;
       }
       args.clear();
       arg_statements.assign(ops.begin(), ops.end());
-      for (std::uint32_t i : ops) args.push_back(tape.recorded_value(i));
-      const Op op = tape.op(s);
+      for (std::uint32_t i : ops) args.push_back(Diag::recorded_value(tape, i));
+      const Op op = Inspect::op(tape, s);
       if (!evaluate(op, args)) {
         ++report.skipped;
         continue;
@@ -108,7 +109,7 @@ PartialsReport check_partials(const Tape& tape, const PartialsOptions& options) 
     }
     // The evaluation must reproduce the recorded value (else constants were dropped, or the
     // operation is not a function of what was kept).
-    const double value = tape.recorded_value(s);
+    const double value = Diag::recorded_value(tape, s);
     const double again = f(args);
     if (!(std::abs(again - value) <= 1e-12 * (1 + std::abs(value))) || !std::isfinite(value)) {
       ++report.skipped;
@@ -140,7 +141,8 @@ PartialsReport check_partials(const Tape& tape, const PartialsOptions& options) 
       }
       if (std::abs(numeric - recorded) >
           options.atol + options.rtol * std::max(std::abs(numeric), std::abs(recorded)) + 10 * estimate) {
-        found.push_back({s, std::string(op_name(tape.op(s))), std::string(tape.label_of(s)), j, recorded, numeric});
+        found.push_back({s, std::string(op_name(Inspect::op(tape, s))),
+                         std::string(Diag::label_of(tape, s)), j, recorded, numeric});
       }
     }
     if (!smooth) {

@@ -156,7 +156,8 @@ Parameters& Parameter::set() const {
 
 Parameter::operator TensorVar() const {
   const TensorVar t = detail::shared_parameter(value(), gradient(), set().storage_);
-  if (Tape::active().diagnosing()) label(t, name());  // graphs and reports show the name
+  // Graphs and reports show the name.
+  if (detail::TapeDiagnostics::diagnosing(Tape::active())) label(t, name());
   return t;
 }
 

@@ -97,7 +97,8 @@ class CustomNode final : public TensorNode {
       callable.invoke(callable.object, b);
     } catch (...) {
       // Note [Custom tensor nodes]: keep the consuming sweep's promise of zero adjoints.
-      if (sweep.consume) std::fill(sweep.adjoint + sweep.floor, sweep.adjoint + tape->size(), 0.0);
+      if (sweep.consume)
+        std::fill(sweep.adjoint + sweep.floor, sweep.adjoint + tape->position().statement, 0.0);
       throw;
     }
   }

@@ -78,7 +78,7 @@ std::pair<N*, TensorVar> make_from(detail::Arena::Mark mark, Tape& tape, const S
     detail::TapeAccess::arena(tape).reset(mark);
     throw;
   }
-  node->statement = static_cast<std::uint32_t>(tape.size() - 1);
+  node->statement = tape.position().statement - 1;
   return {node, detail::TensorAccess::make(node, handle)};
 }
 

@@ -277,7 +277,7 @@ Var TensorVar::element(std::span<const std::size_t> index) const {
   const detail::Arena::Mark mark = detail::TapeAccess::arena(tape).mark();
   auto* node = new (detail::TapeAccess::arena(tape).allocate(sizeof(ElementNode))) ElementNode(x, offset);
   const Var out = detail::TapeAccess::push_node(tape, node, mark, v);
-  node->statement = static_cast<std::uint32_t>(tape.size() - 1);
+  node->statement = tape.position().statement - 1;
   return out;
 }
 
@@ -349,7 +349,7 @@ TensorVar tensor(std::span<const Var> values, const Shape& shape) {
 }
 
 TensorVar label(const TensorVar& t, std::string name) {
-  Tape::active().label_statement(t.node()->statement, std::move(name));
+  detail::TapeDiagnostics::label_statement(Tape::active(), t.node()->statement, std::move(name));
   return t;
 }
 

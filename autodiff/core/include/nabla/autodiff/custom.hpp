@@ -47,8 +47,10 @@ Var custom(F&& f, std::span<const Var> operands, std::span<const double> partial
   for (std::size_t i = 0; i < operands.size(); ++i) values[i] = operands[i].value();
   const double value = f(std::span<const double>(values));
   Tape& tape = Tape::active();
-  if (!tape.diagnosing()) return tape.record(Op::custom, value, operands, partials);
-  return tape.record_evaluated(Op::custom, value, operands, partials, std::forward<F>(f));
+  if (!detail::TapeDiagnostics::diagnosing(tape))
+    return tape.record(Op::custom, value, operands, partials);
+  return detail::TapeDiagnostics::record_evaluated(tape, Op::custom, value, operands, partials,
+                                                   std::forward<F>(f));
 }
 
 /// custom() with a function and braced lists: `custom(f, {x, y}, {df_dx, df_dy})`.
@@ -62,7 +64,7 @@ Var custom(F&& f, std::initializer_list<Var> operands, std::initializer_list<dou
 /// Names x in graphs and reports (graph::capture, gradient-flow reports, NaN reports); records
 /// nothing. Constants are ignored. Returns x, so `auto w = nabla::label(x * 2, "w");` works.
 inline Var label(const Var& x, std::string name) {
-  Tape::active().label(x, std::move(name));
+  detail::TapeDiagnostics::label(Tape::active(), x, std::move(name));
   return x;
 }
 

@@ -60,7 +60,8 @@ class Recording {
   /// @throws nabla::Error when f rewound or cleared the tape below the inputs.
   void gradient(const Var& y, std::span<double> g) {
     // The common case inline: the last input is in the tape's current block, at its place.
-    if (!inputs_.empty() && !tape_.is_at(inputs_.back(), start_.statement + inputs_.size() - 1))
+    if (!inputs_.empty() &&
+        !TapeAccess::is_at(tape_, inputs_.back(), start_.statement + inputs_.size() - 1))
       check_inputs();
     tape_.gradient(y, start_, g);
   }

@@ -69,14 +69,6 @@ struct Diagnostics {
   bool throw_on_non_finite = false;
 };
 
-/// How one diagnostic statement re-evaluates: its function of the operand values, those values
-/// (constants included) and which statement each one is (0 for a constant).
-struct Evaluation {
-  std::function<double(std::span<const double>)> function;
-  std::vector<double> arguments;
-  std::vector<std::uint32_t> statements;
-};
-
 // Note [Tensor nodes]
 // A tensor operation is recorded as one statement with op Op::tensor and no operands, plus a
 // node entry {statement, node}: the node (in the tape's arena, with its value and adjoint
@@ -101,13 +93,30 @@ struct Evaluation {
 class Tape;
 
 namespace detail {
+/// How one diagnostic statement re-evaluates: its function of the operand values, those values
+/// (constants included) and which statement each one is (0 for a constant).
+struct Evaluation {
+  std::function<double(std::span<const double>)> function;
+  std::vector<double> arguments;
+  std::vector<std::uint32_t> statements;
+};
+
+// Note [Narrow tape interfaces]
+// Tape's public interface records, sweeps, positions and rewinds, with no detail:: type in it.
+// What the other parts of nabla need beyond that is private to Tape and reached through three
+// friend structs, each for its users, each function forwarding to the private Tape member of
+// its name (inline, so a caller compiles to what a member call did):
+//   TapeAccess       tensor-node hosting, handles and raw sweeps (tensor, graph, gradient helpers)
+//   TapeInspect      reading the recording statement by statement (graph, tests)
+//   TapeDiagnostics  diagnostic records and labels (custom, nn, tensor labels, graph)
+
 /// How the tensor and graph components reach a tape's node hosting (arena, node entries, raw
-/// adjoints, node sweeps): internal, so that Tape's public interface only records, sweeps,
-/// positions and rewinds. Each function forwards to the private Tape member of its name.
+/// adjoints, node sweeps), and the gradient helpers its handles (Note [Narrow tape interfaces]).
 struct TapeAccess {
   static Arena& arena(Tape& tape) noexcept;
   static Var push_node(Tape& tape, Node* node, Arena::Mark mark, double value = 0.0);
   static std::uint32_t check_handle(const Tape& tape, const Var& handle, const char* what);
+  static bool is_at(const Tape& tape, const Var& x, std::size_t s) noexcept;
   static double* adjoint_data(Tape& tape) noexcept;
   static Node* node_at(const Tape& tape, std::uint32_t s) noexcept;
   template <class F>
@@ -117,6 +126,32 @@ struct TapeAccess {
   template <class Seed>
   static void gradient_node(Tape& tape, std::uint32_t s, Position from, std::size_t inputs,
                             Seed&& seed);
+  static void sweep_statements(Tape& tape, std::uint32_t last, std::uint32_t first);
+};
+
+/// How the graph component and the tests read a recording statement by statement
+/// (Note [Narrow tape interfaces]).
+struct TapeInspect {
+  static Op op(const Tape& tape, std::uint32_t s) noexcept;
+  static bool fused(const Tape& tape, std::uint32_t s) noexcept;
+  static std::span<const std::uint32_t> operands(const Tape& tape, std::uint32_t s) noexcept;
+  static std::span<const double> partials(const Tape& tape, std::uint32_t s) noexcept;
+  static std::span<const double> adjoints(const Tape& tape) noexcept;
+};
+
+/// How nabla::custom, nabla::label, nn and the graph component write and read what a tape
+/// records for diagnostics (Note [Diagnostic recording] in tape.cpp; Note [Narrow tape
+/// interfaces]).
+struct TapeDiagnostics {
+  static bool diagnosing(const Tape& tape) noexcept;
+  static double recorded_value(const Tape& tape, std::uint32_t s) noexcept;
+  static const Evaluation* evaluation(const Tape& tape, std::uint32_t s) noexcept;
+  static Var record_evaluated(Tape& tape, Op op, double value, std::span<const Var> operands,
+                              std::span<const double> partials,
+                              std::function<double(std::span<const double>)> function);
+  static void label(Tape& tape, const Var& x, std::string name);
+  static void label_statement(Tape& tape, std::uint32_t s, std::string name);
+  static std::string_view label_of(const Tape& tape, std::uint32_t s);
 };
 }  // namespace detail
 
@@ -159,6 +194,8 @@ class Tape {
   /// Makes this tape the active tape of this thread (prefer Tape::Scope).
   void activate() noexcept;
 
+  // ---- Recording (operations call record(); users prefer nabla::custom) ----
+
   /// Records a new independent variable with the given value.
   Var variable(double value);
 
@@ -181,134 +218,6 @@ class Tape {
       diag_->values.insert(diag_->values.end(), values.begin(), values.end());
     }
     statements_ += n;
-  }
-
-  /// The current end of the recording; pass it to reverse() and rewind().
-  [[nodiscard]] Position position() const noexcept {
-    return {static_cast<std::uint32_t>(statements_), static_cast<std::uint32_t>(operands_)};
-  }
-
-  /// Sweeps statements from the last one down to `from` (default: all), adding each
-  /// statement's adjoint times its partials into its operands' adjoints. Seed adjoints first
-  /// with adjoint(y) = 1 (or use backward()).
-  /// @throws nabla::Error when `from` is ahead of the tape.
-  void reverse(Position from = {});
-
-  /// Sweeps statements (and tensor nodes) from `last` down to `first` only, with the adjoints
-  /// as they are: what a diagnostic walks step by step (graph::first_non_finite_adjoint).
-  /// @throws nabla::Error when the range is not on the tape.
-  void sweep_statements(std::uint32_t last, std::uint32_t first);
-
-  /// Zeroes all adjoints, seeds adjoint(y) = 1 and sweeps the whole tape.
-  /// @throws nabla::Error when y belongs to another tape or was rewound away.
-  void backward(const Var& y);
-
-  /// Zeroes all adjoints, seeds adjoint(y) = 1 and sweeps from y down to `from` only: the work
-  /// recorded before `from` is not swept, but its statements that were used after `from`
-  /// receive their adjoints (a nested sweep, as the gradient helpers do).
-  void backward(const Var& y, Position from);
-
-  /// The gradient helpers' sweep: g[i] = dy/dvᵢ, where v₀ … vₙ₋₁ (n = g.size()) are the first
-  /// statements recorded at `from` — the inputs, made with variables() right after position().
-  /// Leaves every adjoint 0 (Note [Clean adjoints]), so the next call needs no zeroing pass;
-  /// the adjoints of intermediate statements are not kept (use backward() for those).
-  /// @throws nabla::Error when `from` or the inputs are no longer on the tape, or y is stale.
-  void gradient(const Var& y, Position from, std::span<double> g);
-
-  /// Drops everything recorded after `to`; memory is kept for reuse. Vars recorded after `to`
-  /// become invalid (using one throws).
-  /// @throws nabla::Error when `to` is ahead of the tape.
-  void rewind(Position to);
-
-  /// Drops the whole recording (memory is kept for reuse; see release()).
-  void clear();
-
-  /// Drops the recording and frees its memory.
-  void release();
-
-  /// Reserves room for `statements` statements and `operands` operands in all (so that
-  /// recording up to that size allocates nothing).
-  /// @throws nabla::Error beyond 2³² − 2 of either (a tape's limit), or when memory runs out.
-  void reserve(std::size_t statements, std::size_t operands);
-
-  /// The adjoint of x (d output / d x after a sweep). The reference is valid until the next
-  /// recording or sweep.
-  /// @throws nabla::Error when x is a constant, or belongs to another tape, or was rewound away.
-  double& adjoint(const Var& x);
-
-  /// The adjoint of x, read only: 0 for a constant or a statement no sweep has reached.
-  /// @throws nabla::Error when x belongs to another tape or was rewound away.
-  [[nodiscard]] double adjoint_value(const Var& x) const {
-    const std::uint32_t i = index_of(x);
-    return i != 0 && i < adjoints_ ? adjoint_[i] : 0.0;
-  }
-
-  /// Sets every adjoint to zero.
-  void zero_adjoints() noexcept;
-
-  /// Sizes and memory of the recording.
-  [[nodiscard]] TapeStatistics statistics() const noexcept;
-
-  // ---- Diagnostics (graph.hpp; Note [Diagnostic recording]) ----
-
-  /// Turns diagnostic recording on or off for what is recorded from now on.
-  /// @throws nabla::Error when throw_on_non_finite is set without enabled.
-  void set_diagnostics(const Diagnostics& options);
-  /// The current diagnostic options.
-  [[nodiscard]] Diagnostics diagnostics() const noexcept {
-    return diag_ ? diag_->options : Diagnostics{};
-  }
-  /// True when statements are recorded with diagnostics (values, one per operation).
-  [[nodiscard]] bool diagnosing() const noexcept { return diag_ != nullptr; }
-  /// The value of statement s when it was recorded with diagnostics, NaN otherwise.
-  [[nodiscard]] double recorded_value(std::uint32_t s) const noexcept;
-  /// How statement s re-evaluates (null when it was not recorded with diagnostics, or is an
-  /// operation that keeps no evaluation).
-  [[nodiscard]] const Evaluation* evaluation(std::uint32_t s) const noexcept;
-  /// Records `value` = op(operands) with its partials and, in diagnostic mode, the function
-  /// that re-evaluates it (what nabla::custom with a function uses).
-  Var record_evaluated(Op op, double value, std::span<const Var> operands,
-                       std::span<const double> partials,
-                       std::function<double(std::span<const double>)> function);
-  /// Names the statement of x (shown by graph::capture and the reports); constants are ignored.
-  void label(const Var& x, std::string name);
-  /// Names statement s.
-  void label_statement(std::uint32_t s, std::string name);
-  /// The name given to statement s, or "".
-  [[nodiscard]] std::string_view label_of(std::uint32_t s) const;
-  /// The adjoint array as the last sweep left it (size() entries at most; empty before one).
-  [[nodiscard]] std::span<const double> adjoints() const noexcept {
-    return {adjoint_.data(), std::min(adjoints_, statements_)};
-  }
-  /// Number of statements recorded, including the reserved constant slot 0.
-  [[nodiscard]] std::size_t size() const noexcept { return statements_; }
-
-  // ---- Reading the recording (for diagnostics and the graph export) ----
-
-  /// The operation of statement s (for a fused expression: its outermost operation).
-  [[nodiscard]] Op op(std::uint32_t s) const noexcept {
-    return static_cast<Op>(static_cast<std::uint8_t>(op_[s]) & 0x7f);
-  }
-  /// True when statement s is a fused expression of several operations (expression.hpp).
-  [[nodiscard]] bool fused(std::uint32_t s) const noexcept {
-    return (static_cast<std::uint8_t>(op_[s]) & 0x80) != 0;
-  }
-  /// The operand statement indices of statement s.
-  [[nodiscard]] std::span<const std::uint32_t> operands(std::uint32_t s) const noexcept {
-    return {arg_.data() + end_[s - 1], arg_.data() + end_[s]};
-  }
-  /// The partials of statement s with respect to its operands (same order as operands()).
-  [[nodiscard]] std::span<const double> partials(std::uint32_t s) const noexcept {
-    return {partial_.data() + end_[s - 1], partial_.data() + end_[s]};
-  }
-
-  // ---- Recording (used by operations; users prefer nabla::custom) ----
-
-  /// True when x is statement s of the current epoch (a quick check that never throws; false
-  /// says nothing: use index_of()).
-  [[nodiscard]] bool is_at(const Var& x, std::size_t s) const noexcept {
-    const std::uint64_t d = x.id_ - lo_;
-    return d < reserved_ && start_ + d == s;
   }
 
   /// The statement index of x on this tape (0 for a constant).
@@ -361,14 +270,92 @@ class Tape {
   template <class E>
   Var record_expression(const E& e);
 
-
   /// Records `value` = op(xs...) with one partial per operand; constant operands are dropped.
   /// @throws nabla::Error when the spans differ in size.
   Var record(Op op, double value, std::span<const Var> xs, std::span<const double> partials);
 
+  /// Reserves room for `statements` statements and `operands` operands in all (so that
+  /// recording up to that size allocates nothing).
+  /// @throws nabla::Error beyond 2³² − 2 of either (a tape's limit), or when memory runs out.
+  void reserve(std::size_t statements, std::size_t operands);
+
+  /// Turns diagnostic recording on or off for what is recorded from now on.
+  /// @throws nabla::Error when throw_on_non_finite is set without enabled.
+  void set_diagnostics(const Diagnostics& options);
+  /// The current diagnostic options.
+  [[nodiscard]] Diagnostics diagnostics() const noexcept {
+    return diag_ ? diag_->options : Diagnostics{};
+  }
+
+  // ---- Sweeping ----
+
+  /// Sweeps statements from the last one down to `from` (default: all), adding each
+  /// statement's adjoint times its partials into its operands' adjoints. Seed adjoints first
+  /// with adjoint(y) = 1 (or use backward()).
+  /// @throws nabla::Error when `from` is ahead of the tape.
+  void reverse(Position from = {});
+
+  /// Zeroes all adjoints, seeds adjoint(y) = 1 and sweeps the whole tape.
+  /// @throws nabla::Error when y belongs to another tape or was rewound away.
+  void backward(const Var& y);
+
+  /// Zeroes all adjoints, seeds adjoint(y) = 1 and sweeps from y down to `from` only: the work
+  /// recorded before `from` is not swept, but its statements that were used after `from`
+  /// receive their adjoints (a nested sweep, as the gradient helpers do).
+  void backward(const Var& y, Position from);
+
+  /// The gradient helpers' sweep: g[i] = dy/dvᵢ, where v₀ … vₙ₋₁ (n = g.size()) are the first
+  /// statements recorded at `from` — the inputs, made with variables() right after position().
+  /// Leaves every adjoint 0 (Note [Clean adjoints]), so the next call needs no zeroing pass;
+  /// the adjoints of intermediate statements are not kept (use backward() for those).
+  /// @throws nabla::Error when `from` or the inputs are no longer on the tape, or y is stale.
+  void gradient(const Var& y, Position from, std::span<double> g);
+
+  /// The adjoint of x (d output / d x after a sweep). The reference is valid until the next
+  /// recording or sweep.
+  /// @throws nabla::Error when x is a constant, or belongs to another tape, or was rewound away.
+  double& adjoint(const Var& x);
+
+  /// The adjoint of x, read only: 0 for a constant or a statement no sweep has reached.
+  /// @throws nabla::Error when x belongs to another tape or was rewound away.
+  [[nodiscard]] double adjoint_value(const Var& x) const {
+    const std::uint32_t i = index_of(x);
+    return i != 0 && i < adjoints_ ? adjoint_[i] : 0.0;
+  }
+
+  /// Sets every adjoint to zero.
+  void zero_adjoints() noexcept;
+
+  // ---- Positions and rewinding ----
+
+  /// The current end of the recording; pass it to reverse() and rewind().
+  [[nodiscard]] Position position() const noexcept {
+    return {static_cast<std::uint32_t>(statements_), static_cast<std::uint32_t>(operands_)};
+  }
+
+  /// Drops everything recorded after `to`; memory is kept for reuse. Vars recorded after `to`
+  /// become invalid (using one throws).
+  /// @throws nabla::Error when `to` is ahead of the tape.
+  void rewind(Position to);
+
+  /// Drops the whole recording (memory is kept for reuse; see release()).
+  void clear();
+
+  /// Drops the recording and frees its memory.
+  void release();
+
+  // ---- Statistics ----
+
+  /// Sizes and memory of the recording.
+  [[nodiscard]] TapeStatistics statistics() const noexcept;
+
  private:
-  // ---- Hosting tensor nodes (Note [Tensor nodes]): reached through detail::TapeAccess ----
+  // The internal interfaces (Note [Narrow tape interfaces]).
   friend struct detail::TapeAccess;
+  friend struct detail::TapeInspect;
+  friend struct detail::TapeDiagnostics;
+
+  // ---- Hosting tensor nodes, handles, raw sweeps (Note [Tensor nodes]; detail::TapeAccess) ----
 
   /// The arena that holds tensor nodes and their arrays.
   detail::Arena& arena() noexcept { return arena_; }
@@ -382,6 +369,12 @@ class Tape {
     if (d < reserved_) [[likely]]
       return static_cast<std::uint32_t>(start_ + d);
     return index_of_slow(handle.value_, handle.id_, what);
+  }
+  /// True when x is statement s of the current epoch (a quick check that never throws; false
+  /// says nothing: use index_of()).
+  [[nodiscard]] bool is_at(const Var& x, std::size_t s) const noexcept {
+    const std::uint64_t d = x.id_ - lo_;
+    return d < reserved_ && start_ + d == s;
   }
   /// The raw adjoint array (valid for every statement once ensure_adjoints() ran).
   double* adjoint_data() noexcept {
@@ -411,6 +404,10 @@ class Tape {
     seed();
     sweep_all<true>(s, from.statement + inputs, from.statement, false);
   }
+  /// Sweeps statements (and tensor nodes) from `last` down to `first` only, with the adjoints
+  /// as they are: what a diagnostic walks step by step (graph::first_non_finite_adjoint).
+  /// @throws nabla::Error when the range is not on the tape.
+  void sweep_statements(std::uint32_t last, std::uint32_t first);
 
   /// The tensor node recorded at statement s, or null.
   [[nodiscard]] detail::Node* node_at(std::uint32_t s) const noexcept;
@@ -419,6 +416,52 @@ class Tape {
   void each_node(F&& f) const {
     for (const NodeEntry& e : nodes_) f(e.statement, e.node);
   }
+
+  // ---- Reading the recording (detail::TapeInspect) ----
+
+  /// The operation of statement s (for a fused expression: its outermost operation).
+  [[nodiscard]] Op op(std::uint32_t s) const noexcept {
+    return static_cast<Op>(static_cast<std::uint8_t>(op_[s]) & 0x7f);
+  }
+  /// True when statement s is a fused expression of several operations (expression.hpp).
+  [[nodiscard]] bool fused(std::uint32_t s) const noexcept {
+    return (static_cast<std::uint8_t>(op_[s]) & 0x80) != 0;
+  }
+  /// The operand statement indices of statement s.
+  [[nodiscard]] std::span<const std::uint32_t> operands(std::uint32_t s) const noexcept {
+    return {arg_.data() + end_[s - 1], arg_.data() + end_[s]};
+  }
+  /// The partials of statement s with respect to its operands (same order as operands()).
+  [[nodiscard]] std::span<const double> partials(std::uint32_t s) const noexcept {
+    return {partial_.data() + end_[s - 1], partial_.data() + end_[s]};
+  }
+  /// The adjoint array as the last sweep left it (one per statement at most; empty before one).
+  [[nodiscard]] std::span<const double> adjoints() const noexcept {
+    return {adjoint_.data(), std::min(adjoints_, statements_)};
+  }
+
+  // ---- Diagnostic records and labels (detail::TapeDiagnostics) ----
+
+  /// True when statements are recorded with diagnostics (values, one per operation).
+  [[nodiscard]] bool diagnosing() const noexcept { return diag_ != nullptr; }
+  /// The value of statement s when it was recorded with diagnostics, NaN otherwise.
+  [[nodiscard]] double recorded_value(std::uint32_t s) const noexcept;
+  /// How statement s re-evaluates (null when it was not recorded with diagnostics, or is an
+  /// operation that keeps no evaluation).
+  [[nodiscard]] const detail::Evaluation* evaluation(std::uint32_t s) const noexcept;
+  /// Records `value` = op(operands) with its partials and, in diagnostic mode, the function
+  /// that re-evaluates it (what nabla::custom with a function uses).
+  Var record_evaluated(Op op, double value, std::span<const Var> operands,
+                       std::span<const double> partials,
+                       std::function<double(std::span<const double>)> function);
+  /// Names the statement of x (shown by graph::capture and the reports); constants are ignored.
+  void label(const Var& x, std::string name);
+  /// Names statement s.
+  void label_statement(std::uint32_t s, std::string name);
+  /// The name given to statement s, or "".
+  [[nodiscard]] std::string_view label_of(std::uint32_t s) const;
+
+  // ---- Implementation ----
 
   std::uint32_t index_of_slow(double value, std::uint64_t id, const char* what = nullptr) const;
   void grow(std::size_t operands) { grow_for(1, operands); }
@@ -475,7 +518,7 @@ class Tape {
   struct DiagnosticRecord {
     Diagnostics options;
     std::vector<double> values;                         // per statement (NaN before enabling)
-    std::unordered_map<std::uint32_t, Evaluation> evaluations;
+    std::unordered_map<std::uint32_t, detail::Evaluation> evaluations;
   };
 
   // Storage vectors are sized to their capacity; statements_/operands_ count what is in use.
@@ -562,6 +605,58 @@ template <class Seed>
 void detail::TapeAccess::gradient_node(Tape& tape, std::uint32_t s, Position from,
                                        std::size_t inputs, Seed&& seed) {
   tape.gradient_node(s, from, inputs, std::forward<Seed>(seed));
+}
+
+inline bool detail::TapeAccess::is_at(const Tape& tape, const Var& x, std::size_t s) noexcept {
+  return tape.is_at(x, s);
+}
+inline void detail::TapeAccess::sweep_statements(Tape& tape, std::uint32_t last,
+                                                 std::uint32_t first) {
+  tape.sweep_statements(last, first);
+}
+
+inline Op detail::TapeInspect::op(const Tape& tape, std::uint32_t s) noexcept {
+  return tape.op(s);
+}
+inline bool detail::TapeInspect::fused(const Tape& tape, std::uint32_t s) noexcept {
+  return tape.fused(s);
+}
+inline std::span<const std::uint32_t> detail::TapeInspect::operands(const Tape& tape,
+                                                                    std::uint32_t s) noexcept {
+  return tape.operands(s);
+}
+inline std::span<const double> detail::TapeInspect::partials(const Tape& tape,
+                                                             std::uint32_t s) noexcept {
+  return tape.partials(s);
+}
+inline std::span<const double> detail::TapeInspect::adjoints(const Tape& tape) noexcept {
+  return tape.adjoints();
+}
+
+inline bool detail::TapeDiagnostics::diagnosing(const Tape& tape) noexcept {
+  return tape.diagnosing();
+}
+inline double detail::TapeDiagnostics::recorded_value(const Tape& tape, std::uint32_t s) noexcept {
+  return tape.recorded_value(s);
+}
+inline const detail::Evaluation* detail::TapeDiagnostics::evaluation(const Tape& tape,
+                                                                     std::uint32_t s) noexcept {
+  return tape.evaluation(s);
+}
+inline Var detail::TapeDiagnostics::record_evaluated(
+    Tape& tape, Op op, double value, std::span<const Var> operands,
+    std::span<const double> partials, std::function<double(std::span<const double>)> function) {
+  return tape.record_evaluated(op, value, operands, partials, std::move(function));
+}
+inline void detail::TapeDiagnostics::label(Tape& tape, const Var& x, std::string name) {
+  tape.label(x, std::move(name));
+}
+inline void detail::TapeDiagnostics::label_statement(Tape& tape, std::uint32_t s,
+                                                     std::string name) {
+  tape.label_statement(s, std::move(name));
+}
+inline std::string_view detail::TapeDiagnostics::label_of(const Tape& tape, std::uint32_t s) {
+  return tape.label_of(s);
 }
 
 namespace detail {
