@@ -32,29 +32,32 @@ template <class T, std::size_t N>
 struct fmt::formatter<nabla::Dual<T, N>> : fmt::formatter<double> {
   template <class Context>
   auto format(const nabla::Dual<T, N>& x, Context& ctx) const {
+    return write_dual(x, ctx);
+  }
+
+ private:
+  template <class U, std::size_t M, class Context>
+  auto write_dual(const nabla::Dual<U, M>& x, Context& ctx) const {
     auto out = write(x.value(), ctx);
     out = fmt::format_to(out, " + ");
-    if constexpr (N > 1) out = fmt::format_to(out, "[");
-    for (std::size_t i = 0; i < N; ++i) {
+    if constexpr (M > 1) out = fmt::format_to(out, "[");
+    for (std::size_t i = 0; i < M; ++i) {
       if (i > 0) out = fmt::format_to(out, ", ");
       ctx.advance_to(out);
       out = write(x.tangent(i), ctx);
     }
-    if constexpr (N > 1) out = fmt::format_to(out, "]");
+    if constexpr (M > 1) out = fmt::format_to(out, "]");
     return fmt::format_to(out, "ε");
   }
-
- private:
   template <class U, class Context>
-  auto write(const U& u, Context& ctx) const {
+  typename Context::iterator write(const U& u, Context& ctx) const {
     if constexpr (std::is_same_v<U, double>) {
       return fmt::formatter<double>::format(u, ctx);
     } else if constexpr (std::is_same_v<U, nabla::Var>) {
       return fmt::formatter<double>::format(u.value(), ctx);
     } else {
-      auto out = fmt::format_to(ctx.out(), "(");
-      ctx.advance_to(out);
-      out = format(u, ctx);
+      ctx.advance_to(fmt::format_to(ctx.out(), "("));
+      auto out = write_dual(u, ctx);
       return fmt::format_to(out, ")");
     }
   }

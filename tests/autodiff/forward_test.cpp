@@ -1,0 +1,280 @@
+// Forward mode (Dual) and second derivatives: derivative, jvp, jacobian_forward, vjp,
+// hessian_vector_product, hessian, value_gradient_hessian, hessian_diagonal, gradient at any
+// number type, nesting, and their misuse. Every elementary function's forward and second-order
+// derivatives are checked by the shared checker (ad_check.hpp) in math_test.cpp.
+#include <fmt/format.h>
+#include <nabla/autodiff.hpp>
+
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <stdexcept>
+#include <type_traits>
+#include <vector>
+
+#include "expect_error.hpp"
+
+using nabla::Dual;
+using nabla::Var;
+using nabla::test::expect_error;
+namespace tt = boost::test_tools;
+
+namespace {
+constexpr double inf = std::numeric_limits<double>::infinity();
+constexpr double not_a_number = std::numeric_limits<double>::quiet_NaN();
+
+// A generic loss: the idiom for code that runs on double, Var and Dual alike.
+const auto rosenbrock = [](const auto& x) {
+  using T = std::decay_t<decltype(x[0])>;
+  T f = 0.0;
+  for (std::size_t i = 0; i + 1 < x.size(); ++i) {
+    f += 100.0 * pow(x[i + 1] - x[i] * x[i], 2) + pow(1.0 - x[i], 2);
+  }
+  return f;
+};
+
+// The closed-form Hessian of the Rosenbrock function.
+std::vector<double> rosenbrock_hessian(const std::vector<double>& x) {
+  const std::size_t n = x.size();
+  std::vector<double> h(n * n, 0.0);
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    h[i * n + i] += 1200 * x[i] * x[i] - 400 * x[i + 1] + 2;
+    h[(i + 1) * n + i + 1] += 200;
+    h[i * n + i + 1] += -400 * x[i];
+    h[(i + 1) * n + i] += -400 * x[i];
+  }
+  return h;
+}
+
+std::vector<double> random_point(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(-1.5, 1.5);
+  std::vector<double> x(n);
+  for (double& v : x) v = u(rng);
+  return x;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(forward)
+
+BOOST_AUTO_TEST_CASE(dual_arithmetic_and_generic_code) {
+  const Dual<double> x(2.0, 1.0), c(3.0);
+  const auto y = x * x * c + 1.0 / x - 2.0;
+  BOOST_TEST(y.value() == 12.0 + 0.5 - 2.0, tt::tolerance(1e-15));
+  BOOST_TEST(y.tangent() == 12.0 - 0.25, tt::tolerance(1e-15));
+  // Generic code: T(0), comparisons, std::max, compound assignment.
+  using std::max;
+  Dual<double> s = 0;
+  for (int i = 1; i <= 3; ++i) s += max(x * i, Dual<double>(3.0));
+  BOOST_TEST(s.value() == 3.0 + 4.0 + 6.0);
+  BOOST_TEST(s.tangent() == 2.0 + 3.0);
+  BOOST_TEST((x < 3.0));
+  BOOST_TEST((x == 2.0));
+  BOOST_TEST((x > c) == false);
+  BOOST_TEST(nabla::value(Dual<Dual<double>>(Dual<double>(4.0, 1.0))) == 4.0);
+  // Several directions at once.
+  const Dual<double, 3> z(2.0, {1.0, 0.0, 5.0});
+  const auto w = sin(z) * z;
+  for (std::size_t i = 0; i < 3; ++i) {
+    BOOST_TEST(w.tangent(i) == (std::cos(2.0) * 2.0 + std::sin(2.0)) * z.tangent(i),
+               tt::tolerance(1e-15));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(dual_special_points_follow_the_var_conventions) {
+  // A direction that does not move an input gives no derivative, even through ∞ partials.
+  const auto at_zero = sqrt(Dual<double>(0.0, 0.0));
+  BOOST_TEST(at_zero.tangent() == 0.0);
+  BOOST_TEST(sqrt(Dual<double>(0.0, 1.0)).tangent() == inf);
+  BOOST_TEST((Dual<double>(inf, 0.0) * 2.0).tangent() == 0.0);
+  BOOST_TEST(std::isnan(exp(Dual<double>(not_a_number, 1.0)).tangent()));
+  BOOST_TEST(abs(Dual<double>(0.0, 1.0)).tangent() == 0.0);
+  // Ties of fmin/fmax share the tangent, as Var's do.
+  const auto m = fmax(Dual<double>(1.0, 1.0), Dual<double>(1.0, 3.0));
+  BOOST_TEST(m.tangent() == 2.0);
+  // pow(0, y) for y > 0 has ∂y = 0; x^0 has derivative 0.
+  BOOST_TEST(pow(0.0, Dual<double>(2.0, 1.0)).tangent() == 0.0);
+  BOOST_TEST(pow(Dual<double>(0.0, 1.0), 0.0).tangent() == 0.0);
+  // Large magnitudes: tails exact.
+  BOOST_TEST(tanh(Dual<double>(300.0, 1.0)).tangent() > 0.0);  // 1/cosh² = 4e^(−600)
+  BOOST_TEST(sigmoid(Dual<double>(-800.0, 1.0)).tangent() == 0.0);
+  BOOST_TEST(sigmoid(Dual<double>(-700.0, 1.0)).tangent() > 0.0);
+  BOOST_TEST(nabla::isnan(Dual<double>(not_a_number)));
+  BOOST_TEST(nabla::isinf(Dual<double>(-inf)));
+  BOOST_TEST(nabla::isfinite(Dual<double>(1e300)));
+  // log_sum_exp: the one kernel's rule at ±∞ and NaN.
+  const std::vector<Dual<double>> all_minus_inf = {Dual<double>(-inf, 1.0), Dual<double>(-inf, 3.0)};
+  const auto l = nabla::log_sum_exp(std::span<const Dual<double>>(all_minus_inf));
+  BOOST_TEST(l.value() == -inf);
+  BOOST_TEST(l.tangent() == 2.0);  // 1/n each
+  const auto big = nabla::log_sum_exp({Dual<double>(1000.0, 1.0), Dual<double>(1000.0, 0.0)});
+  BOOST_TEST(big.value() == 1000.0 + std::log(2.0), tt::tolerance(1e-15));
+  BOOST_TEST(big.tangent() == 0.5, tt::tolerance(1e-15));
+}
+
+BOOST_AUTO_TEST_CASE(dual_formats) {
+  BOOST_TEST(fmt::format("{}", Dual<double>(1.5, 2.0)) == "1.5 + 2ε");
+  BOOST_TEST(fmt::format("{:.1f}", Dual<double, 2>(1.0, {2.0, 3.0})) == "1.0 + [2.0, 3.0]ε");
+  BOOST_TEST(fmt::format("{}", Dual<Dual<double>>(Dual<double>(1.0, 2.0), Dual<double>(3.0, 4.0))) ==
+             "(1 + 2ε) + (3 + 4ε)ε");
+}
+
+BOOST_AUTO_TEST_CASE(derivatives_of_any_order) {
+  const auto f = [](auto x) { return exp(x) * sin(x); };
+  const double x = 0.7;
+  const double d1 = nabla::derivative(f, x);
+  const double d2 = nabla::derivative([&](auto t) { return nabla::derivative(f, t); }, x);
+  const double d3 = nabla::derivative(
+      [&](auto u) { return nabla::derivative([&](auto t) { return nabla::derivative(f, t); }, u); }, x);
+  // (eˣ sin x)′ = eˣ(sin + cos), ″ = 2eˣ cos x, ‴ = 2eˣ(cos − sin)
+  BOOST_TEST(d1 == std::exp(x) * (std::sin(x) + std::cos(x)), tt::tolerance(1e-14));
+  BOOST_TEST(d2 == 2 * std::exp(x) * std::cos(x), tt::tolerance(1e-14));
+  BOOST_TEST(d3 == 2 * std::exp(x) * (std::cos(x) - std::sin(x)), tt::tolerance(1e-13));
+  // The third derivative by reverse over forward over forward agrees.
+  const auto r = nabla::value_and_gradient(
+      [&](const auto& v) {
+        return nabla::derivative([&](auto t) { return nabla::derivative(f, t); }, v[0]);
+      },
+      {x});
+  BOOST_TEST(r.gradient[0] == d3, tt::tolerance(1e-13));
+}
+
+BOOST_AUTO_TEST_CASE(jvp_vjp_and_forward_jacobian_agree_with_reverse) {
+  const auto f = [](const auto& x) {
+    using T = std::decay_t<decltype(x[0])>;
+    std::vector<T> y;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      y.push_back(x[i] * x[(i + 1) % x.size()] + sin(x[i]));
+      y.push_back(exp(x[i] / 3.0) - x[0]);
+    }
+    return y;
+  };
+  for (std::size_t n : {1u, 3u, 4u, 5u, 9u}) {
+    const auto x = random_point(n, static_cast<unsigned>(n));
+    const nabla::Jacobian reverse = nabla::jacobian(f, x);
+    const nabla::Jacobian forward = nabla::jacobian_forward(f, x);
+    BOOST_TEST(forward.rows == 2 * n);
+    BOOST_TEST(forward.cols == n);
+    for (std::size_t k = 0; k < reverse.data.size(); ++k)
+      BOOST_TEST(forward.data[k] == reverse.data[k], tt::tolerance(1e-14));
+    for (std::size_t i = 0; i < reverse.rows; ++i) BOOST_TEST(forward.values[i] == reverse.values[i]);
+    const auto v = random_point(n, 7), w = random_point(2 * n, 8);
+    const auto jv = nabla::jvp(f, x, v);
+    const auto wj = nabla::vjp(f, x, w);
+    for (std::size_t i = 0; i < 2 * n; ++i) {
+      double expected = 0;
+      for (std::size_t j = 0; j < n; ++j) expected += reverse(i, j) * v[j];
+      BOOST_TEST(jv.tangent[i] == expected, tt::tolerance(1e-13));
+      BOOST_TEST(jv.value[i] == reverse.values[i]);
+    }
+    for (std::size_t j = 0; j < n; ++j) {
+      double expected = 0;
+      for (std::size_t i = 0; i < 2 * n; ++i) expected += w[i] * reverse(i, j);
+      BOOST_TEST(wj.product[j] == expected, tt::tolerance(1e-13));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(hessians_match_the_closed_form) {
+  for (std::size_t n : {2u, 3u, 4u, 5u, 8u, 11u}) {
+    const auto x = random_point(n, 100 + static_cast<unsigned>(n));
+    const auto expected = rosenbrock_hessian(x);
+    const auto vgh = nabla::value_gradient_hessian(rosenbrock, x);
+    const auto vg = nabla::value_and_gradient(rosenbrock, x);
+    BOOST_TEST(vgh.value == vg.value);
+    for (std::size_t i = 0; i < n; ++i) BOOST_TEST(vgh.gradient[i] == vg.gradient[i], tt::tolerance(1e-14));
+    for (std::size_t k = 0; k < n * n; ++k)
+      BOOST_TEST(vgh.hessian.data[k] == expected[k], tt::tolerance(1e-12));
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < n; ++j) BOOST_TEST(vgh.hessian(i, j) == vgh.hessian(j, i));
+    const auto diag = nabla::hessian_diagonal(rosenbrock, x);
+    const auto v = random_point(n, 5);
+    const auto hv = nabla::hessian_vector_product(rosenbrock, x, v);
+    for (std::size_t i = 0; i < n; ++i) {
+      BOOST_TEST(diag[i] == expected[i * n + i], tt::tolerance(1e-12));
+      double e = 0;
+      for (std::size_t j = 0; j < n; ++j) e += expected[i * n + j] * v[j];
+      BOOST_TEST(hv[i] == e, tt::tolerance(1e-11));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(hessian_of_a_log_likelihood_gives_standard_errors) {
+  // Normal log-likelihood in (μ, log σ): at the maximum the observed information is
+  // diag(n/σ², 2n), so the standard errors are σ/√n and 1/√(2n).
+  const std::vector<double> y = {1.2, 0.7, 2.1, 1.6, 0.9, 1.4, 1.1, 1.8};
+  const double n = static_cast<double>(y.size());
+  double mean = 0, var = 0;
+  for (double v : y) mean += v / n;
+  for (double v : y) var += (v - mean) * (v - mean) / n;
+  const auto nll = [&](const auto& p) {
+    using T = std::decay_t<decltype(p[0])>;
+    T s = 0.0;
+    for (double v : y) s += 0.5 * pow((v - p[0]) / exp(p[1]), 2) + p[1];
+    return s;
+  };
+  const auto H = nabla::hessian(nll, {mean, 0.5 * std::log(var)});
+  BOOST_TEST(H(0, 0) == n / var, tt::tolerance(1e-12));
+  BOOST_TEST(H(1, 1) == 2 * n, tt::tolerance(1e-12));
+  BOOST_TEST(H(0, 1) == 0.0, tt::tolerance(1e-12));
+}
+
+BOOST_AUTO_TEST_CASE(a_gradient_descent_loop_inside_a_loss) {
+  // loss(θ) = (x_K(θ) − 1)², x_{k+1} = x_k − η ∂g/∂x (x_k, θ), g(x, θ) = (x − θ)² + 0.1 x⁴:
+  // the inner gradient is taken at Var points (forward passes recorded on the tape), the outer
+  // by one reverse sweep; checked against finite differences of the plain-double loop.
+  const auto loss = [](const auto& th) {
+    using T = std::decay_t<decltype(th[0])>;
+    std::vector<T> x = {T(0.0)};
+    for (int k = 0; k < 20; ++k) {
+      const auto g = nabla::gradient(
+          [&](const auto& v) { return pow(v[0] - th[0], 2) + 0.1 * pow(v[0], 4); }, x);
+      x[0] = x[0] - 0.1 * g[0];
+    }
+    return pow(x[0] - 1.0, 2);
+  };
+  const auto report = nabla::check_gradient(loss, {0.8});
+  BOOST_TEST(report.ok, fmt::format("{}", report));
+  // And its second derivative by forward over that (Dual<Dual> inside).
+  const double d2 = nabla::derivative([&](auto t) {
+    return nabla::derivative([&](auto u) { return loss(std::vector{u}); }, t);
+  }, 0.8);
+  const double h = 1e-4;
+  const auto d1 = [&](double t) { return nabla::derivative([&](auto u) { return loss(std::vector{u}); }, t); };
+  BOOST_TEST(d2 == (d1(0.8 + h) - d1(0.8 - h)) / (2 * h), tt::tolerance(1e-6));
+}
+
+BOOST_AUTO_TEST_CASE(misuse_is_reported) {
+  const std::vector<double> x = {1.0, 2.0}, v3 = {1.0, 2.0, 3.0};
+  expect_error([&] { (void)nabla::hessian_vector_product(rosenbrock, x, v3); },
+               {"nabla::hessian_vector_product", "got 3", "2 inputs"});
+  expect_error([&] { (void)nabla::jvp(rosenbrock, x, v3); }, {"nabla::jvp", "got 3"});
+  expect_error([&] { (void)nabla::vjp([](const auto& p) { return std::vector{p[0], p[1]}; }, x, v3); },
+               {"nabla::vjp", "got 3"});
+  expect_error([&] { (void)nabla::polygamma(-1, 2.0); }, {"nabla::polygamma", "got -1"});
+  expect_error([&] { (void)nabla::jacobian_forward([](const auto&) { return std::vector<Dual<double, 4>>{}; }, x); },
+               {"no outputs"});
+  expect_error([&] { (void)nabla::jacobian_forward(rosenbrock, x, 2); }, {"got 1, expected 2"});
+  // f throwing in the middle of a Hessian leaves the tape where it was.
+  nabla::Tape& tape = nabla::Tape::active();
+  const nabla::Position before = tape.position();
+  BOOST_CHECK_THROW((void)nabla::hessian(
+                        [](const auto& p) -> std::decay_t<decltype(p[0])> {
+                          if (nabla::value(p[0]) > 0) throw std::runtime_error("user");
+                          return p[0];
+                        },
+                        x),
+                    std::runtime_error);
+  BOOST_TEST((tape.position() == before));
+  // Empty points: value only.
+  const auto empty = nabla::value_gradient_hessian([](const auto&) { return Dual<Var, 4>(3.0); },
+                                                   std::span<const double>());
+  BOOST_TEST(empty.value == 3.0);
+  BOOST_TEST(empty.hessian.n == 0u);
+  // A long loop of Hessians does not grow the tape.
+  for (int i = 0; i < 200; ++i) (void)nabla::hessian(rosenbrock, x);
+  BOOST_TEST((tape.position() == before));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
