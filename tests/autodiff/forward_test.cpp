@@ -245,6 +245,30 @@ BOOST_AUTO_TEST_CASE(a_gradient_descent_loop_inside_a_loss) {
   BOOST_TEST(d2 == (d1(0.8 + h) - d1(0.8 - h)) / (2 * h), tt::tolerance(1e-6));
 }
 
+BOOST_AUTO_TEST_CASE(check_hessian_reports_agreement_and_kinks) {
+  const auto full = nabla::check_hessian(rosenbrock, random_point(6, 3));
+  BOOST_TEST(full.ok, fmt::format("{}", full));
+  BOOST_TEST(full.rows.size() == 36u);
+  BOOST_TEST(!full.directional);
+  nabla::CheckOptions directional;
+  directional.mode = nabla::CheckMode::directional;
+  directional.directions = 3;
+  const auto big = nabla::check_hessian(rosenbrock, random_point(150, 4), directional);
+  BOOST_TEST(big.ok, fmt::format("{}", big));
+  BOOST_TEST(big.directional);
+  BOOST_TEST(big.rows.size() == 3u * 150u);
+  // At the kink of relu(x)², the differences of the gradient (1) and H (0) disagree: reported.
+  const auto kink = nabla::check_hessian([](const auto& x) { return pow(relu(x[0]), 2); }, {0.0});
+  BOOST_TEST(!kink.ok);
+  BOOST_TEST(fmt::format("{}", kink).find("FAILED") != std::string::npos);
+  expect_error([&] { (void)nabla::check_hessian(rosenbrock, {not_a_number, 1.0}); },
+               {"nabla::check_hessian", "x[0]"});
+  nabla::CheckOptions bad;
+  bad.rtol = -1;
+  expect_error([&] { (void)nabla::check_hessian(rosenbrock, {1.0, 1.0}, bad); },
+               {"nabla::check_hessian", "rtol"});
+}
+
 BOOST_AUTO_TEST_CASE(misuse_is_reported) {
   const std::vector<double> x = {1.0, 2.0}, v3 = {1.0, 2.0, 3.0};
   expect_error([&] { (void)nabla::hessian_vector_product(rosenbrock, x, v3); },
