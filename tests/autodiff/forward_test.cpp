@@ -90,6 +90,10 @@ BOOST_AUTO_TEST_CASE(dual_special_points_follow_the_var_conventions) {
   BOOST_TEST((Dual<double>(inf, 0.0) * 2.0).tangent() == 0.0);
   BOOST_TEST(std::isnan(exp(Dual<double>(not_a_number, 1.0)).tangent()));
   BOOST_TEST(abs(Dual<double>(0.0, 1.0)).tangent() == 0.0);
+  BOOST_TEST(atan2(Dual<double>(0.0, 1.0), Dual<double>(0.0, 1.0)).tangent() == 0.0);
+  BOOST_TEST(hypot(Dual<double>(0.0, 1.0), 0.0).tangent() == 0.0);
+  BOOST_TEST(floor(Dual<double>(2.5, 1.0)).tangent() == 0.0);
+  BOOST_TEST(std::isnan(pow(-2.0, Dual<double>(0.5, 1.0)).tangent()));
   // Ties of fmin/fmax share the tangent, as Var's do.
   const auto m = fmax(Dual<double>(1.0, 1.0), Dual<double>(1.0, 3.0));
   BOOST_TEST(m.tangent() == 2.0);
@@ -115,6 +119,8 @@ BOOST_AUTO_TEST_CASE(dual_special_points_follow_the_var_conventions) {
 
 BOOST_AUTO_TEST_CASE(dual_formats) {
   BOOST_TEST(fmt::format("{}", Dual<double>(1.5, 2.0)) == "1.5 + 2ε");
+  BOOST_TEST(fmt::format("{:.4f}", Dual<double>(2.0, 1.0) * sin(Dual<double>(2.0, 1.0))) ==
+             "1.8186 + 0.0770ε");  // the docs' example
   BOOST_TEST(fmt::format("{:.1f}", Dual<double, 2>(1.0, {2.0, 3.0})) == "1.0 + [2.0, 3.0]ε");
   BOOST_TEST(fmt::format("{}", Dual<Dual<double>>(Dual<double>(1.0, 2.0), Dual<double>(3.0, 4.0))) ==
              "(1 + 2ε) + (3 + 4ε)ε");
