@@ -117,6 +117,41 @@ BOOST_AUTO_TEST_CASE(dual_special_points_follow_the_var_conventions) {
   BOOST_TEST(big.tangent() == 0.5, tt::tolerance(1e-15));
 }
 
+BOOST_AUTO_TEST_CASE(dual_reductions_match_their_loops) {
+  // sum, dot (all mixes) and log_sum_exp of Duals against the same loops, in forward mode and
+  // in second order (their Hessians, through Dual<Var>).
+  const auto reduced = [](const auto& x) {
+    using T = std::decay_t<decltype(x[0])>;
+    const std::span<const T> a(x.data(), 3), b(x.data() + 3, 3);
+    const std::vector<double> w = {0.5, -1.5, 2.0};
+    return nabla::sum(a) * nabla::dot(a, b) + nabla::dot(std::span<const double>(w), b) +
+           nabla::dot(b, std::span<const double>(w)) * nabla::log_sum_exp(b);
+  };
+  const auto looped = [](const auto& x) {
+    using T = std::decay_t<decltype(x[0])>;
+    const std::vector<double> w = {0.5, -1.5, 2.0};
+    T s = 0.0, d = 0.0, wb = 0.0, e = 0.0;
+    for (std::size_t i = 0; i < 3; ++i) {
+      s += x[i];
+      d += x[i] * x[3 + i];
+      wb += w[i] * x[3 + i];
+      e += exp(x[3 + i]);
+    }
+    return s * d + wb + wb * log(e);
+  };
+  const auto x = random_point(6, 21);
+  const auto v = random_point(6, 22);
+  const auto r1 = nabla::jvp(reduced, x, v), r2 = nabla::jvp(looped, x, v);
+  BOOST_TEST(r1.value[0] == r2.value[0], tt::tolerance(1e-13));
+  BOOST_TEST(r1.tangent[0] == r2.tangent[0], tt::tolerance(1e-13));
+  const auto h1 = nabla::hessian(reduced, x), h2 = nabla::hessian(looped, x);
+  for (std::size_t k = 0; k < h1.data.size(); ++k)
+    BOOST_TEST(h1.data[k] == h2.data[k], tt::tolerance(1e-12));
+  const std::vector<Dual<double>> three(3), two(2);
+  expect_error([&] { (void)nabla::dot(std::span<const Dual<double>>(three), std::span<const Dual<double>>(two)); },
+               {"nabla::dot", "got 3 and 2"});
+}
+
 BOOST_AUTO_TEST_CASE(dual_formats) {
   BOOST_TEST(fmt::format("{}", Dual<double>(1.5, 2.0)) == "1.5 + 2ε");
   BOOST_TEST(fmt::format("{:.4f}", Dual<double>(2.0, 1.0) * sin(Dual<double>(2.0, 1.0))) ==
