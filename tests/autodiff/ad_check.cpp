@@ -163,37 +163,49 @@ void check_tensor_op(const std::string& at, const TensorOp& op, const std::vecto
             i, alone.gradient[i] ? to_string(*alone.gradient[i]) : "none", to_string(gradient));
       });
     }
-    // A gradient helper's sweep (consuming, bounded below by its own input): the other inputs,
-    // variables recorded before it, get nothing.
-    const Position start = tape.position();
-    std::vector<TensorVar> outer;
-    for (std::size_t j = 0; j < k; ++j) {
-      outer.push_back(j == i            ? TensorVar()
-                      : all.gradient[j] ? variable(inputs[j])
-                                        : constant(inputs[j]));
-    }
-    const ValueAndGradient helper = value_and_gradient(
-        [&](const TensorVar& t) {
-          std::vector<TensorVar> xs = outer;
-          xs[i] = t;
-          return sum(op(xs) * constant(w));
-        },
-        inputs[i]);
-    expect(same(Tensor(gradient.shape(), helper.gradient), gradient), [&] {
-      return fmt::format(", input {}: value_and_gradient gives [{}], a backward sweep {}", i,
-                         fmt::join(helper.gradient, ", "), to_string(gradient));
-    });
-    for (std::size_t j = 0; j < k; ++j) {
-      if (j == i || !all.gradient[j]) continue;
-      const Tensor reached(adjoint(outer[j]));
-      expect(same(reached, Tensor(reached.shape(), 0.0)), [&] {
-        return fmt::format(
-            ", input {}: value_and_gradient for input {} wrote {} into it, an "
-            "outer tensor",
-            j, i, to_string(reached));
+    // A gradient helper's sweep (consuming, bounded below by its own input) writes nothing into
+    // the other inputs: variables recorded before its input, or parameters recorded inside it.
+    for (const Recorded as : {Recorded::variable, Recorded::parameter}) {
+      const Position start = tape.position();
+      std::vector<Tensor> values = inputs, buffers;  // the parameters' buffers
+      buffers.reserve(k);
+      std::vector<TensorVar> outer;
+      for (std::size_t j = 0; j < k; ++j) {
+        buffers.emplace_back(inputs[j].shape(), 1.0);
+        const bool other = j != i && all.gradient[j];
+        outer.push_back(other && as == Recorded::variable ? variable(inputs[j])
+                                                          : constant(inputs[j]));
+      }
+      const ValueAndGradient helper = value_and_gradient(
+          [&](const TensorVar& t) {
+            std::vector<TensorVar> xs = outer;
+            for (std::size_t j = 0; j < k; ++j) {
+              if (j != i && all.gradient[j] && as == Recorded::parameter) {
+                xs[j] = parameter(values[j], buffers[j]);
+              }
+            }
+            xs[i] = t;
+            return sum(op(xs) * constant(w));
+          },
+          inputs[i]);
+      expect(same(Tensor(gradient.shape(), helper.gradient), gradient), [&] {
+        return fmt::format(", input {}: value_and_gradient gives [{}], a backward sweep {}", i,
+                           fmt::join(helper.gradient, ", "), to_string(gradient));
       });
+      for (std::size_t j = 0; j < k; ++j) {
+        if (j == i || !all.gradient[j]) continue;
+        const Tensor reached = as == Recorded::variable ? Tensor(adjoint(outer[j])) : buffers[j];
+        const double untouched = as == Recorded::variable ? 0.0 : 1.0;
+        expect(same(reached, Tensor(reached.shape(), untouched)), [&] {
+          return fmt::format(
+              ", input {}: value_and_gradient for input {} wrote into it, a {} "
+              "(its gradient: {})",
+              j, i, as == Recorded::variable ? "variable recorded before" : "parameter",
+              to_string(reached));
+        });
+      }
+      tape.rewind(start);
     }
-    tape.rewind(start);
     const Tensor& buffer = *parameters.gradient[i];
     for (std::size_t c = 0; c < buffer.size(); ++c) {
       const double g = gradient[c];

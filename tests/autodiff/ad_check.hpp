@@ -157,7 +157,8 @@ struct TensorCheck {
 /// - constant inputs give a constant result; recorded inputs give the same value, bit for bit;
 /// - the reverse sweep's vector-Jacobian product wᵀ·∂op/∂xᵢ (w a seeded random cotangent) is the
 ///   same, bit for bit, when only input i is a variable and the others are constants, and from
-///   nabla::value_and_gradient (a helper's consuming sweep);
+///   nabla::value_and_gradient (a helper's consuming sweep), which writes nothing into the other
+///   inputs recorded as variables before it or as parameters inside it;
 /// - inputs recorded as parameters whose gradient buffers hold 1 end with 1 + that product
 ///   (their adjoints are added to, never overwritten);
 /// - every element of every input against Richardson central differences of Σ w·op, to a
