@@ -438,7 +438,7 @@ std::vector<Row> reduction_rows() {
   for (const auto& [name, f] : {std::pair<std::string, Along>{"softmax", nabla::softmax},
                                 std::pair<std::string, Along>{"log_softmax", nabla::log_softmax}}) {
     for (std::ptrdiff_t axis : {-1, 0, 1}) {
-      std::vector<Shape> s = {{3, 4}, {1, 1}, {1, 5}, {5, 1}, {2, 3, 2}};
+      std::vector<Shape> s = {{3, 4}, {1, 1}, {1, 5}, {5, 1}, {2, 3, 2}, {0, 3}, {3, 0}};
       if (axis != 1) s.push_back({4});
       const auto all = each(s);
       rows.push_back({"reductions",
