@@ -144,7 +144,7 @@ struct TensorCheck {
   std::function<double(double)> derivative = {};
   /// Relative tolerance against finite differences, beyond the bound on what rounding in the
   /// operation's values lets them resolve.
-  double rtol = 1e-6;
+  double rtol = 1e-8;
   /// The operation's values are rounded on the scale of its inputs, not their own (a difference
   /// of large terms, as x − log_sum_exp(x) in cross_entropy): the rounding bound then uses
   /// |y| + max |x| for each element y.
