@@ -8,6 +8,7 @@
 #include <cmath>
 #include <random>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 namespace random_expr {
@@ -77,15 +78,23 @@ struct Expression {
     return v.back();
   }
 
-  static double lse(double a, double b, double c) {
-    const double xs[] = {a, b, c};
-    return nabla::log_sum_exp(std::span<const double>(xs));
+  template <class T>
+  static T lse(const T& a, const T& b, const T& c) {
+    if constexpr (std::is_same_v<T, double>) {
+      const double xs[] = {a, b, c};
+      return nabla::log_sum_exp(std::span<const double>(xs));
+    } else {
+      return nabla::log_sum_exp({a, b, c});
+    }
   }
-  static Var lse(const Var& a, const Var& b, const Var& c) { return nabla::log_sum_exp({a, b, c}); }
-  static double cube(double a) { return a * a * a; }
-  static Var cube(const Var& a) {  // a custom operation given by its function
-    return nabla::custom([](std::span<const double> v) { return v[0] * v[0] * v[0]; }, {a},
-                         {3 * a.value() * a.value()});
+  template <class T>
+  static T cube(const T& a) {
+    if constexpr (std::is_same_v<T, Var>) {  // a custom operation given by its function
+      return nabla::custom([](std::span<const double> v) { return v[0] * v[0] * v[0]; }, {a},
+                           {3 * a.value() * a.value()});
+    } else {
+      return a * a * a;
+    }
   }
 };
 

@@ -35,6 +35,34 @@ BOOST_AUTO_TEST_CASE(random_expressions_match_finite_differences) {
   BOOST_TEST(failures == 0);
 }
 
+// Second order on the same generator: every Hessian (forward over reverse, Dual<Var>) against
+// Richardson differences of the reverse-mode gradient, and the Hessian diagonal (forward over
+// forward) against the Hessian.
+BOOST_AUTO_TEST_CASE(random_expression_hessians_match_differences_of_gradients) {
+  const std::uint64_t seed = 20261130;
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> point(-2.0, 2.0);
+  int failures = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    const Expression e = random_expression(rng);
+    std::vector<double> x(static_cast<std::size_t>(e.inputs));
+    for (double& xi : x) xi = point(rng);
+    const auto f = [&](const auto& v) {
+      using T = std::decay_t<decltype(v[0])>;
+      return e(std::span<const T>(v.data(), v.size()));
+    };
+    const auto report = nabla::check_hessian(f, x, {.rtol = 1e-5, .atol = 1e-7});
+    if (!report.ok) ++failures;
+    BOOST_TEST(report.ok, "seed " << seed << ", trial " << trial << ":\n" << fmt::format("{}", report));
+    const auto H = nabla::hessian(f, x);
+    const auto diagonal = nabla::hessian_diagonal(f, x);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      BOOST_TEST(diagonal[i] == H(i, i), boost::test_tools::tolerance(1e-9));
+    }
+  }
+  BOOST_TEST(failures == 0);
+}
+
 namespace {
 // The textbook reverse sweep over the recorded statements, straight from the tape's reading
 // interface: no carry, no skipping, no special cases. The optimised sweep must agree with it.
