@@ -181,6 +181,18 @@ BOOST_AUTO_TEST_CASE(derivatives_of_any_order) {
   BOOST_TEST(r.gradient[0] == d3, tt::tolerance(1e-13));
 }
 
+BOOST_AUTO_TEST_CASE(nested_closures_lift_the_inner_point) {
+  // d/dx [x · d/dy (x·y)] = d/dx x² = 2x. The inner function closes over the outer x, so the
+  // inner point is given the outer's type: the levels stay apart (docs/higher-order.md).
+  const auto outer = [](auto x) {
+    using T = decltype(x);
+    return x * nabla::derivative([&](auto y) { return x * y; }, T(2.0));
+  };
+  BOOST_TEST(nabla::derivative(outer, 1.5) == 3.0);
+  const auto r = nabla::value_and_gradient([&](const auto& v) { return outer(v[0]); }, {1.5});
+  BOOST_TEST(r.gradient[0] == 3.0);
+}
+
 BOOST_AUTO_TEST_CASE(jvp_vjp_and_forward_jacobian_agree_with_reverse) {
   const auto f = [](const auto& x) {
     using T = std::decay_t<decltype(x[0])>;
