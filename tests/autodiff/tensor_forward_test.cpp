@@ -360,6 +360,47 @@ BOOST_AUTO_TEST_CASE(hvp_of_an_mlp_with_softmax_cross_entropy) {
   BOOST_TEST(relative_error(j.tangent[0], vg) <= 1e-12);
 }
 
+BOOST_AUTO_TEST_CASE(hvp_of_several_parameters) {
+  // The MLP with its four parameters apart: H·v split by parameter is the packed H·v.
+  const Mlp mlp;
+  const Tensor th = random_tensor({43}, 31, -1.0, 1.0);
+  const Tensor v = random_tensor({43}, 32);
+  const auto part = [](const Tensor& t, std::size_t from, std::size_t to, const Shape& shape) {
+    return Tensor(shape, t.span().subspan(from, to - from));
+  };
+  const std::vector<Tensor> params{part(th, 0, 20, {4, 5}), part(th, 20, 25, {5}),
+                                   part(th, 25, 40, {5, 3}), part(th, 40, 43, {3})};
+  const std::vector<Tensor> dirs{part(v, 0, 20, {4, 5}), part(v, 20, 25, {5}),
+                                 part(v, 25, 40, {5, 3}), part(v, 40, 43, {3})};
+  const auto split = [&](std::span<const TensorDual> p) {
+    const TensorDual h = tanh(matmul(nabla::constant(mlp.X), p[0]) + p[1]);
+    TensorDual l2 = sum(p[0] * p[0]);
+    for (std::size_t i = 1; i < p.size(); ++i) l2 = l2 + sum(p[i] * p[i]);
+    return cross_entropy(matmul(h, p[2]) + p[3], mlp.labels) + 1e-2 * l2;
+  };
+  const auto parts = nabla::hessian_vector_product(split, params, dirs);
+  const std::vector<double> packed =
+      nabla::hessian_vector_product([&](const auto& t) { return mlp(t); }, th, v);
+  BOOST_TEST_REQUIRE(parts.size() == 4u);
+  std::vector<double> joined;
+  for (const auto& p : parts) joined.insert(joined.end(), p.begin(), p.end());
+  BOOST_TEST_REQUIRE(joined.size() == packed.size());
+  for (std::size_t i = 0; i < packed.size(); ++i) {
+    BOOST_TEST(relative_error(joined[i], packed[i]) <= 1e-12, "entry " << i);
+  }
+  // A parameter the loss does not use gets zeros; misuse names what is wrong.
+  const auto first_only = [](std::span<const TensorDual> p) { return sum(exp(p[0])); };
+  const auto unused = nabla::hessian_vector_product(first_only, params, dirs);
+  BOOST_TEST(unused[1] == std::vector<double>(5, 0.0), boost::test_tools::per_element());
+  const std::vector<Tensor> three(dirs.begin(), dirs.begin() + 3);
+  expect_error([&] { (void)nabla::hessian_vector_product(first_only, params, three); },
+               {"nabla::hessian_vector_product", "one direction per parameter", "got 3"});
+  std::vector<Tensor> swapped = dirs;
+  std::swap(swapped[0], swapped[2]);
+  expect_error([&] { (void)nabla::hessian_vector_product(first_only, params, swapped); },
+               {"nabla::hessian_vector_product", "direction has shape [5, 3]", "point [4, 5]"});
+}
+
 BOOST_AUTO_TEST_CASE(hvp_of_a_mixed_scalar_and_tensor_loss) {
   // Scalar code (Var for the gradient, Dual<Var> for the HVP) on elements and reductions of
   // the tensor, combined with tensor code scaled by scalars; an outer Var as a constant.

@@ -14,6 +14,8 @@
 
 namespace nabla {
 
+using detail::TensorNode;
+
 namespace {
 
 // A tangent that may be absent (zero by construction: the rules skip its terms).
@@ -414,15 +416,31 @@ TensorJacobianVectorProduct read_jvp(const TensorDual& y) {
   return {value, tangent};
 }
 
-std::vector<double> tangent_gradient(const TensorVar& x, const TensorDual& y, Position from) {
+std::vector<std::vector<double>> tangent_gradients(std::span<const TensorVar> xs,
+                                                   const TensorDual& y, Position from) {
   if (y.size() != 1) {
     fail("nabla::hessian_vector_product",
          fmt::format("f returned a tensor of shape {} ({} elements; expected one element: "
                      "reduce it with sum or mean first)",
                      to_string(y.shape()), y.size()));
   }
-  if (!y.has_tangent()) return std::vector<double>(x.size(), 0.0);  // f does not depend on x
-  return tensor_gradient(x, y.tangent(), from).gradient;
+  std::vector<std::vector<double>> out;
+  TensorNode* n = y.has_tangent() ? y.tangent().node() : nullptr;
+  if (n == nullptr || n->statement < from.statement) {  // f does not depend on the inputs
+    for (const TensorVar& x : xs) out.emplace_back(x.size(), 0.0);
+    return out;
+  }
+  TapeAccess::gradient_node(Tape::active(), n->statement, from, xs.size(), [n] {
+    if (n->adjoint != nullptr) {
+      n->adjoint[0] = 1.0;
+      n->written = true;
+    }
+  });
+  for (const TensorVar& x : xs) {
+    const TensorView g = nabla::adjoint(x);
+    out.emplace_back(g.data(), g.data() + g.size());
+  }
+  return out;
 }
 
 }  // namespace detail

@@ -5,11 +5,14 @@
 
 #include <concepts>
 #include <cstddef>
+#include <ranges>
 #include <span>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "nabla/autodiff/dual.hpp"
+#include "nabla/autodiff/forward.hpp"
 #include "nabla/autodiff/tensor_var.hpp"
 
 namespace nabla {
@@ -245,8 +248,10 @@ TensorDual tensor_dual_output(R&& r) {
   }
 }
 TensorJacobianVectorProduct read_jvp(const TensorDual& y);
-/// The gradient, with respect to x (recorded at `from`), of the tangent of y (one element).
-std::vector<double> tangent_gradient(const TensorVar& x, const TensorDual& y, Position from);
+/// The gradients, with respect to xs (recorded one after another from `from`), of the tangent
+/// of y (one element), each flat.
+std::vector<std::vector<double>> tangent_gradients(std::span<const TensorVar> xs,
+                                                   const TensorDual& y, Position from);
 }  // namespace detail
 
 /// f(x) and J(x)·v of a function of one tensor by one forward run on TensorDual{x, v} (x and
@@ -281,7 +286,39 @@ std::vector<double> hessian_vector_product(F&& f, const X& x, const Tensor& v) {
   const detail::RewindGuard recording;  // rewinds also when f throws
   const TensorVar xv = variable(x);
   const TensorDual point(xv, constant(v));
-  return detail::tangent_gradient(xv, detail::tensor_dual_output(f(point)), recording.start());
+  const TensorDual y = detail::tensor_dual_output(f(point));
+  return std::move(detail::tangent_gradients({&xv, 1}, y, recording.start())[0]);
+}
+
+/// hessian_vector_product() of a function of several tensors (the parameters of a model): f
+/// takes `std::span<const TensorDual>`, one per parameter in the order of x, and v holds one
+/// direction per parameter. Returns H·v split by parameter, each part flat.
+/// @throws nabla::Error when v does not have x's count and shapes, or f returns more than one
+/// element.
+///
+/// Example:
+///   std::vector<nabla::Tensor> params{W, b}, dirs{dW, db};
+///   auto hv = nabla::hessian_vector_product(
+///       [&](std::span<const nabla::TensorDual> p) { return nabla::mse(X * p[0] + p[1], y); },
+///       params, dirs);                              // hv[0]: the W part, hv[1]: the b part
+template <class F, class R>
+  requires std::ranges::contiguous_range<const R&> &&
+           std::same_as<std::ranges::range_value_t<R>, Tensor> &&
+           std::invocable<F&, std::span<const TensorDual>>
+std::vector<std::vector<double>> hessian_vector_product(F&& f, const R& x, const R& v) {
+  const std::span<const Tensor> xs(x), vs(v);
+  detail::check_direction("nabla::hessian_vector_product (one direction per parameter)",
+                          xs.size(), vs.size());
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    detail::check_tensor_direction("nabla::hessian_vector_product", xs[i].shape(), vs[i].shape());
+  }
+  const detail::RewindGuard recording;  // rewinds also when f throws
+  std::vector<TensorVar> vars;          // one after another: the sweep's inputs
+  for (const Tensor& t : xs) vars.push_back(variable(t));
+  std::vector<TensorDual> points;
+  for (std::size_t i = 0; i < xs.size(); ++i) points.emplace_back(vars[i], constant(vs[i]));
+  const TensorDual y = detail::tensor_dual_output(f(std::span<const TensorDual>(points)));
+  return detail::tangent_gradients(vars, y, recording.start());
 }
 
 }  // namespace nabla
