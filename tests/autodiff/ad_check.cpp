@@ -1,6 +1,10 @@
 #include "ad_check.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <exception>
+#include <optional>
 
 namespace nabla::test {
 
@@ -8,10 +12,14 @@ double central_difference(const std::function<double(double)>& f, double x, doub
   return detail::richardson_difference([&](double t) { return f(x + t); }, h).derivative;
 }
 
-double fd_step(double x, double distance_to_singularity, double scale_cap) {
-  double h = 1e-3 * std::min(std::max(std::abs(x), 1e-2), scale_cap);
+double fd_step(double x, double distance_to_singularity, double scale_cap, double scale_floor) {
+  double h = 1e-3 * std::min(std::max(std::abs(x), scale_floor), scale_cap);
   h = std::min(h, distance_to_singularity / 100);
   return (x + h) - x;  // exactly representable next to x
+}
+
+double relative_fd_step(double x, double distance_to_singularity) {
+  return fd_step(x, distance_to_singularity, inf, x == 0 ? 1e-2 : 0.0);
 }
 
 bool close(double a, double b, double rtol, double atol) {
@@ -60,6 +68,264 @@ void expect_second_order(const std::string& what, double analytic, double other,
   BOOST_CHECK_MESSAGE(close(analytic, numeric, 2e-6, 1e-10 + rounding),
                       what << ": " << analytic << ", finite differences of the derivative "
                            << numeric << " (step " << h << ")");
+}
+
+// ---- Tensor operations ----
+
+double relative_step(const std::vector<Tensor>& inputs, std::size_t input, std::size_t index) {
+  return relative_fd_step(inputs[input][index]);
+}
+
+double unit_step(const std::vector<Tensor>& inputs, std::size_t input, std::size_t index) {
+  return fd_step(inputs[input][index], inf, 1.0);
+}
+
+namespace {
+
+enum class Recorded { constant, variable, parameter };
+
+struct Sweep {
+  Tensor value;
+  std::vector<std::optional<Tensor>> gradient;  // per recorded input
+  bool requires_grad = false;
+};
+
+bool is_fixed(const TensorCheck& check, std::size_t input) {
+  return std::find(check.fixed.begin(), check.fixed.end(), input) != check.fixed.end();
+}
+
+// One recording of op: its value and, after a sweep seeded with the cotangent w (when given),
+// what each recorded input's gradient holds. Inputs are recorded `as` given, except the fixed
+// ones and, when `only` names an input, all the others: those are constants.
+Sweep record(const TensorOp& op, const std::vector<Tensor>& inputs, const TensorCheck& check,
+             Recorded as, std::size_t only, const Tensor* w) {
+  Tape& tape = Tape::active();
+  const Position start = tape.position();
+  Sweep s;
+  std::vector<Tensor> values = inputs;  // a parameter's value buffer
+  s.gradient.resize(inputs.size());
+  std::vector<TensorVar> xs;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const bool recorded = !is_fixed(check, i) && (only == inputs.size() || only == i);
+    if (!recorded || as == Recorded::constant) {
+      xs.push_back(constant(inputs[i]));
+    } else if (as == Recorded::variable) {
+      xs.push_back(variable(inputs[i]));
+    } else {
+      s.gradient[i] = Tensor(inputs[i].shape(), 1.0);
+      xs.push_back(parameter(values[i], *s.gradient[i]));
+    }
+  }
+  const TensorVar y = op(xs);
+  s.value = Tensor(y.value());
+  s.requires_grad = y.requires_grad();
+  if (w != nullptr) {
+    backward(sum(y * constant(*w)));
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      if (as == Recorded::variable && xs[i].requires_grad()) s.gradient[i] = Tensor(adjoint(xs[i]));
+    }
+  }
+  tape.rewind(start);
+  return s;
+}
+
+bool same(const Tensor& a, const Tensor& b) {
+  if (!(a.shape() == b.shape())) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!close(a[i], b[i], 0, 0)) return false;
+  }
+  return true;
+}
+
+std::string describe(const std::vector<Tensor>& inputs) {
+  std::string out = "inputs";
+  for (const Tensor& x : inputs) {
+    double largest = 0;
+    for (double v : x.span()) largest = std::max(largest, std::abs(v));
+    out += fmt::format(" {} (|x| <= {:g})", to_string(x.shape()), largest);
+  }
+  return out;
+}
+
+// The checks of tensor_op_failures at one point; each failure is added to `failures`.
+void check_tensor_op(const std::string& at, const TensorOp& op, const std::vector<Tensor>& inputs,
+                     const TensorCheck& check, std::vector<std::string>& failures) {
+  const auto expect = [&](bool ok, const auto& message) {
+    if (!ok) failures.push_back(at + message());
+  };
+  Tape& tape = Tape::active();
+  const std::size_t k = inputs.size();
+  const Sweep constants = record(op, inputs, check, Recorded::constant, k, nullptr);
+  expect(!constants.requires_grad,
+         [] { return std::string(": constant inputs gave a recorded result"); });
+  std::mt19937_64 rng(check.seed);
+  std::uniform_real_distribution<double> u(0.5, 1.5);
+  Tensor w(constants.value.shape());
+  for (double& v : w.span()) v = (rng() >> 63) != 0 ? u(rng) : -u(rng);
+
+  const Sweep all = record(op, inputs, check, Recorded::variable, k, &w);
+  expect(same(all.value, constants.value), [&] {
+    return fmt::format(": recorded inputs change the value: {} instead of {}", to_string(all.value),
+                       to_string(constants.value));
+  });
+  const Sweep parameters = record(op, inputs, check, Recorded::parameter, k, &w);
+  for (std::size_t i = 0; i < k; ++i) {
+    if (!all.gradient[i]) continue;  // a fixed input
+    const Tensor& gradient = *all.gradient[i];
+    if (k > 1) {
+      const Sweep alone = record(op, inputs, check, Recorded::variable, i, &w);
+      expect(alone.gradient[i] && same(*alone.gradient[i], gradient), [&] {
+        return fmt::format(
+            ", input {}: the gradient is {} when the other inputs are constants, {} "
+            "when they are variables",
+            i, alone.gradient[i] ? to_string(*alone.gradient[i]) : "none", to_string(gradient));
+      });
+    }
+    // A gradient helper's sweep (consuming, bounded below by its own input) writes nothing into
+    // the other inputs: variables recorded before its input, or parameters recorded inside it.
+    for (const Recorded as : {Recorded::variable, Recorded::parameter}) {
+      const Position start = tape.position();
+      std::vector<Tensor> values = inputs, buffers;  // the parameters' buffers
+      buffers.reserve(k);
+      std::vector<TensorVar> outer;
+      for (std::size_t j = 0; j < k; ++j) {
+        buffers.emplace_back(inputs[j].shape(), 1.0);
+        const bool other = j != i && all.gradient[j];
+        outer.push_back(other && as == Recorded::variable ? variable(inputs[j])
+                                                          : constant(inputs[j]));
+      }
+      const ValueAndGradient helper = value_and_gradient(
+          [&](const TensorVar& t) {
+            std::vector<TensorVar> xs = outer;
+            for (std::size_t j = 0; j < k; ++j) {
+              if (j != i && all.gradient[j] && as == Recorded::parameter) {
+                xs[j] = parameter(values[j], buffers[j]);
+              }
+            }
+            xs[i] = t;
+            return sum(op(xs) * constant(w));
+          },
+          inputs[i]);
+      expect(same(Tensor(gradient.shape(), helper.gradient), gradient), [&] {
+        return fmt::format(", input {}: value_and_gradient gives [{}], a backward sweep {}", i,
+                           fmt::join(helper.gradient, ", "), to_string(gradient));
+      });
+      for (std::size_t j = 0; j < k; ++j) {
+        if (j == i || !all.gradient[j]) continue;
+        const Tensor reached = as == Recorded::variable ? Tensor(adjoint(outer[j])) : buffers[j];
+        const double untouched = as == Recorded::variable ? 0.0 : 1.0;
+        expect(same(reached, Tensor(reached.shape(), untouched)), [&] {
+          return fmt::format(
+              ", input {}: value_and_gradient for input {} wrote into it, a {} "
+              "(its gradient: {})",
+              j, i, as == Recorded::variable ? "variable recorded before" : "parameter",
+              to_string(reached));
+        });
+      }
+      tape.rewind(start);
+    }
+    const Tensor& buffer = *parameters.gradient[i];
+    for (std::size_t c = 0; c < buffer.size(); ++c) {
+      const double g = gradient[c];
+      expect(!std::isfinite(g) || close(buffer[c], 1 + g, 1e-12, 1e-12), [&] {
+        return fmt::format(
+            ", input {} [{}]: a parameter's gradient buffer holding 1 ends at {} "
+            "(expected 1 + {}: added to, not overwritten)",
+            i, c, buffer[c], g);
+      });
+    }
+  }
+  if (check.derivative) {
+    if (k == 0 || !all.gradient[0] || !(inputs[0].shape() == constants.value.shape())) {
+      failures.push_back(at +
+                         ": a closed-form derivative needs an elementwise operation of input 0");
+      return;
+    }
+    for (std::size_t c = 0; c < inputs[0].size(); ++c) {
+      const double d = check.derivative(inputs[0][c]);
+      const double got = (*all.gradient[0])[c];
+      expect(close(got, w[c] * d, 1e-13, std::numeric_limits<double>::min()), [&] {
+        return fmt::format(" [{}] at x = {}: derivative {}, closed form {}", c, inputs[0][c],
+                           got / w[c], d);
+      });
+    }
+  }
+
+  // Finite differences of Σ w·(op(x + t·e) − op(x)): the elements that do not move add exactly
+  // nothing, so a large unchanged element cannot drown a small change.
+  double input_scale = 0;
+  if (check.rounded_on_input_scale) {
+    for (const Tensor& x : inputs) {
+      for (double v : x.span()) input_scale = std::max(input_scale, std::abs(v));
+    }
+  }
+  std::vector<Tensor> moved = inputs;
+  for (std::size_t i = 0; i < k; ++i) {
+    if (is_fixed(check, i)) continue;
+    for (std::size_t c = 0; c < inputs[i].size(); ++c) {
+      const double h = check.step ? check.step(inputs, i, c) : unit_step(inputs, i, c);
+      if (!(h > 0) || !std::isfinite(h)) continue;
+      // Σ |w|·|y| over every element, the largest seen: what rounding in the values limits the
+      // differences to (a derivative too small to move any y reads as 0, which is no error).
+      double magnitude = 0, weights = 0;
+      const auto g = [&](double t) {
+        const Position start = tape.position();
+        moved[i][c] = inputs[i][c] + t;
+        std::vector<TensorVar> xs;
+        for (const Tensor& x : moved) xs.push_back(constant_view(x));
+        const TensorView y = op(xs).value();
+        double change = 0, size = 0;
+        weights = 0;
+        for (std::size_t j = 0; j < y.size(); ++j) {
+          if (y[j] != constants.value[j]) change += w[j] * (y[j] - constants.value[j]);
+          size += std::abs(w[j]) *
+                  (std::max(std::abs(y[j]), std::abs(constants.value[j])) + input_scale);
+          weights += std::abs(w[j]);
+        }
+        magnitude = std::max(magnitude, size);
+        moved[i][c] = inputs[i][c];
+        tape.rewind(start);
+        return change;
+      };
+      const double numeric = detail::richardson_difference(g, h).derivative;
+      const double analytic = (*all.gradient[i])[c];
+      const double rounding = 64 *
+                              (std::numeric_limits<double>::epsilon() * magnitude +
+                               std::numeric_limits<double>::denorm_min() * weights) /
+                              h;
+      expect(close(analytic, numeric, check.rtol, rounding), [&] {
+        return fmt::format(
+            ", input {} [{}] at x = {}: vector-Jacobian product {}, finite "
+            "differences {} (step {}, rounding bound {})",
+            i, c, inputs[i][c], analytic, numeric, h, rounding);
+      });
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> tensor_op_failures(const std::string& what, const TensorOp& op,
+                                            const std::vector<Tensor>& inputs,
+                                            const TensorCheck& check) {
+  const std::string at = what + " at " + describe(inputs);
+  std::vector<std::string> failures;
+  Tape tape;
+  Tape::Scope scope(tape);
+  try {
+    check_tensor_op(at, op, inputs, check, failures);
+  } catch (const std::exception& e) {
+    failures.push_back(at + " threw: " + e.what());
+  }
+  return failures;
+}
+
+void expect_tensor_op(const std::string& what, const TensorOp& op,
+                      const std::vector<Tensor>& inputs, const TensorCheck& check) {
+  const std::vector<std::string> failures = tensor_op_failures(what, op, inputs, check);
+  std::string all;
+  for (const std::string& f : failures) all += "\n  " + f;
+  BOOST_CHECK_MESSAGE(failures.empty(), failures.size() << " failed checks:" << all);
 }
 
 }  // namespace nabla::test

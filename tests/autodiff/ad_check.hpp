@@ -1,12 +1,15 @@
 // The shared gradient checker used by every operation test (cf. Stan's expect_ad): each
-// operation at many points, for every Var/double argument mix, against its closed-form
-// derivative and against Richardson-extrapolated central differences.
+// operation at many points, for every Var/double argument mix (for tensors: constant, variable
+// and parameter inputs), against its closed-form derivative and against Richardson-extrapolated
+// central differences.
 #pragma once
 
 #include <nabla/autodiff.hpp>
 
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <limits>
 #include <random>
@@ -22,16 +25,20 @@ constexpr double inf = std::numeric_limits<double>::infinity();
 /// Richardson-extrapolated central difference (error O(h⁴)) of f at x.
 double central_difference(const std::function<double(double)>& f, double x, double h);
 
-/// A finite-difference step at x: 1e−3 · min(max(|x|, 0.01), scale_cap), and at most 1/100 of
-/// the distance to the nearest singularity (so the differences never straddle it).
-double fd_step(double x, double distance_to_singularity, double scale_cap);
+/// A finite-difference step at x: 1e−3 · min(max(|x|, scale_floor), scale_cap), and at most 1/100
+/// of the distance to the nearest singularity (so the differences never straddle it).
+double fd_step(double x, double distance_to_singularity, double scale_cap,
+               double scale_floor = 1e-2);
+/// A step of 1e−3·|x| at every magnitude (1e−5 at 0), at most 1/100 of the distance to the
+/// nearest singularity: for scale-invariant or polynomial functions, so that 1e−100 and 1e100
+/// get a step to match.
+double relative_fd_step(double x, double distance_to_singularity = inf);
 
 /// True when a and b are both NaN, equal infinities, or within atol + rtol·max(|a|, |b|).
 bool close(double a, double b, double rtol, double atol);
 
 /// A tensor of the given shape with values uniform in [lo, hi), the same for a seed.
-inline Tensor random_tensor(const Shape& shape, std::uint64_t seed, double lo = -2,
-                            double hi = 2) {
+inline Tensor random_tensor(const Shape& shape, std::uint64_t seed, double lo = -2, double hi = 2) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(lo, hi);
   Tensor t(shape);
@@ -106,15 +113,17 @@ void expect_unary(const std::string& name, F f, D df, const std::vector<double>&
 /// Var∘double, double∘Var) against its closed-form partials dfa, dfb at every point.
 template <class F, class DA, class DB>
 void expect_binary(const std::string& name, F f, DA dfa, DB dfb,
-                   const std::vector<std::pair<double, double>>& points,
-                   Distance2 distance_a = {}, Distance2 distance_b = {}) {
+                   const std::vector<std::pair<double, double>>& points, Distance2 distance_a = {},
+                   Distance2 distance_b = {}) {
   for (const auto& [a, b] : points) {
     const std::string at = name + " at (" + std::to_string(a) + ", " + std::to_string(b) + ")";
     const double reference = f(a, b);
     const auto both =
         value_and_gradient([&](std::span<const Var> v) { return Var(f(v[0], v[1])); }, {a, b});
-    const auto first = value_and_gradient([&](std::span<const Var> v) { return Var(f(v[0], b)); }, {a});
-    const auto second = value_and_gradient([&](std::span<const Var> v) { return Var(f(a, v[0])); }, {b});
+    const auto first =
+        value_and_gradient([&](std::span<const Var> v) { return Var(f(v[0], b)); }, {a});
+    const auto second =
+        value_and_gradient([&](std::span<const Var> v) { return Var(f(a, v[0])); }, {b});
     expect_same_value(at + " (Var, Var)", both.value, reference);
     expect_same_value(at + " (Var, double)", first.value, reference);
     expect_same_value(at + " (double, Var)", second.value, reference);
@@ -150,5 +159,62 @@ void expect_binary(const std::string& name, F f, DA dfa, DB dfb,
     expect_second_order(at + " d2/dadb", H(0, 1), mixed, [&](double t) { return double(dfa(a, t)); }, b, hb);
   }
 }
+
+// ---- Tensor operations ----
+
+/// A tensor operation under test: its inputs in, one tensor out.
+using TensorOp = std::function<TensorVar(std::span<const TensorVar>)>;
+
+/// The finite-difference step for element `index` of input `input` at a point (0: take no
+/// difference there — a kink, a singularity or a documented convention point).
+using TensorStep =
+    std::function<double(const std::vector<Tensor>& inputs, std::size_t input, std::size_t index)>;
+
+/// relative_fd_step of the element: for operations that are scale-invariant or polynomial.
+double relative_step(const std::vector<Tensor>& inputs, std::size_t input, std::size_t index);
+/// fd_step with the scale capped at 1: for operations that vary on a unit scale (exp, tanh, …);
+/// at large magnitudes the step no longer moves x and no difference is taken.
+double unit_step(const std::vector<Tensor>& inputs, std::size_t input, std::size_t index);
+
+/// How expect_tensor_op checks one operation.
+struct TensorCheck {
+  /// The finite-difference step of each element (unit_step when empty).
+  TensorStep step = {};
+  /// Inputs the operation takes as plain numbers (a double operand, targets): always recorded
+  /// as constants and not differentiated.
+  std::vector<std::size_t> fixed = {};
+  /// For an elementwise operation of input 0: its closed-form derivative, which every element
+  /// of the vector-Jacobian product must match to 1e−13 (where finite differences cannot
+  /// resolve it, e.g. tanh′(20) ≈ 1.7e−17 next to tanh(20) ≈ 1).
+  std::function<double(double)> derivative = {};
+  /// Relative tolerance against finite differences, beyond the bound on what rounding in the
+  /// operation's values lets them resolve.
+  double rtol = 1e-8;
+  /// The operation's values are rounded on the scale of its inputs, not their own (a difference
+  /// of large terms, as x − log_sum_exp(x) in cross_entropy): the rounding bound then uses
+  /// |y| + max |x| for each element y.
+  bool rounded_on_input_scale = false;
+  /// Seed of the cotangent (the output's adjoint, entries ±[0.5, 1.5)).
+  std::uint64_t seed = 7;
+};
+
+/// Checks a tensor operation at one point (its inputs), on a tape of its own:
+/// - constant inputs give a constant result; recorded inputs give the same value, bit for bit;
+/// - the reverse sweep's vector-Jacobian product wᵀ·∂op/∂xᵢ (w a seeded random cotangent) is the
+///   same, bit for bit, when only input i is a variable and the others are constants, and from
+///   nabla::value_and_gradient (a helper's consuming sweep), which writes nothing into the other
+///   inputs recorded as variables before it or as parameters inside it;
+/// - inputs recorded as parameters whose gradient buffers hold 1 end with 1 + that product
+///   (their adjoints are added to, never overwritten);
+/// - every element of every input against Richardson central differences of Σ w·op, to a
+///   relative rtol beyond the rounding bound 64·(eps·Σ|w·y| + denorm_min·Σ|w|)/h (what the
+///   differences can resolve: a derivative too small to move y shows as 0);
+/// - for an elementwise operation with TensorCheck::derivative, against that closed form.
+void expect_tensor_op(const std::string& what, const TensorOp& op,
+                      const std::vector<Tensor>& inputs, const TensorCheck& check = {});
+/// What expect_tensor_op would report, one message per failed check (for testing the checker).
+std::vector<std::string> tensor_op_failures(const std::string& what, const TensorOp& op,
+                                            const std::vector<Tensor>& inputs,
+                                            const TensorCheck& check = {});
 
 }  // namespace nabla::test

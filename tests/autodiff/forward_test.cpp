@@ -90,6 +90,10 @@ BOOST_AUTO_TEST_CASE(dual_special_points_follow_the_var_conventions) {
   BOOST_TEST((Dual<double>(inf, 0.0) * 2.0).tangent() == 0.0);
   BOOST_TEST(std::isnan(exp(Dual<double>(not_a_number, 1.0)).tangent()));
   BOOST_TEST(abs(Dual<double>(0.0, 1.0)).tangent() == 0.0);
+  BOOST_TEST(atan2(Dual<double>(0.0, 1.0), Dual<double>(0.0, 1.0)).tangent() == 0.0);
+  BOOST_TEST(hypot(Dual<double>(0.0, 1.0), 0.0).tangent() == 0.0);
+  BOOST_TEST(floor(Dual<double>(2.5, 1.0)).tangent() == 0.0);
+  BOOST_TEST(std::isnan(pow(-2.0, Dual<double>(0.5, 1.0)).tangent()));
   // Ties of fmin/fmax share the tangent, as Var's do.
   const auto m = fmax(Dual<double>(1.0, 1.0), Dual<double>(1.0, 3.0));
   BOOST_TEST(m.tangent() == 2.0);
@@ -113,8 +117,45 @@ BOOST_AUTO_TEST_CASE(dual_special_points_follow_the_var_conventions) {
   BOOST_TEST(big.tangent() == 0.5, tt::tolerance(1e-15));
 }
 
+BOOST_AUTO_TEST_CASE(dual_reductions_match_their_loops) {
+  // sum, dot (all mixes) and log_sum_exp of Duals against the same loops, in forward mode and
+  // in second order (their Hessians, through Dual<Var>).
+  const auto reduced = [](const auto& x) {
+    using T = std::decay_t<decltype(x[0])>;
+    const std::span<const T> a(x.data(), 3), b(x.data() + 3, 3);
+    const std::vector<double> w = {0.5, -1.5, 2.0};
+    return nabla::sum(a) * nabla::dot(a, b) + nabla::dot(std::span<const double>(w), b) +
+           nabla::dot(b, std::span<const double>(w)) * nabla::log_sum_exp(b);
+  };
+  const auto looped = [](const auto& x) {
+    using T = std::decay_t<decltype(x[0])>;
+    const std::vector<double> w = {0.5, -1.5, 2.0};
+    T s = 0.0, d = 0.0, wb = 0.0, e = 0.0;
+    for (std::size_t i = 0; i < 3; ++i) {
+      s += x[i];
+      d += x[i] * x[3 + i];
+      wb += w[i] * x[3 + i];
+      e += exp(x[3 + i]);
+    }
+    return s * d + wb + wb * log(e);
+  };
+  const auto x = random_point(6, 21);
+  const auto v = random_point(6, 22);
+  const auto r1 = nabla::jvp(reduced, x, v), r2 = nabla::jvp(looped, x, v);
+  BOOST_TEST(r1.value[0] == r2.value[0], tt::tolerance(1e-13));
+  BOOST_TEST(r1.tangent[0] == r2.tangent[0], tt::tolerance(1e-13));
+  const auto h1 = nabla::hessian(reduced, x), h2 = nabla::hessian(looped, x);
+  for (std::size_t k = 0; k < h1.data.size(); ++k)
+    BOOST_TEST(h1.data[k] == h2.data[k], tt::tolerance(1e-12));
+  const std::vector<Dual<double>> three(3), two(2);
+  expect_error([&] { (void)nabla::dot(std::span<const Dual<double>>(three), std::span<const Dual<double>>(two)); },
+               {"nabla::dot", "got 3 and 2"});
+}
+
 BOOST_AUTO_TEST_CASE(dual_formats) {
   BOOST_TEST(fmt::format("{}", Dual<double>(1.5, 2.0)) == "1.5 + 2ε");
+  BOOST_TEST(fmt::format("{:.4f}", Dual<double>(2.0, 1.0) * sin(Dual<double>(2.0, 1.0))) ==
+             "1.8186 + 0.0770ε");  // the docs' example
   BOOST_TEST(fmt::format("{:.1f}", Dual<double, 2>(1.0, {2.0, 3.0})) == "1.0 + [2.0, 3.0]ε");
   BOOST_TEST(fmt::format("{}", Dual<Dual<double>>(Dual<double>(1.0, 2.0), Dual<double>(3.0, 4.0))) ==
              "(1 + 2ε) + (3 + 4ε)ε");
@@ -243,6 +284,30 @@ BOOST_AUTO_TEST_CASE(a_gradient_descent_loop_inside_a_loss) {
   const double h = 1e-4;
   const auto d1 = [&](double t) { return nabla::derivative([&](auto u) { return loss(std::vector{u}); }, t); };
   BOOST_TEST(d2 == (d1(0.8 + h) - d1(0.8 - h)) / (2 * h), tt::tolerance(1e-6));
+}
+
+BOOST_AUTO_TEST_CASE(check_hessian_reports_agreement_and_kinks) {
+  const auto full = nabla::check_hessian(rosenbrock, random_point(6, 3));
+  BOOST_TEST(full.ok, fmt::format("{}", full));
+  BOOST_TEST(full.rows.size() == 36u);
+  BOOST_TEST(!full.directional);
+  nabla::CheckOptions directional;
+  directional.mode = nabla::CheckMode::directional;
+  directional.directions = 3;
+  const auto big = nabla::check_hessian(rosenbrock, random_point(150, 4), directional);
+  BOOST_TEST(big.ok, fmt::format("{}", big));
+  BOOST_TEST(big.directional);
+  BOOST_TEST(big.rows.size() == 3u * 150u);
+  // At the kink of relu(x)², the differences of the gradient (1) and H (0) disagree: reported.
+  const auto kink = nabla::check_hessian([](const auto& x) { return pow(relu(x[0]), 2); }, {0.0});
+  BOOST_TEST(!kink.ok);
+  BOOST_TEST(fmt::format("{}", kink).find("FAILED") != std::string::npos);
+  expect_error([&] { (void)nabla::check_hessian(rosenbrock, {not_a_number, 1.0}); },
+               {"nabla::check_hessian", "x[0]"});
+  nabla::CheckOptions bad;
+  bad.rtol = -1;
+  expect_error([&] { (void)nabla::check_hessian(rosenbrock, {1.0, 1.0}, bad); },
+               {"nabla::check_hessian", "rtol"});
 }
 
 BOOST_AUTO_TEST_CASE(misuse_is_reported) {

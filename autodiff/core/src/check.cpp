@@ -15,9 +15,9 @@ namespace {
 
 constexpr double eps = std::numeric_limits<double>::epsilon();
 
-void validate(const CheckOptions& o) {
-  const auto bad = [](const char* name, double v) {
-    detail::fail("nabla::check_gradient",
+void validate(const CheckOptions& o, const char* who = "nabla::check_gradient") {
+  const auto bad = [who](const char* name, double v) {
+    detail::fail(who,
                  fmt::format("invalid option {} (got {}, expected a finite value >= 0)", name, v));
   };
   if (!(o.step >= 0) || !std::isfinite(o.step)) bad("step", o.step);
@@ -25,7 +25,7 @@ void validate(const CheckOptions& o) {
   if (!(o.atol >= 0) || !std::isfinite(o.atol)) bad("atol", o.atol);
   if (o.mode != CheckMode::automatic && o.mode != CheckMode::full &&
       o.mode != CheckMode::directional) {
-    detail::fail("nabla::check_gradient",
+    detail::fail(who,
                  fmt::format("invalid option mode (got {}, expected CheckMode::automatic, full or "
                              "directional)",
                              static_cast<int>(o.mode)));
@@ -34,10 +34,10 @@ void validate(const CheckOptions& o) {
 
 // Finite differences need a finite point, and a step that moves it: x + h == x divides 0 by 0,
 // and an overflowing x + h gives ∞ − ∞ (either reports a right gradient as wrong).
-void validate_point(std::span<const double> x) {
+void validate_point(std::span<const double> x, const char* who = "nabla::check_gradient") {
   for (std::size_t i = 0; i < x.size(); ++i) {
     if (!std::isfinite(x[i])) {
-      detail::fail("nabla::check_gradient",
+      detail::fail(who,
                    fmt::format("x[{}] = {} is not finite (expected a finite point: finite "
                                "differences need one)",
                                i, x[i]));
@@ -45,9 +45,10 @@ void validate_point(std::span<const double> x) {
   }
 }
 
-void validate_step(double h, double moved, double xi, std::size_t i) {
+void validate_step(double h, double moved, double xi, std::size_t i,
+                   const char* who = "nabla::check_gradient") {
   if (!(moved > 0) || !std::isfinite(moved)) {
-    detail::fail("nabla::check_gradient",
+    detail::fail(who,
                  fmt::format("the step {} does not move x[{}] = {} (x ± step − x is {}; "
                              "expected a step that changes x and keeps it finite: set "
                              "CheckOptions::step to 0 for an automatic one)",
@@ -95,12 +96,94 @@ GradientCheckRow compare(std::size_t index, double analytic, Numeric numeric,
 
 }  // namespace
 
+std::vector<detail::Difference> detail::richardson_differences(
+    const std::function<std::vector<double>(double)>& g, double h) {
+  const auto central = [&](double step) {
+    std::vector<double> d = g(step);
+    const std::vector<double> minus = g(-step);
+    for (std::size_t j = 0; j < d.size(); ++j) d[j] = (d[j] - minus[j]) / (2 * step);
+    return d;
+  };
+  const std::vector<double> d1 = central(h), d2 = central(h / 2);
+  std::vector<Difference> out(d1.size());
+  for (std::size_t j = 0; j < d1.size(); ++j) {
+    out[j] = {(4 * d2[j] - d1[j]) / 3, std::abs(d2[j] - d1[j]) / 3};
+  }
+  return out;
+}
+
 detail::Difference detail::richardson_difference(const std::function<double(double)>& g,
                                                  double h) {
-  const auto central = [&](double step) { return (g(step) - g(-step)) / (2 * step); };
-  const double d1 = central(h);
-  const double d2 = central(h / 2);
-  return {(4 * d2 - d1) / 3, std::abs(d2 - d1) / 3};
+  return richardson_differences([&](double t) { return std::vector<double>{g(t)}; }, h)[0];
+}
+
+HessianCheck detail::compare_hessian(
+    std::span<const double> x,
+    const std::function<std::vector<double>(std::span<const double>)>& hvp,
+    const std::function<ValueAndGradient(std::span<const double>)>& gradient,
+    const CheckOptions& o) {
+  constexpr const char* who = "nabla::check_hessian";
+  validate(o, who);
+  validate_point(x, who);
+  const ValueAndGradient at_x = gradient(x);
+  HessianCheck out;
+  out.value = at_x.value;
+  out.directional = o.mode == CheckMode::directional ||
+                    (o.mode == CheckMode::automatic && x.size() > o.full_limit);
+  if (out.directional && o.directions == 0) {
+    detail::fail(who, fmt::format("invalid option directions (got 0, expected at least one "
+                                  "direction for the directional check of {} inputs)",
+                                  x.size()));
+  }
+  double g_scale = 1.0;
+  for (double gi : at_x.gradient) g_scale = std::max(g_scale, std::abs(gi));
+  double x_scale = 0.1;
+  for (double xi : x) x_scale = std::max(x_scale, std::abs(xi));
+  std::mt19937_64 rng(o.seed);
+  const double norm = 1.0 / std::sqrt(static_cast<double>(std::max<std::size_t>(x.size(), 1)));
+  const std::size_t count = out.directional ? o.directions : x.size();
+  out.seed = out.directional ? o.seed : 0;
+  std::vector<double> d(x.size(), 0.0), p(x.size());
+  for (std::size_t k = 0; k < count; ++k) {
+    double h;
+    if (out.directional) {
+      for (double& di : d) di = (rng() >> 63) != 0 ? norm : -norm;
+      h = o.step > 0 ? o.step : 1e-3 * x_scale;
+    } else {
+      std::fill(d.begin(), d.end(), 0.0);
+      d[k] = 1.0;
+      const double step = o.step > 0 ? o.step : 1e-3 * std::max(std::abs(x[k]), 0.1);
+      h = (x[k] + step) - x[k];  // exactly representable next to x[k]
+    }
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      if (d[i] != 0.0) {
+        validate_step(h, std::abs((x[i] + h * d[i]) - x[i]), x[i], i, who);
+        validate_step(h, std::abs((x[i] - h * d[i]) - x[i]), x[i], i, who);
+      }
+    }
+    const std::vector<double> analytic = hvp(d);
+    const std::vector<Difference> numeric = richardson_differences(
+        [&](double t) {
+          for (std::size_t i = 0; i < x.size(); ++i) p[i] = x[i] + t * d[i];
+          return gradient(p).gradient;
+        },
+        h);
+    const double rounding = 64 * eps * g_scale / h;
+    for (std::size_t j = 0; j < x.size(); ++j) {
+      HessianCheckRow row;
+      static_cast<GradientCheckRow&>(row) =
+          compare(k, analytic[j], {numeric[j].derivative, numeric[j].truncation, rounding}, o);
+      row.component = j;
+      out.rows.push_back(row);
+    }
+  }
+  for (const HessianCheckRow& r : out.rows) {
+    out.ok = out.ok && r.ok;
+    out.max_abs_error = std::max(out.max_abs_error, r.abs_error);
+    out.max_rel_error = std::max(out.max_rel_error, r.rel_error);
+    if (std::isnan(r.abs_error)) out.max_abs_error = out.max_rel_error = r.abs_error;
+  }
+  return out;
 }
 
 GradientCheck detail::compare_gradient(std::span<const double> x, const ValueAndGradient& analytic,
@@ -185,6 +268,27 @@ std::string to_string(const GradientCheck& c) {
     s += fmt::format("{:>9} {:>15.8e} {:>15.8e} {:>10.2e} {:>10.2e} {:>10.2e}{}\n", r.index,
                      r.analytic, r.numeric, r.abs_error, r.rel_error, r.numeric_error,
                      r.ok ? "" : "  <- disagree");
+  }
+  return s;
+}
+
+std::string to_string(const HessianCheck& c) {
+  std::size_t bad = 0;
+  for (const HessianCheckRow& r : c.rows) bad += !r.ok;
+  std::string s = fmt::format(
+      "Hessian check {}: {} of {} entries of H·v agree; f = {:.6g}, max abs error {:.2e}, max "
+      "rel error {:.2e}{}\n",
+      c.ok ? "passed" : "FAILED", c.rows.size() - bad, c.rows.size(), c.value, c.max_abs_error,
+      c.max_rel_error,
+      c.directional ? fmt::format(" (random directions v, seed {})", c.seed)
+                    : std::string(" (v = each coordinate: the Hessian's columns)"));
+  s += fmt::format("{:>9} {:>9} {:>15} {:>15} {:>10} {:>10} {:>10}\n",
+                   c.directional ? "direction" : "column", "row", "analytic", "numeric", "abs err",
+                   "rel err", "fd err");
+  for (const HessianCheckRow& r : c.rows) {
+    s += fmt::format("{:>9} {:>9} {:>15.8e} {:>15.8e} {:>10.2e} {:>10.2e} {:>10.2e}{}\n", r.index,
+                     r.component, r.analytic, r.numeric, r.abs_error, r.rel_error,
+                     r.numeric_error, r.ok ? "" : "  <- disagree");
   }
   return s;
 }

@@ -11,6 +11,13 @@
 
 namespace nabla {
 
+void detail::check_equal_sizes(const char* function, std::size_t a, std::size_t b) {
+  if (a != b) {
+    fail(function, fmt::format("the vectors differ in size (got {} and {}, expected equal sizes)",
+                               a, b));
+  }
+}
+
 namespace {
 
 // Per-thread scratch for partials and operands, so a reduction allocates nothing once warm.
@@ -21,11 +28,7 @@ std::vector<double>& scratch_partials(std::size_t n) {
 }
 
 void check_sizes(const char* function, std::size_t a, std::size_t b) {
-  if (a != b) {
-    detail::fail(function, fmt::format("the vectors differ in size (got {} and {}, expected "
-                                       "equal sizes)",
-                                       a, b));
-  }
+  detail::check_equal_sizes(function, a, b);
 }
 
 void check_sigma(double sigma) {

@@ -16,61 +16,61 @@ namespace detail {
 struct AddFn {  // a + b;  ∂a = 1, ∂b = 1
   static constexpr Op op = Op::add;
   template <class T> static T value(const T& a, const T& b) { return a + b; }
-  template <class T> static T partial_a(const T&, const T&, const T&) { return T(1.0); }
-  template <class T> static T partial_b(const T&, const T&, const T&) { return T(1.0); }
+  template <class T> static auto partial_a(const T&, const T&, const T&) { return T(1.0); }
+  template <class T> static auto partial_b(const T&, const T&, const T&) { return T(1.0); }
 };
 struct SubFn {  // a − b;  ∂a = 1, ∂b = −1
   static constexpr Op op = Op::sub;
   template <class T> static T value(const T& a, const T& b) { return a - b; }
-  template <class T> static T partial_a(const T&, const T&, const T&) { return T(1.0); }
-  template <class T> static T partial_b(const T&, const T&, const T&) { return T(-1.0); }
+  template <class T> static auto partial_a(const T&, const T&, const T&) { return T(1.0); }
+  template <class T> static auto partial_b(const T&, const T&, const T&) { return T(-1.0); }
 };
 struct MulFn {  // a · b;  ∂a = b, ∂b = a
   static constexpr Op op = Op::mul;
   template <class T> static T value(const T& a, const T& b) { return a * b; }
-  template <class T> static T partial_a(const T&, const T& b, const T&) { return b; }
-  template <class T> static T partial_b(const T& a, const T&, const T&) { return a; }
+  template <class T> static auto partial_a(const T&, const T& b, const T&) { return b; }
+  template <class T> static auto partial_b(const T& a, const T&, const T&) { return a; }
 };
 struct DivFn {  // a / b;  ∂a = 1/b, ∂b = −(a/b)/b
   static constexpr Op op = Op::div;
   template <class T> static T value(const T& a, const T& b) { return a / b; }
-  template <class T> static T partial_a(const T&, const T& b, const T&) { return 1.0 / b; }
-  template <class T> static T partial_b(const T&, const T& b, const T& q) { return -q / b; }
+  template <class T> static auto partial_a(const T&, const T& b, const T&) { return 1.0 / b; }
+  template <class T> static auto partial_b(const T&, const T& b, const T& q) { return -q / b; }
 };
 struct NegFn {  // −x;  ∂x = −1
   static constexpr Op op = Op::neg;
   template <class T> static T value(const T& x) { return -x; }
-  template <class T> static T partial(const T&, const T&) { return T(-1.0); }
+  template <class T> static auto partial(const T&, const T&) { return T(-1.0); }
 };
 struct AddNumberFn {  // x + c;  ∂x = 1
   static constexpr Op op = Op::add;
   template <class T> static T value(const T& x, double c) { return x + c; }
-  template <class T> static T partial(const T&, const T&, double) { return T(1.0); }
+  template <class T> static auto partial(const T&, const T&, double) { return T(1.0); }
 };
 struct SubNumberFn {  // x − c;  ∂x = 1
   static constexpr Op op = Op::sub;
   template <class T> static T value(const T& x, double c) { return x - c; }
-  template <class T> static T partial(const T&, const T&, double) { return T(1.0); }
+  template <class T> static auto partial(const T&, const T&, double) { return T(1.0); }
 };
 struct NumberSubFn {  // c − x;  ∂x = −1
   static constexpr Op op = Op::sub;
   template <class T> static T value(const T& x, double c) { return c - x; }
-  template <class T> static T partial(const T&, const T&, double) { return T(-1.0); }
+  template <class T> static auto partial(const T&, const T&, double) { return T(-1.0); }
 };
 struct MulNumberFn {  // x · c;  ∂x = c
   static constexpr Op op = Op::mul;
   template <class T> static T value(const T& x, double c) { return x * c; }
-  template <class T> static T partial(const T&, const T&, double c) { return T(c); }
+  template <class T> static auto partial(const T&, const T&, double c) { return T(c); }
 };
 struct DivNumberFn {  // x / c;  ∂x = 1/c
   static constexpr Op op = Op::div;
   template <class T> static T value(const T& x, double c) { return x / c; }
-  template <class T> static T partial(const T&, const T&, double c) { return T(1.0 / c); }
+  template <class T> static auto partial(const T&, const T&, double c) { return T(1.0 / c); }
 };
 struct NumberDivFn {  // c / x;  ∂x = −(c/x)/x
   static constexpr Op op = Op::div;
   template <class T> static T value(const T& x, double c) { return c / x; }
-  template <class T> static T partial(const T& x, const T& q, double) { return -q / x; }
+  template <class T> static auto partial(const T& x, const T& q, double) { return -q / x; }
 };
 }  // namespace detail
 

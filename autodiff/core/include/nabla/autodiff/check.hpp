@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "nabla/autodiff/forward.hpp"
 #include "nabla/autodiff/gradient.hpp"
 
 namespace nabla {
@@ -52,6 +53,22 @@ struct GradientCheck {
   std::vector<GradientCheckRow> rows;   ///< one row per coordinate or direction
 };
 
+/// One compared entry of a Hessian check: component `component` of H·v for direction `index`.
+struct HessianCheckRow : GradientCheckRow {
+  std::size_t component = 0;  ///< which entry of H·v (the Hessian's row)
+};
+
+/// The report of check_hessian(); prints as a table with fmt (nabla/autodiff/format.hpp).
+struct HessianCheck {
+  bool ok = true;                      ///< every entry agrees
+  double max_abs_error = 0;            ///< the largest abs_error of any entry
+  double max_rel_error = 0;            ///< the largest rel_error of any entry
+  double value = 0;                    ///< f(x)
+  bool directional = false;            ///< directions are random, not the coordinates
+  std::uint64_t seed = 0;              ///< seed of the directions (directional mode)
+  std::vector<HessianCheckRow> rows;   ///< one row per direction and entry of H·v
+};
+
 namespace detail {
 /// A derivative by finite differences and the estimate of its truncation error.
 struct Difference {
@@ -62,6 +79,16 @@ struct Difference {
 /// extrapolation, which cancels the h² error term (error O(h⁴)). The one finite-difference
 /// routine: check_gradient, graph::check_partials and the tests' checker all use it.
 Difference richardson_difference(const std::function<double(double)>& g, double h);
+
+/// richardson_difference() of every component of a vector function g (each g(t) once for all
+/// components).
+std::vector<Difference> richardson_differences(const std::function<std::vector<double>(double)>& g,
+                                               double h);
+
+HessianCheck compare_hessian(std::span<const double> x,
+                             const std::function<std::vector<double>(std::span<const double>)>& hvp,
+                             const std::function<ValueAndGradient(std::span<const double>)>& gradient,
+                             const CheckOptions& options);
 
 GradientCheck compare_gradient(std::span<const double> x, const ValueAndGradient& analytic,
                                const std::function<double(std::span<const double>)>& f,
@@ -98,5 +125,32 @@ GradientCheck check_gradient(F&& f, std::initializer_list<double> x, CheckOption
 
 /// The report as a table (what the fmt formatter prints).
 std::string to_string(const GradientCheck& check);
+
+/// Compares Hessian-vector products of f at x (forward over reverse, hessian_vector_product())
+/// with Richardson-extrapolated central differences of the reverse-mode gradient along each
+/// direction v: every coordinate up to CheckOptions::full_limit inputs (the whole Hessian,
+/// column by column), seeded random directions above (or with CheckMode::directional). f is a
+/// generic callable, as for hessian(); the options are check_gradient()'s.
+/// @throws nabla::Error for invalid options or a non-finite point.
+///
+/// Example:
+///   auto report = nabla::check_hessian([](const auto& x) { return x[0] * x[0] * x[1]; },
+///                                      {1.0, 2.0});
+///   if (!report.ok) fmt::print("{}\n", report);
+template <class F>
+HessianCheck check_hessian(F&& f, std::span<const double> x, CheckOptions options = {}) {
+  return detail::compare_hessian(
+      x, [&](std::span<const double> v) { return hessian_vector_product(f, x, v); },
+      [&](std::span<const double> p) { return value_and_gradient(f, p); }, options);
+}
+
+/// check_hessian() for a braced point.
+template <class F>
+HessianCheck check_hessian(F&& f, std::initializer_list<double> x, CheckOptions options = {}) {
+  return check_hessian(std::forward<F>(f), std::span<const double>(x.begin(), x.size()), options);
+}
+
+/// The report as a table (what the fmt formatter prints).
+std::string to_string(const HessianCheck& check);
 
 }  // namespace nabla

@@ -11,8 +11,10 @@
 #include <limits>
 #include <span>
 #include <type_traits>
+#include <vector>
 
 #include "nabla/autodiff/math.hpp"
+#include "nabla/autodiff/reduce.hpp"
 
 namespace nabla {
 
@@ -165,10 +167,15 @@ T apply_binary(const T& a, const T& b) {
   }
 }
 
+// For one Var tangent, the partial (an expression of Vars) is fused into the tangent's
+// statement: ẏ = ẋ·f′(x) records as one statement, not two.
 template <class F, class T, std::size_t N>
 Dual<T, N> dual_unary(const Dual<T, N>& x) {
   const T& a = x.value();
   const T y = apply_unary<F>(a);
+  if constexpr (std::same_as<T, Var> && N == 1) {
+    return Dual<T, N>(y, Var(x.tangent() * F::partial(a, y)));
+  }
   const T p = F::partial(a, y);
   std::array<T, N> d;
   for (std::size_t i = 0; i < N; ++i) d[i] = tangent_term(x.tangent(i), p);
@@ -178,6 +185,9 @@ template <class F, class T, std::size_t N>
 Dual<T, N> dual_with_number(const Dual<T, N>& x, double c) {
   const T& a = x.value();
   const T y = apply_with_number<F>(a, c);
+  if constexpr (std::same_as<T, Var> && N == 1) {
+    return Dual<T, N>(y, Var(x.tangent() * F::partial(a, y, c)));
+  }
   const T p = F::partial(a, y, c);
   std::array<T, N> d;
   for (std::size_t i = 0; i < N; ++i) d[i] = tangent_term(x.tangent(i), p);
@@ -186,6 +196,10 @@ Dual<T, N> dual_with_number(const Dual<T, N>& x, double c) {
 template <class F, class T, std::size_t N>
 Dual<T, N> dual_binary(const Dual<T, N>& a, const Dual<T, N>& b) {
   const T y = apply_binary<F>(a.value(), b.value());
+  if constexpr (std::same_as<T, Var> && N == 1) {
+    return Dual<T, N>(y, Var(a.tangent() * F::partial_a(a.value(), b.value(), y) +
+                             b.tangent() * F::partial_b(a.value(), b.value(), y)));
+  }
   const T pa = F::partial_a(a.value(), b.value(), y);
   const T pb = F::partial_b(a.value(), b.value(), y);
   std::array<T, N> d;
@@ -338,6 +352,85 @@ bool isinf(const Dual<T, N>& x) noexcept { return std::isinf(detail::primal(x));
 template <class T, std::size_t N>
 bool isfinite(const Dual<T, N>& x) noexcept { return std::isfinite(detail::primal(x)); }
 
+// ---- Reductions: the value and each tangent as one reduction (one statement each for Var) ----
+
+namespace detail {
+/// The values, or tangent i, of a span of Duals.
+template <class T, std::size_t N>
+std::vector<T> values_of(std::span<const Dual<T, N>> xs) {
+  std::vector<T> out;
+  out.reserve(xs.size());
+  for (const auto& x : xs) out.push_back(x.value());
+  return out;
+}
+template <class T, std::size_t N>
+std::vector<T> tangents_of(std::span<const Dual<T, N>> xs, std::size_t i) {
+  std::vector<T> out;
+  out.reserve(xs.size());
+  for (const auto& x : xs) out.push_back(x.tangent(i));
+  return out;
+}
+/// Σ aᵢbᵢ in T: nabla::dot for Var (one statement), a loop otherwise.
+template <class A, class B>
+auto dot_of(const std::vector<A>& a, const std::vector<B>& b) {
+  if constexpr (std::same_as<A, Var> || std::same_as<B, Var>) {
+    return dot(std::span<const A>(a), std::span<const B>(b));
+  } else {
+    using R = std::conditional_t<std::same_as<A, double>, B, A>;
+    R s = 0.0;
+    for (std::size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
+    return s;
+  }
+}
+}  // namespace detail
+
+/// Σ xᵢ of Duals;  each tangent is the sum of the tangents.
+template <class T, std::size_t N>
+Dual<T, N> sum(std::span<const Dual<T, N>> xs) {
+  const std::vector<double> ones(xs.size(), 1.0);
+  std::array<T, N> d;
+  for (std::size_t i = 0; i < N; ++i) d[i] = detail::dot_of(ones, detail::tangents_of(xs, i));
+  return Dual<T, N>(detail::dot_of(ones, detail::values_of(xs)), d);
+}
+/// Σ aᵢbᵢ with constant weights a;  tangent Σ aᵢḃᵢ.
+/// @throws nabla::Error when the sizes differ.
+template <class T, std::size_t N>
+Dual<T, N> dot(std::span<const double> a, std::span<const Dual<T, N>> b) {
+  detail::check_equal_sizes("nabla::dot", a.size(), b.size());
+  const std::vector<double> w(a.begin(), a.end());
+  std::array<T, N> d;
+  for (std::size_t i = 0; i < N; ++i) d[i] = detail::dot_of(w, detail::tangents_of(b, i));
+  return Dual<T, N>(detail::dot_of(w, detail::values_of(b)), d);
+}
+/// Σ aᵢbᵢ with constant weights b.
+/// @throws nabla::Error when the sizes differ.
+template <class T, std::size_t N>
+Dual<T, N> dot(std::span<const Dual<T, N>> a, std::span<const double> b) {
+  return dot(b, a);
+}
+/// Σ aᵢbᵢ of two Dual vectors;  tangent Σ ȧᵢbᵢ + aᵢḃᵢ (one reduction of 2n terms).
+/// @throws nabla::Error when the sizes differ.
+template <class T, std::size_t N>
+Dual<T, N> dot(std::span<const Dual<T, N>> a, std::span<const Dual<T, N>> b) {
+  detail::check_equal_sizes("nabla::dot", a.size(), b.size());
+  const std::vector<T> av = detail::values_of(a), bv = detail::values_of(b);
+  std::array<T, N> d;
+  for (std::size_t i = 0; i < N; ++i) {
+    std::vector<T> left = detail::tangents_of(a, i), right = bv;
+    left.insert(left.end(), av.begin(), av.end());
+    const std::vector<T> tb = detail::tangents_of(b, i);
+    right.insert(right.end(), tb.begin(), tb.end());
+    d[i] = detail::dot_of(left, right);
+  }
+  return Dual<T, N>(detail::dot_of(av, bv), d);
+}
+
+/// log_sum_exp() of a braced list.
+template <class T, std::size_t N>
+Dual<T, N> log_sum_exp(std::initializer_list<Dual<T, N>> xs) {
+  return log_sum_exp(std::span<const Dual<T, N>>(xs.begin(), xs.size()));
+}
+
 /// ln Σ e^(xᵢ) of Duals, by the one log-sum-exp rule: the tangent is Σ wᵢ ẋᵢ with the softmax
 /// weights wᵢ of the values (with their conventions at ±∞ and NaN, docs/functions.md).
 /// @throws nabla::Error when xs is empty.
@@ -370,16 +463,22 @@ Dual<T, N> log_sum_exp(std::span<const Dual<T, N>> xs) {
       }
       return y;
     }
-    using std::exp, std::log;
-    Dual<T, N> s(0.0);
-    for (const auto& x : xs) s += exp(x - m);
-    return m + log(s);
+    if constexpr (std::same_as<T, Var>) {
+      // One statement for the value; the softmax weights e^(xᵢ − y) as Vars (the tangent's
+      // derivative needs them); each tangent one reduction.
+      const std::vector<Var> v = detail::values_of(xs);
+      const Var y = log_sum_exp(std::span<const Var>(v));
+      std::vector<Var> w(v.size());
+      for (std::size_t j = 0; j < v.size(); ++j) w[j] = exp(v[j] - y);
+      std::array<Var, N> d;
+      for (std::size_t i = 0; i < N; ++i) d[i] = detail::dot_of(w, detail::tangents_of(xs, i));
+      return Dual<T, N>(y, d);
+    } else {
+      using std::exp, std::log;
+      Dual<T, N> s(0.0);
+      for (const auto& x : xs) s += exp(x - m);
+      return m + log(s);
+    }
   }
 }
-/// log_sum_exp() of a braced list.
-template <class T, std::size_t N>
-Dual<T, N> log_sum_exp(std::initializer_list<Dual<T, N>> xs) {
-  return log_sum_exp(std::span<const Dual<T, N>>(xs.begin(), xs.size()));
-}
-
 }  // namespace nabla

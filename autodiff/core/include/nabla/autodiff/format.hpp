@@ -72,6 +72,15 @@ struct fmt::formatter<nabla::GradientCheck> : fmt::formatter<std::string_view> {
   }
 };
 
+/// Prints a Hessian check report as a table (see nabla::to_string(const HessianCheck&)).
+template <>
+struct fmt::formatter<nabla::HessianCheck> : fmt::formatter<std::string_view> {
+  template <class Context>
+  auto format(const nabla::HessianCheck& c, Context& ctx) const {
+    return fmt::formatter<std::string_view>::format(nabla::to_string(c), ctx);
+  }
+};
+
 /// Prints tape statistics on one line.
 template <>
 struct fmt::formatter<nabla::TapeStatistics> : fmt::formatter<std::string_view> {

@@ -64,7 +64,7 @@ constexpr double primal(const T& x) noexcept {
       return value_expr;                                                        \
     }                                                                           \
     template <class T>                                                          \
-    static T partial([[maybe_unused]] const T& x, [[maybe_unused]] const T& v) { \
+    static auto partial([[maybe_unused]] const T& x, [[maybe_unused]] const T& v) { \
       NABLA_USING_STD;                                                          \
       return partial_expr;                                                      \
     }                                                                           \
@@ -114,7 +114,7 @@ struct SigmoidFn {
     return x >= 0 ? r : T(e * r);
   }
   template <class T>
-  static T partial(const T& x, const T&) {
+  static auto partial(const T& x, const T&) {
     if constexpr (std::same_as<T, double>) {
       const double e = std::exp(-std::abs(x)), r = 1.0 / (1.0 + e);
       return e * r * r;
@@ -132,7 +132,7 @@ struct SoftplusFn {
     return (x < 0.0 ? T(0.0) : x) + log1p(exp(-abs(x)));  // std::max(x, 0.0), NaN kept
   }
   template <class T>
-  static T partial(const T& x, const T&) {
+  static auto partial(const T& x, const T&) {
     if constexpr (std::same_as<T, double>) {
       return SigmoidFn::value(x);
     } else {
@@ -162,7 +162,7 @@ struct PowNumberFn {  // x^c;  c·x^(c−1)  (0 when c = 0)
     return pow(x, c);
   }
   template <class T>
-  static T partial(const T& x, const T&, double c) {
+  static auto partial(const T& x, const T&, double c) {
     NABLA_USING_STD;
     return c == 0 ? T(0.0) : T(c * pow(x, c - 1));
   }
@@ -175,7 +175,7 @@ struct NumberPowFn {  // c^y;  c^y ln c  (0 at c = 0 when y > 0)
     return pow(c, y);
   }
   template <class T>
-  static T partial(const T& y, const T& v, double c) {
+  static auto partial(const T& y, const T& v, double c) {
     return c > 0 ? T(v * std::log(c)) : T(c == 0 && y > 0 ? 0.0 : nan);
   }
 };
@@ -187,7 +187,7 @@ struct HypotNumberFn {  // √(x² + c²);  x/h  (0 at the origin)
     return hypot(x, c);
   }
   template <class T>
-  static T partial(const T& x, const T& h, double) { return h == 0 ? T(0.0) : T(x / h); }
+  static auto partial(const T& x, const T& h, double) { return h == 0 ? T(0.0) : T(x / h); }
 };
 struct Atan2NumberXFn {  // atan2(y, c);  c/(y² + c²)  (0 at the origin)
   static constexpr Op op = Op::atan2;
@@ -197,7 +197,7 @@ struct Atan2NumberXFn {  // atan2(y, c);  c/(y² + c²)  (0 at the origin)
     return atan2(y, c);
   }
   template <class T>
-  static T partial(const T& y, const T&, double c) { return atan2_partial(y, T(c), true); }
+  static auto partial(const T& y, const T&, double c) { return atan2_partial(y, T(c), true); }
 };
 struct Atan2NumberYFn {  // atan2(c, x);  −c/(x² + c²)  (0 at the origin)
   static constexpr Op op = Op::atan2;
@@ -207,14 +207,14 @@ struct Atan2NumberYFn {  // atan2(c, x);  −c/(x² + c²)  (0 at the origin)
     return atan2(c, x);
   }
   template <class T>
-  static T partial(const T& x, const T&, double c) { return atan2_partial(T(c), x, false); }
+  static auto partial(const T& x, const T&, double c) { return atan2_partial(T(c), x, false); }
 };
 struct PolygammaFn {  // ψ⁽ⁿ⁾(x) for n = c;  ψ⁽ⁿ⁺¹⁾(x)
   static constexpr Op op = Op::polygamma;
   template <class T>
   static T value(const T& x, double c) { return polygamma(static_cast<int>(c), x); }
   template <class T>
-  static T partial(const T& x, const T&, double c) { return polygamma(static_cast<int>(c) + 1, x); }
+  static auto partial(const T& x, const T&, double c) { return polygamma(static_cast<int>(c) + 1, x); }
 };
 
 // Functions of two expressions: value(a, b), partial_a and partial_b (a, b, value).
@@ -226,12 +226,12 @@ struct PowFn {  // a^b;  ∂a = b·a^(b−1),  ∂b = a^b ln a  (0 at a = 0 when
     return pow(a, b);
   }
   template <class T>
-  static T partial_a(const T& a, const T& b, const T&) {
+  static auto partial_a(const T& a, const T& b, const T&) {
     NABLA_USING_STD;
     return b == 0 ? T(0.0) : T(b * pow(a, b - 1.0));
   }
   template <class T>
-  static T partial_b(const T& a, const T& b, const T& v) {
+  static auto partial_b(const T& a, const T& b, const T& v) {
     NABLA_USING_STD;
     return a > 0 ? T(v * log(a)) : T(a == 0 && b > 0 ? 0.0 : nan);
   }
@@ -244,9 +244,9 @@ struct HypotFn {  // √(a² + b²);  ∂a = a/h, ∂b = b/h  (both 0 at the ori
     return hypot(a, b);
   }
   template <class T>
-  static T partial_a(const T& a, const T&, const T& h) { return h == 0 ? T(0.0) : T(a / h); }
+  static auto partial_a(const T& a, const T&, const T& h) { return h == 0 ? T(0.0) : T(a / h); }
   template <class T>
-  static T partial_b(const T&, const T& b, const T& h) { return h == 0 ? T(0.0) : T(b / h); }
+  static auto partial_b(const T&, const T& b, const T& h) { return h == 0 ? T(0.0) : T(b / h); }
 };
 struct Atan2Fn {  // atan2(y, x);  ∂y = x/(x² + y²),  ∂x = −y/(x² + y²)  (both 0 at the origin)
   static constexpr Op op = Op::atan2;
@@ -256,9 +256,9 @@ struct Atan2Fn {  // atan2(y, x);  ∂y = x/(x² + y²),  ∂x = −y/(x² + y²
     return atan2(y, x);
   }
   template <class T>
-  static T partial_a(const T& y, const T& x, const T&) { return atan2_partial(y, x, true); }
+  static auto partial_a(const T& y, const T& x, const T&) { return atan2_partial(y, x, true); }
   template <class T>
-  static T partial_b(const T& y, const T& x, const T&) { return atan2_partial(y, x, false); }
+  static auto partial_b(const T& y, const T& x, const T&) { return atan2_partial(y, x, false); }
 };
 #undef NABLA_USING_STD
 

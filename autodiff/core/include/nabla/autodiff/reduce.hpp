@@ -2,11 +2,17 @@
 // statements (a loop `s += x[i]` records n statements; sum(x) records one).
 #pragma once
 
+#include <cstddef>
 #include <span>
 
 #include "nabla/autodiff/var.hpp"
 
 namespace nabla {
+
+namespace detail {
+/// Throws unless the two vectors of a reduction have one size.
+void check_equal_sizes(const char* function, std::size_t a, std::size_t b);
+}  // namespace detail
 
 /// Σ xᵢ as one statement;  ∂/∂xᵢ = 1.
 /// Example: `nabla::Var s = nabla::sum(x);`

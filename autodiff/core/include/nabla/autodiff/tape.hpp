@@ -442,7 +442,7 @@ class Tape {
 
   // ---- Diagnostic records and labels (detail::TapeDiagnostics) ----
 
-  /// True when statements are recorded with diagnostics (values, one per operation).
+  /// True when statements are recorded with diagnostics (values kept; expressions still fused).
   [[nodiscard]] bool diagnosing() const noexcept { return diag_ != nullptr; }
   /// The value of statement s when it was recorded with diagnostics, NaN otherwise.
   [[nodiscard]] double recorded_value(std::uint32_t s) const noexcept;

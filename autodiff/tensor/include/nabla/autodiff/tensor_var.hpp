@@ -222,7 +222,7 @@ TensorVar sigmoid(const TensorVar& x);
 TensorVar relu(const TensorVar& x);
 /// ln(1 + eˣ), computed without overflow.
 TensorVar softplus(const TensorVar& x);
-/// x limited to [lo, hi] (derivative 1 inside, 0 outside and at the bounds' far side).
+/// x limited to [lo, hi] (derivative 1 inside and at the bounds, 0 outside).
 /// @throws nabla::Error when lo > hi.
 TensorVar clamp(const TensorVar& x, double lo, double hi);
 

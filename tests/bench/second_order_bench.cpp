@@ -1,0 +1,97 @@
+// Forward mode and second derivatives on the scalar suite (suite.hpp): the cost of a JVP, of a
+// four-direction JVP, of a Hessian-vector product and of a dense Hessian, as ratios to the
+// plain function and to the gradient, measured interleaved in one process. Each row first
+// checks its Hessian-vector product against differences of the suite's analytic gradient.
+// Prints a Markdown table (docs/benchmarks.md, "Forward mode and second derivatives").
+#include <nabla/autodiff.hpp>
+
+#include "harness.hpp"
+
+namespace {
+
+using bench::calibrate;
+using bench::median;
+using bench::seconds_per_call;
+
+template <class F>
+void second_order_row(std::string_view name, const F& f, const std::vector<double>& x,
+                      bool dense) {
+  const std::size_t n = x.size();
+  const auto call = [&f](const auto& v) {
+    using T = std::decay_t<decltype(v[0])>;
+    return f(std::span<const T>(v.data(), v.size()));
+  };
+  const std::vector<double> v = bench::random_vector(n, 11, -1, 1);
+  // Correctness: H·v against central differences of the analytic gradient along v.
+  const std::vector<double> hv = nabla::hessian_vector_product(call, x, v);
+  const double h = 1e-5;
+  std::vector<double> xp(x), xm(x), gp(n), gm(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    xp[i] += h * v[i];
+    xm[i] -= h * v[i];
+  }
+  f.gradient(xp, gp);
+  f.gradient(xm, gm);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double numeric = (gp[i] - gm[i]) / (2 * h);
+    if (!(std::abs(hv[i] - numeric) <= 1e-5 * (1 + std::abs(numeric)))) {
+      fmt::print(stderr, "{}: H·v mismatch at {}: {} vs {}\n", name, i, hv[i], numeric);
+      std::exit(1);
+    }
+  }
+  std::vector<double> g(n);
+  std::vector<nabla::Dual<double>> xd(n);
+  std::vector<nabla::Dual<double, 4>> x4(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    xd[i] = nabla::Dual<double>(x[i], v[i]);
+    x4[i] = nabla::Dual<double, 4>(x[i], {v[i], -v[i], 0.5 * v[i], 1.0});
+  }
+  const auto plain = [&] { bench::sink = bench::sink + f(std::span<const double>(x)); };
+  const auto grad = [&] { bench::sink = bench::sink + nabla::gradient(call, x, g); };
+  const auto jvp = [&] { bench::sink = bench::sink + call(xd).tangent(); };
+  const auto jvp4 = [&] { bench::sink = bench::sink + call(x4).tangent(3); };
+  const auto hvp = [&] { bench::sink = bench::sink + nabla::hessian_vector_product(call, x, v)[0]; };
+  const auto hess = [&] { bench::sink = bench::sink + nabla::hessian(call, x).data[0]; };
+  const long cp = calibrate(plain), cg = calibrate(grad), cj = calibrate(jvp),
+             c4 = calibrate(jvp4), ch = calibrate(hvp), cH = dense ? calibrate(hess) : 0;
+  std::vector<double> tp, tg, tj, t4, th, tH;
+  for (int rep = 0; rep < bench::samples; ++rep) {
+    tp.push_back(seconds_per_call(plain, cp));
+    tg.push_back(seconds_per_call(grad, cg));
+    tj.push_back(seconds_per_call(jvp, cj));
+    t4.push_back(seconds_per_call(jvp4, c4));
+    th.push_back(seconds_per_call(hvp, ch));
+    if (dense) tH.push_back(seconds_per_call(hess, cH));
+  }
+  const double p = median(tp), q = median(tg), j = median(tj), j4 = median(t4), hh = median(th);
+  fmt::print("| {} | {} | {:.3g} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {} |\n", name, n, p * 1e6,
+             q / p, j / p, j4 / (4 * j), hh / q,
+             dense ? fmt::format("{:.1f}", median(tH) / q) : std::string("–"));
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool small = false;
+  for (int i = 1; i < argc; ++i) small = small || std::string_view(argv[i]) == "small";
+  if (small) {
+    bench::sample_seconds = 0.002;
+    bench::samples = 3;
+  }
+  fmt::print(
+      "| function | inputs | plain (µs) | gradient / plain | JVP / plain | 4-direction JVP / 4 JVPs "
+      "| HVP / gradient | dense Hessian / gradient |\n|---|---|---|---|---|---|---|---|\n");
+  second_order_row("chained Rosenbrock", bench::Rosenbrock{}, bench::random_vector(100, 1, -1, 1),
+                   true);
+  second_order_row("logistic regression NLL, 100×10", bench::Logistic(100, 10),
+                   bench::random_vector(10, 1, -0.5, 0.5), true);
+  const bench::Mlp mlp(16, 32, 16, 10);
+  second_order_row("MLP loss, batch 16, 32-16-10, tanh", mlp,
+                   bench::random_vector(mlp.parameters(), 1, -0.3, 0.3), false);
+  if (!small) {
+    second_order_row("logistic regression NLL, 1000×100", bench::Logistic(1000, 100),
+                     bench::random_vector(100, 1, -0.2, 0.2), true);
+  }
+  return 0;
+}
