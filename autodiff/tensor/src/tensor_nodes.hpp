@@ -181,4 +181,11 @@ void each_row(const Shape& out, const Strides& sa, const Strides& sb, F&& f) {
   }
 }
 
+// ---- Shared between operations ----
+
+/// The flat index in x of the element each output of y = max(x, …) or min(x, …) took (the one
+/// the reverse rule sends the gradient to; tensor_reduce.cpp): the forward-mode rule reads it.
+/// @throws nabla::Error when y is not the result of max or min.
+std::span<const std::size_t> selected_elements(const TensorVar& y);
+
 }  // namespace nabla::detail::tensor

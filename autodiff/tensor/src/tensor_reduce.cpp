@@ -446,3 +446,15 @@ TensorVar mse(const TensorVar& prediction, const TensorVar& target) {
 }
 
 }  // namespace nabla
+
+namespace nabla::detail::tensor {
+std::span<const std::size_t> selected_elements(const TensorVar& y) {
+  const auto* n = dynamic_cast<const ArgNode*>(y.node());
+  if (n == nullptr) {
+    detail::fail("nabla::detail::tensor::selected_elements",
+                 fmt::format("the tensor of shape {} is not the result of max or min",
+                             to_string(y.shape())));
+  }
+  return {n->arg, n->shape.size()};
+}
+}  // namespace nabla::detail::tensor

@@ -25,6 +25,7 @@
 #if __has_include("nabla/autodiff/tensor_var.hpp")
 #include "nabla/autodiff/tensor.hpp"
 #include "nabla/autodiff/tensor_custom.hpp"
+#include "nabla/autodiff/tensor_dual.hpp"
 #include "nabla/autodiff/tensor_var.hpp"
 #endif
 #if __has_include("nabla/autodiff/nn.hpp")
