@@ -2,8 +2,8 @@
 // set, once as plain nabla code and once with a hand-derived custom operation that has a bug.
 #include <nabla/autodiff.hpp>
 
-#include <cmath>
 #include <fmt/format.h>
+#include <cmath>
 #include <random>
 #include <vector>
 

@@ -16,7 +16,7 @@ nabla::TensorVar my_softplus(const nabla::TensorVar& x) {
     y[i] = std::max(xv[i], 0.0) + std::log1p(std::exp(-std::abs(xv[i])));
   return nabla::custom({x}, y, [](const nabla::CustomBackward& b) {
     const nabla::TensorView x = b.input_value(0);
-    const nabla::TensorView g = b.output_adjoint();   // dL/dy
+    const nabla::TensorView g = b.output_adjoint();    // dL/dy
     nabla::MutableTensorView gx = b.input_adjoint(0);  // dL/dx: add into it
     for (std::size_t i = 0; i < gx.size(); ++i) gx[i] += g[i] / (1 + std::exp(-x[i]));
   });

@@ -30,12 +30,18 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string key = argv[i], value = argv[i + 1];
-    if (key == "--epochs") o.epochs = std::stoi(value);
-    else if (key == "--train") o.train = std::stoul(value);
-    else if (key == "--test") o.test = std::stoul(value);
-    else if (key == "--min-accuracy") o.min_accuracy = std::stod(value);
-    else if (key == "--data") o.data = value;
-    else throw std::invalid_argument("unknown option " + key);
+    if (key == "--epochs")
+      o.epochs = std::stoi(value);
+    else if (key == "--train")
+      o.train = std::stoul(value);
+    else if (key == "--test")
+      o.test = std::stoul(value);
+    else if (key == "--min-accuracy")
+      o.min_accuracy = std::stod(value);
+    else if (key == "--data")
+      o.data = value;
+    else
+      throw std::invalid_argument("unknown option " + key);
   }
   return o;
 }
@@ -83,25 +89,33 @@ void write_curves(const std::vector<double>& loss, const std::vector<double>& ac
   std::FILE* csv = std::fopen("fashion_mnist.csv", "w");
   if (csv == nullptr) throw std::runtime_error("cannot write fashion_mnist.csv");
   fmt::print(csv, "epoch,train_loss,test_accuracy\n");
-  for (std::size_t e = 0; e < loss.size(); ++e) fmt::print(csv, "{},{:.6f},{:.4f}\n", e + 1, loss[e], acc[e]);
+  for (std::size_t e = 0; e < loss.size(); ++e)
+    fmt::print(csv, "{},{:.6f},{:.4f}\n", e + 1, loss[e], acc[e]);
   std::fclose(csv);
   // Two panels: mean training loss and test accuracy per epoch.
-  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"280\" "
-                    "font-family=\"sans-serif\" font-size=\"12\">\n";
+  std::string svg =
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"280\" "
+      "font-family=\"sans-serif\" font-size=\"12\">\n";
   const auto panel = [&](double x0, const std::vector<double>& v, const char* title,
                          const char* colour) {
     double lo = v[0], hi = v[0];
     for (double y : v) lo = std::min(lo, y), hi = std::max(hi, y);
     if (hi == lo) hi = lo + 1;
-    svg += fmt::format("<text x=\"{}\" y=\"20\">{} (min {:.4f}, max {:.4f})</text>\n", x0, title, lo, hi);
-    svg += fmt::format("<rect x=\"{}\" y=\"30\" width=\"280\" height=\"220\" fill=\"none\" "
-                       "stroke=\"#888\"/>\n", x0);
+    svg += fmt::format("<text x=\"{}\" y=\"20\">{} (min {:.4f}, max {:.4f})</text>\n", x0, title,
+                       lo, hi);
+    svg += fmt::format(
+        "<rect x=\"{}\" y=\"30\" width=\"280\" height=\"220\" fill=\"none\" "
+        "stroke=\"#888\"/>\n",
+        x0);
     std::string points;
     for (std::size_t e = 0; e < v.size(); ++e) {
-      const double px = x0 + 10 + 260.0 * static_cast<double>(e) / std::max<double>(1, static_cast<double>(v.size() - 1));
+      const double px =
+          x0 + 10 +
+          260.0 * static_cast<double>(e) / std::max<double>(1, static_cast<double>(v.size() - 1));
       const double py = 240 - 200 * (v[e] - lo) / (hi - lo);
       points += fmt::format("{:.1f},{:.1f} ", px, py);
-      svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"/>\n", px, py, colour);
+      svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"/>\n", px, py,
+                         colour);
     }
     svg += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>\n",
                        points, colour);
@@ -121,9 +135,11 @@ void write_curves(const std::vector<double>& loss, const std::vector<double>& ac
 int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
   const nabla::Tensor train_images = nabla::data::read_idx(o.data + "/train-images-idx3-ubyte.gz");
-  const std::vector<int> train_labels = nabla::data::read_idx_labels(o.data + "/train-labels-idx1-ubyte.gz");
+  const std::vector<int> train_labels =
+      nabla::data::read_idx_labels(o.data + "/train-labels-idx1-ubyte.gz");
   const nabla::Tensor test_images = nabla::data::read_idx(o.data + "/t10k-images-idx3-ubyte.gz");
-  const std::vector<int> test_labels = nabla::data::read_idx_labels(o.data + "/t10k-labels-idx1-ubyte.gz");
+  const std::vector<int> test_labels =
+      nabla::data::read_idx_labels(o.data + "/t10k-labels-idx1-ubyte.gz");
   double mean = 0, square = 0;
   for (std::size_t i = 0; i < train_images.size(); ++i) {
     const double v = train_images[i] / 255.0;
@@ -134,8 +150,9 @@ int main(int argc, char** argv) {
   const double sd = std::sqrt(square / static_cast<double>(train_images.size()) - mean * mean);
   const nabla::Tensor x_train = prepare(train_images, o.train, mean, sd);
   const nabla::Tensor x_test = prepare(test_images, o.test, mean, sd);
-  fmt::print("Fashion-MNIST: {} training and {} test images, 784-512-10 MLP, Adam, batches of 128\n",
-             x_train.shape()[0], x_test.shape()[0]);
+  fmt::print(
+      "Fashion-MNIST: {} training and {} test images, 784-512-10 MLP, Adam, batches of 128\n",
+      x_train.shape()[0], x_test.shape()[0]);
 
   Model model;
   nabla::nn::BatchSampler batches(x_train.shape()[0], 128, /*seed=*/7);

@@ -2,8 +2,8 @@
 // taking each gradient from nabla::value_and_gradient.
 #include <nabla/autodiff.hpp>
 
-#include <cmath>
 #include <fmt/format.h>
+#include <cmath>
 
 int main() {
   const auto f = [](const auto& x) { return 3.0 * x[0] * x[0] - 6.0 * x[0] + 4.0; };

@@ -18,9 +18,12 @@ int main() {
   const Var x1 = label(nabla::variable(0.5), "x1");
   const Var x2 = label(nabla::variable(-1.2), "x2");
   // Layer 1: two tanh units; layer 2: one linear output; loss: squared error against 0.3.
-  const Var w11 = label(nabla::variable(0.8), "layer1/w11"), w12 = label(nabla::variable(-0.4), "layer1/w12");
-  const Var w21 = label(nabla::variable(0.3), "layer1/w21"), w22 = label(nabla::variable(0.9), "layer1/w22");
-  const Var v1 = label(nabla::variable(1.1), "layer2/v1"), v2 = label(nabla::variable(-0.7), "layer2/v2");
+  const Var w11 = label(nabla::variable(0.8), "layer1/w11"),
+            w12 = label(nabla::variable(-0.4), "layer1/w12");
+  const Var w21 = label(nabla::variable(0.3), "layer1/w21"),
+            w22 = label(nabla::variable(0.9), "layer1/w22");
+  const Var v1 = label(nabla::variable(1.1), "layer2/v1"),
+            v2 = label(nabla::variable(-0.7), "layer2/v2");
   // One operation per statement, so that every operation is its own vertex (an expression
   // such as tanh(w11 * x1 + w12 * x2) would be one fused vertex).
   const Var a11 = w11 * x1, a12 = w12 * x2, a21 = w21 * x1, a22 = w22 * x2;
@@ -54,14 +57,18 @@ int main() {
   const auto w2 = params.add("W2", {8, 3});
   const nabla::Tensor batch({4, 2}, {0.5, -1.2, 1.0, 0.3, -0.7, 0.8, 0.0, 2.0});
   const std::vector<int> classes = {0, 2, 1, 2};
-  const nabla::TensorVar h = nabla::label(nabla::tanh(nabla::matmul(nabla::constant(batch), w1) + b1), "hidden");
-  const nabla::TensorVar ce = nabla::label(nabla::cross_entropy(nabla::matmul(h, w2), classes), "loss");
+  const nabla::TensorVar h =
+      nabla::label(nabla::tanh(nabla::matmul(nabla::constant(batch), w1) + b1), "hidden");
+  const nabla::TensorVar ce =
+      nabla::label(nabla::cross_entropy(nabla::matmul(h, w2), classes), "loss");
   nabla::backward(ce);
   const nabla::graph::Graph t = nabla::graph::capture(tensors, ce);
   std::ofstream tensor_dot("graph_export_tensor.dot");
   nabla::graph::write_dot(t, tensor_dot);
-  fmt::print("tensor network: loss = {:.6f}; {} vertices, {} edges written to "
-             "graph_export_tensor.dot\n", ce.value()[0], boost::num_vertices(t), boost::num_edges(t));
+  fmt::print(
+      "tensor network: loss = {:.6f}; {} vertices, {} edges written to "
+      "graph_export_tensor.dot\n",
+      ce.value()[0], boost::num_vertices(t), boost::num_edges(t));
   return partials.ok() && partials.checked == 11 && boost::num_vertices(g) == 21 &&
                  boost::num_vertices(t) == 9
              ? 0

@@ -57,13 +57,15 @@ int main() {
     // The picture: contour ellipses once, then this path.
     static std::string svg;
     if (svg.empty()) {
-      svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"680\" height=\"470\" "
-            "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"680\" height=\"470\" "
-            "fill=\"white\"/>\n";
+      svg =
+          "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"680\" height=\"470\" "
+          "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"680\" height=\"470\" "
+          "fill=\"white\"/>\n";
       for (double level : {0.5, 2.0, 5.0, 10.0, 20.0}) {  // ½(x² + 10y²) = level
-        svg += fmt::format("<ellipse cx=\"{}\" cy=\"{}\" rx=\"{:.1f}\" ry=\"{:.1f}\" "
-                           "fill=\"none\" stroke=\"#bbb\"/>\n",
-                           px(0), py(0), std::sqrt(2 * level) * 60, std::sqrt(2 * level / 10) * 60);
+        svg += fmt::format(
+            "<ellipse cx=\"{}\" cy=\"{}\" rx=\"{:.1f}\" ry=\"{:.1f}\" "
+            "fill=\"none\" stroke=\"#bbb\"/>\n",
+            px(0), py(0), std::sqrt(2 * level) * 60, std::sqrt(2 * level / 10) * 60);
       }
     }
     std::string line;
@@ -71,8 +73,9 @@ int main() {
       if (std::abs(q[0]) > 5 || std::abs(q[1]) > 3.3) break;  // leaves the picture
       line += fmt::format("{:.1f},{:.1f} ", px(q[0]), py(q[1]));
     }
-    svg += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\"/>\n",
-                       line, p.color);
+    svg +=
+        fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\"/>\n",
+                    line, p.color);
     if (&p == &paths.back()) {
       for (std::size_t k = 0; k < paths.size(); ++k)
         svg += fmt::format("<text x=\"50\" y=\"{}\" fill=\"{}\">{}</text>\n", 20 + 15 * k,

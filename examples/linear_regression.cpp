@@ -41,7 +41,10 @@ int main() {
 
   // 3. Closed form: w = cov(x, y) / var(x), b = ȳ − w·x̄.
   double mx = 0, my = 0;
-  for (std::size_t i = 0; i < n; ++i) { mx += hour[i] / n; my += cars[i] / n; }
+  for (std::size_t i = 0; i < n; ++i) {
+    mx += hour[i] / n;
+    my += cars[i] / n;
+  }
   double sxy = 0, sxx = 0;
   for (std::size_t i = 0; i < n; ++i) {
     sxy += (hour[i] - mx) * (cars[i] - my);

@@ -2,8 +2,8 @@
 // f(x) = x⁴ − 4x² + 2x has a local minimum near 1.267 and the global one near −1.526.
 #include <nabla/autodiff.hpp>
 
-#include <cmath>
 #include <fmt/format.h>
+#include <cmath>
 
 namespace {
 
@@ -48,9 +48,10 @@ int main() {
     int steps = 0;
     const double end = descend(start, lr, steps);
     const bool in_global = std::abs(end - global) < 1e-9;
-    fmt::print("gradient descent from x = {:+.1f} (lr {}): x = {:.4f}, f = {:.4f} after {} steps "
-               "-> the {} minimum\n",
-               start, lr, end, value(end), steps, in_global ? "global" : "local");
+    fmt::print(
+        "gradient descent from x = {:+.1f} (lr {}): x = {:.4f}, f = {:.4f} after {} steps "
+        "-> the {} minimum\n",
+        start, lr, end, value(end), steps, in_global ? "global" : "local");
     ok += (start > 0) != in_global && (in_global || std::abs(end - local) < 1e-9);
   }
   return ok == 2 ? 0 : 1;

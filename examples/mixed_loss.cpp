@@ -17,7 +17,8 @@ int main() {
   }
   // loss(w) = mse(x·w, y) + λ·Σ log(1 + wᵢ²)   (the penalty: a scalar loop over elements)
   const auto loss = [&](const nabla::TensorVar& w) {
-    const nabla::TensorVar fit = nabla::mse(nabla::matmul(nabla::constant(x), w), nabla::constant(y));
+    const nabla::TensorVar fit =
+        nabla::mse(nabla::matmul(nabla::constant(x), w), nabla::constant(y));
     nabla::Var penalty = 0.0;
     for (std::size_t j = 0; j < 4; ++j) penalty += nabla::log1p(w(j, 0) * w(j, 0));
     return fit.item() + 0.01 * penalty;
@@ -33,6 +34,7 @@ int main() {
     const auto r = nabla::value_and_gradient(loss, w);
     for (std::size_t j = 0; j < 4; ++j) w[j] -= 0.5 * r.gradient[j];
   }
-  fmt::print("after 200 steps: loss = {:.6f}, w = {}\n", nabla::value_and_gradient(loss, w).value, w);
+  fmt::print("after 200 steps: loss = {:.6f}, w = {}\n", nabla::value_and_gradient(loss, w).value,
+             w);
   return check.ok ? 0 : 1;
 }

@@ -14,7 +14,8 @@ int main() {
   const Result heavy = minimize(f, {start}, Momentum{.lr = lr, .rho = 0.9}, stop);
   fmt::print("f(x) = x^4 - 4x^2 + 2x from x = {}, learning rate {}\n", start, lr);
   fmt::print("  gradient descent : x = {:+.4f}, f = {:.4f}  ({})\n", gd.x[0], gd.value, gd);
-  fmt::print("  momentum rho=0.9 : x = {:+.4f}, f = {:.4f}  ({})\n", heavy.x[0], heavy.value, heavy);
+  fmt::print("  momentum rho=0.9 : x = {:+.4f}, f = {:.4f}  ({})\n", heavy.x[0], heavy.value,
+             heavy);
   const bool escaped = gd.x[0] > 1 && heavy.x[0] < -1;
   fmt::print("{}\n", escaped ? "momentum carried the iterate over the hump at x = 0.2587 into "
                                "the global minimum; plain gradient descent stopped in the local one"

@@ -3,7 +3,9 @@
 #include <nabla/optim.hpp>
 
 int main() {
-  auto rosenbrock = [](const auto& x) { return 100 * pow(x[1] - x[0] * x[0], 2) + pow(1 - x[0], 2); };
+  auto rosenbrock = [](const auto& x) {
+    return 100 * pow(x[1] - x[0] * x[0], 2) + pow(1 - x[0], 2);
+  };
   auto result = nabla::optim::minimize(rosenbrock, {-1.2, 1.0}, nabla::optim::LBFGS{});
   fmt::print("{}\n", result);
   auto adam = nabla::optim::minimize(rosenbrock, {-1.2, 1.0}, nabla::optim::Adam{.lr = 0.01},

@@ -17,9 +17,9 @@ int main() {
   };
   const Result lbfgs = row("L-BFGS (m = 10)", minimize(rosenbrock, {-1.2, 1.0}, LBFGS{}, stop));
   row("Adam (lr = 0.01)", minimize(rosenbrock, {-1.2, 1.0}, Adam{.lr = 0.01}, stop));
-  row("gradient descent + Armijo", minimize(rosenbrock, {-1.2, 1.0},
-                                            GradientDescent{.lr = 1.0, .line_search = true}, stop));
-  row("gradient descent (0.0019)", minimize(rosenbrock, {-1.2, 1.0},
-                                            GradientDescent{.lr = 0.0019}, stop));
+  row("gradient descent + Armijo",
+      minimize(rosenbrock, {-1.2, 1.0}, GradientDescent{.lr = 1.0, .line_search = true}, stop));
+  row("gradient descent (0.0019)",
+      minimize(rosenbrock, {-1.2, 1.0}, GradientDescent{.lr = 0.0019}, stop));
   return lbfgs.status == Status::gradient_converged ? 0 : 1;
 }

@@ -35,7 +35,10 @@ int main() {
 
   // 4. A Jacobian: one recording, one sweep per output.
   const auto J = nabla::jacobian(
-      [](const auto& v) { return std::vector<nabla::Var>{v[0] * v[1], exp(v[0]) - v[1]}; }, {1.0, 2.0});
+      [](const auto& v) {
+        return std::vector<nabla::Var>{v[0] * v[1], exp(v[0]) - v[1]};
+      },
+      {1.0, 2.0});
   fmt::print("J = [[{}, {}], [{:.4f}, {}]]\n", J(0, 0), J(0, 1), J(1, 0), J(1, 1));
 
   // 5. Misuse is an exception with a message, not a crash.

@@ -19,10 +19,12 @@ enum class Activation { sigmoid, tanh, relu };
 // gradient-flow report (labels: layerN/W for the weights, layerN/h for the activations).
 std::vector<double> layer_gradient_norms(Activation act, std::size_t layers, bool report = false) {
   nabla::nn::Parameters params(/*seed=*/3);
-  const auto init = act == Activation::relu ? nabla::nn::Init::he_normal : nabla::nn::Init::glorot_normal;
+  const auto init =
+      act == Activation::relu ? nabla::nn::Init::he_normal : nabla::nn::Init::glorot_normal;
   std::vector<nabla::nn::Parameter> w;
   for (std::size_t l = 0; l < layers; ++l) {
-    w.push_back(params.add(fmt::format("W{}", l), {64, l + 1 == layers ? std::size_t{10} : std::size_t{64}}, init));
+    w.push_back(params.add(fmt::format("W{}", l),
+                           {64, l + 1 == layers ? std::size_t{10} : std::size_t{64}}, init));
   }
   nabla::Tensor x({32, 64});
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.37 * static_cast<double>(i));
@@ -35,7 +37,9 @@ std::vector<double> layer_gradient_norms(Activation act, std::size_t layers, boo
   for (std::size_t l = 0; l + 1 < layers; ++l) {
     const nabla::TensorVar weights = nabla::label(w[l], fmt::format("layer{}/W", l + 1));
     const nabla::TensorVar z = nabla::matmul(h, weights);
-    h = act == Activation::sigmoid ? nabla::sigmoid(z) : act == Activation::tanh ? nabla::tanh(z) : nabla::relu(z);
+    h = act == Activation::sigmoid ? nabla::sigmoid(z)
+        : act == Activation::tanh  ? nabla::tanh(z)
+                                   : nabla::relu(z);
     nabla::label(h, fmt::format("layer{}/h", l + 1));
   }
   const nabla::TensorVar last = nabla::label(w.back(), fmt::format("layer{}/W", layers));
@@ -43,7 +47,8 @@ std::vector<double> layer_gradient_norms(Activation act, std::size_t layers, boo
   nabla::backward(loss);
   if (report) {
     fmt::print("gradient flow of the sigmoid network (nabla::graph::gradient_flow):\n{}\n",
-               nabla::graph::to_string(nabla::graph::gradient_flow(nabla::graph::capture(tape, loss), {.vanishing = 1e-4})));
+               nabla::graph::to_string(nabla::graph::gradient_flow(
+                   nabla::graph::capture(tape, loss), {.vanishing = 1e-4})));
   }
   std::vector<double> norms;
   for (const auto& p : w) {

@@ -7,8 +7,8 @@
 #include <cmath>
 #include <limits>
 
-#include "nabla/autodiff/error.hpp"
 #include "line_search.hpp"
+#include "nabla/autodiff/error.hpp"
 #include "run.hpp"
 
 namespace nabla::optim::detail {
@@ -30,7 +30,10 @@ class Memory {
       rho_.push_back(0);
       alpha_.push_back(0);
     }
-    if (size_ == m_) first_ = (first_ + 1) % m_; else ++size_;
+    if (size_ == m_)
+      first_ = (first_ + 1) % m_;
+    else
+      ++size_;
     double* sj = s_.data() + slot * n_;
     double* yj = y_.data() + slot * n_;
     double yy = 0;
@@ -100,8 +103,9 @@ class Memory {
 
 void validate(const LBFGS& m) {
   const auto bad = [](const char* option, double got, const char* expected) {
-    nabla::detail::fail("nabla::optim::LBFGS",
-                        fmt::format("invalid option {} (got {}, expected {})", option, got, expected));
+    nabla::detail::fail(
+        "nabla::optim::LBFGS",
+        fmt::format("invalid option {} (got {}, expected {})", option, got, expected));
   };
   if (m.history < 1) bad("history", m.history, "at least 1");
   const StrongWolfe& w = m.line_search;
@@ -119,7 +123,8 @@ Result run_lbfgs(const Objective& f, std::vector<double> x, const LBFGS& method,
   Memory memory(n, method.history);
   std::vector<double> g(n), d(n), x_new(n), g_new(n), s(n), y(n);
   double value = run.evaluate(x, g);
-  if (!std::isfinite(value) || !all_finite(g)) return run.finish(x, value, norm(g), Status::diverged);
+  if (!std::isfinite(value) || !all_finite(g))
+    return run.finish(x, value, norm(g), Status::diverged);
   double grad_norm = norm(g);
   Status status = Status::max_iterations;
   while (!run.should_stop(value, grad_norm, status)) {

@@ -6,8 +6,8 @@
 
 namespace nabla::optim::detail {
 
-Line::Line(Run& run, std::span<const double> x, std::span<const double> d, double f0,
-           Slope slope0, std::span<double> x_new, std::span<double> g_new)
+Line::Line(Run& run, std::span<const double> x, std::span<const double> d, double f0, Slope slope0,
+           std::span<double> x_new, std::span<double> g_new)
     : run_(run), x_(x), d_(d), f0_(f0), slope0_(slope0), x_new_(x_new), g_new_(g_new) {}
 
 double Line::value_at(double alpha) {
@@ -68,9 +68,7 @@ class Wolfe {
   bool sufficient(const LinePoint& p) const {
     return std::isfinite(p.value) && line_.sufficient_decrease(p.alpha, p.value, o_.c1);
   }
-  bool curvature(const LinePoint& p) const {
-    return std::abs(p.slope) <= -o_.c2 * line_.slope0();
-  }
+  bool curvature(const LinePoint& p) const { return std::abs(p.slope) <= -o_.c2 * line_.slope0(); }
   LinePoint evaluate(double alpha) {
     const double value = line_.value_at(alpha);
     if (!std::isfinite(value) || !line_.gradient_finite()) {  // treat as "too far": zoom back

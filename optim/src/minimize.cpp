@@ -3,16 +3,16 @@
 #include <array>
 #include <cmath>
 
-#include "nabla/autodiff/error.hpp"
 #include "line_search.hpp"
+#include "nabla/autodiff/error.hpp"
 #include "run.hpp"
 
 namespace nabla::optim {
 
 std::string_view to_string(Status status) noexcept {
   constexpr std::array<std::string_view, 10> names = {
-      "gradient_converged", "step_converged",  "value_converged",     "target_reached",
-      "max_iterations",     "max_evaluations", "time_limit",          "diverged",
+      "gradient_converged",  "step_converged",    "value_converged", "target_reached",
+      "max_iterations",      "max_evaluations",   "time_limit",      "diverged",
       "stopped_by_callback", "line_search_failed"};
   const auto i = static_cast<std::size_t>(status);
   return i < names.size() ? names[i] : std::string_view("unknown");
@@ -40,7 +40,8 @@ Result run_first_order(const Objective& f, std::vector<double> x, Optimizer& opt
   }
   std::vector<double> g(n), x_prev(n), g_prev(n), d(armijo != nullptr ? n : 0);
   double value = run.evaluate(x, g);
-  if (!std::isfinite(value) || !all_finite(g)) return run.finish(x, value, norm(g), Status::diverged);
+  if (!std::isfinite(value) || !all_finite(g))
+    return run.finish(x, value, norm(g), Status::diverged);
   double grad_norm = norm(g);
   Status status = Status::max_iterations;
   while (!run.should_stop(value, grad_norm, status)) {

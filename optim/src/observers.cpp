@@ -50,18 +50,17 @@ Observer progress(int every, std::FILE* out) {
       // In 64 bits: 20·iteration overflows an int past ~1e8 iterations (a negative width
       // made fmt throw); clamped to the bar, whatever the Iteration says.
       const int width = 20;
-      const long long share =
-          it.max_iterations > 0
-              ? 20LL * it.iteration / it.max_iterations
-              : 0;
+      const long long share = it.max_iterations > 0 ? 20LL * it.iteration / it.max_iterations : 0;
       const int filled = static_cast<int>(std::clamp<long long>(share, 0, width));
-      fmt::print(out, "\r\x1b[2K[{:#<{}}{:.<{}}] {:>7}/{}  f = {:<14.8g} |grad| = {:<10.3g} "
-                         "lr = {:<9.3g} {:.1f} s",
+      fmt::print(out,
+                 "\r\x1b[2K[{:#<{}}{:.<{}}] {:>7}/{}  f = {:<14.8g} |grad| = {:<10.3g} "
+                 "lr = {:<9.3g} {:.1f} s",
                  "", filled, "", width - filled, it.iteration, it.max_iterations, it.value,
                  it.grad_norm, it.lr, it.elapsed_s);
       std::fflush(out);
     } else if (every > 0 && it.iteration % every == 0) {
-      fmt::print(out, "iteration {} f = {:.10g} |grad| = {:.3g} lr = {:.3g} evaluations = {} {:.2f} s\n",
+      fmt::print(out,
+                 "iteration {} f = {:.10g} |grad| = {:.3g} lr = {:.3g} evaluations = {} {:.2f} s\n",
                  it.iteration, it.value, it.grad_norm, it.lr, it.evaluations, it.elapsed_s);
     }
     return true;
@@ -79,14 +78,15 @@ Observer csv(const std::string& path) {
     if (f != nullptr) std::fclose(f);
   });
   if (!file) {
-    nabla::detail::fail("nabla::optim::csv",
-                        fmt::format("cannot open '{}' for writing (expected a writable path)", path));
+    nabla::detail::fail(
+        "nabla::optim::csv",
+        fmt::format("cannot open '{}' for writing (expected a writable path)", path));
   }
   fmt::print(file.get(), "iteration,value,grad_norm,step,lr,evaluations,elapsed_s\n");
   Observer o;
   o.callback = [file](const Iteration& it) {
-    fmt::print(file.get(), "{},{:.17g},{:.17g},{:.17g},{:.17g},{},{:.6f}\n", it.iteration,
-               it.value, it.grad_norm, it.step, it.lr, it.evaluations, it.elapsed_s);
+    fmt::print(file.get(), "{},{:.17g},{:.17g},{:.17g},{:.17g},{},{:.6f}\n", it.iteration, it.value,
+               it.grad_norm, it.step, it.lr, it.evaluations, it.elapsed_s);
     return true;
   };
   o.on_finish = [file](const Result&) { std::fflush(file.get()); };

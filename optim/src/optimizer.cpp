@@ -18,8 +18,8 @@ namespace {
 
 void require(bool ok, const char* method, const char* option, double got, const char* expected) {
   if (!ok) {
-    nabla::detail::fail(method, fmt::format("invalid option {} (got {}, expected {})", option, got,
-                                     expected));
+    nabla::detail::fail(
+        method, fmt::format("invalid option {} (got {}, expected {})", option, got, expected));
   }
 }
 void positive(const char* method, const char* option, double v) {
@@ -83,7 +83,10 @@ class AdaGradRule final : public Optimizer {  // s ← s + g²;  x ← x − lr�
 class RMSPropRule final : public Optimizer {
  public:
   RMSPropRule(const RMSProp& m, std::size_t n)
-      : Optimizer(n, m.lr, m.extras), m_(m), s_(n, 0.0), mean_(m.centered ? n : 0, 0.0),
+      : Optimizer(n, m.lr, m.extras),
+        m_(m),
+        s_(n, 0.0),
+        mean_(m.centered ? n : 0, 0.0),
         buffer_(m.momentum > 0 ? n : 0, 0.0) {}
 
  private:
@@ -119,8 +122,8 @@ struct AdamConstants {
 // The Adam/AdamW loop over flat buffers, branch-free so that it vectorises; compiled for AVX2
 // as well as the baseline, the right one chosen at load time (its sqrt and division dominate).
 __attribute__((target_clones("avx2", "default"))) void adam_update(
-    double* __restrict x, const double* __restrict g, double* __restrict m,
-    double* __restrict v, double* __restrict vmax, std::size_t n, AdamConstants c) {
+    double* __restrict x, const double* __restrict g, double* __restrict m, double* __restrict v,
+    double* __restrict vmax, std::size_t n, AdamConstants c) {
   // lr·m̂/(√v̂ + ε) with m̂ = m/bc1, v̂ = v/bc2; one pass, one loop per AMSGrad setting.
   if (vmax == nullptr) {
     for (std::size_t i = 0; i < n; ++i) {
@@ -145,8 +148,15 @@ class AdamRule final : public Optimizer {
   // `coupled` is Adam's L2 term (added to g); `decoupled` is AdamW's (x ← x − lr·λ·x).
   AdamRule(double lr, double beta1, double beta2, double eps, double coupled, double decoupled,
            bool amsgrad, const Extras& extras, std::size_t n)
-      : Optimizer(n, lr, extras), beta1_(beta1), beta2_(beta2), eps_(eps), coupled_(coupled),
-        decoupled_(decoupled), amsgrad_(amsgrad), m_(n, 0.0), v_(n, 0.0),
+      : Optimizer(n, lr, extras),
+        beta1_(beta1),
+        beta2_(beta2),
+        eps_(eps),
+        coupled_(coupled),
+        decoupled_(decoupled),
+        amsgrad_(amsgrad),
+        m_(n, 0.0),
+        v_(n, 0.0),
         vmax_(amsgrad ? n : 0, 0.0) {}
 
  private:
@@ -176,7 +186,11 @@ class AdamRule final : public Optimizer {
 }  // namespace
 
 Optimizer::Optimizer(std::size_t n, double lr, const Extras& extras)
-    : n_(n), base_lr_(lr), lr_(lr), extras_(extras), schedule_(extras.schedule),
+    : n_(n),
+      base_lr_(lr),
+      lr_(lr),
+      extras_(extras),
+      schedule_(extras.schedule),
       last_value_(std::numeric_limits<double>::quiet_NaN()) {
   non_negative("nabla::optim::Extras", "clip_value", extras.clip_value);
   non_negative("nabla::optim::Extras", "clip_norm", extras.clip_norm);
@@ -186,8 +200,8 @@ Optimizer::Optimizer(std::size_t n, double lr, const Extras& extras)
 void Optimizer::step(std::span<double> x, std::span<const double> g) {
   if (x.size() != n_ || g.size() != n_) {
     nabla::detail::fail("nabla::optim::Optimizer::step",
-                 fmt::format("wrong sizes (got x of {} and g of {}, expected {} each)", x.size(),
-                             g.size(), n_));
+                        fmt::format("wrong sizes (got x of {} and g of {}, expected {} each)",
+                                    x.size(), g.size(), n_));
   }
   // The schedule checks the rate it returns (finite, >= 0) and names the step when it is not.
   lr_ = schedule_(steps_, base_lr_, last_value_);
@@ -204,7 +218,8 @@ void Optimizer::step(std::span<double> x, std::span<const double> g) {
         for (double& v : gradient_) v *= e.clip_norm / norm;
       }
     }
-    for (std::size_t i = 0; i < n_ && e.weight_decay > 0; ++i) gradient_[i] += e.weight_decay * x[i];
+    for (std::size_t i = 0; i < n_ && e.weight_decay > 0; ++i)
+      gradient_[i] += e.weight_decay * x[i];
     grad = gradient_;
   }
   update(x, grad, lr_);
@@ -277,8 +292,7 @@ std::unique_ptr<Optimizer> make_adam(const Method& m, const char* name, bool dec
     require(m.lr * m.weight_decay <= 1, name, "weight_decay", m.weight_decay,
             "lr·weight_decay at most 1: x ← x·(1 − lr·weight_decay) would flip the sign of x");
   }
-  return std::make_unique<AdamRule>(m.lr, m.beta1, m.beta2, m.eps,
-                                    decoupled ? 0.0 : m.weight_decay,
+  return std::make_unique<AdamRule>(m.lr, m.beta1, m.beta2, m.eps, decoupled ? 0.0 : m.weight_decay,
                                     decoupled ? m.weight_decay : 0.0, m.amsgrad, m.extras, n);
 }
 }  // namespace

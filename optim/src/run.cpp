@@ -34,9 +34,9 @@ bool all_finite(std::span<const double> v) noexcept {
 void validate(const Stop& s) {
   const auto check = [](bool ok, const char* rule, double got, const char* expected) {
     if (!ok) {
-      nabla::detail::fail("nabla::optim::minimize",
-                          fmt::format("invalid stopping rule {} (got {}, expected {})", rule, got,
-                                      expected));
+      nabla::detail::fail(
+          "nabla::optim::minimize",
+          fmt::format("invalid stopping rule {} (got {}, expected {})", rule, got, expected));
     }
   };
   check(s.grad_tol >= 0, "grad_tol", s.grad_tol, "a value >= 0");
@@ -61,9 +61,11 @@ void check_start(std::span<const double> x0) {
   }
 }
 
-Run::Run(const Objective& f, std::span<const double> x0, const Stop& stop,
-         const Observer& observer)
-    : f_(f), stop_(stop), observer_(observer), start_(std::chrono::steady_clock::now()),
+Run::Run(const Objective& f, std::span<const double> x0, const Stop& stop, const Observer& observer)
+    : f_(f),
+      stop_(stop),
+      observer_(observer),
+      start_(std::chrono::steady_clock::now()),
       best_x_(x0.size()) {
   validate(stop);
   check_start(x0);
@@ -89,22 +91,33 @@ bool Run::out_of_evaluations() const {
 bool Run::should_stop(double value, double grad_norm, Status& status) const {
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  if (grad_norm <= stop_.grad_tol) status = Status::gradient_converged;
-  else if (value <= stop_.target) status = Status::target_reached;
-  else if (iterations >= stop_.max_iterations) status = Status::max_iterations;
-  else if (out_of_evaluations()) status = Status::max_evaluations;
-  else if (stop_.time_limit_s > 0 && elapsed >= stop_.time_limit_s) status = Status::time_limit;
-  else return false;
+  if (grad_norm <= stop_.grad_tol)
+    status = Status::gradient_converged;
+  else if (value <= stop_.target)
+    status = Status::target_reached;
+  else if (iterations >= stop_.max_iterations)
+    status = Status::max_iterations;
+  else if (out_of_evaluations())
+    status = Status::max_evaluations;
+  else if (stop_.time_limit_s > 0 && elapsed >= stop_.time_limit_s)
+    status = Status::time_limit;
+  else
+    return false;
   return true;
 }
 
 bool Run::after_step(double value, double value_prev, double grad_norm, double step, double lr,
                      Status& status) {
   if (observer_.record_history || observer_.callback) {  // free when unused
-    const Iteration it{iterations, value, grad_norm, step, lr, evaluations,
-                       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_)
-                           .count(),
-                       stop_.max_iterations};
+    const Iteration it{
+        iterations,
+        value,
+        grad_norm,
+        step,
+        lr,
+        evaluations,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(),
+        stop_.max_iterations};
     if (observer_.record_history) history_.iterations.push_back(it);
     if (observer_.callback && !observer_.callback(it)) {
       status = Status::stopped_by_callback;
@@ -115,7 +128,8 @@ bool Run::after_step(double value, double value_prev, double grad_norm, double s
     status = Status::step_converged;
     return true;
   }
-  if (stop_.value_tol > 0 && std::abs(value - value_prev) <= stop_.value_tol * std::abs(value_prev)) {
+  if (stop_.value_tol > 0 &&
+      std::abs(value - value_prev) <= stop_.value_tol * std::abs(value_prev)) {
     status = Status::value_converged;
     return true;
   }

@@ -20,8 +20,8 @@ namespace {
 template <class T>
 void require(bool ok, const char* schedule, const char* option, T got, const char* expected) {
   if (!ok) {
-    nabla::detail::fail(schedule, fmt::format("invalid option {} (got {}, expected {})", option,
-                                              got, expected));
+    nabla::detail::fail(
+        schedule, fmt::format("invalid option {} (got {}, expected {})", option, got, expected));
   }
 }
 void at_least_one(const char* schedule, const char* option, long v, const char* expected) {
@@ -61,8 +61,7 @@ double Schedule::operator()(long t, double base_lr, double last_value) const {
 }
 
 void StepDecay::validate() const {
-  at_least_one("nabla::optim::StepDecay", "step_size", step_size,
-               "a positive number of steps");
+  at_least_one("nabla::optim::StepDecay", "step_size", step_size, "a positive number of steps");
   positive("nabla::optim::StepDecay", "gamma", gamma);
 }
 
@@ -152,8 +151,7 @@ double LinearWarmup::operator()(long t, double base, double) const {
 
 void OneCycle::validate() const {
   positive("nabla::optim::OneCycle", "max_lr", max_lr);
-  at_least_one("nabla::optim::OneCycle", "total_steps", total_steps,
-               "a positive number of steps");
+  at_least_one("nabla::optim::OneCycle", "total_steps", total_steps, "a positive number of steps");
   require(pct_start >= 0 && pct_start <= 1, "nabla::optim::OneCycle", "pct_start", pct_start,
           "a fraction in [0, 1]");
   positive("nabla::optim::OneCycle", "div_factor", div_factor);
@@ -177,8 +175,8 @@ void ReduceOnPlateau::validate() const {
           "a value in (0, 1)");
   require(patience >= 0, "nabla::optim::ReduceOnPlateau", "patience", patience,
           "a number of steps >= 0");
-  require(threshold >= 0 && threshold < 1, "nabla::optim::ReduceOnPlateau", "threshold",
-          threshold, "a relative change in [0, 1)");
+  require(threshold >= 0 && threshold < 1, "nabla::optim::ReduceOnPlateau", "threshold", threshold,
+          "a relative change in [0, 1)");
   require(cooldown >= 0, "nabla::optim::ReduceOnPlateau", "cooldown", cooldown,
           "a number of steps >= 0");
   non_negative("nabla::optim::ReduceOnPlateau", "min_lr", min_lr);

@@ -57,8 +57,9 @@ void expect_second_order(const std::string& what, double analytic, double other,
   // The two ways round differently, and a second derivative near a zero is a difference of
   // larger terms: allow rounding relative to the first derivative.
   const double d = df(x);
-  BOOST_CHECK_MESSAGE(close(analytic, other, 1e-10, 1e-14 * (std::isfinite(d) ? std::abs(d) : 0.0) + 1e-300),
-                      what << ": " << analytic << " one way, " << other << " the other");
+  BOOST_CHECK_MESSAGE(
+      close(analytic, other, 1e-10, 1e-14 * (std::isfinite(d) ? std::abs(d) : 0.0) + 1e-300),
+      what << ": " << analytic << " one way, " << other << " the other");
   if (!std::isfinite(d) || !(h > 0) || !std::isfinite(analytic)) return;
   const double left = df(x - h), right = df(x + h);
   if (!std::isfinite(left) || !std::isfinite(right)) return;

@@ -75,7 +75,8 @@ template <class F, class D>
 void expect_second(const std::string& at, F f, D df, double x, double h) {
   const double ff = derivative([&](auto t) { return derivative(f, t); }, x);
   const double fr = hessian([&](const auto& v) { return f(v[0]); }, {x}).data[0];
-  expect_second_order(at + " (second order)", ff, fr, [&](double t) { return double(df(t)); }, x, h);
+  expect_second_order(
+      at + " (second order)", ff, fr, [&](double t) { return double(df(t)); }, x, h);
 }
 
 /// Checks a unary operation given as a generic callable f (called with double and with Var) and
@@ -97,12 +98,13 @@ void expect_unary(const std::string& name, F f, D df, const std::vector<double>&
     const auto r = value_and_gradient([&](std::span<const Var> v) { return Var(f(v[0])); }, {x});
     expect_same_value(at, r.value, reference);
     const double h = fd_step(x, distance ? distance(x) : inf, scale_cap);
-    expect_partial(at, r.gradient[0], df(x), [&](double t) { return double(f(t)); }, x, h);
+    expect_partial(
+        at, r.gradient[0], df(x), [&](double t) { return double(f(t)); }, x, h);
     // Forward mode: the same value, the tangent against the same closed form.
     const Dual<double> y = f(Dual<double>(x, 1.0));
     expect_same_value(at + " (forward)", y.value(), reference);
-    expect_partial(at + " (forward)", y.tangent(), df(x), [&](double t) { return double(f(t)); },
-                   x, h);
+    expect_partial(
+        at + " (forward)", y.tangent(), df(x), [&](double t) { return double(f(t)); }, x, h);
     // Second order, two ways — forward over forward (Dual<Dual<double>>) and forward over
     // reverse (the Hessian, Dual<Var>) — against each other and against differences of df.
     expect_second(at, f, df, x, h);
@@ -149,14 +151,21 @@ void expect_binary(const std::string& name, F f, DA dfa, DB dfb,
     // Second order: ∂²/∂a², ∂²/∂b² and ∂²/∂a∂b by the Hessian (forward over reverse) against
     // forward over forward and differences of the closed-form partials.
     const Hessian H = hessian([&](const auto& v) { return f(v[0], v[1]); }, {a, b});
-    const auto second_a = derivative([&](auto t) { return derivative([&](auto u) { return f(u, b); }, t); }, a);
-    const auto second_b = derivative([&](auto t) { return derivative([&](auto u) { return f(a, u); }, t); }, b);
-    expect_second_order(at + " d2/da2", H(0, 0), second_a, [&](double t) { return double(dfa(t, b)); }, a, ha);
-    expect_second_order(at + " d2/db2", H(1, 1), second_b, [&](double t) { return double(dfb(a, t)); }, b, hb);
-    const double mixed = derivative([&](auto t) {
-      return derivative([&](auto u) { return f(u, decltype(u)(t)); }, decltype(t)(a));
-    }, b);
-    expect_second_order(at + " d2/dadb", H(0, 1), mixed, [&](double t) { return double(dfa(a, t)); }, b, hb);
+    const auto second_a =
+        derivative([&](auto t) { return derivative([&](auto u) { return f(u, b); }, t); }, a);
+    const auto second_b =
+        derivative([&](auto t) { return derivative([&](auto u) { return f(a, u); }, t); }, b);
+    expect_second_order(
+        at + " d2/da2", H(0, 0), second_a, [&](double t) { return double(dfa(t, b)); }, a, ha);
+    expect_second_order(
+        at + " d2/db2", H(1, 1), second_b, [&](double t) { return double(dfb(a, t)); }, b, hb);
+    const double mixed = derivative(
+        [&](auto t) {
+          return derivative([&](auto u) { return f(u, decltype(u)(t)); }, decltype(t)(a));
+        },
+        b);
+    expect_second_order(
+        at + " d2/dadb", H(0, 1), mixed, [&](double t) { return double(dfa(a, t)); }, b, hb);
   }
 }
 

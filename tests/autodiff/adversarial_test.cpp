@@ -10,7 +10,6 @@
 #include <Eigen/LU>
 #include <boost/test/unit_test.hpp>
 
-#include "expect_error.hpp"
 #include <fmt/format.h>
 #include <cmath>
 #include <cstdint>
@@ -24,6 +23,7 @@
 #include <thread>
 #include <typeinfo>
 #include <vector>
+#include "expect_error.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
 // AddressSanitizer's operator new reports an allocation it cannot serve and aborts instead of
@@ -151,11 +151,15 @@ BOOST_AUTO_TEST_CASE(f_that_clears_or_rewinds_the_tape_is_caught) {
   expect_error([&] { (void)nabla::value_and_gradient(rewinds, {1.0}); }, {"rewound or cleared"});
   double g[1] = {0};
   const double x[1] = {1.0};
-  expect_error([&] { (void)nabla::gradient(rewinds, std::span<const double>(x), std::span<double>(g)); },
-               {"rewound or cleared"});
-  expect_error([&] {
-    (void)nabla::jacobian([&](std::span<const Var> v) { return std::vector<Var>{rewinds(v)}; }, {1.0});
-  }, {"rewound or cleared"});
+  expect_error(
+      [&] { (void)nabla::gradient(rewinds, std::span<const double>(x), std::span<double>(g)); },
+      {"rewound or cleared"});
+  expect_error(
+      [&] {
+        (void)nabla::jacobian([&](std::span<const Var> v) { return std::vector<Var>{rewinds(v)}; },
+                              {1.0});
+      },
+      {"rewound or cleared"});
   // The tape is usable afterwards, and an honest f still works.
   const auto r = nabla::value_and_gradient([](const auto& v) { return Var(v[0] * v[0]); }, {3.0});
   BOOST_TEST(r.gradient[0] == 6.0);
@@ -163,19 +167,23 @@ BOOST_AUTO_TEST_CASE(f_that_clears_or_rewinds_the_tape_is_caught) {
 
 BOOST_AUTO_TEST_CASE(f_that_sweeps_inside_a_helper) {
   // f calls backward() on its own recording, and reads adjoints: the helper still answers right.
-  const auto r = nabla::value_and_gradient([](std::span<const Var> x) {
-    const Var y = x[0] * x[1];
-    nabla::backward(y);
-    BOOST_TEST(nabla::adjoint(x[0]) == x[1].value());
-    return Var(y + x[0]);
-  }, {2.0, 5.0});
+  const auto r = nabla::value_and_gradient(
+      [](std::span<const Var> x) {
+        const Var y = x[0] * x[1];
+        nabla::backward(y);
+        BOOST_TEST(nabla::adjoint(x[0]) == x[1].value());
+        return Var(y + x[0]);
+      },
+      {2.0, 5.0});
   BOOST_TEST(r.gradient == std::vector<double>({6.0, 2.0}));
   // and a helper nested in f, differentiating in f's inputs (constants to it).
-  const auto n = nabla::value_and_gradient([](std::span<const Var> x) {
-    const auto inner = nabla::value_and_gradient(
-        [&](std::span<const Var> z) { return Var(z[0] * x[0]); }, {4.0});
-    return Var(x[0] * inner.gradient[0]);
-  }, {3.0});
+  const auto n = nabla::value_and_gradient(
+      [](std::span<const Var> x) {
+        const auto inner = nabla::value_and_gradient(
+            [&](std::span<const Var> z) { return Var(z[0] * x[0]); }, {4.0});
+        return Var(x[0] * inner.gradient[0]);
+      },
+      {3.0});
   BOOST_TEST(n.gradient[0] == 3.0);
 }
 
@@ -185,18 +193,25 @@ BOOST_AUTO_TEST_CASE(f_that_throws_leaves_a_reusable_tape) {
   const Var w = tape.variable(2.0);
   const Position p = tape.position();
   for (int i = 0; i < 100; ++i) {
-    BOOST_CHECK_THROW((void)nabla::value_and_gradient([&](std::span<const Var> x) -> Var {
-      const Var y = x[0] * w;
-      (void)Var(y * y);
-      throw std::runtime_error("mid-recording");
-    }, {1.0}), std::runtime_error);
+    BOOST_CHECK_THROW((void)nabla::value_and_gradient(
+                          [&](std::span<const Var> x) -> Var {
+                            const Var y = x[0] * w;
+                            (void)Var(y * y);
+                            throw std::runtime_error("mid-recording");
+                          },
+                          {1.0}),
+                      std::runtime_error);
     // An operation that fails with nabla::Error inside f.
-    expect_error([&] {
-      (void)nabla::value_and_gradient([](std::span<const Var> x) {
-        const double partial[] = {1.0, 2.0};
-        return nabla::custom(1.0, x, partial);  // one operand, two partials
-      }, {1.0});
-    }, {"nabla::custom", "1 operands and 2 partials"});
+    expect_error(
+        [&] {
+          (void)nabla::value_and_gradient(
+              [](std::span<const Var> x) {
+                const double partial[] = {1.0, 2.0};
+                return nabla::custom(1.0, x, partial);  // one operand, two partials
+              },
+              {1.0});
+        },
+        {"nabla::custom", "1 operands and 2 partials"});
     BOOST_TEST((tape.position() == p));
   }
   const Var y = w * w;
@@ -209,22 +224,32 @@ BOOST_AUTO_TEST_CASE(helper_inputs_of_every_size) {
                                                std::span<const double>());
   BOOST_TEST(empty.value == 0.0);
   BOOST_TEST(empty.gradient.empty());
-  expect_error([] {
-    (void)nabla::jacobian([](std::span<const Var>) { return std::vector<Var>{}; }, {1.0});
-  }, {"nabla::jacobian", "got 0"});
-  expect_error([] {
-    (void)nabla::jacobian([](std::span<const Var> x) { return std::vector<Var>{x[0], x[0]}; }, {1.0}, 3);
-  }, {"nabla::jacobian", "got 2, expected 3"});
+  expect_error(
+      [] { (void)nabla::jacobian([](std::span<const Var>) { return std::vector<Var>{}; }, {1.0}); },
+      {"nabla::jacobian", "got 0"});
+  expect_error(
+      [] {
+        (void)nabla::jacobian(
+            [](std::span<const Var> x) {
+              return std::vector<Var>{x[0], x[0]};
+            },
+            {1.0}, 3);
+      },
+      {"nabla::jacobian", "got 2, expected 3"});
   double g[3];
   const double x[2] = {1, 2};
-  expect_error([&] {
-    (void)nabla::gradient([](std::span<const Var> v) { return v[0]; }, std::span<const double>(x),
-                          std::span<double>(g));
-  }, {"nabla::gradient", "got 3 entries for 2 inputs"});
+  expect_error(
+      [&] {
+        (void)nabla::gradient([](std::span<const Var> v) { return v[0]; },
+                              std::span<const double>(x), std::span<double>(g));
+      },
+      {"nabla::gradient", "got 3 entries for 2 inputs"});
   // A jacobian with outputs that are constants or inputs themselves.
-  const auto J = nabla::jacobian([](std::span<const Var> v) {
-    return std::vector<Var>{Var(1.0), v[1], Var(v[0] * v[1])};
-  }, {2.0, 3.0});
+  const auto J = nabla::jacobian(
+      [](std::span<const Var> v) {
+        return std::vector<Var>{Var(1.0), v[1], Var(v[0] * v[1])};
+      },
+      {2.0, 3.0});
   BOOST_TEST(J.data == std::vector<double>({0, 0, 0, 1, 3, 2}));
 }
 
@@ -248,7 +273,11 @@ BOOST_AUTO_TEST_CASE(check_gradient_rejects_options_that_would_check_nothing) {
   o.step = 1e-320;
   expect_error([&] { (void)nabla::check_gradient(f, x, o); }, {"step", "x[0]"});
   o.step = 1e308;
-  expect_error([&] { (void)nabla::check_gradient(f, std::vector<double>{1e308, 1.0}, o); }, {"step"});
+  expect_error(
+      [&] {
+        (void)nabla::check_gradient(f, std::vector<double>{1e308, 1.0}, o);
+      },
+      {"step"});
   o.mode = nabla::CheckMode::directional;
   o.step = 1e-320;
   expect_error([&] { (void)nabla::check_gradient(f, x, o); }, {"step"});
@@ -275,8 +304,9 @@ BOOST_AUTO_TEST_CASE(check_gradient_rejects_options_that_would_check_nothing) {
     BOOST_TEST(nabla::check_gradient(f, x, o).ok);
   }
   // An empty point: nothing to compare, and that is a pass in either mode.
-  BOOST_TEST(nabla::check_gradient([](std::span<const Var>) { return Var(1.0); },
-                                   std::vector<double>{}).rows.empty());
+  BOOST_TEST(
+      nabla::check_gradient([](std::span<const Var>) { return Var(1.0); }, std::vector<double>{})
+          .rows.empty());
 }
 
 // ---- Tensors: views, shapes and sizes ---------------------------------------------------------
@@ -290,14 +320,21 @@ BOOST_AUTO_TEST_CASE(default_views_hold_no_data) {
   expect_error([] { (void)nabla::constant(TensorView{}); }, {"nabla::constant", "no data"});
   expect_error([] { (void)nabla::constant_view(TensorView{}); }, {"no data"});
   const std::size_t rows[] = {0};
-  expect_error([&] { (void)nabla::constant_rows(TensorView(nullptr, Shape{2, 3}), rows); }, {"no data"});
-  expect_error([] { (void)nabla::parameter(nabla::MutableTensorView{}, nabla::MutableTensorView{}); },
-               {"nabla::parameter", "no data"});
+  expect_error(
+      [&] {
+        (void)nabla::constant_rows(TensorView(nullptr, Shape{2, 3}), rows);
+      },
+      {"no data"});
+  expect_error(
+      [] { (void)nabla::parameter(nabla::MutableTensorView{}, nabla::MutableTensorView{}); },
+      {"nabla::parameter", "no data"});
   expect_error([] { (void)Tensor(TensorView{}); }, {"nabla::Tensor", "no data"});
   expect_error([] { (void)nabla::to_string(TensorView{}); }, {"no data"});
-  expect_error([] {
-    (void)nabla::binary_cross_entropy_with_logits(nabla::variable(Tensor()), TensorView{});
-  }, {"binary_cross_entropy_with_logits", "no data"});
+  expect_error(
+      [] {
+        (void)nabla::binary_cross_entropy_with_logits(nabla::variable(Tensor()), TensorView{});
+      },
+      {"binary_cross_entropy_with_logits", "no data"});
   nabla::nn::Parameters params(1);
   expect_error([&] { (void)params.add("w", TensorView{}); }, {"'w'", "no data"});
   BOOST_TEST(params.count() == 0u);
@@ -384,15 +421,18 @@ BOOST_AUTO_TEST_CASE(shape_arguments_out_of_range) {
   expect_error([&] { (void)nabla::slice(a, 1, 0, huge); }, {"nabla::slice"});
   expect_error([&] { (void)nabla::slice(a, 5, 0, 1); }, {"nabla::slice", "axis 5"});
   const std::size_t big[] = {0, huge};
-  expect_error([&] { (void)nabla::index_select(a, 1, big); }, {"nabla::index_select", "position 1"});
+  expect_error([&] { (void)nabla::index_select(a, 1, big); },
+               {"nabla::index_select", "position 1"});
   const std::size_t dup[] = {0, 0}, short_axes[] = {1}, bad_axes[] = {0, 7};
   expect_error([&] { (void)nabla::permute(a, dup); }, {"nabla::permute"});
   expect_error([&] { (void)nabla::permute(a, short_axes); }, {"nabla::permute"});
   expect_error([&] { (void)nabla::permute(a, bad_axes); }, {"nabla::permute"});
   expect_error([&] { (void)nabla::reshape(a, Shape{7}); }, {"nabla::reshape", "7 elements"});
   expect_error([&] { (void)nabla::transpose(nabla::sum(a)); }, {"nabla::transpose", "rank 0"});
-  expect_error([&] { (void)nabla::concat(std::span<const TensorVar>()); }, {"nabla::concat", "no tensors"});
-  expect_error([&] { (void)nabla::stack(std::span<const TensorVar>()); }, {"nabla::stack", "no tensors"});
+  expect_error([&] { (void)nabla::concat(std::span<const TensorVar>()); },
+               {"nabla::concat", "no tensors"});
+  expect_error([&] { (void)nabla::stack(std::span<const TensorVar>()); },
+               {"nabla::stack", "no tensors"});
   const TensorVar two[] = {a, nabla::transpose(a)};
   expect_error([&] { (void)nabla::concat(two, 0); }, {"nabla::concat", "tensor 1"});
   const TensorVar with_empty[] = {a, TensorVar{}};
@@ -409,7 +449,11 @@ BOOST_AUTO_TEST_CASE(shape_arguments_out_of_range) {
   expect_error([&] { (void)nabla::cross_entropy(a, labels_bad); }, {"label 3 (row 1)"});
   expect_error([&] { (void)nabla::cross_entropy(a, labels_neg); }, {"label -1 (row 0)"});
   expect_error([&] { (void)nabla::cross_entropy(a, labels_short); }, {"1 labels"});
-  expect_error([&] { (void)nabla::cross_entropy(nabla::variable(Tensor(Shape{0, 3})), {}); }, {"N, C > 0"});
+  expect_error(
+      [&] {
+        (void)nabla::cross_entropy(nabla::variable(Tensor(Shape{0, 3})), {});
+      },
+      {"N, C > 0"});
   expect_error([&] { (void)nabla::mse(a, nabla::transpose(a)); }, {"nabla::mse"});
   tape.rewind(p);
   BOOST_TEST((tape.position() == p));
@@ -463,7 +507,8 @@ BOOST_AUTO_TEST_CASE(tensor_helper_returning_an_outer_tensor_leaves_it_alone) {
   const TensorVar L = nabla::sum(W * W);
   nabla::backward(nabla::sum(L * 3.0));
   BOOST_TEST(nabla::adjoint(L)[0] == 3.0);
-  const auto r = nabla::value_and_gradient([&](const TensorVar&) { return L; }, Tensor({2}, {7, 8}));
+  const auto r =
+      nabla::value_and_gradient([&](const TensorVar&) { return L; }, Tensor({2}, {7, 8}));
   BOOST_TEST(r.value == 5.0);
   BOOST_TEST(r.gradient == std::vector<double>({0.0, 0.0}));
   BOOST_TEST(nabla::adjoint(L)[0] == 3.0);
@@ -472,12 +517,15 @@ BOOST_AUTO_TEST_CASE(tensor_helper_returning_an_outer_tensor_leaves_it_alone) {
   const auto id = nabla::value_and_gradient([](const TensorVar& t) { return t; }, Tensor({1}, {4}));
   BOOST_TEST(id.gradient == std::vector<double>({1.0}));
   // f returning a constant of its own.
-  const auto c = nabla::value_and_gradient([](const TensorVar&) { return nabla::constant(Tensor({1}, {2})); },
-                                           Tensor({3}, {1, 2, 3}));
+  const auto c = nabla::value_and_gradient(
+      [](const TensorVar&) { return nabla::constant(Tensor({1}, {2})); }, Tensor({3}, {1, 2, 3}));
   BOOST_TEST(c.gradient == std::vector<double>({0.0, 0.0, 0.0}));
-  expect_error([] {
-    (void)nabla::value_and_gradient([](const TensorVar& t) { return t * 2.0; }, Tensor({2}, {1, 2}));
-  }, {"nabla::value_and_gradient", "2 elements"});
+  expect_error(
+      [] {
+        (void)nabla::value_and_gradient([](const TensorVar& t) { return t * 2.0; },
+                                        Tensor({2}, {1, 2}));
+      },
+      {"nabla::value_and_gradient", "2 elements"});
 }
 
 // ---- nn ---------------------------------------------------------------------------------------
@@ -505,10 +553,14 @@ BOOST_AUTO_TEST_CASE(batch_sampler_at_the_extremes) {
 BOOST_AUTO_TEST_CASE(parameters_with_bad_arguments) {
   nabla::nn::Parameters params(1);
   // An Init that is none of the enumerators was drawn as he_normal silently.
-  expect_error([&] { (void)params.add("w", Shape{2, 2}, static_cast<nabla::nn::Init>(42)); },
-               {"'w'", "init"});
+  expect_error(
+      [&] {
+        (void)params.add("w", Shape{2, 2}, static_cast<nabla::nn::Init>(42));
+      },
+      {"'w'", "init"});
   for (double gain : {0.0, -1.0, qnan, inf}) {
-    expect_error([&] { (void)params.add("g", Shape{2}, nabla::nn::Init::he_uniform, gain); }, {"gain"});
+    expect_error([&] { (void)params.add("g", Shape{2}, nabla::nn::Init::he_uniform, gain); },
+                 {"gain"});
   }
   BOOST_TEST(params.count() == 0u);
   // Empty and rank-0 shapes are parameters too.
@@ -531,35 +583,42 @@ BOOST_AUTO_TEST_CASE(normal_log_density_at_extreme_scales) {
   // one is finite.
   const double c = 0.5 * std::log(2 * std::numbers::pi);
   for (bool variable_y : {false, true}) {
-    const auto r = nabla::value_and_gradient([variable_y](std::span<const Var> v) {
-      if (variable_y) return nabla::normal_log_density(v.subspan(0, 1), v[1], v[2]);
-      const double y[] = {0.0};
-      return nabla::normal_log_density(y, v[1], v[2]);
-    }, {0.0, 0.0, 1e-200});
+    const auto r = nabla::value_and_gradient(
+        [variable_y](std::span<const Var> v) {
+          if (variable_y) return nabla::normal_log_density(v.subspan(0, 1), v[1], v[2]);
+          const double y[] = {0.0};
+          return nabla::normal_log_density(y, v[1], v[2]);
+        },
+        {0.0, 0.0, 1e-200});
     BOOST_TEST(r.value == -(std::log(1e-200) + c), boost::test_tools::tolerance(1e-14));
     BOOST_TEST(r.gradient[1] == 0.0);
     BOOST_TEST(r.gradient[2] == -1e200, boost::test_tools::tolerance(1e-14));
     // (y − μ)/σ = 1 with both at 1e-200: (y − μ)² underflowed to 0 and met 1/σ² = ∞.
-    const auto s = nabla::value_and_gradient([variable_y](std::span<const Var> v) {
-      if (variable_y) return nabla::normal_log_density(v.subspan(0, 1), v[1], v[2]);
-      const double y[] = {1e-200};
-      return nabla::normal_log_density(y, v[1], v[2]);
-    }, {1e-200, 0.0, 1e-200});
+    const auto s = nabla::value_and_gradient(
+        [variable_y](std::span<const Var> v) {
+          if (variable_y) return nabla::normal_log_density(v.subspan(0, 1), v[1], v[2]);
+          const double y[] = {1e-200};
+          return nabla::normal_log_density(y, v[1], v[2]);
+        },
+        {1e-200, 0.0, 1e-200});
     BOOST_TEST(s.value == -0.5 - (std::log(1e-200) + c), boost::test_tools::tolerance(1e-14));
-    BOOST_TEST(s.gradient[1] == 1e200, boost::test_tools::tolerance(1e-14));   // (y−μ)/σ²
-    BOOST_TEST(s.gradient[2] == 0.0, boost::test_tools::tolerance(1e-14));     // ((y−μ)²/σ² − 1)/σ
+    BOOST_TEST(s.gradient[1] == 1e200, boost::test_tools::tolerance(1e-14));  // (y−μ)/σ²
+    BOOST_TEST(s.gradient[2] == 0.0, boost::test_tools::tolerance(1e-14));  // ((y−μ)²/σ² − 1)/σ
     if (variable_y) BOOST_TEST(s.gradient[0] == -1e200, boost::test_tools::tolerance(1e-14));
   }
   // σ at the other end, and the bad ones.
-  const auto big = nabla::value_and_gradient([](std::span<const Var> v) {
-    const double y[] = {1.0, -1.0};
-    return nabla::normal_log_density(y, v[0], v[1]);
-  }, {0.0, 1e200});
+  const auto big = nabla::value_and_gradient(
+      [](std::span<const Var> v) {
+        const double y[] = {1.0, -1.0};
+        return nabla::normal_log_density(y, v[0], v[1]);
+      },
+      {0.0, 1e200});
   BOOST_TEST(big.value == -2 * (std::log(1e200) + c), boost::test_tools::tolerance(1e-14));
   BOOST_TEST(big.gradient[1] == -2e-200, boost::test_tools::tolerance(1e-14));
   for (double sigma : {0.0, -1.0, qnan, -inf}) {
-    expect_error([&] { (void)nabla::normal_log_density(std::span<const double>(), Var(0.0), Var(sigma)); },
-                 {"nabla::normal_log_density", "sigma"});
+    expect_error(
+        [&] { (void)nabla::normal_log_density(std::span<const double>(), Var(0.0), Var(sigma)); },
+        {"nabla::normal_log_density", "sigma"});
   }
 }
 
@@ -573,13 +632,15 @@ BOOST_AUTO_TEST_CASE(scalar_reductions_of_empty_and_special_spans) {
   const Var two[] = {Var(1.0), Var(2.0)};
   const double three[] = {1, 2, 3};
   expect_error([&] { (void)nabla::dot(two, three); }, {"nabla::dot", "got 3 and 2"});
-  expect_error([&] { (void)nabla::dot(std::span<const Var>(two), std::span<const Var>(two, 1)); }, {"nabla::dot"});
-  expect_error([&] { (void)nabla::custom(1.0, std::span<const Var>(two), std::span<const double>(three)); },
-               {"nabla::custom", "2 operands and 3 partials"});
+  expect_error([&] { (void)nabla::dot(std::span<const Var>(two), std::span<const Var>(two, 1)); },
+               {"nabla::dot"});
+  expect_error(
+      [&] { (void)nabla::custom(1.0, std::span<const Var>(two), std::span<const double>(three)); },
+      {"nabla::custom", "2 operands and 3 partials"});
   // NaN and ±∞ pass through every reduction, with the partials of their rules.
-  const auto g = nabla::value_and_gradient([](std::span<const Var> x) {
-    return Var(nabla::sum(x) + nabla::squared_norm(x));
-  }, {1.0, qnan});
+  const auto g = nabla::value_and_gradient(
+      [](std::span<const Var> x) { return Var(nabla::sum(x) + nabla::squared_norm(x)); },
+      {1.0, qnan});
   BOOST_TEST(std::isnan(g.value));
   BOOST_TEST(g.gradient[0] == 3.0);
   BOOST_TEST(std::isnan(g.gradient[1]));
@@ -646,7 +707,8 @@ BOOST_AUTO_TEST_CASE(graph_options_at_their_bounds) {
   Tape other;
   expect_error([&] { (void)nabla::graph::capture(other, std::span<const Var>(&y, 1)); },
                {"not on the tape passed"});
-  expect_error([&] { (void)nabla::graph::first_non_finite_adjoint(tape, later); }, {"rewound away"});
+  expect_error([&] { (void)nabla::graph::first_non_finite_adjoint(tape, later); },
+               {"rewound away"});
   expect_error([&] { (void)nabla::graph::capture(tape, TensorVar{}); }, {"empty"});
 }
 
@@ -656,15 +718,20 @@ BOOST_AUTO_TEST_CASE(diagnostics_that_throw_inside_a_helper) {
   tape.set_diagnostics({.enabled = true, .throw_on_non_finite = true});
   const Position p = tape.position();
   for (int i = 0; i < 3; ++i) {
-    expect_error([] {
-      (void)nabla::value_and_gradient([](std::span<const Var> v) {
-        const Var l = log(v[0]);  // log 0 = −∞ from a finite operand
-        return Var(l * 2.0);
-      }, {0.0});
-    }, {"throw_on_non_finite", "log"});
+    expect_error(
+        [] {
+          (void)nabla::value_and_gradient(
+              [](std::span<const Var> v) {
+                const Var l = log(v[0]);  // log 0 = −∞ from a finite operand
+                return Var(l * 2.0);
+              },
+              {0.0});
+        },
+        {"throw_on_non_finite", "log"});
     BOOST_TEST((tape.position() == p));
   }
-  const auto ok = nabla::value_and_gradient([](std::span<const Var> v) { return Var(log(v[0])); }, {2.0});
+  const auto ok =
+      nabla::value_and_gradient([](std::span<const Var> v) { return Var(log(v[0])); }, {2.0});
   BOOST_TEST(ok.gradient[0] == 0.5);
   tape.set_diagnostics({});
 }
@@ -728,28 +795,40 @@ BOOST_AUTO_TEST_CASE(every_tensor_op_on_empty_and_one_element_shapes) {
       {"t / t", [](const TensorVar& t) { return t / (t + 1.0); }},
       {"t * t - t", [](const TensorVar& t) { return t * t - t; }},
       {"number", [](const TensorVar& t) { return 2.0 / (1.0 + t) - 3.0 * t; }},
-      {"Var", [](const TensorVar& t) {
+      {"Var",
+       [](const TensorVar& t) {
          const Var v = nabla::variable(1.5);  // f's own input: a constant to the check
          return t * v + v / (t + 1.0) - v;
        }},
-      {"item scalar", [](const TensorVar& t) {
-         return t.size() == 0 ? t : t * nabla::sum(t).item();
-       }},
+      {"item scalar",
+       [](const TensorVar& t) { return t.size() == 0 ? t : t * nabla::sum(t).item(); }},
       {"transpose", [](const TensorVar& t) { return nabla::transpose(t); }, 2},
-      {"permute", [](const TensorVar& t) {
+      {"permute",
+       [](const TensorVar& t) {
          std::vector<std::size_t> axes(t.rank());
          for (std::size_t k = 0; k < axes.size(); ++k) axes[k] = axes.size() - 1 - k;
          return nabla::permute(t, axes);
        }},
       {"reshape", [](const TensorVar& t) { return nabla::reshape(t, Shape{t.size()}); }},
       {"slice", [](const TensorVar& t) { return nabla::slice(t, 0, 0, t.shape()[0]); }, 1},
-      {"index_select", [](const TensorVar& t) {
+      {"index_select",
+       [](const TensorVar& t) {
          std::vector<std::size_t> idx;
          for (std::size_t i = 0; i < t.shape()[0]; ++i) idx.insert(idx.end(), {i, i});
          return nabla::index_select(t, 0, idx);
-       }, 1},
-      {"concat", [](const TensorVar& t) { const TensorVar p[] = {t, t * 2.0}; return nabla::concat(p, -1); }, 1},
-      {"stack", [](const TensorVar& t) { const TensorVar p[] = {t, t * 2.0}; return nabla::stack(p, 0); }},
+       },
+       1},
+      {"concat",
+       [](const TensorVar& t) {
+         const TensorVar p[] = {t, t * 2.0};
+         return nabla::concat(p, -1);
+       },
+       1},
+      {"stack",
+       [](const TensorVar& t) {
+         const TensorVar p[] = {t, t * 2.0};
+         return nabla::stack(p, 0);
+       }},
       {"sum", [](const TensorVar& t) { return nabla::sum(t); }},
       {"sum axis keepdims", [](const TensorVar& t) { return nabla::sum(t, 0, true); }, 1},
       {"mean", [](const TensorVar& t) { return nabla::mean(t); }, 0, empty_axis(all_axes)},
@@ -761,22 +840,28 @@ BOOST_AUTO_TEST_CASE(every_tensor_op_on_empty_and_one_element_shapes) {
       {"softmax", [](const TensorVar& t) { return nabla::softmax(t) * nabla::exp(t); }, 1},
       {"log_softmax", [](const TensorVar& t) { return nabla::log_softmax(t, 0) * t; }, 1},
       {"matmul", [](const TensorVar& t) { return nabla::matmul(t, nabla::transpose(t)); }, 2},
-      {"matmul shared", [](const TensorVar& t) {
+      {"matmul shared",
+       [](const TensorVar& t) {
          if (t.rank() != 2) return nabla::matmul(t, nabla::transpose(t));
          return nabla::matmul(nabla::stack(std::vector<TensorVar>{t, t}), nabla::transpose(t));
-       }, 2},
+       },
+       2},
       {"mse", [&](const TensorVar& t) { return nabla::mse(t, nabla::constant(zeros_like(t))); }},
-      {"bce", [&](const TensorVar& t) {
+      {"bce",
+       [&](const TensorVar& t) {
          return nabla::binary_cross_entropy_with_logits(t, Tensor(t.shape(), 0.25));
        }},
-      {"tensor of items", [](const TensorVar& t) {
+      {"tensor of items",
+       [](const TensorVar& t) {
          std::vector<Var> items;
-         for (std::size_t i = 0; i < t.size(); ++i) items.push_back(nabla::reshape(t, Shape{t.size()})(i));
+         for (std::size_t i = 0; i < t.size(); ++i)
+           items.push_back(nabla::reshape(t, Shape{t.size()})(i));
          return nabla::tensor(items, t.shape());
        }},
   };
-  const std::vector<Shape> shapes = {Shape{}, Shape{1}, Shape{0}, Shape{1, 1}, Shape{0, 3},
-                                     Shape{3, 0}, Shape{2, 3}, Shape{1, 1, 1, 1, 1, 1, 1}};
+  const std::vector<Shape> shapes = {
+      Shape{},     Shape{1},    Shape{0},    Shape{1, 1},
+      Shape{0, 3}, Shape{3, 0}, Shape{2, 3}, Shape{1, 1, 1, 1, 1, 1, 1}};
   nabla::CheckOptions options;
   options.rtol = 1e-6;
   for (const Case& c : cases) {
@@ -807,7 +892,8 @@ BOOST_AUTO_TEST_CASE(every_tensor_op_on_empty_and_one_element_shapes) {
         const TensorVar y = f(t);
         nabla::backward(y);
         const std::vector<double> g = values_of(nabla::adjoint(t));
-        for (std::size_t i = 0; i < g.size(); ++i) BOOST_TEST(g[i] == r.gradient[i], at << " [" << i << "]");
+        for (std::size_t i = 0; i < g.size(); ++i)
+          BOOST_TEST(g[i] == r.gradient[i], at << " [" << i << "]");
       } catch (const std::exception& e) {
         BOOST_ERROR(at << " threw: " << e.what());
       }
@@ -823,14 +909,15 @@ BOOST_AUTO_TEST_CASE(softmax_forms_agree_with_log_sum_exp_at_special_points) {
   // 0 / 0 when every input was −∞, and answered NaN where the limit is a number.
   const auto same = [](double a, double b) {  // equal, both NaN, or within rounding
     return (std::isnan(a) && std::isnan(b)) || a == b ||
-           (std::isfinite(a) && std::isfinite(b) && std::abs(a - b) <= 1e-15 * std::max(1.0, std::abs(b)));
+           (std::isfinite(a) && std::isfinite(b) &&
+            std::abs(a - b) <= 1e-15 * std::max(1.0, std::abs(b)));
   };
-  const double pairs[][2] = {{qnan, 1.0}, {1.0, qnan}, {inf, 1.0}, {1.0, inf}, {inf, inf},
+  const double pairs[][2] = {{qnan, 1.0},  {1.0, qnan}, {inf, 1.0},  {1.0, inf},  {inf, inf},
                              {-inf, -inf}, {-inf, 0.0}, {inf, qnan}, {-inf, inf}, {2.0, 1.0}};
   for (const auto& pr : pairs) {
     const std::string at = fmt::format("({}, {})", pr[0], pr[1]);
-    const auto lse = nabla::value_and_gradient([](std::span<const Var> x) { return nabla::log_sum_exp(x); },
-                                               {pr[0], pr[1]});
+    const auto lse = nabla::value_and_gradient(
+        [](std::span<const Var> x) { return nabla::log_sum_exp(x); }, {pr[0], pr[1]});
     const std::vector<double>& w = lse.gradient;  // the softmax, by the scalar rule
     Tape tape;
     Tape::Scope scope(tape);
@@ -838,12 +925,15 @@ BOOST_AUTO_TEST_CASE(softmax_forms_agree_with_log_sum_exp_at_special_points) {
     const TensorVar sm = nabla::softmax(x);
     const TensorVar lsm = nabla::log_softmax(x);
     for (std::size_t i = 0; i < 2; ++i) {
-      BOOST_TEST(same(sm.value()[i], w[i]), at << " softmax[" << i << "] " << sm.value()[i] << " vs " << w[i]);
-      BOOST_TEST(same(lsm.value()[i], std::log(w[i])), at << " log_softmax[" << i << "] " << lsm.value()[i]);
+      BOOST_TEST(same(sm.value()[i], w[i]),
+                 at << " softmax[" << i << "] " << sm.value()[i] << " vs " << w[i]);
+      BOOST_TEST(same(lsm.value()[i], std::log(w[i])),
+                 at << " log_softmax[" << i << "] " << lsm.value()[i]);
     }
     // softmax along axis 0 of the transposed input: the same numbers.
     const TensorVar sm0 = nabla::softmax(nabla::transpose(x), 0);
-    for (std::size_t i = 0; i < 2; ++i) BOOST_TEST(same(sm0.value()[i], w[i]), at << " softmax axis 0");
+    for (std::size_t i = 0; i < 2; ++i)
+      BOOST_TEST(same(sm0.value()[i], w[i]), at << " softmax axis 0");
     // cross_entropy(label 0) = −log softmax[0]; its gradient is softmax − onehot.
     const int label[] = {0};
     const TensorVar ce = nabla::cross_entropy(x, label);
@@ -853,33 +943,39 @@ BOOST_AUTO_TEST_CASE(softmax_forms_agree_with_log_sum_exp_at_special_points) {
     BOOST_TEST(same(nabla::adjoint(x)[1], w[1]), at << " d ce/dx1 " << nabla::adjoint(x)[1]);
     // log_softmax's gradient of its first entry: onehot − softmax.
     nabla::backward(nabla::sum(nabla::slice(lsm, 1, 0, 1)));
-    BOOST_TEST(same(nabla::adjoint(x)[0], 1.0 - w[0]), at << " d log_softmax0/dx0 " << nabla::adjoint(x)[0]);
-    BOOST_TEST(same(nabla::adjoint(x)[1], -w[1]), at << " d log_softmax0/dx1 " << nabla::adjoint(x)[1]);
+    BOOST_TEST(same(nabla::adjoint(x)[0], 1.0 - w[0]),
+               at << " d log_softmax0/dx0 " << nabla::adjoint(x)[0]);
+    BOOST_TEST(same(nabla::adjoint(x)[1], -w[1]),
+               at << " d log_softmax0/dx1 " << nabla::adjoint(x)[1]);
   }
 }
 
 BOOST_AUTO_TEST_CASE(extrema_and_sums_with_nan_and_infinities) {
   const Tensor x({2, 3}, {1.0, qnan, 3.0, -inf, -inf, -inf});
-  const auto g_max = nabla::value_and_gradient([](const TensorVar& t) { return nabla::sum(nabla::max(t, 1)); }, x);
+  const auto g_max =
+      nabla::value_and_gradient([](const TensorVar& t) { return nabla::sum(nabla::max(t, 1)); }, x);
   BOOST_TEST(std::isnan(g_max.value));
-  BOOST_TEST(g_max.gradient == std::vector<double>({0, 1, 0, 1, 0, 0}));  // to the NaN, to the first −∞
-  const auto g_min = nabla::value_and_gradient([](const TensorVar& t) { return nabla::min(t, 0).item(); },
-                                               Tensor({3}, {inf, 2.0, 2.0}));
+  BOOST_TEST(g_max.gradient ==
+             std::vector<double>({0, 1, 0, 1, 0, 0}));  // to the NaN, to the first −∞
+  const auto g_min = nabla::value_and_gradient(
+      [](const TensorVar& t) { return nabla::min(t, 0).item(); }, Tensor({3}, {inf, 2.0, 2.0}));
   BOOST_TEST(g_min.value == 2.0);
   BOOST_TEST(g_min.gradient == std::vector<double>({0, 1, 0}));
   const auto g_mean = nabla::value_and_gradient([](const TensorVar& t) { return nabla::mean(t); },
                                                 Tensor({2}, {inf, -inf}));
   BOOST_TEST(std::isnan(g_mean.value));
   BOOST_TEST(g_mean.gradient == std::vector<double>({0.5, 0.5}));
-  const auto g_mse = nabla::value_and_gradient([](const TensorVar& t) {
-    return nabla::mse(t, nabla::constant(Tensor({2}, {1e300, -1e300})));
-  }, Tensor({2}, {-1e300, 1e300}));
+  const auto g_mse = nabla::value_and_gradient(
+      [](const TensorVar& t) {
+        return nabla::mse(t, nabla::constant(Tensor({2}, {1e300, -1e300})));
+      },
+      Tensor({2}, {-1e300, 1e300}));
   BOOST_TEST(g_mse.value == inf);
   BOOST_TEST(g_mse.gradient == std::vector<double>({-2e300, 2e300}));
   // Tiny magnitudes keep their ratios.
-  const auto g_tiny = nabla::value_and_gradient([](const TensorVar& t) {
-    return nabla::sum(t / nabla::sum(t));
-  }, Tensor({2}, {1e-300, 3e-300}));
+  const auto g_tiny =
+      nabla::value_and_gradient([](const TensorVar& t) { return nabla::sum(t / nabla::sum(t)); },
+                                Tensor({2}, {1e-300, 3e-300}));
   BOOST_TEST(g_tiny.value == 1.0, boost::test_tools::tolerance(1e-15));
 }
 
@@ -900,14 +996,20 @@ BOOST_AUTO_TEST_CASE(long_loops_keep_memory_flat_through_errors) {
   for (int i = 0; i < 1500; ++i) {
     (void)nabla::value_and_gradient(tensor_f, x);
     (void)nabla::check_gradient(tensor_f, x, options);
-    (void)nabla::jacobian([](std::span<const Var> v) { return std::vector<Var>{v[0] * v[1], sin(v[0])}; },
-                          {1.0, 2.0});
+    (void)nabla::jacobian(
+        [](std::span<const Var> v) {
+          return std::vector<Var>{v[0] * v[1], sin(v[0])};
+        },
+        {1.0, 2.0});
     try {
-      (void)nabla::value_and_gradient([](std::span<const Var> v) -> Var {
-        (void)nabla::value_and_gradient([](std::span<const Var> z) { return Var(z[0] * z[0]); }, {1.0});
-        (void)Var(v[0] * v[0]);
-        throw std::runtime_error("inside f");
-      }, {1.0});
+      (void)nabla::value_and_gradient(
+          [](std::span<const Var> v) -> Var {
+            (void)nabla::value_and_gradient([](std::span<const Var> z) { return Var(z[0] * z[0]); },
+                                            {1.0});
+            (void)Var(v[0] * v[0]);
+            throw std::runtime_error("inside f");
+          },
+          {1.0});
     } catch (const std::runtime_error&) {
     }
     try {
@@ -919,7 +1021,8 @@ BOOST_AUTO_TEST_CASE(long_loops_keep_memory_flat_through_errors) {
     } catch (const nabla::Error&) {
     }
     try {
-      (void)nabla::value_and_gradient([](const TensorVar& t) { return t * 2.0; }, x);  // not a scalar
+      (void)nabla::value_and_gradient([](const TensorVar& t) { return t * 2.0; },
+                                      x);  // not a scalar
     } catch (const nabla::Error&) {
     }
     nabla::backward(nabla::sum(W * W));
@@ -939,54 +1042,76 @@ BOOST_AUTO_TEST_CASE(nested_helpers_misused) {
   Tape tape;
   Tape::Scope scope(tape);
   // An inner helper differentiating an outer input, or an outer intermediate: constants to it.
-  const auto outer = nabla::value_and_gradient([](std::span<const Var> x) {
-    const Var y = x[0] * x[0];
-    const auto a = nabla::value_and_gradient([&](std::span<const Var>) { return x[0]; }, {5.0});
-    const auto b = nabla::value_and_gradient([&](std::span<const Var> z) { return Var(y * z[0]); }, {5.0});
-    BOOST_TEST(a.gradient[0] == 0.0);
-    BOOST_TEST(b.gradient[0] == y.value());
-    return Var(y * 3.0);
-  }, {2.0});
+  const auto outer = nabla::value_and_gradient(
+      [](std::span<const Var> x) {
+        const Var y = x[0] * x[0];
+        const auto a = nabla::value_and_gradient([&](std::span<const Var>) { return x[0]; }, {5.0});
+        const auto b =
+            nabla::value_and_gradient([&](std::span<const Var> z) { return Var(y * z[0]); }, {5.0});
+        BOOST_TEST(a.gradient[0] == 0.0);
+        BOOST_TEST(b.gradient[0] == y.value());
+        return Var(y * 3.0);
+      },
+      {2.0});
   BOOST_TEST(outer.gradient[0] == 12.0);
   // An inner f that rewinds the outer recording away: both helpers say so.
   const Position before = tape.position();
-  expect_error([&] {
-    (void)nabla::value_and_gradient([&](std::span<const Var> x) {
-      (void)nabla::value_and_gradient([&](std::span<const Var> z) {
-        tape.rewind(before);
-        return Var(z[0] * 1.0);
-      }, {1.0});
-      return Var(x[0] * 2.0);
-    }, {1.0});
-  }, {"rewound"});
+  expect_error(
+      [&] {
+        (void)nabla::value_and_gradient(
+            [&](std::span<const Var> x) {
+              (void)nabla::value_and_gradient(
+                  [&](std::span<const Var> z) {
+                    tape.rewind(before);
+                    return Var(z[0] * 1.0);
+                  },
+                  {1.0});
+              return Var(x[0] * 2.0);
+            },
+            {1.0});
+      },
+      {"rewound"});
   BOOST_TEST((tape.position() == before));
   // A Var escaping an inner helper, returned by the outer f.
-  expect_error([] {
-    (void)nabla::value_and_gradient([](std::span<const Var> x) {
-      Var escaped;
-      (void)nabla::value_and_gradient([&](std::span<const Var> z) {
-        escaped = z[0] * x[0];
-        return escaped;
-      }, {1.0});
-      return escaped;
-    }, {2.0});
-  }, {"rewound away"});
+  expect_error(
+      [] {
+        (void)nabla::value_and_gradient(
+            [](std::span<const Var> x) {
+              Var escaped;
+              (void)nabla::value_and_gradient(
+                  [&](std::span<const Var> z) {
+                    escaped = z[0] * x[0];
+                    return escaped;
+                  },
+                  {1.0});
+              return escaped;
+            },
+            {2.0});
+      },
+      {"rewound away"});
   // Helpers on other tapes inside f.
-  const auto mixed = nabla::value_and_gradient([](std::span<const Var>) {
-    Tape other;
-    Tape::Scope s(other);
-    const auto inner = nabla::value_and_gradient([](std::span<const Var> z) { return Var(z[0] * z[0]); }, {3.0});
-    return inner.gradient[0];  // a constant: x is not on `other`
-  }, {1.0});
+  const auto mixed = nabla::value_and_gradient(
+      [](std::span<const Var>) {
+        Tape other;
+        Tape::Scope s(other);
+        const auto inner = nabla::value_and_gradient(
+            [](std::span<const Var> z) { return Var(z[0] * z[0]); }, {3.0});
+        return inner.gradient[0];  // a constant: x is not on `other`
+      },
+      {1.0});
   BOOST_TEST(mixed.value == 6.0);
   BOOST_TEST(mixed.gradient[0] == 0.0);
-  expect_error([] {
-    (void)nabla::value_and_gradient([](std::span<const Var> x) {
-      Tape other;
-      Tape::Scope s(other);
-      return Var(x[0] * 2.0);  // x is on the helper's tape, not on `other`
-    }, {1.0});
-  }, {"not on the active tape"});
+  expect_error(
+      [] {
+        (void)nabla::value_and_gradient(
+            [](std::span<const Var> x) {
+              Tape other;
+              Tape::Scope s(other);
+              return Var(x[0] * 2.0);  // x is on the helper's tape, not on `other`
+            },
+            {1.0});
+      },
+      {"not on the active tape"});
 }
 
 BOOST_AUTO_TEST_CASE(tapes_destroyed_while_active) {
@@ -1066,9 +1191,17 @@ BOOST_AUTO_TEST_CASE(eigen_matrices_of_vars) {
   const Eigen::Matrix<Var, 2, 2> B = nabla::variables(a);
   tape.rewind(p);
   expect_error([&] { (void)nabla::adjoints(B); }, {"rewound away"});
-  expect_error([] { (void)nabla::as_eigen(Tensor(Shape{2, 2, 2})); }, {"nabla::as_eigen", "rank 3"});
+  expect_error(
+      [] {
+        (void)nabla::as_eigen(Tensor(Shape{2, 2, 2}));
+      },
+      {"nabla::as_eigen", "rank 3"});
   expect_error([] { (void)nabla::as_eigen(TensorView{}); }, {"nabla::as_eigen"});
-  expect_error([] { (void)nabla::as_eigen(TensorView(nullptr, Shape{2, 2})); }, {"nabla::as_eigen", "no data"});
+  expect_error(
+      [] {
+        (void)nabla::as_eigen(TensorView(nullptr, Shape{2, 2}));
+      },
+      {"nabla::as_eigen", "no data"});
   BOOST_TEST(nabla::as_eigen(TensorView(nullptr, Shape{0, 2})).size() == 0);
 }
 
@@ -1080,8 +1213,11 @@ BOOST_AUTO_TEST_CASE(binary_cross_entropy_targets_are_probabilities) {
   const TensorVar x = nabla::variable(Tensor({3}, {0.5, -1.0, 2.0}));
   const Position p = tape.position();
   for (double bad : {2.0, -0.5, qnan, inf}) {
-    expect_error([&] { (void)nabla::binary_cross_entropy_with_logits(x, Tensor({3}, {0.0, bad, 1.0})); },
-                 {"binary_cross_entropy_with_logits", "element 1", "[0, 1]"});
+    expect_error(
+        [&] {
+          (void)nabla::binary_cross_entropy_with_logits(x, Tensor({3}, {0.0, bad, 1.0}));
+        },
+        {"binary_cross_entropy_with_logits", "element 1", "[0, 1]"});
   }
   BOOST_TEST((tape.position() == p));
   const TensorVar ok = nabla::binary_cross_entropy_with_logits(x, Tensor({3}, {0.0, 1.0, 0.5}));
@@ -1089,7 +1225,8 @@ BOOST_AUTO_TEST_CASE(binary_cross_entropy_targets_are_probabilities) {
   // Extreme logits stay finite, and (within Eigen's vectorised exp, which stops at e^-709) 0
   // where the loss is 0.
   const TensorVar far = nabla::variable(Tensor({2}, {1e300, -1e300}));
-  const double loss = nabla::binary_cross_entropy_with_logits(far, Tensor({2}, {1.0, 0.0})).value()[0];
+  const double loss =
+      nabla::binary_cross_entropy_with_logits(far, Tensor({2}, {1.0, 0.0})).value()[0];
   BOOST_TEST((loss >= 0.0 && loss < 1e-300), loss);
 }
 

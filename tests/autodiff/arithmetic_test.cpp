@@ -16,15 +16,17 @@ BOOST_AUTO_TEST_CASE(binary_operators) {
   for (double a : {-1e6, -3.0, -0.5, 1e-9, 0.0, 2.0, 7.5})
     for (double b : {-4.0, -1e-3, 0.25, 3.0, 1e8}) points.emplace_back(a, b);
   const auto one = [](double, double) { return 1.0; };
-  expect_binary("+", [](auto a, auto b) { return a + b; }, one, one, points);
-  expect_binary("-", [](auto a, auto b) { return a - b; }, one,
-                [](double, double) { return -1.0; }, points);
-  expect_binary("*", [](auto a, auto b) { return a * b; },
-                [](double, double b) { return b; }, [](double a, double) { return a; }, points);
-  expect_binary("/", [](auto a, auto b) { return a / b; },
-                [](double, double b) { return 1 / b; },
-                [](double a, double b) { return -a / (b * b); }, points, {},
-                [](double, double b) { return std::abs(b); });
+  expect_binary(
+      "+", [](auto a, auto b) { return a + b; }, one, one, points);
+  expect_binary(
+      "-", [](auto a, auto b) { return a - b; }, one, [](double, double) { return -1.0; }, points);
+  expect_binary(
+      "*", [](auto a, auto b) { return a * b; }, [](double, double b) { return b; },
+      [](double a, double) { return a; }, points);
+  expect_binary(
+      "/", [](auto a, auto b) { return a / b; }, [](double, double b) { return 1 / b; },
+      [](double a, double b) { return -a / (b * b); }, points, {},
+      [](double, double b) { return std::abs(b); });
 }
 
 BOOST_AUTO_TEST_CASE(unary_and_compound) {
@@ -37,15 +39,16 @@ BOOST_AUTO_TEST_CASE(unary_and_compound) {
           y *= v[0];        // 2x² − x
           y /= 2.0;         // x² − x/2
           y += 4.0;
-          y -= v[0];        // x² − 1.5x + 4
-          y *= 2.0;         // 2x² − 3x + 8
+          y -= v[0];  // x² − 1.5x + 4
+          y *= 2.0;   // 2x² − 3x + 8
           y /= v[0] * v[0] + 1.0;
           return +y;
         },
         {x});
-    BOOST_TEST(r.value == (2 * x * x - 3 * x + 8) / (x * x + 1), boost::test_tools::tolerance(1e-14));
-    const double d = ((4 * x - 3) * (x * x + 1) - (2 * x * x - 3 * x + 8) * 2 * x) /
-                     ((x * x + 1) * (x * x + 1));
+    BOOST_TEST(r.value == (2 * x * x - 3 * x + 8) / (x * x + 1),
+               boost::test_tools::tolerance(1e-14));
+    const double d =
+        ((4 * x - 3) * (x * x + 1) - (2 * x * x - 3 * x + 8) * 2 * x) / ((x * x + 1) * (x * x + 1));
     BOOST_TEST(r.gradient[0] == d, boost::test_tools::tolerance(1e-12));
   }
 }

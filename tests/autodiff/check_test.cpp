@@ -18,7 +18,9 @@ Var x_sin_y(const Var& x, const Var& y, bool wrong) {
 BOOST_AUTO_TEST_SUITE(check)
 
 BOOST_AUTO_TEST_CASE(right_gradients_pass) {
-  const auto f = [](const auto& x) { return x_sin_y(x[0], x[1], false) + exp(x[0]) * log1p(x[1] * x[1]); };
+  const auto f = [](const auto& x) {
+    return x_sin_y(x[0], x[1], false) + exp(x[0]) * log1p(x[1] * x[1]);
+  };
   for (double a : {-2.0, 0.0, 0.3, 5.0})
     for (double b : {-1.0, 0.0, 2.5, 100.0}) {
       const auto report = nabla::check_gradient(f, {a, b});
@@ -67,17 +69,17 @@ BOOST_AUTO_TEST_CASE(directional_mode_for_large_inputs) {
   BOOST_TEST(again.rows[3].numeric == report.rows[3].numeric);
   // A wrong partial in one coordinate is caught along random directions too.
   const auto g = [&](const auto& v) { return f(v) + x_sin_y(v[10], v[20], true); };
-  BOOST_TEST(!nabla::check_gradient(g, x, {.mode = nabla::CheckMode::directional,
-                                           .directions = 4}).ok);
+  BOOST_TEST(
+      !nabla::check_gradient(g, x, {.mode = nabla::CheckMode::directional, .directions = 4}).ok);
 }
 
 BOOST_AUTO_TEST_CASE(invalid_options_throw) {
   const auto f = [](const auto& x) { return x[0]; };
   BOOST_CHECK_THROW(nabla::check_gradient(f, {1.0}, {.step = -1}), nabla::Error);
   BOOST_CHECK_THROW(nabla::check_gradient(f, {1.0}, {.rtol = std::nan("")}), nabla::Error);
-  BOOST_CHECK_THROW(nabla::check_gradient(f, {1.0}, {.mode = nabla::CheckMode::directional,
-                                                     .directions = 0}),
-                    nabla::Error);
+  BOOST_CHECK_THROW(
+      nabla::check_gradient(f, {1.0}, {.mode = nabla::CheckMode::directional, .directions = 0}),
+      nabla::Error);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

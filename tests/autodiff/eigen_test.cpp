@@ -23,7 +23,7 @@ BOOST_AUTO_TEST_CASE(matrix_of_vars) {
       for (int j = 0; j < 3; ++j) a(i, j) = p[static_cast<std::size_t>(3 * i + j)];
       b(i) = p[static_cast<std::size_t>(9 + i)];
     }
-    const V x = a.lu().solve(b);          // x = A⁻¹ b: differentiates through the LU
+    const V x = a.lu().solve(b);  // x = A⁻¹ b: differentiates through the LU
     const Var fit = (a * x - 2.0 * b).squaredNorm();
     return Var(fit + (a.transpose() * a).trace() + a.determinant() + x.sum());
   };
@@ -37,7 +37,8 @@ BOOST_AUTO_TEST_CASE(matrix_of_vars) {
     for (int j = 0; j < 3; ++j) a(i, j) = p[static_cast<std::size_t>(3 * i + j)];
   const Eigen::Vector3d expected = a.transpose().inverse() * Eigen::Vector3d::Ones();
   for (int i = 0; i < 3; ++i) {
-    BOOST_TEST(r.gradient[static_cast<std::size_t>(9 + i)] == expected(i) + 2 * p[static_cast<std::size_t>(9 + i)],
+    BOOST_TEST(r.gradient[static_cast<std::size_t>(9 + i)] ==
+                   expected(i) + 2 * p[static_cast<std::size_t>(9 + i)],
                boost::test_tools::tolerance(1e-10));
   }
 }

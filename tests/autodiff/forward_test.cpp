@@ -108,7 +108,8 @@ BOOST_AUTO_TEST_CASE(dual_special_points_follow_the_var_conventions) {
   BOOST_TEST(nabla::isinf(Dual<double>(-inf)));
   BOOST_TEST(nabla::isfinite(Dual<double>(1e300)));
   // log_sum_exp: the one kernel's rule at ±∞ and NaN.
-  const std::vector<Dual<double>> all_minus_inf = {Dual<double>(-inf, 1.0), Dual<double>(-inf, 3.0)};
+  const std::vector<Dual<double>> all_minus_inf = {Dual<double>(-inf, 1.0),
+                                                   Dual<double>(-inf, 3.0)};
   const auto l = nabla::log_sum_exp(std::span<const Dual<double>>(all_minus_inf));
   BOOST_TEST(l.value() == -inf);
   BOOST_TEST(l.tangent() == 2.0);  // 1/n each
@@ -148,8 +149,11 @@ BOOST_AUTO_TEST_CASE(dual_reductions_match_their_loops) {
   for (std::size_t k = 0; k < h1.data.size(); ++k)
     BOOST_TEST(h1.data[k] == h2.data[k], tt::tolerance(1e-12));
   const std::vector<Dual<double>> three(3), two(2);
-  expect_error([&] { (void)nabla::dot(std::span<const Dual<double>>(three), std::span<const Dual<double>>(two)); },
-               {"nabla::dot", "got 3 and 2"});
+  expect_error(
+      [&] {
+        (void)nabla::dot(std::span<const Dual<double>>(three), std::span<const Dual<double>>(two));
+      },
+      {"nabla::dot", "got 3 and 2"});
 }
 
 BOOST_AUTO_TEST_CASE(dual_formats) {
@@ -157,8 +161,9 @@ BOOST_AUTO_TEST_CASE(dual_formats) {
   BOOST_TEST(fmt::format("{:.4f}", Dual<double>(2.0, 1.0) * sin(Dual<double>(2.0, 1.0))) ==
              "1.8186 + 0.0770ε");  // the docs' example
   BOOST_TEST(fmt::format("{:.1f}", Dual<double, 2>(1.0, {2.0, 3.0})) == "1.0 + [2.0, 3.0]ε");
-  BOOST_TEST(fmt::format("{}", Dual<Dual<double>>(Dual<double>(1.0, 2.0), Dual<double>(3.0, 4.0))) ==
-             "(1 + 2ε) + (3 + 4ε)ε");
+  BOOST_TEST(
+      fmt::format("{}", Dual<Dual<double>>(Dual<double>(1.0, 2.0), Dual<double>(3.0, 4.0))) ==
+      "(1 + 2ε) + (3 + 4ε)ε");
 }
 
 BOOST_AUTO_TEST_CASE(derivatives_of_any_order) {
@@ -167,7 +172,8 @@ BOOST_AUTO_TEST_CASE(derivatives_of_any_order) {
   const double d1 = nabla::derivative(f, x);
   const double d2 = nabla::derivative([&](auto t) { return nabla::derivative(f, t); }, x);
   const double d3 = nabla::derivative(
-      [&](auto u) { return nabla::derivative([&](auto t) { return nabla::derivative(f, t); }, u); }, x);
+      [&](auto u) { return nabla::derivative([&](auto t) { return nabla::derivative(f, t); }, u); },
+      x);
   // (eˣ sin x)′ = eˣ(sin + cos), ″ = 2eˣ cos x, ‴ = 2eˣ(cos − sin)
   BOOST_TEST(d1 == std::exp(x) * (std::sin(x) + std::cos(x)), tt::tolerance(1e-14));
   BOOST_TEST(d2 == 2 * std::exp(x) * std::cos(x), tt::tolerance(1e-14));
@@ -211,7 +217,8 @@ BOOST_AUTO_TEST_CASE(jvp_vjp_and_forward_jacobian_agree_with_reverse) {
     BOOST_TEST(forward.cols == n);
     for (std::size_t k = 0; k < reverse.data.size(); ++k)
       BOOST_TEST(forward.data[k] == reverse.data[k], tt::tolerance(1e-14));
-    for (std::size_t i = 0; i < reverse.rows; ++i) BOOST_TEST(forward.values[i] == reverse.values[i]);
+    for (std::size_t i = 0; i < reverse.rows; ++i)
+      BOOST_TEST(forward.values[i] == reverse.values[i]);
     const auto v = random_point(n, 7), w = random_point(2 * n, 8);
     const auto jv = nabla::jvp(f, x, v);
     const auto wj = nabla::vjp(f, x, w);
@@ -236,7 +243,8 @@ BOOST_AUTO_TEST_CASE(hessians_match_the_closed_form) {
     const auto vgh = nabla::value_gradient_hessian(rosenbrock, x);
     const auto vg = nabla::value_and_gradient(rosenbrock, x);
     BOOST_TEST(vgh.value == vg.value);
-    for (std::size_t i = 0; i < n; ++i) BOOST_TEST(vgh.gradient[i] == vg.gradient[i], tt::tolerance(1e-14));
+    for (std::size_t i = 0; i < n; ++i)
+      BOOST_TEST(vgh.gradient[i] == vg.gradient[i], tt::tolerance(1e-14));
     for (std::size_t k = 0; k < n * n; ++k)
       BOOST_TEST(vgh.hessian.data[k] == expected[k], tt::tolerance(1e-12));
     for (std::size_t i = 0; i < n; ++i)
@@ -290,11 +298,13 @@ BOOST_AUTO_TEST_CASE(a_gradient_descent_loop_inside_a_loss) {
   const auto report = nabla::check_gradient(loss, {0.8});
   BOOST_TEST(report.ok, fmt::format("{}", report));
   // And its second derivative by forward over that (Dual<Dual> inside).
-  const double d2 = nabla::derivative([&](auto t) {
-    return nabla::derivative([&](auto u) { return loss(std::vector{u}); }, t);
-  }, 0.8);
+  const double d2 = nabla::derivative(
+      [&](auto t) { return nabla::derivative([&](auto u) { return loss(std::vector{u}); }, t); },
+      0.8);
   const double h = 1e-4;
-  const auto d1 = [&](double t) { return nabla::derivative([&](auto u) { return loss(std::vector{u}); }, t); };
+  const auto d1 = [&](double t) {
+    return nabla::derivative([&](auto u) { return loss(std::vector{u}); }, t);
+  };
   BOOST_TEST(d2 == (d1(0.8 + h) - d1(0.8 - h)) / (2 * h), tt::tolerance(1e-6));
 }
 
@@ -314,12 +324,18 @@ BOOST_AUTO_TEST_CASE(check_hessian_reports_agreement_and_kinks) {
   const auto kink = nabla::check_hessian([](const auto& x) { return pow(relu(x[0]), 2); }, {0.0});
   BOOST_TEST(!kink.ok);
   BOOST_TEST(fmt::format("{}", kink).find("FAILED") != std::string::npos);
-  expect_error([&] { (void)nabla::check_hessian(rosenbrock, {not_a_number, 1.0}); },
-               {"nabla::check_hessian", "x[0]"});
+  expect_error(
+      [&] {
+        (void)nabla::check_hessian(rosenbrock, {not_a_number, 1.0});
+      },
+      {"nabla::check_hessian", "x[0]"});
   nabla::CheckOptions bad;
   bad.rtol = -1;
-  expect_error([&] { (void)nabla::check_hessian(rosenbrock, {1.0, 1.0}, bad); },
-               {"nabla::check_hessian", "rtol"});
+  expect_error(
+      [&] {
+        (void)nabla::check_hessian(rosenbrock, {1.0, 1.0}, bad);
+      },
+      {"nabla::check_hessian", "rtol"});
 }
 
 BOOST_AUTO_TEST_CASE(misuse_is_reported) {
@@ -327,11 +343,18 @@ BOOST_AUTO_TEST_CASE(misuse_is_reported) {
   expect_error([&] { (void)nabla::hessian_vector_product(rosenbrock, x, v3); },
                {"nabla::hessian_vector_product", "got 3", "2 inputs"});
   expect_error([&] { (void)nabla::jvp(rosenbrock, x, v3); }, {"nabla::jvp", "got 3"});
-  expect_error([&] { (void)nabla::vjp([](const auto& p) { return std::vector{p[0], p[1]}; }, x, v3); },
-               {"nabla::vjp", "got 3"});
+  expect_error(
+      [&] {
+        (void)nabla::vjp([](const auto& p) { return std::vector{p[0], p[1]}; }, x, v3);
+      },
+      {"nabla::vjp", "got 3"});
   expect_error([&] { (void)nabla::polygamma(-1, 2.0); }, {"nabla::polygamma", "got -1"});
-  expect_error([&] { (void)nabla::jacobian_forward([](const auto&) { return std::vector<Dual<double, 4>>{}; }, x); },
-               {"no outputs"});
+  expect_error(
+      [&] {
+        (void)nabla::jacobian_forward([](const auto&) { return std::vector<Dual<double, 4>>{}; },
+                                      x);
+      },
+      {"no outputs"});
   expect_error([&] { (void)nabla::jacobian_forward(rosenbrock, x, 2); }, {"got 1, expected 2"});
   // f throwing in the middle of a Hessian leaves the tape where it was.
   nabla::Tape& tape = nabla::Tape::active();

@@ -50,7 +50,8 @@ BOOST_AUTO_TEST_CASE(nested_gradients_use_outer_variables_as_values) {
   nabla::Tape tape;
   nabla::Tape::Scope scope(tape);
   const Var a = tape.variable(3.0);
-  const auto inner = nabla::value_and_gradient([&](const auto& x) { return a * x[0] * x[0]; }, {2.0});
+  const auto inner =
+      nabla::value_and_gradient([&](const auto& x) { return a * x[0] * x[0]; }, {2.0});
   BOOST_TEST(inner.value == 12.0);
   BOOST_TEST(inner.gradient[0] == 12.0);
   const Var y = a * a;
@@ -73,10 +74,8 @@ BOOST_AUTO_TEST_CASE(jacobian_of_a_vector_function) {
   BOOST_TEST(J.rows == 4u);
   BOOST_TEST(J.cols == 3u);
   BOOST_TEST(J.values[0] == 2.0);
-  const double expected[4][3] = {{2.0, 1.0, 0.0},
-                                 {std::cos(1.0), 0.0, 1.0},
-                                 {0.0, 0.0, std::exp(0.5)},
-                                 {0.0, 0.0, 0.0}};
+  const double expected[4][3] = {
+      {2.0, 1.0, 0.0}, {std::cos(1.0), 0.0, 1.0}, {0.0, 0.0, std::exp(0.5)}, {0.0, 0.0, 0.0}};
   for (std::size_t i = 0; i < 4; ++i)
     for (std::size_t j = 0; j < 3; ++j) BOOST_TEST(J(i, j) == expected[i][j]);
   BOOST_CHECK_THROW(nabla::jacobian(f, x, 3), nabla::Error);
@@ -165,7 +164,9 @@ BOOST_AUTO_TEST_CASE(helpers_stay_right_after_user_sweeps_dirty_the_adjoints) {
 BOOST_AUTO_TEST_CASE(jacobian_sweeps_are_independent) {
   for (int i = 0; i < 3; ++i) {
     const auto J = nabla::jacobian(
-        [](const auto& x) { return std::vector<Var>{x[0] * x[1], x[0] + x[1], x[0] * x[0]}; },
+        [](const auto& x) {
+          return std::vector<Var>{x[0] * x[1], x[0] + x[1], x[0] * x[0]};
+        },
         {2.0, 5.0});
     BOOST_TEST(J(0, 0) == 5.0);
     BOOST_TEST(J(1, 0) == 1.0);

@@ -11,8 +11,8 @@
 #pragma GCC diagnostic pop
 #include <boost/test/unit_test.hpp>
 #include <cmath>
-#include <random>
 #include <map>
+#include <random>
 #include <sstream>
 
 #include "random_expression.hpp"
@@ -30,7 +30,8 @@ const graph::Vertex& at(const graph::Graph& g, std::uint32_t s) {
 // The partial on the edge from statement a to statement b.
 double partial(const graph::Graph& g, std::uint32_t a, std::uint32_t b) {
   for (auto e : boost::make_iterator_range(boost::edges(g)))
-    if (g[boost::source(e, g)].statement == a && g[boost::target(e, g)].statement == b) return g[e].partial;
+    if (g[boost::source(e, g)].statement == a && g[boost::target(e, g)].statement == b)
+      return g[e].partial;
   throw std::runtime_error("no such edge");
 }
 }  // namespace
@@ -135,7 +136,8 @@ BOOST_AUTO_TEST_CASE(dot_round_trip) {
       BOOST_TEST(back.shape == written[v].shape);
     }
     std::size_t labelled_edges = 0;
-    for (auto e : boost::make_iterator_range(boost::edges(read))) labelled_edges += !read[e].label.empty();
+    for (auto e : boost::make_iterator_range(boost::edges(read)))
+      labelled_edges += !read[e].label.empty();
     BOOST_TEST(labelled_edges == (collapse == 0 ? 7u : 2u));  // collapsed: chain → z, x → z
     if (collapse == 0) {
       BOOST_TEST(boost::num_vertices(read) == 7u);  // x, 5 fused statements, z
@@ -153,7 +155,7 @@ BOOST_AUTO_TEST_CASE(unused_inputs_dead_work_and_depth) {
   nabla::Tape::Scope scope(tape);
   const Var a = nabla::variable(1.0), b = nabla::variable(2.0), c = nabla::variable(3.0);
   const Var unused = nabla::variable(4.0);
-  const Var dead = c * 2.0;            // recorded, never reaches the output
+  const Var dead = c * 2.0;  // recorded, never reaches the output
   Var y = a * b;
   for (int i = 0; i < 4; ++i) y = sin(y);
   const graph::Graph g = graph::capture(tape, std::vector<Var>{y});
@@ -209,7 +211,7 @@ BOOST_AUTO_TEST_CASE(nan_origin_reverse_and_tensors) {
   nabla::Tape::Scope scope(tape);
   tape.set_diagnostics({.enabled = true});
   const Var x = nabla::variable(1.25);
-  const Var zero = x - x;            // 0, exactly
+  const Var zero = x - x;                          // 0, exactly
   const Var r = nabla::label(sqrt(zero), "root");  // finite value, infinite partial
   const Var y = r * 3.0 + x;
   const graph::NonFinite back = graph::first_non_finite_adjoint(tape, y);
@@ -233,7 +235,8 @@ BOOST_AUTO_TEST_CASE(nan_origin_reverse_and_tensors) {
   BOOST_TEST(!tn.scalars_checked);
   BOOST_TEST(tn.message.find("1 non-finite element") != std::string::npos, tn.message);
   // Reverse through tensors: sqrt at 0 inside a tensor.
-  const nabla::TensorVar q = nabla::sum(nabla::sqrt(nabla::variable(nabla::Tensor({2}, {0.0, 4.0}))));
+  const nabla::TensorVar q =
+      nabla::sum(nabla::sqrt(nabla::variable(nabla::Tensor({2}, {0.0, 4.0}))));
   const graph::NonFinite tb = graph::first_non_finite_adjoint(t, q);
   BOOST_TEST(tb.found);
   BOOST_TEST(tb.op == "sqrt");
@@ -272,7 +275,8 @@ BOOST_AUTO_TEST_CASE(check_partials_finds_a_wrong_rule) {
   const auto f = [](std::span<const double> v) { return v[0] * std::sin(v[1]); };
   // Right: ∂x = sin y, ∂y = x cos y. Wrong: ∂y = x sin y.
   const Var good = nabla::custom(f, {x, y}, {std::sin(1.3), 0.7 * std::cos(1.3)});
-  const Var bad = nabla::label(nabla::custom(f, {x, y}, {std::sin(1.3), 0.7 * std::sin(1.3)}), "my rule");
+  const Var bad =
+      nabla::label(nabla::custom(f, {x, y}, {std::sin(1.3), 0.7 * std::sin(1.3)}), "my rule");
   const Var p = good * bad;
   const Var q = exp(x);
   const Var d = q / y;
@@ -294,18 +298,30 @@ BOOST_AUTO_TEST_CASE(check_partials_silent_on_builtin_rules) {
   // Every built-in operation as its own statement at random points: all checked, none wrong.
   using U = Var (*)(const Var&);
   const std::vector<std::pair<const char*, U>> unary = {
-      {"neg", [](const Var& x) -> Var { return -x; }}, {"exp", [](const Var& x) -> Var { return exp(x); }},
-      {"exp2", [](const Var& x) -> Var { return exp2(x); }}, {"expm1", [](const Var& x) -> Var { return expm1(x); }},
-      {"log", [](const Var& x) -> Var { return log(x); }}, {"log2", [](const Var& x) -> Var { return log2(x); }},
-      {"log10", [](const Var& x) -> Var { return log10(x); }}, {"log1p", [](const Var& x) -> Var { return log1p(x); }},
-      {"sqrt", [](const Var& x) -> Var { return sqrt(x); }}, {"cbrt", [](const Var& x) -> Var { return cbrt(x); }},
-      {"sin", [](const Var& x) -> Var { return sin(x); }}, {"cos", [](const Var& x) -> Var { return cos(x); }},
-      {"tan", [](const Var& x) -> Var { return tan(x); }}, {"asin", [](const Var& x) -> Var { return asin(x * 0.3); }},
-      {"atan", [](const Var& x) -> Var { return atan(x); }}, {"sinh", [](const Var& x) -> Var { return sinh(x); }},
-      {"cosh", [](const Var& x) -> Var { return cosh(x); }}, {"tanh", [](const Var& x) -> Var { return tanh(x); }},
-      {"asinh", [](const Var& x) -> Var { return asinh(x); }}, {"erf", [](const Var& x) -> Var { return erf(x); }},
-      {"erfc", [](const Var& x) -> Var { return erfc(x); }}, {"tgamma", [](const Var& x) -> Var { return tgamma(x); }},
-      {"lgamma", [](const Var& x) -> Var { return lgamma(x); }}, {"abs", [](const Var& x) -> Var { return abs(x); }},
+      {"neg", [](const Var& x) -> Var { return -x; }},
+      {"exp", [](const Var& x) -> Var { return exp(x); }},
+      {"exp2", [](const Var& x) -> Var { return exp2(x); }},
+      {"expm1", [](const Var& x) -> Var { return expm1(x); }},
+      {"log", [](const Var& x) -> Var { return log(x); }},
+      {"log2", [](const Var& x) -> Var { return log2(x); }},
+      {"log10", [](const Var& x) -> Var { return log10(x); }},
+      {"log1p", [](const Var& x) -> Var { return log1p(x); }},
+      {"sqrt", [](const Var& x) -> Var { return sqrt(x); }},
+      {"cbrt", [](const Var& x) -> Var { return cbrt(x); }},
+      {"sin", [](const Var& x) -> Var { return sin(x); }},
+      {"cos", [](const Var& x) -> Var { return cos(x); }},
+      {"tan", [](const Var& x) -> Var { return tan(x); }},
+      {"asin", [](const Var& x) -> Var { return asin(x * 0.3); }},
+      {"atan", [](const Var& x) -> Var { return atan(x); }},
+      {"sinh", [](const Var& x) -> Var { return sinh(x); }},
+      {"cosh", [](const Var& x) -> Var { return cosh(x); }},
+      {"tanh", [](const Var& x) -> Var { return tanh(x); }},
+      {"asinh", [](const Var& x) -> Var { return asinh(x); }},
+      {"erf", [](const Var& x) -> Var { return erf(x); }},
+      {"erfc", [](const Var& x) -> Var { return erfc(x); }},
+      {"tgamma", [](const Var& x) -> Var { return tgamma(x); }},
+      {"lgamma", [](const Var& x) -> Var { return lgamma(x); }},
+      {"abs", [](const Var& x) -> Var { return abs(x); }},
       {"sigmoid", [](const Var& x) -> Var { return nabla::sigmoid(x); }},
       {"softplus", [](const Var& x) -> Var { return nabla::softplus(x); }}};
   using B = Var (*)(const Var&, const Var&);
@@ -362,7 +378,7 @@ BOOST_AUTO_TEST_CASE(gradient_flow_flags) {
   nabla::Tape::Scope scope(tape);
   const Var w1 = nabla::label(nabla::variable(0.3), "layer1/w");
   const Var w2 = nabla::label(nabla::variable(0.2), "layer2/w");
-  const Var h1 = nabla::label(tanh(w1) * 1e-9, "layer1/h");   // squashed: tiny downstream
+  const Var h1 = nabla::label(tanh(w1) * 1e-9, "layer1/h");  // squashed: tiny downstream
   const Var h2 = nabla::label(h1 * 1e9 * w2 + w2, "layer2/h");
   const Var y = h2 * h2;
   tape.backward(y);
@@ -371,7 +387,8 @@ BOOST_AUTO_TEST_CASE(gradient_flow_flags) {
   BOOST_TEST(r.rows[0].group == "layer1");
   BOOST_TEST(r.rows[0].parameter_norm == std::abs(tape.adjoint(w1)));
   BOOST_TEST(!r.rows[0].vanishing);
-  const graph::FlowReport strict = graph::gradient_flow(graph::capture(tape, std::vector<Var>{y}), {.vanishing = 1e-2, .exploding = 1e6});
+  const graph::FlowReport strict = graph::gradient_flow(graph::capture(tape, std::vector<Var>{y}),
+                                                        {.vanishing = 1e-2, .exploding = 1e6});
   BOOST_TEST(!strict.rows[1].vanishing);
   BOOST_TEST(graph::to_string(r).find("layer2") != std::string::npos);
   // A group far below the output is flagged.

@@ -2,16 +2,15 @@
 #include <nabla/autodiff/idx.hpp>
 
 #include <fmt/format.h>
-#include <nabla/autodiff/error.hpp>
-#include <nabla/autodiff/format.hpp>
-#include <nabla/autodiff/tensor.hpp>
 #include <sys/resource.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <nabla/autodiff/error.hpp>
+#include <nabla/autodiff/format.hpp>
+#include <nabla/autodiff/tensor.hpp>
 
 #include <boost/test/unit_test.hpp>
 
-#include "expect_error.hpp"
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -23,6 +22,7 @@
 #include <limits>
 #include <string>
 #include <vector>
+#include "expect_error.hpp"
 
 using nabla::Shape;
 using nabla::Tensor;
@@ -55,7 +55,8 @@ class TempDir {
     const std::string path = (path_ / name).string();
     std::FILE* f = std::fopen(path.c_str(), "wb");
     BOOST_REQUIRE(f != nullptr);
-    if (!bytes.empty()) BOOST_REQUIRE(std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size());
+    if (!bytes.empty())
+      BOOST_REQUIRE(std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size());
     BOOST_REQUIRE(std::fclose(f) == 0);
     return path;
   }
@@ -70,7 +71,8 @@ void append_big_endian(Bytes& out, std::uint64_t v, int bytes) {
 }
 
 // An IDX header (type code, dimensions) followed by the payload.
-Bytes idx_file(unsigned char type, std::initializer_list<std::uint32_t> dims, const Bytes& payload = {}) {
+Bytes idx_file(unsigned char type, std::initializer_list<std::uint32_t> dims,
+               const Bytes& payload = {}) {
   Bytes out = {0, 0, type, static_cast<unsigned char>(dims.size())};
   for (const std::uint32_t d : dims) append_big_endian(out, d, 4);
   out.insert(out.end(), payload.begin(), payload.end());
@@ -147,12 +149,14 @@ BOOST_AUTO_TEST_CASE(idx_files) {
   f = std::fopen(plain.c_str(), "wb");
   std::fwrite(data, 1, sizeof data - 2, f);
   std::fclose(f);
-  expect_error([&] { (void)nabla::data::read_idx(plain); }, {"a.idx", "ends before its data", "2 more bytes"});
+  expect_error([&] { (void)nabla::data::read_idx(plain); },
+               {"a.idx", "ends before its data", "2 more bytes"});
   f = std::fopen(plain.c_str(), "wb");
   std::fputs("hello world", f);
   std::fclose(f);
   expect_error([&] { (void)nabla::data::read_idx(plain); }, {"not an IDX file"});
-  expect_error([&] { (void)nabla::data::read_idx((dir / "missing.gz").string()); }, {"cannot open", "missing.gz"});
+  expect_error([&] { (void)nabla::data::read_idx((dir / "missing.gz").string()); },
+               {"cannot open", "missing.gz"});
   std::filesystem::remove_all(dir);
 }
 
@@ -169,11 +173,14 @@ BOOST_AUTO_TEST_CASE(big_endian_types) {
       {0x08, {0x00, 0x80, 0xff}, {0, 128, 255}},
       {0x09, {0x00, 0x7f, 0x80, 0xff}, {0, 127, -128, -1}},
       {0x0B, {0x01, 0x02, 0xff, 0xfe, 0x80, 0x00, 0x7f, 0xff}, {258, -2, -32768, 32767}},
-      {0x0C, {0x01, 0x02, 0x03, 0x04, 0x80, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+      {0x0C,
+       {0x01, 0x02, 0x03, 0x04, 0x80, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
        {16909060, -2147483648.0, 2147483647, -1}},
-      {0x0D, {0x3f, 0xc0, 0, 0, 0xc0, 0x49, 0x0f, 0xdb, 0x7f, 0x80, 0, 0},
+      {0x0D,
+       {0x3f, 0xc0, 0, 0, 0xc0, 0x49, 0x0f, 0xdb, 0x7f, 0x80, 0, 0},
        {1.5, static_cast<double>(-3.14159274101257324f), inf}},
-      {0x0E, {0xc0, 0x02, 0, 0, 0, 0, 0, 0, 0x3f, 0xb9, 0x99, 0x99, 0x99, 0x99, 0x99, 0x9a},
+      {0x0E,
+       {0xc0, 0x02, 0, 0, 0, 0, 0, 0, 0x3f, 0xb9, 0x99, 0x99, 0x99, 0x99, 0x99, 0x9a},
        {-2.25, 0.1}},
   };
   for (const Case& c : cases) {
@@ -186,7 +193,8 @@ BOOST_AUTO_TEST_CASE(big_endian_types) {
     }
   }
   // A float NaN stays NaN (data, unlike labels, may hold any value).
-  const Tensor t = nabla::data::read_idx(dir.write("nan.idx", idx_file(0x0D, {1}, {0x7f, 0xc0, 0, 0})));
+  const Tensor t =
+      nabla::data::read_idx(dir.write("nan.idx", idx_file(0x0D, {1}, {0x7f, 0xc0, 0, 0})));
   BOOST_TEST(std::isnan(t[0]));
   // A gzip file of several members (`cat a.gz b.gz`) is one stream.
   const Bytes file = idx_file(0x08, {2, 2}, {1, 2, 3, 4});
@@ -210,19 +218,32 @@ BOOST_AUTO_TEST_CASE(empty_dimensions) {
 // Defect 1: dimensions multiplying to 0 mod 2^64 gave an empty tensor that crashed when printed.
 BOOST_AUTO_TEST_CASE(overflowing_dimensions) {
   const TempDir dir;
-  const std::string wrapped = dir.write("wrapped.idx", idx_file(0x08, {65536, 65536, 65536, 65536}));
+  const std::string wrapped =
+      dir.write("wrapped.idx", idx_file(0x08, {65536, 65536, 65536, 65536}));
   BOOST_TEST(std::filesystem::file_size(wrapped) == 20u);
   expect_error([&] { (void)nabla::data::read_idx(wrapped); },
                {"wrapped.idx", "[65536, 65536, 65536, 65536]", "overflows", "expected at most"});
-  expect_error([&] { (void)nabla::data::read_idx(dir.write("c.idx", idx_file(0x08, {1u << 21, 1u << 21, 1u << 22}))); },
-               {"c.idx", "overflows"});
+  expect_error(
+      [&] {
+        (void)nabla::data::read_idx(
+            dir.write("c.idx", idx_file(0x08, {1u << 21, 1u << 21, 1u << 22})));
+      },
+      {"c.idx", "overflows"});
   // Fits in 64 bits as a count, not as bytes of doubles.
-  expect_error([&] { (void)nabla::data::read_idx(dir.write("d.idx", idx_file(0x08, {0xffffffffu, 0xffffffffu}))); },
-               {"d.idx", "overflows"});
+  expect_error(
+      [&] {
+        (void)nabla::data::read_idx(dir.write("d.idx", idx_file(0x08, {0xffffffffu, 0xffffffffu})));
+      },
+      {"d.idx", "overflows"});
   // An empty tensor whose strides would overflow.
-  expect_error([&] { (void)nabla::data::read_idx(dir.write("e.idx", idx_file(0x08, {0, 65536, 65536, 65536, 65536}))); },
-               {"e.idx", "overflows"});
-  expect_error([&] { (void)nabla::data::read_idx_labels(wrapped); }, {"read_idx_labels", "overflows"});
+  expect_error(
+      [&] {
+        (void)nabla::data::read_idx(
+            dir.write("e.idx", idx_file(0x08, {0, 65536, 65536, 65536, 65536})));
+      },
+      {"e.idx", "overflows"});
+  expect_error([&] { (void)nabla::data::read_idx_labels(wrapped); },
+               {"read_idx_labels", "overflows"});
 }
 
 // Defect 2: the header's claim was zero-filled (2.1 GB for a 20-byte file; std::bad_alloc for
@@ -233,8 +254,8 @@ BOOST_AUTO_TEST_CASE(claims_beyond_the_file) {
   const std::string big = dir.write("big.idx", idx_file(0x08, {2, 1024, 1024, 1024}));
   BOOST_TEST(std::filesystem::file_size(big) == 20u);
   expect_error([&] { (void)nabla::data::read_idx(big); },
-               {"big.idx", "ends before its data", "[2, 1024, 1024, 1024]", "needs 2147483648 bytes",
-                "expected 2147483648 more bytes"});
+               {"big.idx", "ends before its data", "[2, 1024, 1024, 1024]",
+                "needs 2147483648 bytes", "expected 2147483648 more bytes"});
   const std::string huge = dir.write("huge.idx", idx_file(0x0E, {1000000, 1000000, 1000}));
   expect_error([&] { (void)nabla::data::read_idx(huge); },
                {"huge.idx", "ends before its data", "8000000000000000 bytes"});
@@ -243,7 +264,8 @@ BOOST_AUTO_TEST_CASE(claims_beyond_the_file) {
   expect_error([&] { (void)nabla::data::read_idx(packed); },
                {"big.idx.gz", "ends before its data", "can inflate to"});
   // gzip within that bound but short: found while reading, in growing steps.
-  const std::string short_gz = dir.write("short.idx.gz", gzip(idx_file(0x08, {100000}, noise(60000))));
+  const std::string short_gz =
+      dir.write("short.idx.gz", gzip(idx_file(0x08, {100000}, noise(60000))));
   expect_error([&] { (void)nabla::data::read_idx(short_gz); },
                {"short.idx.gz", "ends before its data", "expected 40000 more bytes"});
   const std::string short_plain = dir.write("short.idx", idx_file(0x08, {100000}, noise(60000)));
@@ -279,15 +301,19 @@ BOOST_AUTO_TEST_CASE(corrupt_gzip) {
   expect_error([&] { (void)nabla::data::read_idx(dir.write("flip.gz", flipped)); },
                {"flip.gz", "corrupt"});
   // A gzip magic number and nothing valid after it.
-  expect_error([&] { (void)nabla::data::read_idx(dir.write("magic.gz", {0x1f, 0x8b, 0, 0, 0})); },
-               {"magic.gz", "corrupt"});
+  expect_error(
+      [&] {
+        (void)nabla::data::read_idx(dir.write("magic.gz", {0x1f, 0x8b, 0, 0, 0}));
+      },
+      {"magic.gz", "corrupt"});
 }
 
 BOOST_AUTO_TEST_CASE(truncated_gzip) {
   const TempDir dir;
   const Bytes good = gzip(idx_file(0x08, {4, 100}, noise(400)));
   // Cut in the data, in the trailer (the data complete, its CRC missing), inside the header.
-  for (const std::size_t cut : {good.size() / 2, good.size() - 4, good.size() - 1, std::size_t{5}}) {
+  for (const std::size_t cut :
+       {good.size() / 2, good.size() - 4, good.size() - 1, std::size_t{5}}) {
     const Bytes part(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(cut));
     expect_error([&] { (void)nabla::data::read_idx(dir.write("cut.gz", part)); },
                  {"cut.gz", "truncated", "unexpected end of file"});
@@ -298,13 +324,18 @@ BOOST_AUTO_TEST_CASE(truncated_gzip) {
 BOOST_AUTO_TEST_CASE(trailing_data) {
   const TempDir dir;
   const Bytes file = idx_file(0x08, {2, 2}, {1, 2, 3, 4});
-  expect_error([&] { (void)nabla::data::read_idx(dir.write("t.idx", file + Bytes{9, 9, 9})); },
-               {"t.idx", "3 bytes after its data", "[2, 2]", "expected the file to end there"});
+  expect_error(
+      [&] {
+        (void)nabla::data::read_idx(dir.write("t.idx", file + Bytes{9, 9, 9}));
+      },
+      {"t.idx", "3 bytes after its data", "[2, 2]", "expected the file to end there"});
   // Counted up to 1 MiB (an endless pipe must not hang the check).
-  expect_error([&] { (void)nabla::data::read_idx(dir.write("long.idx", file + Bytes(3u << 20, 0))); },
-               {"long.idx", "more than 1048576 bytes after its data"});
-  expect_error([&] { (void)nabla::data::read_idx(dir.write("long.gz", gzip(file + Bytes(3u << 20, 0)))); },
-               {"long.gz", "more than 1048576 bytes after its data"});
+  expect_error(
+      [&] { (void)nabla::data::read_idx(dir.write("long.idx", file + Bytes(3u << 20, 0))); },
+      {"long.idx", "more than 1048576 bytes after its data"});
+  expect_error(
+      [&] { (void)nabla::data::read_idx(dir.write("long.gz", gzip(file + Bytes(3u << 20, 0)))); },
+      {"long.gz", "more than 1048576 bytes after its data"});
   // Inside the gzip stream.
   expect_error([&] { (void)nabla::data::read_idx(dir.write("t.gz", gzip(file + noise(1000)))); },
                {"t.gz", "1000 bytes after its data"});
@@ -328,18 +359,32 @@ BOOST_AUTO_TEST_CASE(bad_headers) {
   }
   expect_error([&] { (void)nabla::data::read_idx(dir.write("gz1", {0x1f})); },
                {"gz1", "ends before its header"});
-  expect_error([&] { (void)nabla::data::read_idx(dir.write("m.idx", {1, 0, 0x08, 1, 0, 0, 0, 0})); },
-               {"m.idx", "not an IDX file", "01 00 08 01", "expected 00 00"});
-  expect_error([&] { (void)nabla::data::read_idx(dir.write("m2.idx", {0, 7, 0x08, 1, 0, 0, 0, 0})); },
-               {"m2.idx", "not an IDX file"});
+  expect_error(
+      [&] {
+        (void)nabla::data::read_idx(dir.write("m.idx", {1, 0, 0x08, 1, 0, 0, 0, 0}));
+      },
+      {"m.idx", "not an IDX file", "01 00 08 01", "expected 00 00"});
+  expect_error(
+      [&] {
+        (void)nabla::data::read_idx(dir.write("m2.idx", {0, 7, 0x08, 1, 0, 0, 0, 0}));
+      },
+      {"m2.idx", "not an IDX file"});
   for (const unsigned char type : {0x00, 0x0A, 0x0F, 0xFF}) {
-    expect_error([&] { (void)nabla::data::read_idx(dir.write("t.idx", idx_file(type, {1}, {0, 0, 0, 0, 0, 0, 0, 0}))); },
-                 {"t.idx", fmt::format("unknown IDX type code {:02x}", type), "expected 08, 09"});
+    expect_error(
+        [&] {
+          (void)nabla::data::read_idx(
+              dir.write("t.idx", idx_file(type, {1}, {0, 0, 0, 0, 0, 0, 0, 0})));
+        },
+        {"t.idx", fmt::format("unknown IDX type code {:02x}", type), "expected 08, 09"});
   }
   expect_error([&] { (void)nabla::data::read_idx(dir.write("r0.idx", idx_file(0x08, {}, {5}))); },
                {"r0.idx", "has 0 dimensions", "expected 1 to 8"});
-  expect_error([&] { (void)nabla::data::read_idx(dir.write("r9.idx", idx_file(0x08, {1, 1, 1, 1, 1, 1, 1, 1, 1}, {5}))); },
-               {"r9.idx", "has 9 dimensions", "expected 1 to 8"});
+  expect_error(
+      [&] {
+        (void)nabla::data::read_idx(
+            dir.write("r9.idx", idx_file(0x08, {1, 1, 1, 1, 1, 1, 1, 1, 1}, {5})));
+      },
+      {"r9.idx", "has 9 dimensions", "expected 1 to 8"});
   Bytes rank255 = {0, 0, 0x08, 255};
   rank255.resize(4 + 4 * 255 + 1, 1);
   expect_error([&] { (void)nabla::data::read_idx(dir.write("r255.idx", rank255)); },
@@ -357,8 +402,10 @@ BOOST_AUTO_TEST_CASE(bad_headers) {
 
 BOOST_AUTO_TEST_CASE(bad_paths) {
   const TempDir dir;
-  expect_error([] { (void)nabla::data::read_idx(""); }, {"path is empty", "expected the path of an IDX file"});
-  expect_error([] { (void)nabla::data::read_idx_labels(""); }, {"read_idx_labels", "path is empty"});
+  expect_error([] { (void)nabla::data::read_idx(""); },
+               {"path is empty", "expected the path of an IDX file"});
+  expect_error([] { (void)nabla::data::read_idx_labels(""); },
+               {"read_idx_labels", "path is empty"});
   expect_error([&] { (void)nabla::data::read_idx(dir.path().string()); },
                {dir.path().string(), "is a directory", "expected an IDX file"});
   expect_error([&] { (void)nabla::data::read_idx((dir.path() / "missing.idx").string()); },
@@ -372,7 +419,8 @@ BOOST_AUTO_TEST_CASE(bad_paths) {
     std::fclose(f);
     BOOST_TEST_MESSAGE("running as root: permission check skipped");
   } else {
-    expect_error([&] { (void)nabla::data::read_idx(file); }, {"f.idx", "cannot open", "Permission denied"});
+    expect_error([&] { (void)nabla::data::read_idx(file); },
+                 {"f.idx", "cannot open", "Permission denied"});
   }
   // Opens, but reading fails (Linux: address 0 of the process's memory is unmapped).
   if (std::filesystem::exists("/proc/self/mem")) {
@@ -393,22 +441,27 @@ BOOST_AUTO_TEST_CASE(labels_must_be_integers) {
     }
     return out;
   };
-  const std::string good = dir.write("good.idx", idx_file(0x0E, {4}, doubles({0, -3, 2147483647.0, -2147483648.0})));
-  BOOST_TEST(nabla::data::read_idx_labels(good) == std::vector<int>({0, -3, std::numeric_limits<int>::max(), std::numeric_limits<int>::min()}));
+  const std::string good =
+      dir.write("good.idx", idx_file(0x0E, {4}, doubles({0, -3, 2147483647.0, -2147483648.0})));
+  BOOST_TEST(
+      nabla::data::read_idx_labels(good) ==
+      std::vector<int>({0, -3, std::numeric_limits<int>::max(), std::numeric_limits<int>::min()}));
   struct Case {
     double value;
     std::string shown;
   };
-  for (const Case& c : {Case{2.5, "2.5"}, Case{1e300, "1e+300"}, Case{-1e300, "-1e+300"},
-                        Case{std::nan(""), "nan"}, Case{std::numeric_limits<double>::infinity(), "inf"},
-                        Case{2147483648.0, "2147483648"}, Case{-2147483649.0, "-2147483649"}}) {
+  for (const Case& c :
+       {Case{2.5, "2.5"}, Case{1e300, "1e+300"}, Case{-1e300, "-1e+300"}, Case{std::nan(""), "nan"},
+        Case{std::numeric_limits<double>::infinity(), "inf"}, Case{2147483648.0, "2147483648"},
+        Case{-2147483649.0, "-2147483649"}}) {
     const std::string path = dir.write("bad.idx", idx_file(0x0E, {3}, doubles({1, 2, c.value})));
     expect_error([&] { (void)nabla::data::read_idx_labels(path); },
                  {"read_idx_labels", "bad.idx", "label " + c.shown, "at index 2",
                   "expected an integer from -2147483648 to 2147483647"});
   }
   // Floats too.
-  const std::string floats = dir.write("f.idx", idx_file(0x0D, {2}, {0x3f, 0x80, 0, 0, 0x40, 0x20, 0, 0}));
+  const std::string floats =
+      dir.write("f.idx", idx_file(0x0D, {2}, {0x3f, 0x80, 0, 0, 0x40, 0x20, 0, 0}));
   expect_error([&] { (void)nabla::data::read_idx_labels(floats); }, {"label 2.5 at index 1"});
 }
 

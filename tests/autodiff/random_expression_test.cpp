@@ -14,7 +14,6 @@ using nabla::Var;
 using random_expr::Expression;
 using random_expr::random_expression;
 
-
 BOOST_AUTO_TEST_CASE(random_expressions_match_finite_differences) {
   const std::uint64_t seed = 20261122;
   std::mt19937_64 rng(seed);
@@ -30,7 +29,8 @@ BOOST_AUTO_TEST_CASE(random_expressions_match_finite_differences) {
                "seed " << seed << ", trial " << trial << ": value differs from plain doubles");
     const auto report = nabla::check_gradient(f, x, {.rtol = 1e-6, .atol = 1e-8});
     if (!report.ok) ++failures;
-    BOOST_TEST(report.ok, "seed " << seed << ", trial " << trial << ":\n" << fmt::format("{}", report));
+    BOOST_TEST(report.ok, "seed " << seed << ", trial " << trial << ":\n"
+                                  << fmt::format("{}", report));
   }
   BOOST_TEST(failures == 0);
 }
@@ -53,7 +53,8 @@ BOOST_AUTO_TEST_CASE(random_expression_hessians_match_differences_of_gradients) 
     };
     const auto report = nabla::check_hessian(f, x, {.rtol = 1e-5, .atol = 1e-7});
     if (!report.ok) ++failures;
-    BOOST_TEST(report.ok, "seed " << seed << ", trial " << trial << ":\n" << fmt::format("{}", report));
+    BOOST_TEST(report.ok, "seed " << seed << ", trial " << trial << ":\n"
+                                  << fmt::format("{}", report));
     const auto H = nabla::hessian(f, x);
     const auto diagonal = nabla::hessian_diagonal(f, x);
     for (std::size_t i = 0; i < x.size(); ++i) {
@@ -112,7 +113,8 @@ BOOST_AUTO_TEST_CASE(the_optimised_sweep_matches_a_reference_sweep_on_random_tap
     // The helper's consuming, floored sweep: the same gradient, nothing pushed below its start.
     tape.backward(outer);
     const double outer_adjoint = tape.adjoint_value(w);
-    const auto r = nabla::value_and_gradient([&](std::span<const Var> v) { return Var(e(v) + w * 0.0); }, x);
+    const auto r =
+        nabla::value_and_gradient([&](std::span<const Var> v) { return Var(e(v) + w * 0.0); }, x);
     for (std::size_t i = 0; i < x.size(); ++i) {
       const double expected = want[xs[i].index()];
       BOOST_TEST((r.gradient[i] == expected ||

@@ -11,7 +11,8 @@
 using nabla::Var;
 
 namespace {
-std::vector<double> random_vector(std::size_t n, std::uint64_t seed, double lo = -2, double hi = 2) {
+std::vector<double> random_vector(std::size_t n, std::uint64_t seed, double lo = -2,
+                                  double hi = 2) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(lo, hi);
   std::vector<double> v(n);
@@ -30,7 +31,8 @@ BOOST_AUTO_TEST_CASE(sum_squared_norm_and_dot) {
     for (double xi : x) s += xi;
     BOOST_TEST(sum.value == s, boost::test_tools::tolerance(1e-14));
     for (double g : sum.gradient) BOOST_TEST(g == 1.0);
-    const auto sq = nabla::value_and_gradient([](const auto& v) { return nabla::squared_norm(v); }, x);
+    const auto sq =
+        nabla::value_and_gradient([](const auto& v) { return nabla::squared_norm(v); }, x);
     for (std::size_t i = 0; i < x.size(); ++i) BOOST_TEST(sq.gradient[i] == 2 * x[i]);
     const auto dot = [n](const auto& v) { return nabla::dot(v.first(n), v.last(n)); };
     const auto d = nabla::value_and_gradient(dot, x);
@@ -45,7 +47,11 @@ BOOST_AUTO_TEST_CASE(sum_squared_norm_and_dot) {
     // Data times parameters, in both orders.
     const std::vector<double> w = random_vector(2 * n, 99);
     const auto wd = nabla::value_and_gradient(
-        [&](const auto& v) { return nabla::dot(std::span<const double>(w), v) + nabla::dot(v, std::span<const double>(w)); }, x);
+        [&](const auto& v) {
+          return nabla::dot(std::span<const double>(w), v) +
+                 nabla::dot(v, std::span<const double>(w));
+        },
+        x);
     for (std::size_t i = 0; i < x.size(); ++i) BOOST_TEST(wd.gradient[i] == 2 * w[i]);
   }
 }
@@ -91,7 +97,8 @@ BOOST_AUTO_TEST_CASE(normal_log_density) {
       const auto ry = nabla::value_and_gradient(g, all);
       BOOST_TEST(ry.value == r.value, boost::test_tools::tolerance(1e-14));
       BOOST_TEST(ry.gradient[y.size()] == dmu, boost::test_tools::tolerance(1e-12));
-      BOOST_TEST(ry.gradient[0] == -(y[0] - mu) / (sigma * sigma), boost::test_tools::tolerance(1e-12));
+      BOOST_TEST(ry.gradient[0] == -(y[0] - mu) / (sigma * sigma),
+                 boost::test_tools::tolerance(1e-12));
       BOOST_TEST(nabla::check_gradient(g, all).ok);
     }
 }

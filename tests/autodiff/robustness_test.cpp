@@ -9,7 +9,6 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "expect_error.hpp"
 #include <cmath>
 #include <csignal>
 #include <cstdint>
@@ -18,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <vector>
+#include "expect_error.hpp"
 
 using nabla::Position;
 using nabla::Shape;
@@ -157,17 +157,21 @@ BOOST_AUTO_TEST_CASE(arena_memory_is_flat_whatever_op_follows_the_rewind_point) 
   const std::size_t rows[] = {2, 0};
   const std::vector<std::pair<std::string, F>> ops = {
       {"transpose", [](const TensorVar& x) { return nabla::sum(nabla::transpose(x)); }},
-      {"index_select", [&](const TensorVar& x) { return nabla::sum(nabla::index_select(x, 0, rows)); }},
+      {"index_select",
+       [&](const TensorVar& x) { return nabla::sum(nabla::index_select(x, 0, rows)); }},
       {"slice", [](const TensorVar& x) { return nabla::sum(nabla::slice(x, 1, 0, 2)); }},
       {"max", [](const TensorVar& x) { return nabla::sum(nabla::max(x, 1)); }},
       {"min", [](const TensorVar& x) { return nabla::sum(nabla::min(x, 0)); }},
       {"cross_entropy", [&](const TensorVar& x) { return nabla::cross_entropy(x, labels); }},
-      {"bce", [&](const TensorVar& x) { return nabla::binary_cross_entropy_with_logits(x, targets); }},
-      {"concat", [](const TensorVar& x) {
+      {"bce",
+       [&](const TensorVar& x) { return nabla::binary_cross_entropy_with_logits(x, targets); }},
+      {"concat",
+       [](const TensorVar& x) {
          const TensorVar parts[] = {x, x};
          return nabla::sum(nabla::concat(parts, 1));
        }},
-      {"tensor(vars)", [](const TensorVar& x) {
+      {"tensor(vars)",
+       [](const TensorVar& x) {
          const Var e[] = {x(0, 0), x(1, 1)};
          return nabla::sum(nabla::tensor(e, Shape{2}));
        }},
@@ -241,25 +245,32 @@ BOOST_AUTO_TEST_CASE(matmul_with_an_empty_inner_dimension_is_zero) {
   BOOST_TEST(nabla::adjoint(a).size() == 0u);
   // An empty batch and empty rows give empty results.
   BOOST_TEST(nabla::matmul(nabla::variable(Tensor(Shape{0, 2, 3})),
-                           nabla::variable(Tensor(Shape{0, 3, 4}))).size() == 0u);
+                           nabla::variable(Tensor(Shape{0, 3, 4})))
+                 .size() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(fused_and_unfused_agree_on_zero_times_infinity) {
   // d/dx [0 · √x] at 0: the unfused statements push a zero adjoint nowhere (0); fused, the
   // chain rule's 0 · ∞ must not turn it into NaN.
-  const auto fused = nabla::value_and_gradient([](const auto& x) { return Var(0.0 * sqrt(x[0])); }, {0.0});
-  const auto split = nabla::value_and_gradient([](const auto& x) {
-    const Var r = sqrt(x[0]);
-    return Var(0.0 * r);
-  }, {0.0});
+  const auto fused =
+      nabla::value_and_gradient([](const auto& x) { return Var(0.0 * sqrt(x[0])); }, {0.0});
+  const auto split = nabla::value_and_gradient(
+      [](const auto& x) {
+        const Var r = sqrt(x[0]);
+        return Var(0.0 * r);
+      },
+      {0.0});
   BOOST_TEST(split.gradient[0] == 0.0);
   BOOST_TEST(fused.gradient[0] == 0.0);
   const auto fused2 = nabla::value_and_gradient(
       [](const auto& x) { return Var(x[1] * log(x[0]) + x[0] * 0.0 * sqrt(x[0])); }, {0.0, 0.0});
-  BOOST_TEST(same(fused2.gradient[0], nabla::value_and_gradient([](const auto& x) {
-    const Var l = log(x[0]), r = sqrt(x[0]), z = x[0] * 0.0;
-    return Var(x[1] * l + z * r);
-  }, {0.0, 0.0}).gradient[0]));
+  BOOST_TEST(same(fused2.gradient[0], nabla::value_and_gradient(
+                                          [](const auto& x) {
+                                            const Var l = log(x[0]), r = sqrt(x[0]), z = x[0] * 0.0;
+                                            return Var(x[1] * l + z * r);
+                                          },
+                                          {0.0, 0.0})
+                                          .gradient[0]));
   // Tensor elementwise rules follow the same convention.
   const auto g = tensor_grad([](const TensorVar& t) { return nabla::sum(nabla::sqrt(t) * 0.0); },
                              Tensor({2}, {0.0, 4.0}));
@@ -272,20 +283,21 @@ BOOST_AUTO_TEST_CASE(log_sum_exp_special_points_agree_in_every_form) {
     double a, b, value, da, db;
   };
   const Case cases[] = {
-      {qnan, 1.0, qnan, qnan, qnan},   {1.0, qnan, qnan, qnan, qnan},     {inf, 1.0, inf, 1.0, 0.0},
-      {inf, inf, inf, 0.5, 0.5},   {-inf, -inf, -inf, 0.5, 0.5}, {-inf, 0.0, 0.0, 0.0, 1.0},
+      {qnan, 1.0, qnan, qnan, qnan}, {1.0, qnan, qnan, qnan, qnan}, {inf, 1.0, inf, 1.0, 0.0},
+      {inf, inf, inf, 0.5, 0.5},     {-inf, -inf, -inf, 0.5, 0.5},  {-inf, 0.0, 0.0, 0.0, 1.0},
       {inf, qnan, qnan, qnan, qnan},
   };
   for (const Case& c : cases) {
     const std::string at = fmt::format("log_sum_exp({}, {})", c.a, c.b);
     const double d[] = {c.a, c.b};
     BOOST_TEST(same(nabla::log_sum_exp(d), c.value), at);
-    const auto s = nabla::value_and_gradient([](std::span<const Var> x) { return nabla::log_sum_exp(x); }, {c.a, c.b});
+    const auto s = nabla::value_and_gradient(
+        [](std::span<const Var> x) { return nabla::log_sum_exp(x); }, {c.a, c.b});
     BOOST_TEST(same(s.value, c.value), at << " scalar");
     BOOST_TEST(same(s.gradient[0], c.da), at << " scalar d/da " << s.gradient[0]);
     BOOST_TEST(same(s.gradient[1], c.db), at << " scalar d/db " << s.gradient[1]);
-    const auto t = nabla::value_and_gradient([](const TensorVar& x) { return nabla::log_sum_exp(x); },
-                                             Tensor({2}, {c.a, c.b}));
+    const auto t = nabla::value_and_gradient(
+        [](const TensorVar& x) { return nabla::log_sum_exp(x); }, Tensor({2}, {c.a, c.b}));
     BOOST_TEST(same(t.value, c.value), at << " tensor");
     BOOST_TEST(same(t.gradient[0], c.da), at << " tensor d/da " << t.gradient[0]);
     BOOST_TEST(same(t.gradient[1], c.db), at << " tensor d/db " << t.gradient[1]);
@@ -295,11 +307,14 @@ BOOST_AUTO_TEST_CASE(log_sum_exp_special_points_agree_in_every_form) {
 BOOST_AUTO_TEST_CASE(atan2_and_acosh_partials_hold_at_extreme_magnitudes) {
   for (double s : {1e-300, 1e-200, 1e-163, 1e-100, 1.0, 1e100, 1e155, 1e200, 1e300}) {
     const double y = 3 * s, x = 4 * s;  // ∂y = x/(x² + y²) = 4/(25 s), ∂x = −3/(25 s)
-    const auto g = nabla::value_and_gradient([](const auto& v) { return Var(atan2(v[0], v[1])); }, {y, x});
+    const auto g =
+        nabla::value_and_gradient([](const auto& v) { return Var(atan2(v[0], v[1])); }, {y, x});
     BOOST_TEST(g.gradient[0] == 4 / (25 * s), boost::test_tools::tolerance(1e-14));
     BOOST_TEST(g.gradient[1] == -3 / (25 * s), boost::test_tools::tolerance(1e-14));
-    const auto gx = nabla::value_and_gradient([x](const auto& v) { return Var(atan2(v[0], x)); }, {y});
-    const auto gy = nabla::value_and_gradient([y](const auto& v) { return Var(atan2(y, v[0])); }, {x});
+    const auto gx =
+        nabla::value_and_gradient([x](const auto& v) { return Var(atan2(v[0], x)); }, {y});
+    const auto gy =
+        nabla::value_and_gradient([y](const auto& v) { return Var(atan2(y, v[0])); }, {x});
     BOOST_TEST(gx.gradient[0] == g.gradient[0]);
     BOOST_TEST(gy.gradient[0] == g.gradient[1]);
   }
@@ -313,41 +328,61 @@ BOOST_AUTO_TEST_CASE(tensor_and_scalar_rules_agree_at_edge_points) {
   using F = std::function<TensorVar(const TensorVar&)>;
   using S = std::function<Var(const Var&)>;
   const std::vector<std::tuple<std::string, F, S>> rules = {
-      {"tanh", [](const TensorVar& t) { return nabla::tanh(t); }, [](const Var& v) { return Var(tanh(v)); }},
-      {"sigmoid", [](const TensorVar& t) { return nabla::sigmoid(t); }, [](const Var& v) { return nabla::sigmoid(v); }},
-      {"softplus", [](const TensorVar& t) { return nabla::softplus(t); }, [](const Var& v) { return nabla::softplus(v); }},
-      {"exp", [](const TensorVar& t) { return nabla::exp(t); }, [](const Var& v) { return Var(exp(v)); }},
-      {"log", [](const TensorVar& t) { return nabla::log(t); }, [](const Var& v) { return Var(log(v)); }},
-      {"log1p", [](const TensorVar& t) { return nabla::log1p(t); }, [](const Var& v) { return Var(log1p(v)); }},
-      {"sqrt", [](const TensorVar& t) { return nabla::sqrt(t); }, [](const Var& v) { return Var(sqrt(v)); }},
-      {"abs", [](const TensorVar& t) { return nabla::abs(t); }, [](const Var& v) { return Var(abs(v)); }},
-      {"relu", [](const TensorVar& t) { return nabla::relu(t); }, [](const Var& v) { return Var(relu(v)); }},
-      {"pow 2.5", [](const TensorVar& t) { return nabla::pow(t, 2.5); }, [](const Var& v) { return Var(pow(v, 2.5)); }},
-      {"pow 0", [](const TensorVar& t) { return nabla::pow(t, 0.0); }, [](const Var& v) { return Var(pow(v, 0.0)); }},
+      {"tanh", [](const TensorVar& t) { return nabla::tanh(t); },
+       [](const Var& v) { return Var(tanh(v)); }},
+      {"sigmoid", [](const TensorVar& t) { return nabla::sigmoid(t); },
+       [](const Var& v) { return nabla::sigmoid(v); }},
+      {"softplus", [](const TensorVar& t) { return nabla::softplus(t); },
+       [](const Var& v) { return nabla::softplus(v); }},
+      {"exp", [](const TensorVar& t) { return nabla::exp(t); },
+       [](const Var& v) { return Var(exp(v)); }},
+      {"log", [](const TensorVar& t) { return nabla::log(t); },
+       [](const Var& v) { return Var(log(v)); }},
+      {"log1p", [](const TensorVar& t) { return nabla::log1p(t); },
+       [](const Var& v) { return Var(log1p(v)); }},
+      {"sqrt", [](const TensorVar& t) { return nabla::sqrt(t); },
+       [](const Var& v) { return Var(sqrt(v)); }},
+      {"abs", [](const TensorVar& t) { return nabla::abs(t); },
+       [](const Var& v) { return Var(abs(v)); }},
+      {"relu", [](const TensorVar& t) { return nabla::relu(t); },
+       [](const Var& v) { return Var(relu(v)); }},
+      {"pow 2.5", [](const TensorVar& t) { return nabla::pow(t, 2.5); },
+       [](const Var& v) { return Var(pow(v, 2.5)); }},
+      {"pow 0", [](const TensorVar& t) { return nabla::pow(t, 0.0); },
+       [](const Var& v) { return Var(pow(v, 0.0)); }},
   };
-  const std::vector<double> points = {0.0, -0.0, 1e-300, -1e-300, 0.5, -3.0, 20.0, 40.0, -40.0, 355.0,
-                                      800.0, -800.0, 1e300, -1e300, inf, -inf, qnan};
+  const std::vector<double> points = {0.0,   -0.0,   1e-300, -1e-300, 0.5,   -3.0,
+                                      20.0,  40.0,   -40.0,  355.0,   800.0, -800.0,
+                                      1e300, -1e300, inf,    -inf,    qnan};
   for (const auto& [name, tensor_f, scalar_f] : rules) {
     for (double x : points) {
-      const auto scalar = nabla::value_and_gradient([&](const auto& v) { return scalar_f(v[0]); }, {x});
-      const auto tensor = nabla::value_and_gradient([&](const TensorVar& t) { return nabla::sum(tensor_f(t)); },
-                                                    Tensor({1}, {x}));
+      const auto scalar =
+          nabla::value_and_gradient([&](const auto& v) { return scalar_f(v[0]); }, {x});
+      const auto tensor = nabla::value_and_gradient(
+          [&](const TensorVar& t) { return nabla::sum(tensor_f(t)); }, Tensor({1}, {x}));
       BOOST_TEST(same(scalar.value, tensor.value), name << " at " << x);
       BOOST_TEST(same(scalar.gradient[0], tensor.gradient[0]),
                  name << "' at " << x << ": scalar " << scalar.gradient[0] << ", tensor "
                       << tensor.gradient[0]);
     }
   }
-  BOOST_TEST(nabla::value_and_gradient([](const auto& v) { return Var(tanh(v[0])); }, {20.0}).gradient[0] > 0.0);
-  BOOST_TEST(tensor_grad([](const TensorVar& t) { return nabla::sum(nabla::sigmoid(t)); }, Tensor({1}, {40.0}))[0] > 0.0);
+  BOOST_TEST(
+      nabla::value_and_gradient([](const auto& v) { return Var(tanh(v[0])); }, {20.0}).gradient[0] >
+      0.0);
+  BOOST_TEST(tensor_grad([](const TensorVar& t) { return nabla::sum(nabla::sigmoid(t)); },
+                         Tensor({1}, {40.0}))[0] > 0.0);
   // ∂/∂y x^y at x = 0, for y at and around 0, both forms.
   for (double y : {0.0, 1.0, -1.0, 2.0}) {
-    const auto s = nabla::value_and_gradient([](const auto& v) { return Var(pow(v[0], v[1])); }, {0.0, y});
+    const auto s =
+        nabla::value_and_gradient([](const auto& v) { return Var(pow(v[0], v[1])); }, {0.0, y});
     const auto t = nabla::value_and_gradient(
-        [](const TensorVar& v) { return nabla::sum(nabla::pow(nabla::slice(v, 0, 0, 1), nabla::slice(v, 0, 1, 2))); },
+        [](const TensorVar& v) {
+          return nabla::sum(nabla::pow(nabla::slice(v, 0, 0, 1), nabla::slice(v, 0, 1, 2)));
+        },
         Tensor({2}, {0.0, y}));
     BOOST_TEST(same(s.gradient[0], t.gradient[0]), "d/dx 0^" << y);
-    BOOST_TEST(same(s.gradient[1], t.gradient[1]), "d/dy 0^" << y << ": " << s.gradient[1] << " vs " << t.gradient[1]);
+    BOOST_TEST(same(s.gradient[1], t.gradient[1]),
+               "d/dy 0^" << y << ": " << s.gradient[1] << " vs " << t.gradient[1]);
   }
 }
 
@@ -378,10 +413,12 @@ BOOST_AUTO_TEST_CASE(helpers_leave_earlier_adjoints_alone) {
   BOOST_TEST(tape.adjoint_value(w) == 6.0);
   // A helper's own inputs made inside f leave nothing behind for the next call.
   for (int i = 0; i < 3; ++i) {
-    const auto q = nabla::value_and_gradient([](const auto& x) {
-      const Var extra = nabla::variable(2.0);  // an input f records itself
-      return Var(x[0] * extra);
-    }, {1.0});
+    const auto q = nabla::value_and_gradient(
+        [](const auto& x) {
+          const Var extra = nabla::variable(2.0);  // an input f records itself
+          return Var(x[0] * extra);
+        },
+        {1.0});
     BOOST_TEST(q.gradient[0] == 2.0);
   }
 }
@@ -392,8 +429,8 @@ BOOST_AUTO_TEST_CASE(helpers_do_not_write_parameter_gradients) {
   nabla::nn::Parameters params(1);
   const auto W = params.add("W", Tensor({2}, {1.5, -2.0}));
   params.zero_grad();
-  const auto r = nabla::value_and_gradient(
-      [&](const TensorVar& x) { return nabla::sum(x * W); }, Tensor({2}, {3, 4}));
+  const auto r = nabla::value_and_gradient([&](const TensorVar& x) { return nabla::sum(x * W); },
+                                           Tensor({2}, {3, 4}));
   BOOST_TEST(r.gradient == std::vector<double>({1.5, -2.0}));
   BOOST_TEST(params.gradients()[0] == 0.0);
   BOOST_TEST(params.gradients()[1] == 0.0);
@@ -409,7 +446,8 @@ BOOST_AUTO_TEST_CASE(parameters_add_from_a_view_of_itself) {
   auto W1 = params.add("W1", Shape{300, 300});
   const std::vector<double> expected(W1.value().data(), W1.value().data() + W1.value().size());
   auto W2 = params.add("W2", W1.value());  // the buffer grows while W1's view points into it
-  BOOST_TEST(std::vector<double>(W2.value().data(), W2.value().data() + W2.value().size()) == expected);
+  BOOST_TEST(std::vector<double>(W2.value().data(), W2.value().data() + W2.value().size()) ==
+             expected);
 }
 
 BOOST_AUTO_TEST_CASE(parameters_cannot_move_under_a_recording) {
@@ -452,24 +490,39 @@ struct LD {
 };
 LD chain(LD x, long double value, long double derivative) { return {value, x.d * derivative}; }
 constexpr long double pi_l = 3.141592653589793238462643383279502884L;
-LD exp(LD x) { const long double e = expl(x.v); return chain(x, e, e); }
-LD exp2(LD x) { const long double e = exp2l(x.v); return chain(x, e, e * logl(2.0L)); }
+LD exp(LD x) {
+  const long double e = expl(x.v);
+  return chain(x, e, e);
+}
+LD exp2(LD x) {
+  const long double e = exp2l(x.v);
+  return chain(x, e, e * logl(2.0L));
+}
 LD expm1(LD x) { return chain(x, expm1l(x.v), expl(x.v)); }
 LD log(LD x) { return chain(x, logl(x.v), 1 / x.v); }
 LD log2(LD x) { return chain(x, log2l(x.v), 1 / (x.v * logl(2.0L))); }
 LD log10(LD x) { return chain(x, log10l(x.v), 1 / (x.v * logl(10.0L))); }
 LD log1p(LD x) { return chain(x, log1pl(x.v), 1 / (1 + x.v)); }
 LD sqrt(LD x) { return chain(x, sqrtl(x.v), 1 / (2 * sqrtl(x.v))); }
-LD cbrt(LD x) { const long double c = cbrtl(x.v); return chain(x, c, 1 / (3 * c * c)); }
+LD cbrt(LD x) {
+  const long double c = cbrtl(x.v);
+  return chain(x, c, 1 / (3 * c * c));
+}
 LD sin(LD x) { return chain(x, sinl(x.v), cosl(x.v)); }
 LD cos(LD x) { return chain(x, cosl(x.v), -sinl(x.v)); }
-LD tan(LD x) { const long double c = cosl(x.v); return chain(x, tanl(x.v), 1 / (c * c)); }
+LD tan(LD x) {
+  const long double c = cosl(x.v);
+  return chain(x, tanl(x.v), 1 / (c * c));
+}
 LD asin(LD x) { return chain(x, asinl(x.v), 1 / sqrtl(1 - x.v * x.v)); }
 LD acos(LD x) { return chain(x, acosl(x.v), -1 / sqrtl(1 - x.v * x.v)); }
 LD atan(LD x) { return chain(x, atanl(x.v), 1 / (1 + x.v * x.v)); }
 LD sinh(LD x) { return chain(x, sinhl(x.v), coshl(x.v)); }
 LD cosh(LD x) { return chain(x, coshl(x.v), sinhl(x.v)); }
-LD tanh(LD x) { const long double c = coshl(x.v); return chain(x, tanhl(x.v), 1 / (c * c)); }
+LD tanh(LD x) {
+  const long double c = coshl(x.v);
+  return chain(x, tanhl(x.v), 1 / (c * c));
+}
 LD asinh(LD x) { return chain(x, asinhl(x.v), 1 / sqrtl(x.v * x.v + 1)); }
 LD acosh(LD x) { return chain(x, acoshl(x.v), 1 / sqrtl(x.v * x.v - 1)); }
 LD atanh(LD x) { return chain(x, atanhl(x.v), 1 / (1 - x.v * x.v)); }
@@ -477,10 +530,16 @@ LD erf(LD x) { return chain(x, erfl(x.v), 2 / sqrtl(pi_l) * expl(-x.v * x.v)); }
 LD erfc(LD x) { return chain(x, erfcl(x.v), -2 / sqrtl(pi_l) * expl(-x.v * x.v)); }
 LD abs(LD x) { return chain(x, fabsl(x.v), x.v > 0 ? 1 : x.v < 0 ? -1 : 0); }
 LD pow(LD x, double c) { return chain(x, powl(x.v, c), c == 0 ? 0 : c * powl(x.v, c - 1)); }
-LD pow(double c, LD y) { const long double p = powl(c, y.v); return chain(y, p, p * logl(c)); }
+LD pow(double c, LD y) {
+  const long double p = powl(c, y.v);
+  return chain(y, p, p * logl(c));
+}
 LD atan2(LD y, long double x) { return chain(y, atan2l(y.v, x), x / (x * x + y.v * y.v)); }
 LD atan2(long double y, LD x) { return chain(x, atan2l(y, x.v), -y / (x.v * x.v + y * y)); }
-LD hypot(LD x, long double c) { const long double h = sqrtl(x.v * x.v + c * c); return chain(x, h, x.v / h); }
+LD hypot(LD x, long double c) {
+  const long double h = sqrtl(x.v * x.v + c * c);
+  return chain(x, h, x.v / h);
+}
 LD sigmoid(LD x) {
   const long double e = expl(-fabsl(x.v));  // σ′ = e^(−|x|)/(1 + e^(−|x|))², exact in the tails
   return chain(x, 1 / (1 + expl(-x.v)), e / ((1 + e) * (1 + e)));
@@ -499,36 +558,103 @@ BOOST_AUTO_TEST_CASE(elementary_derivatives_hold_at_every_magnitude) {
   const auto all = [](double) { return true; };
   const auto positive = [](double x) { return x > 0; };
   const auto unit = [](double x) { return std::abs(x) < 1; };
-#define NABLA_RULE(name, domain) \
-  Rule{#name, [](const Var& x) { return Var(name(x)); }, [](LD x) { return name(x); }, domain, \
-       [](double x) { return name(nabla::Dual<double>(x, 1.0)).tangent(); }}
+  // clang-format off  (one rule per row)
+#define NABLA_RULE(name, domain)                                                          \
+  Rule {                                                                                  \
+#name, [](const Var& x) { return Var(name(x)); }, [](LD x) { return name(x); }, domain, \
+       [](double x) { return name(nabla::Dual<double>(x, 1.0)).tangent(); } \
+  }
   const std::vector<Rule> rules = {
-      NABLA_RULE(exp, all),       NABLA_RULE(exp2, all),     NABLA_RULE(expm1, all),
-      NABLA_RULE(log, positive),  NABLA_RULE(log2, positive), NABLA_RULE(log10, positive),
-      NABLA_RULE(log1p, [](double x) { return x > -1; }),     NABLA_RULE(sqrt, positive),
-      NABLA_RULE(cbrt, all),      NABLA_RULE(sin, all),      NABLA_RULE(cos, all),
-      NABLA_RULE(tan, all),       NABLA_RULE(asin, unit),    NABLA_RULE(acos, unit),
-      NABLA_RULE(atan, all),      NABLA_RULE(sinh, all),     NABLA_RULE(cosh, all),
-      NABLA_RULE(tanh, all),      NABLA_RULE(asinh, all),
-      NABLA_RULE(acosh, [](double x) { return x > 1; }),     NABLA_RULE(atanh, unit),
-      NABLA_RULE(erf, all),       NABLA_RULE(erfc, all),     NABLA_RULE(abs, all),
-      NABLA_RULE(sigmoid, all),   NABLA_RULE(softplus, all),
-      Rule{"pow(x, 2.5)", [](const Var& x) { return Var(pow(x, 2.5)); }, [](LD x) { return pow(x, 2.5); }, positive, [](double x_) { const nabla::Dual<double> x(x_, 1.0); return (pow(x, 2.5)).tangent(); }},
-      Rule{"pow(x, -3)", [](const Var& x) { return Var(pow(x, -3.0)); }, [](LD x) { return pow(x, -3.0); }, all, [](double x_) { const nabla::Dual<double> x(x_, 1.0); return (pow(x, -3.0)).tangent(); }},
-      Rule{"pow(x, 0.5)", [](const Var& x) { return Var(pow(x, 0.5)); }, [](LD x) { return pow(x, 0.5); }, positive, [](double x_) { const nabla::Dual<double> x(x_, 1.0); return (pow(x, 0.5)).tangent(); }},
-      Rule{"pow(1.5, y)", [](const Var& y) { return Var(pow(1.5, y)); }, [](LD y) { return pow(1.5, y); }, all, [](double y_) { const nabla::Dual<double> y(y_, 1.0); return (pow(1.5, y)).tangent(); }},
-      Rule{"atan2(y, 2)", [](const Var& y) { return Var(atan2(y, 2.0)); }, [](LD y) { return atan2(y, 2.0L); }, all, [](double y_) { const nabla::Dual<double> y(y_, 1.0); return (atan2(y, 2.0)).tangent(); }},
-      Rule{"atan2(2, x)", [](const Var& x) { return Var(atan2(2.0, x)); }, [](LD x) { return atan2(2.0L, x); }, all, [](double x_) { const nabla::Dual<double> x(x_, 1.0); return (atan2(2.0, x)).tangent(); }},
-      Rule{"atan2(y, 1e-300)", [](const Var& y) { return Var(atan2(y, 1e-300)); }, [](LD y) { return atan2(y, 1e-300L); }, all, [](double y_) { const nabla::Dual<double> y(y_, 1.0); return (atan2(y, 1e-300)).tangent(); }},
-      Rule{"hypot(x, 1e-300)", [](const Var& x) { return Var(hypot(x, 1e-300)); }, [](LD x) { return hypot(x, 1e-300L); }, all, [](double x_) { const nabla::Dual<double> x(x_, 1.0); return (hypot(x, 1e-300)).tangent(); }},
-      Rule{"hypot(x, 1e300)", [](const Var& x) { return Var(hypot(x, 1e300)); }, [](LD x) { return hypot(x, 1e300L); }, all, [](double x_) { const nabla::Dual<double> x(x_, 1.0); return (hypot(x, 1e300)).tangent(); }},
+      NABLA_RULE(exp, all),
+      NABLA_RULE(exp2, all),
+      NABLA_RULE(expm1, all),
+      NABLA_RULE(log, positive),
+      NABLA_RULE(log2, positive),
+      NABLA_RULE(log10, positive),
+      NABLA_RULE(log1p, [](double x) { return x > -1; }),
+      NABLA_RULE(sqrt, positive),
+      NABLA_RULE(cbrt, all),
+      NABLA_RULE(sin, all),
+      NABLA_RULE(cos, all),
+      NABLA_RULE(tan, all),
+      NABLA_RULE(asin, unit),
+      NABLA_RULE(acos, unit),
+      NABLA_RULE(atan, all),
+      NABLA_RULE(sinh, all),
+      NABLA_RULE(cosh, all),
+      NABLA_RULE(tanh, all),
+      NABLA_RULE(asinh, all),
+      NABLA_RULE(acosh, [](double x) { return x > 1; }),
+      NABLA_RULE(atanh, unit),
+      NABLA_RULE(erf, all),
+      NABLA_RULE(erfc, all),
+      NABLA_RULE(abs, all),
+      NABLA_RULE(sigmoid, all),
+      NABLA_RULE(softplus, all),
+      Rule{"pow(x, 2.5)", [](const Var& x) { return Var(pow(x, 2.5)); },
+           [](LD x) { return pow(x, 2.5); }, positive,
+           [](double x_) {
+             const nabla::Dual<double> x(x_, 1.0);
+             return (pow(x, 2.5)).tangent();
+           }},
+      Rule{"pow(x, -3)", [](const Var& x) { return Var(pow(x, -3.0)); },
+           [](LD x) { return pow(x, -3.0); }, all,
+           [](double x_) {
+             const nabla::Dual<double> x(x_, 1.0);
+             return (pow(x, -3.0)).tangent();
+           }},
+      Rule{"pow(x, 0.5)", [](const Var& x) { return Var(pow(x, 0.5)); },
+           [](LD x) { return pow(x, 0.5); }, positive,
+           [](double x_) {
+             const nabla::Dual<double> x(x_, 1.0);
+             return (pow(x, 0.5)).tangent();
+           }},
+      Rule{"pow(1.5, y)", [](const Var& y) { return Var(pow(1.5, y)); },
+           [](LD y) { return pow(1.5, y); }, all,
+           [](double y_) {
+             const nabla::Dual<double> y(y_, 1.0);
+             return (pow(1.5, y)).tangent();
+           }},
+      Rule{"atan2(y, 2)", [](const Var& y) { return Var(atan2(y, 2.0)); },
+           [](LD y) { return atan2(y, 2.0L); }, all,
+           [](double y_) {
+             const nabla::Dual<double> y(y_, 1.0);
+             return (atan2(y, 2.0)).tangent();
+           }},
+      Rule{"atan2(2, x)", [](const Var& x) { return Var(atan2(2.0, x)); },
+           [](LD x) { return atan2(2.0L, x); }, all,
+           [](double x_) {
+             const nabla::Dual<double> x(x_, 1.0);
+             return (atan2(2.0, x)).tangent();
+           }},
+      Rule{"atan2(y, 1e-300)", [](const Var& y) { return Var(atan2(y, 1e-300)); },
+           [](LD y) { return atan2(y, 1e-300L); }, all,
+           [](double y_) {
+             const nabla::Dual<double> y(y_, 1.0);
+             return (atan2(y, 1e-300)).tangent();
+           }},
+      Rule{"hypot(x, 1e-300)", [](const Var& x) { return Var(hypot(x, 1e-300)); },
+           [](LD x) { return hypot(x, 1e-300L); }, all,
+           [](double x_) {
+             const nabla::Dual<double> x(x_, 1.0);
+             return (hypot(x, 1e-300)).tangent();
+           }},
+      Rule{"hypot(x, 1e300)", [](const Var& x) { return Var(hypot(x, 1e300)); },
+           [](LD x) { return hypot(x, 1e300L); }, all,
+           [](double x_) {
+             const nabla::Dual<double> x(x_, 1.0);
+             return (hypot(x, 1e300)).tangent();
+           }},
   };
 #undef NABLA_RULE
+  // clang-format on
   std::vector<double> points;
-  for (int k : {-300, -200, -150, -100, -20, -5, -1, 0, 1, 2, 5, 20, 100, 150, 154, 155, 200, 300}) {
+  for (int k :
+       {-300, -200, -150, -100, -20, -5, -1, 0, 1, 2, 5, 20, 100, 150, 154, 155, 200, 300}) {
     for (double m : {1.0, 3.7, -1.0, -3.7}) points.push_back(m * std::pow(10.0, k));
   }
-  for (double x : {0.5, -0.5, 0.999999, -0.999999, 1 - 1e-15, 1 + 1e-15, 700.0, -700.0, 710.0, -745.0})
+  for (double x :
+       {0.5, -0.5, 0.999999, -0.999999, 1 - 1e-15, 1 + 1e-15, 700.0, -700.0, 710.0, -745.0})
     points.push_back(x);
   std::size_t checked = 0;
   for (const Rule& r : rules) {
@@ -571,7 +697,8 @@ BOOST_AUTO_TEST_CASE(broken_invariants_abort_with_a_message) {
   close(pipe_fds[1]);
   std::string out;
   char buffer[256];
-  for (ssize_t k; (k = read(pipe_fds[0], buffer, sizeof buffer)) > 0;) out.append(buffer, static_cast<std::size_t>(k));
+  for (ssize_t k; (k = read(pipe_fds[0], buffer, sizeof buffer)) > 0;)
+    out.append(buffer, static_cast<std::size_t>(k));
   close(pipe_fds[0]);
   int status = 0;
   waitpid(child, &status, 0);

@@ -5,8 +5,6 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "ad_check.hpp"
-#include "expect_error.hpp"
 #include <array>
 #include <cmath>
 #include <functional>
@@ -15,6 +13,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+#include "ad_check.hpp"
+#include "expect_error.hpp"
 
 using nabla::CustomBackward;
 using nabla::Shape;
@@ -117,11 +117,11 @@ BOOST_AUTO_TEST_CASE(matmul_with_scalar_and_tensor_code_around_it) {
   const auto loss = [](bool custom) {
     return [custom](const TensorVar& x) {
       const auto parts = split(x, {Shape{3, 4}, Shape{4, 2}, Shape{}});
-      const Var s = parts[2].item() * parts[0](1, 2);                  // scalar before
-      const TensorVar a = nabla::tanh(parts[0]) * s;                  // tensor before
+      const Var s = parts[2].item() * parts[0](1, 2);  // scalar before
+      const TensorVar a = nabla::tanh(parts[0]) * s;   // tensor before
       const TensorVar c = custom ? custom_matmul(a, parts[1]) : nabla::matmul(a, parts[1]);
-      const Var t = c(2, 1) * c(0, 0) + nabla::sin(s);                // scalar after
-      return nabla::sum(nabla::softplus(c)) + t;                      // tensor after
+      const Var t = c(2, 1) * c(0, 0) + nabla::sin(s);  // scalar after
+      return nabla::sum(nabla::softplus(c)) + t;        // tensor after
     };
   };
   const nabla::ValueAndGradient a = nabla::value_and_gradient(loss(true), x0);
@@ -230,11 +230,11 @@ BOOST_AUTO_TEST_CASE(callback_lifetime_and_flat_memory) {
     const TensorVar x = nabla::variable(x0);
     int calls = 0;
     // A capture bigger than std::function's small buffer: it lives in the arena.
-    const TensorVar y = nabla::custom({x}, x.value(), [token, &calls, pad = std::array<double, 8>{}](
-                                                          const CustomBackward& b) {
-      calls += 1 + static_cast<int>(pad[0]);
-      b.add_to_input_adjoint(0, b.output_adjoint());
-    });
+    const TensorVar y = nabla::custom(
+        {x}, x.value(), [token, &calls, pad = std::array<double, 8>{}](const CustomBackward& b) {
+          calls += 1 + static_cast<int>(pad[0]);
+          b.add_to_input_adjoint(0, b.output_adjoint());
+        });
     BOOST_TEST(token.use_count() == 2);
     nabla::backward(nabla::sum(y * y));
     BOOST_TEST(calls == 1);
@@ -280,9 +280,8 @@ BOOST_AUTO_TEST_CASE(constants_give_a_constant) {
   // A variable whose adjoint never reaches the node: the callback is not called.
   const TensorVar v = nabla::variable(Tensor({2}, {1, 2}));
   bool called = false;
-  const TensorVar unused = nabla::custom({v}, v.value(), [&called](const CustomBackward&) {
-    called = true;
-  });
+  const TensorVar unused =
+      nabla::custom({v}, v.value(), [&called](const CustomBackward&) { called = true; });
   nabla::backward(nabla::sum(v * 2.0));
   BOOST_TEST(!called);
   BOOST_TEST(unused.requires_grad());
@@ -301,8 +300,9 @@ BOOST_AUTO_TEST_CASE(callbacks_may_use_nabla_on_a_scratch_tape) {
     BOOST_TEST(&nabla::Tape::active() != &tape);
     expect_error([&] { (void)x.value(); }, {"TensorVar", "not on the active tape"});
     const nabla::ValueAndGradient inner = nabla::value_and_gradient(
-        [](const TensorVar& t) { return nabla::sum(custom_softplus(nabla::tanh(t)) -
-                                                   custom_softplus(-nabla::tanh(t))); },
+        [](const TensorVar& t) {
+          return nabla::sum(custom_softplus(nabla::tanh(t)) - custom_softplus(-nabla::tanh(t)));
+        },
         Tensor(b.input_value(0)));  // softplus(u) − softplus(−u) = u
     Tensor g(b.input_value(0).shape(), inner.gradient);
     for (double& v : g.span()) v *= b.output_adjoint()[0];
@@ -324,10 +324,11 @@ BOOST_AUTO_TEST_CASE(a_throwing_backward_leaves_the_tape_usable) {
   bool fail = true;
   const auto f = [&fail](const TensorVar& x) {
     const Var s = x(0) * x(1);
-    const TensorVar y = nabla::custom({x, nabla::tensor(s)}, x.value(), [&fail](const CustomBackward& b) {
-      if (fail) throw std::runtime_error("backward failed");
-      b.add_to_input_adjoint(0, b.output_adjoint());
-    });
+    const TensorVar y =
+        nabla::custom({x, nabla::tensor(s)}, x.value(), [&fail](const CustomBackward& b) {
+          if (fail) throw std::runtime_error("backward failed");
+          b.add_to_input_adjoint(0, b.output_adjoint());
+        });
     return Var(nabla::sum(y).item() * s + s * s);
   };
   const Tensor x0({2}, {0.5, -1.5});
@@ -344,7 +345,9 @@ BOOST_AUTO_TEST_CASE(a_throwing_backward_leaves_the_tape_usable) {
   BOOST_TEST(std::abs(r.gradient[0] - (s + (sum + 2 * s) * x0[1])) <= 1e-14);
   BOOST_TEST(std::abs(r.gradient[1] - (s + (sum + 2 * s) * x0[0])) <= 1e-14);
   // The scalar helper (whose sweep asserts that it leaves clean adjoints) as well.
-  const auto g = [&](std::span<const Var> v) { return f(nabla::tensor(std::vector<Var>(v.begin(), v.end()), Shape{2})); };
+  const auto g = [&](std::span<const Var> v) {
+    return f(nabla::tensor(std::vector<Var>(v.begin(), v.end()), Shape{2}));
+  };
   fail = true;
   BOOST_CHECK_THROW(nabla::value_and_gradient(g, {0.5, -1.5}), std::runtime_error);
   fail = false;
@@ -365,8 +368,11 @@ BOOST_AUTO_TEST_CASE(bad_inputs) {
   nabla::Tape::Scope scope(tape);
   const auto nothing = [](const CustomBackward&) {};
   const TensorVar x = nabla::variable(Tensor({2}, {1, 2}));
-  expect_error([&] { (void)nabla::custom({x, TensorVar()}, x.value(), nothing); },
-               {"nabla::custom", "input 1 (of 2)", "empty"});
+  expect_error(
+      [&] {
+        (void)nabla::custom({x, TensorVar()}, x.value(), nothing);
+      },
+      {"nabla::custom", "input 1 (of 2)", "empty"});
   const nabla::Position start = tape.position();
   const TensorVar stale = nabla::variable(Tensor({2}, {1, 2}));
   tape.rewind(start);
@@ -387,8 +393,9 @@ BOOST_AUTO_TEST_CASE(bad_inputs) {
   const auto sweep_with = [&](std::function<void(const CustomBackward&)> backward) {
     nabla::backward(nabla::sum(nabla::custom({x, k}, Tensor({2}), std::move(backward))));
   };
-  expect_error([&] { sweep_with([](const CustomBackward& b) { b.add_to_input_adjoint(0, Tensor({3})); }); },
-               {"add_to_input_adjoint", "input 0", "[3]", "[2]"});
+  expect_error(
+      [&] { sweep_with([](const CustomBackward& b) { b.add_to_input_adjoint(0, Tensor({3})); }); },
+      {"add_to_input_adjoint", "input 0", "[3]", "[2]"});
   expect_error([&] { sweep_with([](const CustomBackward& b) { (void)b.input_value(2); }); },
                {"input_value", "input 2", "2 inputs"});
   expect_error([&] { sweep_with([](const CustomBackward& b) { (void)b.input_adjoint(1); }); },

@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 #include <nabla/autodiff.hpp>
 
-#include <boost/test/unit_test.hpp>
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <functional>
 #include <string>
@@ -63,8 +63,7 @@ void check_jvp(const std::string& name, F f, const Tensor& x, const Tensor& v, b
         const auto d = nabla::detail::richardson_difference(
             [&](double s) { return value_at(f, along(x, v, s))[i]; }, 1e-3);
         BOOST_TEST(relative_error(r.tangent[i], d.derivative) <= 1e-6,
-                   "output " << i << ": JVP " << r.tangent[i] << ", differences "
-                             << d.derivative);
+                   "output " << i << ": JVP " << r.tangent[i] << ", differences " << d.derivative);
       }
     }
     const Tensor w = random_tensor(y.shape(), 7);
@@ -143,22 +142,36 @@ BOOST_AUTO_TEST_CASE(elementwise_binary_and_broadcasting) {
   const auto a = [](const auto& t) { return reshape(slice(t, 0, 0, 6), Shape{2, 3}); };
   const auto b = [](const auto& t) { return slice(t, 0, 6, 9); };
   const auto col = [](const auto& t) { return reshape(slice(t, 0, 6, 8), Shape{2, 1}); };
-  check_jvp("a + b", [&](const auto& t) { return a(t) + b(t); }, x, v);
-  check_jvp("b - a", [&](const auto& t) { return b(t) - a(t); }, x, v);
-  check_jvp("a * b", [&](const auto& t) { return a(t) * b(t); }, x, v);
-  check_jvp("a / b", [&](const auto& t) { return a(t) / b(t); }, xp, v);
-  check_jvp("b / a", [&](const auto& t) { return b(t) / a(t); }, xp, v);
-  check_jvp("a * col", [&](const auto& t) { return a(t) * col(t); }, x, v);
-  check_jvp("col - b", [&](const auto& t) { return col(t) - b(t); }, x, v);
-  check_jvp("pow(a, b)", [&](const auto& t) { return pow(a(t), b(t)); }, xp, v);
+  check_jvp(
+      "a + b", [&](const auto& t) { return a(t) + b(t); }, x, v);
+  check_jvp(
+      "b - a", [&](const auto& t) { return b(t) - a(t); }, x, v);
+  check_jvp(
+      "a * b", [&](const auto& t) { return a(t) * b(t); }, x, v);
+  check_jvp(
+      "a / b", [&](const auto& t) { return a(t) / b(t); }, xp, v);
+  check_jvp(
+      "b / a", [&](const auto& t) { return b(t) / a(t); }, xp, v);
+  check_jvp(
+      "a * col", [&](const auto& t) { return a(t) * col(t); }, x, v);
+  check_jvp(
+      "col - b", [&](const auto& t) { return col(t) - b(t); }, x, v);
+  check_jvp(
+      "pow(a, b)", [&](const auto& t) { return pow(a(t), b(t)); }, xp, v);
   // One side constant: the other side's tangent alone, broadcast to the result.
   const Tensor c = random_tensor({2, 3}, 9, 0.5, 2.0);
-  check_jvp("b + constant", [&](const auto& t) { return b(t) + nabla::constant(c); }, x, v);
-  check_jvp("constant - b", [&](const auto& t) { return nabla::constant(c) - b(t); }, x, v);
-  check_jvp("constant / b", [&](const auto& t) { return nabla::constant(c) / b(t); }, xp, v);
-  check_jvp("b * constant", [&](const auto& t) { return b(t) * nabla::constant(c); }, x, v);
-  check_jvp("pow(constant, b)", [&](const auto& t) { return pow(nabla::constant(c), b(t)); }, x, v);
-  check_jvp("pow(b, constant)", [&](const auto& t) { return pow(b(t), nabla::constant(c)); }, xp, v);
+  check_jvp(
+      "b + constant", [&](const auto& t) { return b(t) + nabla::constant(c); }, x, v);
+  check_jvp(
+      "constant - b", [&](const auto& t) { return nabla::constant(c) - b(t); }, x, v);
+  check_jvp(
+      "constant / b", [&](const auto& t) { return nabla::constant(c) / b(t); }, xp, v);
+  check_jvp(
+      "b * constant", [&](const auto& t) { return b(t) * nabla::constant(c); }, x, v);
+  check_jvp(
+      "pow(constant, b)", [&](const auto& t) { return pow(nabla::constant(c), b(t)); }, x, v);
+  check_jvp(
+      "pow(b, constant)", [&](const auto& t) { return pow(b(t), nabla::constant(c)); }, xp, v);
 }
 
 BOOST_AUTO_TEST_CASE(mixes_with_scalars) {
@@ -172,14 +185,22 @@ BOOST_AUTO_TEST_CASE(mixes_with_scalars) {
   check_jvp("x / 3", NABLA_OP(x / 3.0), x6, v6);
   check_jvp("3 / x", NABLA_OP(3.0 / x), positive6, v6);
   check_jvp("2 + x", NABLA_OP(2.0 + x), x6, v6);
-  check_jvp("x + s", [&](const auto& x) { return x + s; }, x6, v6);
-  check_jvp("x - s", [&](const auto& x) { return x - s; }, x6, v6);
-  check_jvp("x * s", [&](const auto& x) { return x * s; }, x6, v6);
-  check_jvp("x / s", [&](const auto& x) { return x / s; }, x6, v6);
-  check_jvp("s + x", [&](const auto& x) { return s + x; }, x6, v6);
-  check_jvp("s - x", [&](const auto& x) { return s - x; }, x6, v6);
-  check_jvp("s * x", [&](const auto& x) { return s * x; }, x6, v6);
-  check_jvp("s / x", [&](const auto& x) { return s / x; }, positive6, v6);
+  check_jvp(
+      "x + s", [&](const auto& x) { return x + s; }, x6, v6);
+  check_jvp(
+      "x - s", [&](const auto& x) { return x - s; }, x6, v6);
+  check_jvp(
+      "x * s", [&](const auto& x) { return x * s; }, x6, v6);
+  check_jvp(
+      "x / s", [&](const auto& x) { return x / s; }, x6, v6);
+  check_jvp(
+      "s + x", [&](const auto& x) { return s + x; }, x6, v6);
+  check_jvp(
+      "s - x", [&](const auto& x) { return s - x; }, x6, v6);
+  check_jvp(
+      "s * x", [&](const auto& x) { return s * x; }, x6, v6);
+  check_jvp(
+      "s / x", [&](const auto& x) { return s / x; }, positive6, v6);
   // A scalar taken from the tensor (a Dual<Var> for TensorDual, a Var for TensorVar).
   check_jvp("x * x(0, 1)", NABLA_OP(x * x(0, 1)), x6, v6);
   check_jvp("x / x(1, 2)", NABLA_OP(x / x(1, 2)), positive6, v6);
@@ -188,13 +209,14 @@ BOOST_AUTO_TEST_CASE(mixes_with_scalars) {
   check_jvp("x - sin(x(0, 0))", NABLA_OP(x - sin(x(0, 0))), x6, v6);
   check_jvp("exp(x(0, 0)) * x", NABLA_OP(exp(x(0, 0)) * x), x6, v6);
   check_jvp("x(1, 1) / x", NABLA_OP(x(1, 1) / x), positive6, v6);
-  check_jvp("tensor of scalars",
-            [](const auto& x) {
-              using S = std::decay_t<decltype(x(0, 0))>;
-              const std::vector<S> e{x(0, 0) * x(1, 1), sin(x(0, 2)), S(2.0)};
-              return nabla::tensor(std::span<const S>(e), Shape{3}) * x(0, 1);
-            },
-            x6, v6);
+  check_jvp(
+      "tensor of scalars",
+      [](const auto& x) {
+        using S = std::decay_t<decltype(x(0, 0))>;
+        const std::vector<S> e{x(0, 0) * x(1, 1), sin(x(0, 2)), S(2.0)};
+        return nabla::tensor(std::span<const S>(e), Shape{3}) * x(0, 1);
+      },
+      x6, v6);
   check_jvp("sum item", NABLA_OP(nabla::tensor(sum(x * x).item() * x(0, 0))), x6, v6);
 }
 
@@ -204,32 +226,36 @@ BOOST_AUTO_TEST_CASE(linear_algebra_and_shape) {
   const std::vector<std::size_t> axes{2, 0, 1};
   const std::vector<std::size_t> rows{2, 0, 2};
   check_jvp("transpose", NABLA_OP(transpose(x)), x, v);
-  check_jvp("permute", [&](const auto& x) { return permute(x, axes); }, x, v);
+  check_jvp(
+      "permute", [&](const auto& x) { return permute(x, axes); }, x, v);
   check_jvp("reshape", NABLA_OP(reshape(x, Shape{4, 6})), x, v);
   check_jvp("slice", NABLA_OP(slice(x, 1, 1, 3)), x, v);
-  check_jvp("index_select", [&](const auto& x) { return index_select(x, 1, rows); }, x, v);
+  check_jvp(
+      "index_select", [&](const auto& x) { return index_select(x, 1, rows); }, x, v);
   // matmul: both factors move (batched, shared right factor, a constant factor).
   check_jvp("matmul batched", NABLA_OP(matmul(x, transpose(x))), x, v);
-  check_jvp("matmul shared",
-            NABLA_OP(matmul(x, reshape(slice(x, 0, 0, 1), Shape{4, 4}))),
+  check_jvp("matmul shared", NABLA_OP(matmul(x, reshape(slice(x, 0, 0, 1), Shape{4, 4}))),
             random_tensor({2, 4, 4}, 12), random_tensor({2, 4, 4}, 13));
   const Tensor c = random_tensor({4, 5}, 14);
-  check_jvp("matmul constant", [&](const auto& x) { return matmul(x, nabla::constant(c)); }, x, v);
-  check_jvp("concat",
-            [](const auto& x) {
-              using T = std::decay_t<decltype(x)>;
-              const std::vector<T> parts{slice(x, 2, 0, 1), exp(x), slice(x, 2, 1, 3)};
-              return concat(std::span<const T>(parts), 2);
-            },
-            x, v);
+  check_jvp(
+      "matmul constant", [&](const auto& x) { return matmul(x, nabla::constant(c)); }, x, v);
+  check_jvp(
+      "concat",
+      [](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        const std::vector<T> parts{slice(x, 2, 0, 1), exp(x), slice(x, 2, 1, 3)};
+        return concat(std::span<const T>(parts), 2);
+      },
+      x, v);
   const Tensor k = random_tensor({2, 3, 4}, 15);
-  check_jvp("stack with a constant",
-            [&](const auto& x) {
-              using T = std::decay_t<decltype(x)>;
-              const std::vector<T> parts{T(nabla::constant(k)), x * x, T(nabla::constant(k))};
-              return stack(std::span<const T>(parts), 1);
-            },
-            x, v);
+  check_jvp(
+      "stack with a constant",
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        const std::vector<T> parts{T(nabla::constant(k)), x * x, T(nabla::constant(k))};
+        return stack(std::span<const T>(parts), 1);
+      },
+      x, v);
 }
 
 BOOST_AUTO_TEST_CASE(reductions_softmax_losses) {
@@ -258,15 +284,19 @@ BOOST_AUTO_TEST_CASE(reductions_softmax_losses) {
   const Tensor logits = random_tensor({4, 3}, 22);
   const Tensor dl = random_tensor({4, 3}, 23);
   const std::vector<int> labels{0, 2, 1, 2};
-  check_jvp("cross_entropy", [&](const auto& x) { return cross_entropy(x, labels); }, logits, dl);
+  check_jvp(
+      "cross_entropy", [&](const auto& x) { return cross_entropy(x, labels); }, logits, dl);
   const Tensor targets = random_tensor({4, 3}, 24, 0.0, 1.0);
-  check_jvp("binary_cross_entropy_with_logits",
-            [&](const auto& x) { return binary_cross_entropy_with_logits(x, targets); }, logits, dl);
+  check_jvp(
+      "binary_cross_entropy_with_logits",
+      [&](const auto& x) { return binary_cross_entropy_with_logits(x, targets); }, logits, dl);
   const Tensor target = random_tensor({4, 3}, 25);
-  check_jvp("mse", [&](const auto& x) { return mse(x, nabla::constant(target)); }, logits, dl);
+  check_jvp(
+      "mse", [&](const auto& x) { return mse(x, nabla::constant(target)); }, logits, dl);
   check_jvp("mse of a moving target", NABLA_OP(mse(exp(x), x * x)), logits, dl);
-  check_jvp("mse, target only", [&](const auto& x) { return mse(nabla::constant(target), x); },
-            logits, dl);
+  check_jvp(
+      "mse, target only", [&](const auto& x) { return mse(nabla::constant(target), x); }, logits,
+      dl);
 }
 
 BOOST_AUTO_TEST_CASE(empty_shapes) {
@@ -440,7 +470,8 @@ BOOST_AUTO_TEST_CASE(hvp_matches_the_scalar_hvp) {
   const Tensor x = random_tensor({7}, 50);
   const Tensor v = random_tensor({7}, 51);
   const std::vector<double> tensor_hv = nabla::hessian_vector_product(tensor_loss, x, v);
-  const std::vector<double> scalar_hv = nabla::hessian_vector_product(scalar_loss, x.span(), v.span());
+  const std::vector<double> scalar_hv =
+      nabla::hessian_vector_product(scalar_loss, x.span(), v.span());
   for (std::size_t i = 0; i < x.size(); ++i) {
     BOOST_TEST(relative_error(tensor_hv[i], scalar_hv[i]) <= 1e-12, "entry " << i);
   }
@@ -482,22 +513,24 @@ BOOST_AUTO_TEST_CASE(misuse) {
   nabla::Tape& tape = nabla::Tape::active();
   const nabla::Position before = tape.position();
   expect_error([&] { (void)nabla::hessian_vector_product(f, x, v); },
-               {"nabla::hessian_vector_product", "direction has shape [3, 2]",
-                "point [2, 3]", "expected equal shapes"});
+               {"nabla::hessian_vector_product", "direction has shape [3, 2]", "point [2, 3]",
+                "expected equal shapes"});
   expect_error([&] { (void)nabla::jvp(f, x, v); },
                {"nabla::jvp", "direction has shape [3, 2]", "expected equal shapes"});
-  expect_error([&] {
-    (void)nabla::hessian_vector_product([](const TensorDual& t) { return t * t; }, x, x);
-  }, {"nabla::hessian_vector_product", "shape [2, 3]", "expected one element"});
-  expect_error([&] {
-    (void)nabla::hessian_vector_product(
-        [](const TensorDual& t) { return nabla::sum(matmul(t, t)); }, x, x);
-  }, {"nabla::matmul"});
+  expect_error(
+      [&] { (void)nabla::hessian_vector_product([](const TensorDual& t) { return t * t; }, x, x); },
+      {"nabla::hessian_vector_product", "shape [2, 3]", "expected one element"});
+  expect_error(
+      [&] {
+        (void)nabla::hessian_vector_product(
+            [](const TensorDual& t) { return nabla::sum(matmul(t, t)); }, x, x);
+      },
+      {"nabla::matmul"});
   BOOST_TEST((tape.position() == before));  // nothing left behind, also when f throws
   const nabla::detail::RewindGuard recording;
-  expect_error([&] { (void)TensorDual(nabla::constant(x), nabla::constant(v)); },
-               {"nabla::TensorDual", "tangent has shape [3, 2]", "value [2, 3]",
-                "expected equal shapes"});
+  expect_error(
+      [&] { (void)TensorDual(nabla::constant(x), nabla::constant(v)); },
+      {"nabla::TensorDual", "tangent has shape [3, 2]", "value [2, 3]", "expected equal shapes"});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

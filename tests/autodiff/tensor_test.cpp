@@ -4,12 +4,12 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "ad_check.hpp"
-#include "expect_error.hpp"
 #include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
+#include "ad_check.hpp"
+#include "expect_error.hpp"
 
 using nabla::Shape;
 using nabla::Tensor;
@@ -52,7 +52,8 @@ BOOST_AUTO_TEST_CASE(unary_operations) {
   const nabla::TensorView sg = nabla::sigmoid(nabla::constant(x)).value();
   for (std::size_t i = 0; i < x.size(); ++i) {
     BOOST_TEST(std::isfinite(sp[i]));
-    BOOST_TEST(sg[i] == Var(nabla::sigmoid(Var(x[i]))).value(), boost::test_tools::tolerance(1e-15));
+    BOOST_TEST(sg[i] == Var(nabla::sigmoid(Var(x[i]))).value(),
+               boost::test_tools::tolerance(1e-15));
   }
   BOOST_TEST(sp[5] == 800.0);
   // Conventions at the kinks: abs' (0) = relu'(0) = 0.
@@ -81,12 +82,16 @@ BOOST_AUTO_TEST_CASE(matmul_and_shapes) {
     const TensorVar a = nabla::constant(Tensor({2, 3}, {1, 2, 3, 4, 5, 6}));
     const TensorVar b = nabla::constant(Tensor({3, 2}, {1, 0, 0, 1, 1, 1}));
     BOOST_TEST(Tensor(nabla::matmul(a, b).value()) == Tensor({2, 2}, {4, 5, 10, 11}));
-    BOOST_TEST(Tensor(nabla::matmul(a, nabla::constant(Tensor({3, 0}))).value()).shape() == (Shape{2, 0}));
+    BOOST_TEST(Tensor(nabla::matmul(a, nabla::constant(Tensor({3, 0}))).value()).shape() ==
+               (Shape{2, 0}));
     expect_error([&] { (void)nabla::matmul(a, a); }, {"matmul", "[2, 3]", "inner"});
     expect_error([&] { (void)nabla::matmul(a, nabla::constant(Tensor({3}))); }, {"matmul", "[3]"});
-    expect_error([&] {
-      (void)nabla::matmul(nabla::constant(Tensor({2, 2, 3})), nabla::constant(Tensor({3, 3, 2})));
-    }, {"matmul", "batch"});
+    expect_error(
+        [&] {
+          (void)nabla::matmul(nabla::constant(Tensor({2, 2, 3})),
+                              nabla::constant(Tensor({3, 3, 2})));
+        },
+        {"matmul", "batch"});
     const TensorVar t = nabla::transpose(a);
     BOOST_TEST(Tensor(t.value()) == Tensor({3, 2}, {1, 4, 2, 5, 3, 6}));
     const std::size_t axes[] = {2, 0, 1};
@@ -97,9 +102,11 @@ BOOST_AUTO_TEST_CASE(matmul_and_shapes) {
     expect_error([&] { (void)nabla::reshape(a, {4}); }, {"reshape", "[2, 3]", "[4]"});
     expect_error([&] { (void)nabla::slice(a, 1, 2, 4); }, {"slice", "[2, 4)"});
     const std::size_t rows[] = {1, 1, 0};
-    BOOST_TEST(Tensor(nabla::index_select(a, 0, rows).value()) == Tensor({3, 3}, {4, 5, 6, 4, 5, 6, 1, 2, 3}));
+    BOOST_TEST(Tensor(nabla::index_select(a, 0, rows).value()) ==
+               Tensor({3, 3}, {4, 5, 6, 4, 5, 6, 1, 2, 3}));
     const std::size_t out_of_range[] = {2};
-    expect_error([&] { (void)nabla::index_select(a, 0, out_of_range); }, {"index_select", "index 2"});
+    expect_error([&] { (void)nabla::index_select(a, 0, out_of_range); },
+                 {"index_select", "index 2"});
     const TensorVar parts[] = {a, a};
     BOOST_TEST(nabla::concat(parts, 1).shape() == (Shape{2, 6}));
     BOOST_TEST(nabla::stack(parts, 1).shape() == (Shape{2, 2, 3}));
@@ -120,7 +127,8 @@ BOOST_AUTO_TEST_CASE(reductions) {
   BOOST_TEST(Tensor(nabla::min(m).value())[0] == -4.0);
   BOOST_TEST(Tensor(nabla::mean(m).value())[0] == 7.0 / 6.0, boost::test_tools::tolerance(1e-15));
   const TensorVar big = nabla::constant(Tensor({2}, {1000, 1000}));
-  BOOST_TEST(nabla::log_sum_exp(big).value()[0] == 1000 + std::log(2.0), boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(nabla::log_sum_exp(big).value()[0] == 1000 + std::log(2.0),
+             boost::test_tools::tolerance(1e-12));
   // An empty axis: sum is 0, max has nothing to pick.
   const TensorVar empty = nabla::constant(Tensor({2, 0}));
   BOOST_TEST(Tensor(nabla::sum(empty, 1).value()) == Tensor({2}, {0, 0}));
@@ -140,28 +148,38 @@ BOOST_AUTO_TEST_CASE(softmax_and_losses) {
   const TensorVar logits = nabla::constant(Tensor({2, 3}, {1000, 0, -1000, 1, 2, 3}));
   const int two[] = {0, 2};
   const double expected = (0.0 + (3 - (3 + std::log(1 + std::exp(-1.0) + std::exp(-2.0))))) / 2;
-  BOOST_TEST(nabla::cross_entropy(logits, two).value()[0] == -expected, boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(nabla::cross_entropy(logits, two).value()[0] == -expected,
+             boost::test_tools::tolerance(1e-12));
   const nabla::TensorView s = nabla::softmax(logits).value();
   BOOST_TEST(s(0, 0) == 1.0);
   BOOST_TEST(s(1, 0) + s(1, 1) + s(1, 2) == 1.0, boost::test_tools::tolerance(1e-15));
-  BOOST_TEST(std::isfinite(nabla::binary_cross_entropy_with_logits(logits, Tensor({2, 3}, 0.5)).value()[0]));
+  BOOST_TEST(std::isfinite(
+      nabla::binary_cross_entropy_with_logits(logits, Tensor({2, 3}, 0.5)).value()[0]));
   const int bad[] = {0, 3};
-  expect_error([&] { (void)nabla::cross_entropy(logits, bad); }, {"cross_entropy", "label 3", "row 1"});
-  expect_error([&] { (void)nabla::cross_entropy(logits, std::span<const int>(bad, 1)); }, {"1 labels", "[2, 3]"});
-  expect_error([&] { (void)nabla::mse(logits, nabla::constant(Tensor({3, 2}))); }, {"mse", "[2, 3]", "[3, 2]"});
+  expect_error([&] { (void)nabla::cross_entropy(logits, bad); },
+               {"cross_entropy", "label 3", "row 1"});
+  expect_error([&] { (void)nabla::cross_entropy(logits, std::span<const int>(bad, 1)); },
+               {"1 labels", "[2, 3]"});
+  expect_error(
+      [&] {
+        (void)nabla::mse(logits, nabla::constant(Tensor({3, 2})));
+      },
+      {"mse", "[2, 3]", "[3, 2]"});
 }
 
 BOOST_AUTO_TEST_CASE(check_gradient_modes) {
   // Large inputs are checked along random directions (automatic mode), small ones fully.
   const auto f = [](const TensorVar& w) {
-    return nabla::log_sum_exp(nabla::matmul(nabla::reshape(w, {20, 15}), nabla::constant(random_tensor({15, 4}, 2))));
+    return nabla::log_sum_exp(
+        nabla::matmul(nabla::reshape(w, {20, 15}), nabla::constant(random_tensor({15, 4}, 2))));
   };
   const nabla::GradientCheck large = nabla::check_gradient(f, random_tensor({300}, 1));
   BOOST_TEST(large.ok, nabla::to_string(large));
   BOOST_TEST(large.directional);
   BOOST_TEST(large.rows.size() == 8u);
   const nabla::GradientCheck small = nabla::check_gradient(
-      [](const TensorVar& w) { return nabla::sum(nabla::exp(w)).item() * 2.0; }, random_tensor({3}, 1));
+      [](const TensorVar& w) { return nabla::sum(nabla::exp(w)).item() * 2.0; },
+      random_tensor({3}, 1));
   BOOST_TEST(small.ok);
   BOOST_TEST(!small.directional);
   // A wrong gradient is caught: a node whose value is x² but whose recorded derivative is 1.
@@ -172,7 +190,8 @@ BOOST_AUTO_TEST_CASE(check_gradient_modes) {
     return nabla::sum(w - nabla::constant(v) + nabla::constant(squared));  // value x², slope 1
   };
   BOOST_TEST(!nabla::check_gradient(wrong, Tensor({2}, {3.0, -1.0})).ok);
-  const auto r = nabla::value_and_gradient([](const TensorVar& w) { return nabla::sum(w * w); }, Tensor({2}, {3.0, -1.0}));
+  const auto r = nabla::value_and_gradient([](const TensorVar& w) { return nabla::sum(w * w); },
+                                           Tensor({2}, {3.0, -1.0}));
   BOOST_TEST(r.value == 10.0);
   BOOST_TEST(r.gradient == std::vector<double>({6.0, -2.0}));
 }
@@ -190,7 +209,8 @@ BOOST_AUTO_TEST_CASE(mixed_scalar_and_tensor) {
   const auto expected = nabla::value_and_gradient(scalar, x0);
   const auto mixed = [&](std::span<const Var> x) {
     const TensorVar w = nabla::tensor(x.subspan(1), Shape{2, 2});
-    const TensorVar t = nabla::tanh(x[0] * w) * nabla::constant(Tensor({2, 2}, std::span<const double>(c)));
+    const TensorVar t =
+        nabla::tanh(x[0] * w) * nabla::constant(Tensor({2, 2}, std::span<const double>(c)));
     return nabla::sum(t).item() + x[0] * x[0] + w(1, 0) * x[0];
   };
   const auto got = nabla::value_and_gradient(mixed, x0);
@@ -287,7 +307,8 @@ BOOST_AUTO_TEST_CASE(parameters_and_batches) {
   for (int e = 0; e < 2; ++e) {
     sampler.shuffle();
     std::vector<std::size_t> all;
-    for (std::size_t k = 0; k < sampler.count(); ++k) all.insert(all.end(), sampler[k].begin(), sampler[k].end());
+    for (std::size_t k = 0; k < sampler.count(); ++k)
+      all.insert(all.end(), sampler[k].begin(), sampler[k].end());
     BOOST_TEST(sampler[2].size() == 2u);
     epochs.push_back(all);
     std::sort(all.begin(), all.end());
@@ -323,7 +344,8 @@ std::pair<std::vector<double>, std::vector<nabla::TapeStatistics>> train(std::ui
       params.zero_grad();
       const TensorVar h = nabla::tanh(nabla::matmul(nabla::constant_rows(x, batches[k]), w1) + b1);
       nabla::backward(nabla::cross_entropy(nabla::matmul(h, w2), labels));
-      for (std::size_t i = 0; i < params.size(); ++i) params.values()[i] -= 0.1 * params.gradients()[i];
+      for (std::size_t i = 0; i < params.size(); ++i)
+        params.values()[i] -= 0.1 * params.gradients()[i];
       tape.rewind(start);
       stats.push_back(tape.statistics());
     }

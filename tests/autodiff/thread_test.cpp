@@ -1,8 +1,8 @@
 // Threads differentiating different functions at the same time get correct results.
 #include <nabla/autodiff.hpp>
 
-#include <boost/test/unit_test.hpp>
 #include <atomic>
+#include <boost/test/unit_test.hpp>
 #include <thread>
 #include <vector>
 

@@ -5,12 +5,12 @@
 //   template <class F> double tape_bytes(const F& f, std::span<const double> x);  // < 0: unknown
 #pragma once
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <fmt/format.h>
 #include <span>
 #include <string>
 #include <string_view>
@@ -124,8 +124,9 @@ int run_suite(int argc, char** argv) {
   small_sizes = small_sizes || small_only;  // `small-sizes`: small rows, full sampling
   if (!small_sizes) sizes.push_back(1000000);
   if (selected_row == -1) {
-    fmt::print("| function | elementary ops | plain (µs) | gradient (µs) | gradient / plain | "
-               "ns per op | tape bytes per op |\n|---|---|---|---|---|---|---|\n");
+    fmt::print(
+        "| function | elementary ops | plain (µs) | gradient (µs) | gradient / plain | "
+        "ns per op | tape bytes per op |\n|---|---|---|---|---|---|---|\n");
   }
   row<Library>("f(x) = x² sin x + eˣ (one variable)", OneVariable{}, {0.7});
   for (std::size_t n : sizes) {
@@ -138,17 +139,19 @@ int run_suite(int argc, char** argv) {
     row<Library>("chained Rosenbrock, n = " + size, Rosenbrock{}, random_vector(n, 1, -1, 1));
   }
   row<Library>("least squares ‖Ax − b‖², 10×10", LeastSquares(10, 10), random_vector(10, 1, -1, 1));
-  row<Library>("logistic regression NLL, 100×10", Logistic(100, 10), random_vector(10, 1, -0.5, 0.5));
+  row<Library>("logistic regression NLL, 100×10", Logistic(100, 10),
+               random_vector(10, 1, -0.5, 0.5));
   const Mlp small_mlp(16, 32, 16, 10);
   row<Library>("MLP loss, batch 16, 32-16-10, tanh", small_mlp,
-      random_vector(small_mlp.parameters(), 1, -0.3, 0.3));
+               random_vector(small_mlp.parameters(), 1, -0.3, 0.3));
   if (!small_sizes) {
     row<Library>("least squares ‖Ax − b‖², 1000×1000", LeastSquares(1000, 1000),
-        random_vector(1000, 1, -1, 1));
+                 random_vector(1000, 1, -1, 1));
     row<Library>("logistic regression NLL, 10⁴×100", Logistic(10000, 100),
-        random_vector(100, 1, -0.2, 0.2));
+                 random_vector(100, 1, -0.2, 0.2));
     const Mlp mlp(64, 784, 128, 10);
-    row<Library>("MLP loss, batch 64, 784-128-10, tanh", mlp, random_vector(mlp.parameters(), 1, -0.05, 0.05));
+    row<Library>("MLP loss, batch 64, 784-128-10, tanh", mlp,
+                 random_vector(mlp.parameters(), 1, -0.05, 0.05));
   }
   if (count_only) fmt::print("{}\n", row_counter);
   return 0;

@@ -2,10 +2,10 @@
 // touched / time) beside a plain std::copy of the same size, measured interleaved in one run.
 #include <nabla/optim.hpp>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <fmt/format.h>
 #include <vector>
 
 namespace {
@@ -63,20 +63,24 @@ int main() {
   for (int k = 0; k < 2; ++k) {
     seconds[k] = median_seconds(
         [&] {
-          const Result r = minimize(f, start, LBFGS{}, Stop{.grad_tol = 0, .max_iterations = 15 * (k + 1)});
+          const Result r =
+              minimize(f, start, LBFGS{}, Stop{.grad_tol = 0, .max_iterations = 15 * (k + 1)});
           evaluations[k] = r.evaluations;
         },
         5);
   }
   const double per_iteration = (seconds[1] - seconds[0]) / 15;
   const double evals_per_iteration = (evaluations[1] - evaluations[0]) / 15.0;
-  fmt::print("| step (n = 10⁶) | time (ms) | bytes touched per parameter | effective bandwidth (GB/s) | vs std::copy |\n");
+  fmt::print(
+      "| step (n = 10⁶) | time (ms) | bytes touched per parameter | effective bandwidth (GB/s) | "
+      "vs std::copy |\n");
   fmt::print("|---|---|---|---|---|\n");
   fmt::print("| std::copy | {:.3f} | 16 | {:.1f} | 100% |\n", copy_s * 1e3, copy_bw);
   fmt::print("| Adam step | {:.3f} | 56 | {:.1f} | {:.0f}% |\n", adam_s * 1e3, adam_bw,
              100 * adam_bw / copy_bw);
-  fmt::print("| L-BFGS iteration (m = 10, incl. {:.1f} evaluations of a 1-pass f) | {:.3f} | – | – | {:.1f} copies |\n",
-             evals_per_iteration, per_iteration * 1e3,
-             per_iteration / copy_s);
+  fmt::print(
+      "| L-BFGS iteration (m = 10, incl. {:.1f} evaluations of a 1-pass f) | {:.3f} | – | – | "
+      "{:.1f} copies |\n",
+      evals_per_iteration, per_iteration * 1e3, per_iteration / copy_s);
   return 0;
 }

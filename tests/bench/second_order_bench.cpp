@@ -14,8 +14,7 @@ using bench::median;
 using bench::seconds_per_call;
 
 template <class F>
-void second_order_row(std::string_view name, const F& f, const std::vector<double>& x,
-                      bool dense) {
+void second_order_row(std::string_view name, const F& f, const std::vector<double>& x, bool dense) {
   const std::size_t n = x.size();
   const auto call = [&f](const auto& v) {
     using T = std::decay_t<decltype(v[0])>;
@@ -50,10 +49,12 @@ void second_order_row(std::string_view name, const F& f, const std::vector<doubl
   const auto grad = [&] { bench::sink = bench::sink + nabla::gradient(call, x, g); };
   const auto jvp = [&] { bench::sink = bench::sink + call(xd).tangent(); };
   const auto jvp4 = [&] { bench::sink = bench::sink + call(x4).tangent(3); };
-  const auto hvp = [&] { bench::sink = bench::sink + nabla::hessian_vector_product(call, x, v)[0]; };
+  const auto hvp = [&] {
+    bench::sink = bench::sink + nabla::hessian_vector_product(call, x, v)[0];
+  };
   const auto hess = [&] { bench::sink = bench::sink + nabla::hessian(call, x).data[0]; };
-  const long cp = calibrate(plain), cg = calibrate(grad), cj = calibrate(jvp),
-             c4 = calibrate(jvp4), ch = calibrate(hvp), cH = dense ? calibrate(hess) : 0;
+  const long cp = calibrate(plain), cg = calibrate(grad), cj = calibrate(jvp), c4 = calibrate(jvp4),
+             ch = calibrate(hvp), cH = dense ? calibrate(hess) : 0;
   std::vector<double> tp, tg, tj, t4, th, tH;
   for (int rep = 0; rep < bench::samples; ++rep) {
     tp.push_back(seconds_per_call(plain, cp));
@@ -80,7 +81,8 @@ int main(int argc, char** argv) {
     bench::samples = 3;
   }
   fmt::print(
-      "| function | inputs | plain (µs) | gradient / plain | JVP / plain | 4-direction JVP / 4 JVPs "
+      "| function | inputs | plain (µs) | gradient / plain | JVP / plain | 4-direction JVP / 4 "
+      "JVPs "
       "| HVP / gradient | dense Hessian / gradient |\n|---|---|---|---|---|---|---|---|\n");
   second_order_row("chained Rosenbrock", bench::Rosenbrock{}, bench::random_vector(100, 1, -1, 1),
                    true);

@@ -68,7 +68,9 @@ T normal_log_density(std::span<const double> y, const T& mu, const T& sigma) {
   const double n = static_cast<double>(y.size());
   return lp - n * log(sigma) - n * 0.5 * std::log(2 * std::numbers::pi);
 }
-inline double softplus(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
+inline double softplus(double x) {
+  return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+}
 inline double sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
 
 inline std::vector<double> random_vector(std::size_t n, std::uint64_t seed, double lo, double hi) {
@@ -82,12 +84,18 @@ inline std::vector<double> random_vector(std::size_t n, std::uint64_t seed, doub
 // ---- The functions ---------------------------------------------------------------------------
 
 struct Sum {
-  template <class T> T operator()(std::span<const T> x) const { return sum(x); }
-  void gradient(std::span<const double>, std::span<double> g) const { for (double& gi : g) gi = 1; }
+  template <class T>
+  T operator()(std::span<const T> x) const {
+    return sum(x);
+  }
+  void gradient(std::span<const double>, std::span<double> g) const {
+    for (double& gi : g) gi = 1;
+  }
 };
 
 struct Product {
-  template <class T> T operator()(std::span<const T> x) const {
+  template <class T>
+  T operator()(std::span<const T> x) const {
     T p = 1.0;
     for (const T& xi : x) p *= xi;
     return p;
@@ -100,7 +108,10 @@ struct Product {
 };
 
 struct LogSumExp {
-  template <class T> T operator()(std::span<const T> x) const { return log_sum_exp(x); }
+  template <class T>
+  T operator()(std::span<const T> x) const {
+    return log_sum_exp(x);
+  }
   void gradient(std::span<const double> x, std::span<double> g) const {
     double m = x[0], s = 0;
     for (double xi : x) m = std::max(m, xi);
@@ -110,13 +121,17 @@ struct LogSumExp {
 };
 
 struct Dot {  // x = [a, b], two variable vectors of n each
-  template <class T> T operator()(std::span<const T> x) const {
+  template <class T>
+  T operator()(std::span<const T> x) const {
     const std::size_t n = x.size() / 2;
     return dot(x.first(n), x.last(n));
   }
   void gradient(std::span<const double> x, std::span<double> g) const {
     const std::size_t n = x.size() / 2;
-    for (std::size_t i = 0; i < n; ++i) { g[i] = x[n + i]; g[n + i] = x[i]; }
+    for (std::size_t i = 0; i < n; ++i) {
+      g[i] = x[n + i];
+      g[n + i] = x[i];
+    }
   }
 };
 
@@ -125,7 +140,8 @@ struct LeastSquares {  // ‖Ax − b‖², A m×n
   std::vector<double> A, b;
   LeastSquares(std::size_t m_, std::size_t n_)
       : m(m_), n(n_), A(random_vector(m_ * n_, 3, -1, 1)), b(random_vector(m_, 4, -1, 1)) {}
-  template <class T> T operator()(std::span<const T> x) const {
+  template <class T>
+  T operator()(std::span<const T> x) const {
     T f = 0.0;
     for (std::size_t i = 0; i < m; ++i) {
       const T r = dot(std::span<const double>(A).subspan(i * n, n), x) - b[i];
@@ -146,7 +162,8 @@ struct LeastSquares {  // ‖Ax − b‖², A m×n
 struct NormalDensity {  // log density of n observations in (μ, σ); x = [μ, σ]
   std::vector<double> y;
   explicit NormalDensity(std::size_t n) : y(random_vector(n, 5, -2, 4)) {}
-  template <class T> T operator()(std::span<const T> x) const {
+  template <class T>
+  T operator()(std::span<const T> x) const {
     return normal_log_density(std::span<const double>(y), x[0], x[1]);
   }
   void gradient(std::span<const double> x, std::span<double> g) const {
@@ -161,7 +178,8 @@ struct NormalDensity {  // log density of n observations in (μ, σ); x = [μ, �
 };
 
 struct Rosenbrock {  // Σ 100 (x_{i+1} − x_i²)² + (1 − x_i)²
-  template <class T> T operator()(std::span<const T> x) const {
+  template <class T>
+  T operator()(std::span<const T> x) const {
     T f = 0.0;
     for (std::size_t i = 0; i + 1 < x.size(); ++i) {
       const T t = x[i + 1] - x[i] * x[i];
@@ -183,11 +201,13 @@ struct Rosenbrock {  // Σ 100 (x_{i+1} − x_i²)² + (1 − x_i)²
 struct Logistic {  // Σ softplus(η_i) − y_i η_i, η = X β, X n×d
   std::size_t n, d;
   std::vector<double> X, y;
-  Logistic(std::size_t n_, std::size_t d_) : n(n_), d(d_), X(random_vector(n_ * d_, 6, -1, 1)), y(n_) {
+  Logistic(std::size_t n_, std::size_t d_)
+      : n(n_), d(d_), X(random_vector(n_ * d_, 6, -1, 1)), y(n_) {
     const auto u = random_vector(n_, 7, 0, 1);
     for (std::size_t i = 0; i < n; ++i) y[i] = u[i] > 0.5 ? 1.0 : 0.0;
   }
-  template <class T> T operator()(std::span<const T> beta) const {
+  template <class T>
+  T operator()(std::span<const T> beta) const {
     T f = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
       const T eta = dot(std::span<const double>(X).subspan(i * d, d), beta);
@@ -217,7 +237,8 @@ struct Mlp {
     for (std::size_t i = 0; i < b; ++i) labels[i] = (i * 7) % k;
   }
   std::size_t parameters() const { return H * D + H + K * H + K; }
-  template <class T> T operator()(std::span<const T> p) const {
+  template <class T>
+  T operator()(std::span<const T> p) const {
     const auto W1 = p.subspan(0, H * D), b1 = p.subspan(H * D, H);
     const auto W2 = p.subspan(H * D + H, K * H), b2 = p.subspan(H * D + H + K * H, K);
     std::vector<T> h(H), z(K);
@@ -259,7 +280,8 @@ struct Mlp {
       double sum = 0;
       for (std::size_t k = 0; k < K; ++k) sum += std::exp(z[k] - m);
       for (std::size_t k = 0; k < K; ++k)
-        dz[k] = (std::exp(z[k] - m) / sum - (k == labels[s] ? 1.0 : 0.0)) / static_cast<double>(batch);
+        dz[k] =
+            (std::exp(z[k] - m) / sum - (k == labels[s] ? 1.0 : 0.0)) / static_cast<double>(batch);
       std::fill(dh.begin(), dh.end(), 0.0);
       for (std::size_t k = 0; k < K; ++k) {
         gb2[k] += dz[k];
@@ -278,7 +300,10 @@ struct Mlp {
 };
 
 struct OneVariable {  // f(x) = x² sin x + exp(x): the cost of a tiny gradient
-  template <class T> T operator()(std::span<const T> x) const { return x[0] * x[0] * sin(x[0]) + exp(x[0]); }
+  template <class T>
+  T operator()(std::span<const T> x) const {
+    return x[0] * x[0] * sin(x[0]) + exp(x[0]);
+  }
   void gradient(std::span<const double> x, std::span<double> g) const {
     g[0] = 2 * x[0] * std::sin(x[0]) + x[0] * x[0] * std::cos(x[0]) + std::exp(x[0]);
   }

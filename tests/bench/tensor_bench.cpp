@@ -34,34 +34,40 @@ int main(int argc, char** argv) {
 
   {
     const LeastSquares p(small);
-    const nabla::Tensor a = nabla::to_tensor(p.a), b = nabla::to_tensor(p.b), w = nabla::to_tensor(p.w);
+    const nabla::Tensor a = nabla::to_tensor(p.a), b = nabla::to_tensor(p.b),
+                        w = nabla::to_tensor(p.w);
     Eigen::VectorXd g(p.n);
     const auto grad = [&] {
       const nabla::Position start = tape.position();
       const nabla::TensorVar wv = nabla::variable(w);
-      const nabla::TensorVar r = nabla::matmul(nabla::constant_view(a), wv) - nabla::constant_view(b);
+      const nabla::TensorVar r =
+          nabla::matmul(nabla::constant_view(a), wv) - nabla::constant_view(b);
       nabla::backward(nabla::sum(r * r));
       g = nabla::as_eigen(nabla::adjoint(wv));
       tape.rewind(start);
     };
     grad();
     require_close(g, p.gradient(), "least squares");
-    row(p.name(), [&] { sink = p.plain(); }, grad, budget);
+    row(
+        p.name(), [&] { sink = p.plain(); }, grad, budget);
   }
   {
     const Logistic p(small);
-    const nabla::Tensor x = nabla::to_tensor(p.x), y = nabla::to_tensor(p.y), w = nabla::to_tensor(p.w);
+    const nabla::Tensor x = nabla::to_tensor(p.x), y = nabla::to_tensor(p.y),
+                        w = nabla::to_tensor(p.w);
     Eigen::VectorXd g(p.d);
     const auto grad = [&] {
       const nabla::Position start = tape.position();
       const nabla::TensorVar wv = nabla::variable(w);
-      nabla::backward(nabla::binary_cross_entropy_with_logits(nabla::matmul(nabla::constant_view(x), wv), y));
+      nabla::backward(
+          nabla::binary_cross_entropy_with_logits(nabla::matmul(nabla::constant_view(x), wv), y));
       g = nabla::as_eigen(nabla::adjoint(wv));
       tape.rewind(start);
     };
     grad();
     require_close(g, p.gradient(), "logistic regression");
-    row(p.name(), [&] { sink = p.plain(); }, grad, budget);
+    row(
+        p.name(), [&] { sink = p.plain(); }, grad, budget);
   }
 
   const Mlp p;
@@ -79,8 +85,10 @@ int main(int argc, char** argv) {
     tape.rewind(start);
   };
   mlp_grad();
-  require_close(nabla::as_eigen(w2.gradient()).reshaped<Eigen::RowMajor>(), p.gradient_w2().reshaped<Eigen::RowMajor>(), "MLP");
-  row(p.name(), [&] { sink = p.plain(); }, mlp_grad, budget);
+  require_close(nabla::as_eigen(w2.gradient()).reshaped<Eigen::RowMajor>(),
+                p.gradient_w2().reshaped<Eigen::RowMajor>(), "MLP");
+  row(
+      p.name(), [&] { sink = p.plain(); }, mlp_grad, budget);
 
   // Per-op overhead: 1000 chained adds on a 1-element tensor, recorded and swept.
   const nabla::Tensor one({1}, 1.0);
@@ -103,24 +111,33 @@ int main(int argc, char** argv) {
   // Training step with Adam, against the same GEMMs run alone: X·W1, Xᵀ·G (∂W1), H·W2, Hᵀ·G
   // (∂W2), G·W2ᵀ (∂H), with plain Eigen in the same run.
   auto adam = nabla::optim::make_optimizer(nabla::optim::Adam{}, params.size());
-  const double step = seconds_per_call([&] {
-    mlp_grad();
-    adam->step(params.values(), params.gradients());
-  }, budget);
+  const double step = seconds_per_call(
+      [&] {
+        mlp_grad();
+        adam->step(params.values(), params.gradients());
+      },
+      budget);
   RowMatrix h(Mlp::batch, Mlp::hidden), gh(Mlp::batch, Mlp::hidden), z(Mlp::batch, Mlp::out),
       gw1(Mlp::in, Mlp::hidden), gw2(Mlp::hidden, Mlp::out);
   const RowMatrix gz = RowMatrix::Random(Mlp::batch, Mlp::out);
-  const double gemms = seconds_per_call([&] {
-    h.noalias() = p.x * p.w1;
-    z.noalias() = h * p.w2;
-    gw2.noalias() = h.transpose() * gz;
-    gh.noalias() = gz * p.w2.transpose();
-    gw1.noalias() = p.x.transpose() * gh;
-    sink = gw1(0, 0) + gw2(0, 0);
-  }, budget);
-  fmt::print("\nper-op overhead, 1000 chained adds on a 1-element tensor (record + sweep): {:.0f} ns per op\n",
-             chain / 1000 * 1e9);
-  fmt::print("MLP training step (batch 64, 784-128-10, forward + backward + Adam, 1 thread): {:.0f} µs, "
-             "{:.2f} GFLOP/s; the same GEMMs alone: {:.0f} µs, {:.2f} GFLOP/s; GEMM time / step time = {:.0f}%\n",
-             1e6 * step, Mlp::flops() / step / 1e9, 1e6 * gemms, Mlp::flops() / gemms / 1e9, 100 * gemms / step);
+  const double gemms = seconds_per_call(
+      [&] {
+        h.noalias() = p.x * p.w1;
+        z.noalias() = h * p.w2;
+        gw2.noalias() = h.transpose() * gz;
+        gh.noalias() = gz * p.w2.transpose();
+        gw1.noalias() = p.x.transpose() * gh;
+        sink = gw1(0, 0) + gw2(0, 0);
+      },
+      budget);
+  fmt::print(
+      "\nper-op overhead, 1000 chained adds on a 1-element tensor (record + sweep): {:.0f} ns per "
+      "op\n",
+      chain / 1000 * 1e9);
+  fmt::print(
+      "MLP training step (batch 64, 784-128-10, forward + backward + Adam, 1 thread): {:.0f} µs, "
+      "{:.2f} GFLOP/s; the same GEMMs alone: {:.0f} µs, {:.2f} GFLOP/s; GEMM time / step time = "
+      "{:.0f}%\n",
+      1e6 * step, Mlp::flops() / step / 1e9, 1e6 * gemms, Mlp::flops() / gemms / 1e9,
+      100 * gemms / step);
 }

@@ -40,10 +40,11 @@ inline double seconds_per_call(const std::function<void()>& f, double budget) {
 }
 
 /// Throws unless g is within a relative 1e-8 of the expected gradient.
-inline void require_close(const Eigen::VectorXd& g, const Eigen::VectorXd& expected, const char* row) {
+inline void require_close(const Eigen::VectorXd& g, const Eigen::VectorXd& expected,
+                          const char* row) {
   if (!((g - expected).norm() <= 1e-8 * (1 + expected.norm()))) {
-    throw std::runtime_error(fmt::format("{}: gradient differs from the closed form by {}", row,
-                                         (g - expected).norm()));
+    throw std::runtime_error(
+        fmt::format("{}: gradient differs from the closed form by {}", row, (g - expected).norm()));
   }
 }
 
@@ -51,7 +52,8 @@ inline void print_header() {
   fmt::print("| row | plain (µs) | gradient (µs) | gradient / plain |\n|---|---|---|---|\n");
 }
 inline void print_row(const std::string& name, double plain, double gradient) {
-  fmt::print("| {} | {:.1f} | {:.1f} | {:.2f} |\n", name, 1e6 * plain, 1e6 * gradient, gradient / plain);
+  fmt::print("| {} | {:.1f} | {:.1f} | {:.2f} |\n", name, 1e6 * plain, 1e6 * gradient,
+             gradient / plain);
   std::fflush(stdout);
 }
 
@@ -105,7 +107,8 @@ struct Mlp {
     w2 = RowMatrix::Random(hidden, out) * std::sqrt(6.0 / (hidden + out));
     b2 = Eigen::VectorXd::Zero(out);
     labels.resize(batch);
-    for (long i = 0; i < batch; ++i) labels[static_cast<std::size_t>(i)] = static_cast<int>(i % out);
+    for (long i = 0; i < batch; ++i)
+      labels[static_cast<std::size_t>(i)] = static_cast<int>(i % out);
   }
   std::string name() const { return "MLP loss 64×784-128-10"; }
   double plain() const {
@@ -116,7 +119,8 @@ struct Mlp {
     double loss = 0;
     for (long r = 0; r < batch; ++r) {
       const double mx = z.row(r).maxCoeff();
-      loss += mx + std::log((z.row(r).array() - mx).exp().sum()) - z(r, labels[static_cast<std::size_t>(r)]);
+      loss += mx + std::log((z.row(r).array() - mx).exp().sum()) -
+              z(r, labels[static_cast<std::size_t>(r)]);
     }
     return loss / static_cast<double>(batch);
   }

@@ -46,7 +46,8 @@ BOOST_AUTO_TEST_CASE(more_garbow_hillstrom) {
   // local methods do — not the global 0 at (5, 4); both are accepted, and the test says which.
   const int fr = expect_minimum("Freudenstein-Roth", mgh::FreudensteinRoth{}, {0.5, -2},
                                 {0, 48.9842536792}, 1e-8);
-  BOOST_TEST_MESSAGE("Freudenstein-Roth reached the " << (fr == 0 ? "global" : "local") << " minimum");
+  BOOST_TEST_MESSAGE("Freudenstein-Roth reached the " << (fr == 0 ? "global" : "local")
+                                                      << " minimum");
   expect_minimum("Powell badly scaled", mgh::PowellBadlyScaled{}, {0, 1}, {0}, 1e-12);
   expect_minimum("Brown badly scaled", mgh::BrownBadlyScaled{}, {1, 1}, {0}, 1e-10);
   expect_minimum("Beale", mgh::Beale{}, {1, 1}, {0}, 1e-14);
@@ -56,8 +57,8 @@ BOOST_AUTO_TEST_CASE(more_garbow_hillstrom) {
   expect_minimum("Box 3-D", mgh::Box3D{}, {0, 10, 20}, {0}, 1e-14);
   expect_minimum("Powell singular", mgh::PowellSingular{}, {3, -1, 0, 1}, {0}, 1e-10);
   expect_minimum("Wood", mgh::Wood{}, {-3, -1, -3, -1}, {0}, 1e-12);
-  expect_minimum("Kowalik-Osborne", mgh::KowalikOsborne{}, {0.25, 0.39, 0.415, 0.39},
-                 {3.07505e-4}, 1e-5);
+  expect_minimum("Kowalik-Osborne", mgh::KowalikOsborne{}, {0.25, 0.39, 0.415, 0.39}, {3.07505e-4},
+                 1e-5);
   expect_minimum("Extended Rosenbrock n=100", mgh::ExtendedRosenbrock{}, repeat({-1.2, 1}, 100),
                  {0}, 1e-12);
   expect_minimum("Penalty I n=4", mgh::PenaltyI{}, {1, 2, 3, 4}, {2.24997e-5}, 1e-5);

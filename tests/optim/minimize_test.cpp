@@ -89,8 +89,8 @@ BOOST_AUTO_TEST_CASE(statuses) {
 
 BOOST_AUTO_TEST_CASE(divergence_keeps_the_best_point) {
   // lr far above 2/L = 0.02 for the quadratic: the iterates blow up to infinity.
-  const Result r = minimize(quadratic, {5.0, 3.0}, GradientDescent{.lr = 0.5},
-                            Stop{.max_iterations = 100000});
+  const Result r =
+      minimize(quadratic, {5.0, 3.0}, GradientDescent{.lr = 0.5}, Stop{.max_iterations = 100000});
   BOOST_TEST((r.status == Status::diverged), fmt::format("{}", r));
   BOOST_TEST(std::isfinite(r.value));
   BOOST_TEST(std::isfinite(r.best_value));
@@ -114,15 +114,15 @@ BOOST_AUTO_TEST_CASE(line_searches_count_every_trial) {
   const Result w = minimize(rosenbrock, {-1.2, 1.0}, LBFGS{}, stop);
   BOOST_TEST(w.iterations == 36);
   BOOST_TEST(w.evaluations == 45);
-  const Result a = minimize(rosenbrock, {-1.2, 1.0}, GradientDescent{.lr = 1.0, .line_search = true},
-                            stop);
+  const Result a =
+      minimize(rosenbrock, {-1.2, 1.0}, GradientDescent{.lr = 1.0, .line_search = true}, stop);
   BOOST_TEST(a.iterations == 13756);
   BOOST_TEST(a.evaluations == 136800);
   for (int budget = 1; budget <= 12; ++budget) {
     const Stop s{.max_evaluations = budget};
-    for (const Result& r : {minimize(rosenbrock, {-1.2, 1.0}, LBFGS{}, s),
-                            minimize(rosenbrock, {-1.2, 1.0},
-                                     GradientDescent{.lr = 1.0, .line_search = true}, s)}) {
+    for (const Result& r :
+         {minimize(rosenbrock, {-1.2, 1.0}, LBFGS{}, s),
+          minimize(rosenbrock, {-1.2, 1.0}, GradientDescent{.lr = 1.0, .line_search = true}, s)}) {
       BOOST_TEST((r.status == Status::max_evaluations), fmt::format("{}", r));
       BOOST_TEST(r.evaluations == budget);
     }

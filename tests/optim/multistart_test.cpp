@@ -72,8 +72,9 @@ BOOST_AUTO_TEST_CASE(progress_writes_lines_and_a_final_status) {
   for (char c : text) lines += c == '\n';
   BOOST_TEST(lines == r.iterations / 2 + 1, text);
   BOOST_TEST(text.find("iteration 2 f = ") == 0u, text);
-  BOOST_TEST(text.find("gradient_converged after " + std::to_string(r.iterations)) !=
-                 std::string::npos, text);
+  BOOST_TEST(
+      text.find("gradient_converged after " + std::to_string(r.iterations)) != std::string::npos,
+      text);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

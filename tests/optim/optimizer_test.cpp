@@ -19,8 +19,9 @@ std::vector<double> grad(const std::vector<double>& x) {
 
 // Runs `steps` steps of the library's optimizer and of a reference rule (written here from the
 // paper's formulas, coordinate-wise, with its own state) and compares every iterate.
-void expect_same_steps(const char* name, Optimizer& opt, std::vector<double> x,
-                       const std::function<void(std::vector<double>&, const std::vector<double>&, int)>& rule) {
+void expect_same_steps(
+    const char* name, Optimizer& opt, std::vector<double> x,
+    const std::function<void(std::vector<double>&, const std::vector<double>&, int)>& rule) {
   std::vector<double> ref = x;
   for (int t = 1; t <= 3; ++t) {
     const auto g = grad(x);
@@ -57,26 +58,37 @@ BOOST_AUTO_TEST_CASE(every_method_follows_its_rule) {
       auto opt = make_optimizer(Momentum{.lr = 0.05, .rho = 0.9}, n);
       std::vector<double> v(n, 0.0);
       expect_same_steps("Momentum", *opt, x0, [&](auto& x, const auto& g, int) {
-        for (std::size_t i = 0; i < n; ++i) { v[i] = 0.9 * v[i] + g[i]; x[i] -= 0.05 * v[i]; }
+        for (std::size_t i = 0; i < n; ++i) {
+          v[i] = 0.9 * v[i] + g[i];
+          x[i] -= 0.05 * v[i];
+        }
       });
     }
     {
       auto opt = make_optimizer(Nesterov{.lr = 0.05, .rho = 0.8}, n);
       std::vector<double> v(n, 0.0);
       expect_same_steps("Nesterov", *opt, x0, [&](auto& x, const auto& g, int) {
-        for (std::size_t i = 0; i < n; ++i) { v[i] = 0.8 * v[i] + g[i]; x[i] -= 0.05 * (g[i] + 0.8 * v[i]); }
+        for (std::size_t i = 0; i < n; ++i) {
+          v[i] = 0.8 * v[i] + g[i];
+          x[i] -= 0.05 * (g[i] + 0.8 * v[i]);
+        }
       });
     }
     {
       auto opt = make_optimizer(AdaGrad{.lr = 0.3, .eps = 1e-10}, n);
       std::vector<double> s(n, 0.0);
       expect_same_steps("AdaGrad", *opt, x0, [&](auto& x, const auto& g, int) {
-        for (std::size_t i = 0; i < n; ++i) { s[i] += g[i] * g[i]; x[i] -= 0.3 * g[i] / (std::sqrt(s[i]) + 1e-10); }
+        for (std::size_t i = 0; i < n; ++i) {
+          s[i] += g[i] * g[i];
+          x[i] -= 0.3 * g[i] / (std::sqrt(s[i]) + 1e-10);
+        }
       });
     }
     for (bool centered : {false, true})
       for (double mu : {0.0, 0.5}) {
-        auto opt = make_optimizer(RMSProp{.lr = 0.02, .alpha = 0.9, .eps = 1e-8, .momentum = mu, .centered = centered}, n);
+        auto opt = make_optimizer(
+            RMSProp{.lr = 0.02, .alpha = 0.9, .eps = 1e-8, .momentum = mu, .centered = centered},
+            n);
         std::vector<double> s(n, 0.0), m(n, 0.0), b(n, 0.0);
         expect_same_steps("RMSProp", *opt, x0, [&](auto& x, const auto& g, int) {
           for (std::size_t i = 0; i < n; ++i) {
@@ -90,7 +102,13 @@ BOOST_AUTO_TEST_CASE(every_method_follows_its_rule) {
       }
     for (bool amsgrad : {false, true})
       for (double wd : {0.0, 0.1}) {
-        auto opt = make_optimizer(Adam{.lr = 0.1, .beta1 = 0.8, .beta2 = 0.95, .eps = 1e-8, .weight_decay = wd, .amsgrad = amsgrad}, n);
+        auto opt = make_optimizer(Adam{.lr = 0.1,
+                                       .beta1 = 0.8,
+                                       .beta2 = 0.95,
+                                       .eps = 1e-8,
+                                       .weight_decay = wd,
+                                       .amsgrad = amsgrad},
+                                  n);
         std::vector<double> m(n, 0.0), v(n, 0.0), vmax(n, 0.0);
         expect_same_steps("Adam", *opt, x0, [&](auto& x, const auto& g0, int t) {
           for (std::size_t i = 0; i < n; ++i) {
@@ -112,7 +130,8 @@ BOOST_AUTO_TEST_CASE(every_method_follows_its_rule) {
           x[i] -= 0.1 * 0.2 * x[i];  // decoupled decay, multiplied by lr
           m[i] = 0.9 * m[i] + 0.1 * g[i];
           v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
-          x[i] -= 0.1 * (m[i] / (1 - std::pow(0.9, t))) / (std::sqrt(v[i] / (1 - std::pow(0.999, t))) + 1e-8);
+          x[i] -= 0.1 * (m[i] / (1 - std::pow(0.9, t))) /
+                  (std::sqrt(v[i] / (1 - std::pow(0.999, t))) + 1e-8);
         }
       });
     }

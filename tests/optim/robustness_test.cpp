@@ -3,9 +3,9 @@
 #include <nabla/autodiff.hpp>
 #include <nabla/optim.hpp>
 
-#include <boost/test/unit_test.hpp>
 #include <fcntl.h>
 #include <unistd.h>
+#include <boost/test/unit_test.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -45,9 +45,8 @@ std::string error_of(F&& f) {
 // Checks that making an optimizer with this schedule throws nabla::Error, and that the message
 // names the option.
 void expect_invalid_schedule(const std::function<Schedule()>& make, const std::string& option) {
-  const std::string message = error_of([&] {
-    (void)make_optimizer(GradientDescent{.lr = 0.1, .extras = {.schedule = make()}}, 1);
-  });
+  const std::string message = error_of(
+      [&] { (void)make_optimizer(GradientDescent{.lr = 0.1, .extras = {.schedule = make()}}, 1); });
   BOOST_TEST(message.find("invalid option " + option + " (got ") != std::string::npos,
              "'" << message << "' should name " << option);
 }
@@ -114,12 +113,17 @@ BOOST_AUTO_TEST_CASE(schedule_options_are_checked_when_the_optimizer_is_made) {
   expect_invalid_schedule([] { return MultiStep{.milestones = {-5, 10}}; }, "milestones");
 
   // The messages say what was wrong and what was expected.
-  BOOST_TEST(error_of([] { (void)make_optimizer(Adam{.extras = {.schedule = StepDecay{.step_size = 0}}}, 1); }) ==
+  BOOST_TEST(error_of([] {
+               (void)make_optimizer(Adam{.extras = {.schedule = StepDecay{.step_size = 0}}}, 1);
+             }) ==
              "nabla::optim::StepDecay: invalid option step_size (got 0, expected a positive "
              "number of steps)");
-  BOOST_TEST(error_of([] { (void)make_optimizer(Adam{.extras = {.schedule = MultiStep{.milestones = {30, 10}}}}, 1); }) ==
-             "nabla::optim::MultiStep: invalid option milestones (got 10 after 30, expected "
-             "strictly increasing steps)");
+  BOOST_TEST(
+      error_of([] {
+        (void)make_optimizer(Adam{.extras = {.schedule = MultiStep{.milestones = {30, 10}}}}, 1);
+      }) ==
+      "nabla::optim::MultiStep: invalid option milestones (got 10 after 30, expected "
+      "strictly increasing steps)");
   // minimize() reports them the same way, before evaluating f.
   int calls = 0;
   const auto counted = [&](const auto& x) {
@@ -220,10 +224,12 @@ BOOST_AUTO_TEST_CASE(a_bad_rate_from_a_user_schedule_throws_naming_the_step) {
   }
   // In minimize() as well, and a negative rate at step 0 does not move x uphill first.
   const auto uphill = [](long, double base, double) { return -base; };
-  BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, GradientDescent{.extras = {.schedule = uphill}}),
-                    nabla::Error);
+  BOOST_CHECK_THROW(
+      minimize(quadratic, {0.0, 0.0}, GradientDescent{.extras = {.schedule = uphill}}),
+      nabla::Error);
   // A valid schedule that grows without bound overflows to Inf at step 1024 (2^1024).
-  auto growing = make_optimizer(GradientDescent{.lr = 1.0, .extras = {.schedule = Exponential{.gamma = 2.0}}}, 1);
+  auto growing = make_optimizer(
+      GradientDescent{.lr = 1.0, .extras = {.schedule = Exponential{.gamma = 2.0}}}, 1);
   std::vector<double> x = {1.0};
   const std::vector<double> zero = {0.0};
   const std::string overflow = error_of([&] {
@@ -237,7 +243,8 @@ BOOST_AUTO_TEST_CASE(a_bad_rate_from_a_user_schedule_throws_naming_the_step) {
 
 BOOST_AUTO_TEST_CASE(schedules_stay_easy_to_write) {
   // A user lambda, an empty std::function and a schedule struct all convert to a Schedule.
-  const auto got = rates([](long t, double base, double) { return base / (1.0 + static_cast<double>(t)); }, 4, 1.0);
+  const auto got = rates(
+      [](long t, double base, double) { return base / (1.0 + static_cast<double>(t)); }, 4, 1.0);
   BOOST_TEST(got[3] == 0.25);
   const std::function<double(long, double, double)> none;
   const Schedule empty = none;
@@ -247,7 +254,9 @@ BOOST_AUTO_TEST_CASE(schedules_stay_easy_to_write) {
   BOOST_TEST(static_cast<bool>(e.schedule));
   BOOST_TEST(std::abs(e.schedule(100, 1.0, NaN)) < 1e-15);
   // ReduceOnPlateau keeps its state per optimizer; reset() starts it again.
-  auto opt = make_optimizer(Momentum{.lr = 1.0, .extras = {.schedule = ReduceOnPlateau{.factor = 0.5, .patience = 0}}}, 1);
+  auto opt = make_optimizer(
+      Momentum{.lr = 1.0, .extras = {.schedule = ReduceOnPlateau{.factor = 0.5, .patience = 0}}},
+      1);
   std::vector<double> x = {0.0};
   const std::vector<double> g = {0.0};
   for (int t = 0; t < 2; ++t) {  // no improvement at step 1: the rate is cut
@@ -263,7 +272,8 @@ BOOST_AUTO_TEST_CASE(schedules_stay_easy_to_write) {
 BOOST_AUTO_TEST_CASE(set_learning_rate_is_checked) {
   // Before: set_learning_rate(-1) made every later step go uphill.
   auto opt = make_optimizer(Momentum{}, 1);
-  for (double bad : {0.0, -1.0, NaN, Inf}) BOOST_CHECK_THROW(opt->set_learning_rate(bad), nabla::Error);
+  for (double bad : {0.0, -1.0, NaN, Inf})
+    BOOST_CHECK_THROW(opt->set_learning_rate(bad), nabla::Error);
   BOOST_TEST(opt->learning_rate() == 0.01);
   opt->set_learning_rate(0.5);
   BOOST_TEST(opt->learning_rate() == 0.5);
@@ -304,8 +314,8 @@ BOOST_AUTO_TEST_CASE(method_options_past_their_bounds_throw) {
     BOOST_CHECK_THROW(make_optimizer(Adam{.weight_decay = bad}, 1), nabla::Error);
     BOOST_CHECK_THROW(make_optimizer(AdamW{.weight_decay = bad}, 1), nabla::Error);
     // Every field of Extras, for every first-order method.
-    for (const Extras& e : {Extras{.clip_value = bad}, Extras{.clip_norm = bad},
-                            Extras{.weight_decay = bad}}) {
+    for (const Extras& e :
+         {Extras{.clip_value = bad}, Extras{.clip_norm = bad}, Extras{.weight_decay = bad}}) {
       BOOST_CHECK_THROW(make_optimizer(GradientDescent{.extras = e}, 1), nabla::Error);
       BOOST_CHECK_THROW(make_optimizer(Momentum{.extras = e}, 1), nabla::Error);
       BOOST_CHECK_THROW(make_optimizer(Nesterov{.extras = e}, 1), nabla::Error);
@@ -325,23 +335,30 @@ BOOST_AUTO_TEST_CASE(method_options_past_their_bounds_throw) {
   // L-BFGS and its line search.
   for (int bad : {0, -1, INT_MIN}) {
     BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, LBFGS{.history = bad}), nabla::Error);
-    BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, LBFGS{.line_search = {.max_evaluations = bad}}),
-                      nabla::Error);
+    BOOST_CHECK_THROW(
+        minimize(quadratic, {0.0, 0.0}, LBFGS{.line_search = {.max_evaluations = bad}}),
+        nabla::Error);
   }
   for (double bad : {0.0, 1.0, -0.5, NaN, Inf}) {
-    BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, LBFGS{.line_search = {.c1 = bad}}), nabla::Error);
-    BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, LBFGS{.line_search = {.c2 = bad}}), nabla::Error);
+    BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, LBFGS{.line_search = {.c1 = bad}}),
+                      nabla::Error);
+    BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, LBFGS{.line_search = {.c2 = bad}}),
+                      nabla::Error);
   }
   // Stopping rules.
   for (double bad : {-1.0, NaN}) {
     BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, Adam{}, Stop{.grad_tol = bad}), nabla::Error);
     BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, Adam{}, Stop{.step_tol = bad}), nabla::Error);
-    BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, LBFGS{}, Stop{.value_tol = bad}), nabla::Error);
-    BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, LBFGS{}, Stop{.time_limit_s = bad}), nabla::Error);
+    BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, LBFGS{}, Stop{.value_tol = bad}),
+                      nabla::Error);
+    BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, LBFGS{}, Stop{.time_limit_s = bad}),
+                      nabla::Error);
   }
   BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, Adam{}, Stop{.target = NaN}), nabla::Error);
-  BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, Adam{}, Stop{.max_iterations = -1}), nabla::Error);
-  BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, LBFGS{}, Stop{.max_evaluations = INT_MIN}), nabla::Error);
+  BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, Adam{}, Stop{.max_iterations = -1}),
+                    nabla::Error);
+  BOOST_CHECK_THROW(minimize(quadratic, {0.0, 0.0}, LBFGS{}, Stop{.max_evaluations = INT_MIN}),
+                    nabla::Error);
 }
 
 BOOST_AUTO_TEST_CASE(method_options_at_their_bounds_work) {
@@ -356,7 +373,8 @@ BOOST_AUTO_TEST_CASE(method_options_at_their_bounds_work) {
   check("RMSProp alpha 0", RMSProp{.lr = 0.01, .alpha = 0.0});
   check("Adam betas 0", Adam{.lr = 0.1, .beta1 = 0.0, .beta2 = 0.0});
   check("AdamW lr·wd = 1", AdamW{.lr = 0.1, .weight_decay = 10.0});
-  check("huge clips", GradientDescent{.lr = 0.1, .extras = {.clip_value = 1e308, .clip_norm = 1e308}});
+  check("huge clips",
+        GradientDescent{.lr = 0.1, .extras = {.clip_value = 1e308, .clip_norm = 1e308}});
   // L-BFGS with history 1, and with a history far larger than memory allows up front (before:
   // n·history doubles were allocated at the start: std::bad_alloc, or an abort under ASan).
   for (int history : {1, INT_MAX}) {
@@ -377,17 +395,19 @@ BOOST_AUTO_TEST_CASE(adamw_decay_that_would_flip_the_sign_of_x_throws) {
              "at most 1: x ← x·(1 − lr·weight_decay) would flip the sign of x)");
   BOOST_CHECK_THROW(make_optimizer(AdamW{.lr = 1e-3, .weight_decay = 1e300}, 1), nabla::Error);
   // A schedule can raise the rate later: checked at each step.
-  auto opt = make_optimizer(AdamW{.lr = 0.1, .weight_decay = 5.0,
-                                  .extras = {.schedule = LinearWarmup{.steps = 4, .start_factor = 1, .end_factor = 4}}},
-                            1);
+  auto opt = make_optimizer(
+      AdamW{.lr = 0.1,
+            .weight_decay = 5.0,
+            .extras = {.schedule = LinearWarmup{.steps = 4, .start_factor = 1, .end_factor = 4}}},
+      1);
   std::vector<double> x = {1.0};
   const std::vector<double> g = {0.5};
-  opt->step(x, g);  // lr·λ = 0.5
-  opt->step(x, g);  // 0.875
+  opt->step(x, g);                                                 // lr·λ = 0.5
+  opt->step(x, g);                                                 // 0.875
   const std::string message = error_of([&] { opt->step(x, g); });  // 1.25
-  BOOST_TEST(message.find("lr·weight_decay is 1.25 at step 2 (expected at most 1") !=
-                 std::string::npos,
-             message);
+  BOOST_TEST(
+      message.find("lr·weight_decay is 1.25 at step 2 (expected at most 1") != std::string::npos,
+      message);
   BOOST_TEST(opt->steps() == 2);
 }
 
@@ -423,10 +443,10 @@ BOOST_AUTO_TEST_CASE(huge_gradients_have_a_finite_norm) {
 
 BOOST_AUTO_TEST_CASE(armijo_backtracking_always_ends) {
   // shrink next to 1: before, the search shrank t by one ulp per trial (effectively for ever).
-  const Result r = minimize(quadratic, {3.0, -2.0},
-                            GradientDescent{.lr = 10.0, .line_search = true,
-                                            .shrink = std::nextafter(1.0, 0.0)},
-                            Stop{.max_iterations = 5});
+  const Result r =
+      minimize(quadratic, {3.0, -2.0},
+               GradientDescent{.lr = 10.0, .line_search = true, .shrink = std::nextafter(1.0, 0.0)},
+               Stop{.max_iterations = 5});
   BOOST_TEST((r.status == Status::line_search_failed), fmt::format("{}", r));
   BOOST_TEST(r.evaluations <= 1 + 1000);
   BOOST_TEST(r.x == (std::vector<double>{3.0, -2.0}));
@@ -434,10 +454,10 @@ BOOST_AUTO_TEST_CASE(armijo_backtracking_always_ends) {
   BOOST_CHECK_THROW(minimize(quadratic, {3.0, -2.0},
                              GradientDescent{.line_search = true, .extras = {.weight_decay = 0.1}}),
                     nabla::Error);
-  BOOST_CHECK_THROW(minimize(quadratic, {3.0, -2.0},
-                             GradientDescent{.line_search = true,
-                                             .extras = {.schedule = Exponential{}}}),
-                    nabla::Error);
+  BOOST_CHECK_THROW(
+      minimize(quadratic, {3.0, -2.0},
+               GradientDescent{.line_search = true, .extras = {.schedule = Exponential{}}}),
+      nabla::Error);
 }
 
 BOOST_AUTO_TEST_CASE(bad_starting_points) {
@@ -456,7 +476,8 @@ BOOST_AUTO_TEST_CASE(bad_starting_points) {
   BOOST_CHECK_THROW(minimize(constant, std::vector<double>{}, Adam{}), nabla::Error);
   BOOST_CHECK_THROW(minimize(constant, std::vector<double>{}, LBFGS{}), nabla::Error);
   const auto undefined = [](const auto& x) { return log(x[0]); };
-  for (const Result& r : {minimize(undefined, {-1.0}, Adam{}), minimize(undefined, {-1.0}, LBFGS{})}) {
+  for (const Result& r :
+       {minimize(undefined, {-1.0}, Adam{}), minimize(undefined, {-1.0}, LBFGS{})}) {
     BOOST_TEST((r.status == Status::diverged));
     BOOST_TEST(r.iterations == 0);
     BOOST_TEST(r.evaluations == 1);
@@ -477,7 +498,8 @@ BOOST_AUTO_TEST_CASE(progress_bar_on_a_terminal_with_a_huge_budget) {
   for (const Iteration& it : {Iteration{.iteration = 200'000'000, .max_iterations = INT_MAX},
                               Iteration{.iteration = -5, .max_iterations = 10},
                               Iteration{.iteration = 50, .max_iterations = 10}}) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(110));  // the bar redraws at most every 100 ms
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(110));  // the bar redraws at most every 100 ms
     bool go = false;
     BOOST_CHECK_NO_THROW(go = bar.callback(it));
     BOOST_TEST(go);
@@ -491,7 +513,9 @@ BOOST_AUTO_TEST_CASE(progress_bar_on_a_terminal_with_a_huge_budget) {
 BOOST_AUTO_TEST_CASE(multistart_survives_threads_that_cannot_start) {
   // Before: a std::system_error from std::thread left the started threads unjoined, and their
   // destructors called std::terminate (e.g. under `ulimit -v 200000` with 64 threads).
-  const auto local = [](std::vector<double> x0) { return minimize(quartic, std::move(x0), LBFGS{}); };
+  const auto local = [](std::vector<double> x0) {
+    return minimize(quartic, std::move(x0), LBFGS{});
+  };
   const Box box = {{-3.0, 3.0}};
   const auto reference = detail::run_multistart(local, box, 24, 5, 1);
   std::atomic<int> asked{0};
@@ -551,12 +575,13 @@ BOOST_AUTO_TEST_CASE(multistart_boxes_and_counts) {
   const auto r = multistart(quartic, {{-1e308, 1e308}}, LBFGS{}, 8, 1, 2);
   BOOST_TEST(r.runs.size() == 8u);
   // Invalid boxes and counts.
-  for (const Box& bad : {Box{}, Box{{1.0, -1.0}}, Box{{NaN, 1.0}}, Box{{0.0, NaN}}, Box{{-Inf, 1.0}},
-                         Box{{0.0, Inf}}, Box{{0.0, 1.0}, {3.0, 2.0}}}) {
+  for (const Box& bad : {Box{}, Box{{1.0, -1.0}}, Box{{NaN, 1.0}}, Box{{0.0, NaN}},
+                         Box{{-Inf, 1.0}}, Box{{0.0, Inf}}, Box{{0.0, 1.0}, {3.0, 2.0}}}) {
     BOOST_CHECK_THROW(multistart(quartic, bad, LBFGS{}, 4, 1), nabla::Error);
   }
-  BOOST_TEST(error_of([] { (void)multistart(quartic, {{0.0, 1.0}, {3.0, 2.0}}, LBFGS{}, 4, 1); }) ==
-             "nabla::optim::multistart: interval 1 is [3, 2] (expected lower <= upper)");
+  BOOST_TEST(error_of([] {
+               (void)multistart(quartic, {{0.0, 1.0}, {3.0, 2.0}}, LBFGS{}, 4, 1);
+             }) == "nabla::optim::multistart: interval 1 is [3, 2] (expected lower <= upper)");
   for (int bad : {0, -1, INT_MIN}) {
     BOOST_CHECK_THROW(multistart(quartic, {{-1.0, 1.0}}, LBFGS{}, bad, 1), nabla::Error);
     BOOST_CHECK_THROW(multistart(quartic, {{-1.0, 1.0}}, LBFGS{}, 4, 1, bad), nabla::Error);
@@ -582,15 +607,18 @@ BOOST_AUTO_TEST_CASE(multistart_orders_minima_with_nan_runs) {
   for (const Result& run : r.runs)
     if (!std::isnan(run.value)) lowest = std::min(lowest, run.value);
   BOOST_TEST(r.best.value == lowest);
-  for (std::size_t k = 1; k < r.minima.size(); ++k) BOOST_TEST(r.minima[k - 1].value <= r.minima[k].value);
+  for (std::size_t k = 1; k < r.minima.size(); ++k)
+    BOOST_TEST(r.minima[k - 1].value <= r.minima[k].value);
   for (const Result& m : r.minima) BOOST_TEST(!std::isnan(m.value));
   // All NaN: best is the first run, and there are no minima.
-  const auto all_nan = detail::run_multistart([](std::vector<double> x0) {
-    Result r;
-    r.x = x0;
-    r.value = NaN;
-    return r;
-  }, {{0.0, 1.0}}, 5, 1, 1);
+  const auto all_nan = detail::run_multistart(
+      [](std::vector<double> x0) {
+        Result r;
+        r.x = x0;
+        r.value = NaN;
+        return r;
+      },
+      {{0.0, 1.0}}, 5, 1, 1);
   BOOST_TEST(all_nan.minima.empty());
   BOOST_TEST(all_nan.best.x == all_nan.runs[0].x);
 }

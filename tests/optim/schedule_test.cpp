@@ -42,14 +42,12 @@ BOOST_AUTO_TEST_CASE(closed_forms) {
   expect_rates("constant", rates({}), [](int) { return 0.1; });
   expect_rates("step", rates(StepDecay{.step_size = 7, .gamma = 0.5}),
                [](int t) { return 0.1 * std::pow(0.5, t / 7); });
-  expect_rates("multi-step", rates(MultiStep{.milestones = {3, 10, 25}, .gamma = 0.3}), [](int t) {
-    return 0.1 * std::pow(0.3, (t >= 3) + (t >= 10) + (t >= 25));
-  });
+  expect_rates("multi-step", rates(MultiStep{.milestones = {3, 10, 25}, .gamma = 0.3}),
+               [](int t) { return 0.1 * std::pow(0.3, (t >= 3) + (t >= 10) + (t >= 25)); });
   expect_rates("exponential", rates(Exponential{.gamma = 0.9}),
                [](int t) { return 0.1 * std::pow(0.9, t); });
-  expect_rates("cosine", rates(CosineAnnealing{.t_max = 20, .eta_min = 0.01}), [](int t) {
-    return 0.01 + (0.1 - 0.01) * (1 + std::cos(pi * t / 20)) / 2;
-  });
+  expect_rates("cosine", rates(CosineAnnealing{.t_max = 20, .eta_min = 0.01}),
+               [](int t) { return 0.01 + (0.1 - 0.01) * (1 + std::cos(pi * t / 20)) / 2; });
   // Warm restarts with cycles of 4, 8, 16, 32 steps (t_0 = 4, t_mult = 2): restarts at 4, 12, 28.
   expect_rates("warm restarts", rates(CosineWarmRestarts{.t_0 = 4, .t_mult = 2}), [](int t) {
     const int start = t < 4 ? 0 : t < 12 ? 4 : t < 28 ? 12 : 28;
@@ -104,8 +102,9 @@ BOOST_AUTO_TEST_CASE(clipping_and_weight_decay) {
 BOOST_AUTO_TEST_CASE(schedules_drive_minimize) {
   // Adam with cosine annealing reaches the quadratic's minimum; the history shows the rates.
   const auto f = [](const auto& x) { return (x[0] - 2.0) * (x[0] - 2.0); };
-  const Result r = minimize(f, {0.0}, Adam{.lr = 0.5, .extras = {.schedule = CosineAnnealing{.t_max = 400}}},
-                            Stop{.grad_tol = 0, .max_iterations = 400}, history());
+  const Result r =
+      minimize(f, {0.0}, Adam{.lr = 0.5, .extras = {.schedule = CosineAnnealing{.t_max = 400}}},
+               Stop{.grad_tol = 0, .max_iterations = 400}, history());
   BOOST_TEST(std::abs(r.x[0] - 2.0) < 1e-3, fmt::format("{}", r));
   BOOST_REQUIRE(r.history.iterations.size() == 400u);
   BOOST_TEST(r.history.iterations.front().lr == 0.5);

@@ -37,10 +37,9 @@ void validate(const CheckOptions& o, const char* who = "nabla::check_gradient") 
 void validate_point(std::span<const double> x, const char* who = "nabla::check_gradient") {
   for (std::size_t i = 0; i < x.size(); ++i) {
     if (!std::isfinite(x[i])) {
-      detail::fail(who,
-                   fmt::format("x[{}] = {} is not finite (expected a finite point: finite "
-                               "differences need one)",
-                               i, x[i]));
+      detail::fail(who, fmt::format("x[{}] = {} is not finite (expected a finite point: finite "
+                                    "differences need one)",
+                                    i, x[i]));
     }
   }
 }
@@ -48,11 +47,10 @@ void validate_point(std::span<const double> x, const char* who = "nabla::check_g
 void validate_step(double h, double moved, double xi, std::size_t i,
                    const char* who = "nabla::check_gradient") {
   if (!(moved > 0) || !std::isfinite(moved)) {
-    detail::fail(who,
-                 fmt::format("the step {} does not move x[{}] = {} (x ± step − x is {}; "
-                             "expected a step that changes x and keeps it finite: set "
-                             "CheckOptions::step to 0 for an automatic one)",
-                             h, i, xi, moved));
+    detail::fail(who, fmt::format("the step {} does not move x[{}] = {} (x ± step − x is {}; "
+                                  "expected a step that changes x and keeps it finite: set "
+                                  "CheckOptions::step to 0 for an automatic one)",
+                                  h, i, xi, moved));
   }
 }
 
@@ -112,8 +110,7 @@ std::vector<detail::Difference> detail::richardson_differences(
   return out;
 }
 
-detail::Difference detail::richardson_difference(const std::function<double(double)>& g,
-                                                 double h) {
+detail::Difference detail::richardson_difference(const std::function<double(double)>& g, double h) {
   return richardson_differences([&](double t) { return std::vector<double>{g(t)}; }, h)[0];
 }
 
@@ -239,7 +236,8 @@ GradientCheck detail::compare_gradient(std::span<const double> x, const ValueAnd
         d[i] = (rng() >> 63) != 0 ? norm : -norm;  // Rademacher directions of unit length
         g_dot_d += analytic.gradient[i] * d[i];
       }
-      out.rows.push_back(compare(k, g_dot_d, directional_derivative(f, x, d, h, analytic.value), o));
+      out.rows.push_back(
+          compare(k, g_dot_d, directional_derivative(f, x, d, h, analytic.value), o));
     }
   }
   for (const GradientCheckRow& r : out.rows) {
@@ -287,8 +285,8 @@ std::string to_string(const HessianCheck& c) {
                    "rel err", "fd err");
   for (const HessianCheckRow& r : c.rows) {
     s += fmt::format("{:>9} {:>9} {:>15.8e} {:>15.8e} {:>10.2e} {:>10.2e} {:>10.2e}{}\n", r.index,
-                     r.component, r.analytic, r.numeric, r.abs_error, r.rel_error,
-                     r.numeric_error, r.ok ? "" : "  <- disagree");
+                     r.component, r.analytic, r.numeric, r.abs_error, r.rel_error, r.numeric_error,
+                     r.ok ? "" : "  <- disagree");
   }
   return s;
 }

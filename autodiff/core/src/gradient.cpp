@@ -1,5 +1,5 @@
-#include "nabla/autodiff/forward.hpp"
 #include "nabla/autodiff/gradient.hpp"
+#include "nabla/autodiff/forward.hpp"
 
 #include <fmt/format.h>
 
@@ -64,9 +64,9 @@ void check_outputs(std::size_t got, std::size_t expected) {
     fail("nabla::jacobian", "f returned no outputs (got 0, expected at least one Var)");
   }
   if (expected != 0 && got != expected) {
-    fail("nabla::jacobian",
-         fmt::format("f returned the wrong number of outputs (got {}, expected {})", got,
-                     expected));
+    fail(
+        "nabla::jacobian",
+        fmt::format("f returned the wrong number of outputs (got {}, expected {})", got, expected));
   }
 }
 

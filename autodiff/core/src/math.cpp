@@ -59,15 +59,15 @@ double detail::polygamma(int n, double x) noexcept {
     sum += scaled_power(x, order + 1.0);
     x += 1.0;
   }
-  constexpr double bernoulli[] = {1.0 / 6, -1.0 / 30, 1.0 / 42, -1.0 / 30, 5.0 / 66,
-                                  -691.0 / 2730, 7.0 / 6, -3617.0 / 510, 43867.0 / 798,
-                                  -174611.0 / 330};  // B₂, B₄, ..., B₂₀
+  constexpr double bernoulli[] = {1.0 / 6,       -1.0 / 30,      1.0 / 42, -1.0 / 30,
+                                  5.0 / 66,      -691.0 / 2730,  7.0 / 6,  -3617.0 / 510,
+                                  43867.0 / 798, -174611.0 / 330};  // B₂, B₄, ..., B₂₀
   double tail = scaled_power(x, order) / order + 0.5 * scaled_power(x, order + 1.0);
   double coefficient = order + 1.0;  // (n+1)(n+2)···(n+2k−1) / (2k)!
   double factorial_2k = 2.0;
   for (int k = 1; k <= 10; ++k) {
-    const double term = bernoulli[k - 1] / factorial_2k * coefficient *
-                        scaled_power(x, order + 2.0 * k);
+    const double term =
+        bernoulli[k - 1] / factorial_2k * coefficient * scaled_power(x, order + 2.0 * k);
     tail += term;
     if (std::abs(term) <= 1e-17 * std::abs(tail)) break;
     coefficient *= (order + 2.0 * k) * (order + 2.0 * k + 1.0);
@@ -100,7 +100,8 @@ Var fmax(const Var& x, const Var& y) {
 }
 
 void detail::require_nonempty_log_sum_exp(std::size_t n) {
-  if (n == 0) fail("nabla::log_sum_exp", "the input is empty (got 0 values, expected at least one)");
+  if (n == 0)
+    fail("nabla::log_sum_exp", "the input is empty (got 0 values, expected at least one)");
 }
 
 double log_sum_exp(std::span<const double> xs) {

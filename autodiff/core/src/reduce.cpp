@@ -13,8 +13,8 @@ namespace nabla {
 
 void detail::check_equal_sizes(const char* function, std::size_t a, std::size_t b) {
   if (a != b) {
-    fail(function, fmt::format("the vectors differ in size (got {} and {}, expected equal sizes)",
-                               a, b));
+    fail(function,
+         fmt::format("the vectors differ in size (got {} and {}, expected equal sizes)", a, b));
   }
 }
 

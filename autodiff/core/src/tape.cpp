@@ -33,9 +33,12 @@ constinit thread_local IdPool id_pool;
     std::uint64_t old = next_chunk.load(std::memory_order_relaxed);
     do {
       if (old > std::numeric_limits<std::uint64_t>::max() - chunk) {
-        detail::fail("nabla::Tape", fmt::format(
-            "the process has used up its 2^64 statement ids (got a request for {} more after "
-            "{}; expected fewer rewinds over the life of the process)", n, old));
+        detail::fail(
+            "nabla::Tape",
+            fmt::format(
+                "the process has used up its 2^64 statement ids (got a request for {} more after "
+                "{}; expected fewer rewinds over the life of the process)",
+                n, old));
       }
     } while (!next_chunk.compare_exchange_weak(old, old + chunk, std::memory_order_relaxed));
     pool = {old, old + chunk};
@@ -155,10 +158,12 @@ Var Tape::record(Op op, double value, const Var& a, double da, const Var& b, dou
 
 Var Tape::record(Op op, double value, std::span<const Var> xs, std::span<const double> partials) {
   if (xs.size() != partials.size()) {
-    detail::fail("nabla::custom", fmt::format(
-        "operands and partials differ in size (got {} operands and {} partials, expected one "
-        "partial per operand)",
-        xs.size(), partials.size()));
+    detail::fail(
+        "nabla::custom",
+        fmt::format(
+            "operands and partials differ in size (got {} operands and {} partials, expected one "
+            "partial per operand)",
+            xs.size(), partials.size()));
   }
   // One pass, branch-free: write every operand, advance only past variables. The current
   // block and the arrays are read once into locals: the stores into the arrays could alias
@@ -171,8 +176,7 @@ Var Tape::record(Op op, double value, std::span<const Var> xs, std::span<const d
   std::size_t n = operands_;
   for (std::size_t k = 0; k < xs.size(); ++k) {
     const std::uint64_t d = xs[k].id_ - lo;
-    const std::uint32_t i =
-        d < reserved ? static_cast<std::uint32_t>(start + d) : index_of(xs[k]);
+    const std::uint32_t i = d < reserved ? static_cast<std::uint32_t>(start + d) : index_of(xs[k]);
     arg[n] = i;
     partial[n] = partials[k];
     n += (i != 0);
@@ -192,37 +196,49 @@ std::uint32_t Tape::index_of_slow(double value, std::uint64_t id, const char* wh
   }
   // Not on the tape: rewound away when the id is from one of this tape's blocks.
   const auto in = [id](std::uint64_t lo, std::uint64_t size) { return id - lo < size; };
-  const bool rewound =
-      std::any_of(epochs_.begin(), epochs_.end(), [&](const Epoch& e) { return in(e.lo, e.reserved); }) ||
-      std::any_of(dropped_.begin(), dropped_.end(), [&](const IdRange& r) { return in(r.lo, r.size); });
+  const bool rewound = std::any_of(epochs_.begin(), epochs_.end(),
+                                   [&](const Epoch& e) { return in(e.lo, e.reserved); }) ||
+                       std::any_of(dropped_.begin(), dropped_.end(),
+                                   [&](const IdRange& r) { return in(r.lo, r.size); });
   const char* which = detail::active_tape == this ? "the active tape" : "the tape passed";
   if (what != nullptr) {
-    detail::fail(what, rewound
-        ? fmt::format("the tensor was rewound away or cleared: the tape now ends at statement {} "
-                      "(expected a TensorVar still on the tape; record it again after "
-                      "rewind()/clear())", statements_)
-        : fmt::format("the tensor is not on {} (got a TensorVar of another tape, of another "
-                      "thread, or of a tape that was cleared or destroyed; expected a TensorVar "
-                      "recorded on {}: activate its tape with nabla::Tape::Scope)", which, which));
+    detail::fail(
+        what, rewound
+                  ? fmt::format(
+                        "the tensor was rewound away or cleared: the tape now ends at statement {} "
+                        "(expected a TensorVar still on the tape; record it again after "
+                        "rewind()/clear())",
+                        statements_)
+                  : fmt::format(
+                        "the tensor is not on {} (got a TensorVar of another tape, of another "
+                        "thread, or of a tape that was cleared or destroyed; expected a TensorVar "
+                        "recorded on {}: activate its tape with nabla::Tape::Scope)",
+                        which, which));
   }
   if (rewound) {
-    detail::fail("nabla::Var", fmt::format(
-        "the variable with value {} was rewound away or cleared: the tape now ends at statement "
-        "{} (got a Var recorded after the rewind point, expected a Var still on the tape; "
-        "record it again after rewind()/clear())",
-        value, statements_));
+    detail::fail(
+        "nabla::Var",
+        fmt::format(
+            "the variable with value {} was rewound away or cleared: the tape now ends at "
+            "statement "
+            "{} (got a Var recorded after the rewind point, expected a Var still on the tape; "
+            "record it again after rewind()/clear())",
+            value, statements_));
   }
-  detail::fail("nabla::Var", fmt::format(
-      "the variable with value {} is not on {} (got a Var of another tape, of another thread, "
-      "or of a tape that was cleared or destroyed; expected a Var recorded on {}: activate its "
-      "tape with nabla::Tape::Scope, or record it again)",
-      value, which, which));
+  detail::fail(
+      "nabla::Var",
+      fmt::format(
+          "the variable with value {} is not on {} (got a Var of another tape, of another thread, "
+          "or of a tape that was cleared or destroyed; expected a Var recorded on {}: activate its "
+          "tape with nabla::Tape::Scope, or record it again)",
+          value, which, which));
 }
 
 void Tape::grow_statements(std::size_t needed) {
   if (needed >= max_index) {
-    detail::fail("nabla::Tape", fmt::format(
-        "the tape is full ({} statements needed; expected at most 2^32 - 2)", needed));
+    detail::fail(
+        "nabla::Tape",
+        fmt::format("the tape is full ({} statements needed; expected at most 2^32 - 2)", needed));
   }
   const std::size_t capacity =
       std::min(max_index, std::max({std::size_t{1024}, 2 * end_.size(), needed}));
@@ -231,7 +247,8 @@ void Tape::grow_statements(std::size_t needed) {
     op_.resize(capacity);
   } catch (const std::bad_alloc&) {
     detail::fail("nabla::Tape", fmt::format("out of memory growing the tape to {} statements "
-                                            "({} in use)", capacity, statements_));
+                                            "({} in use)",
+                                            capacity, statements_));
   }
   statement_capacity_ = capacity;
   statement_limit_ = std::min(statement_capacity_, start_ + reserved_);
@@ -240,8 +257,9 @@ void Tape::grow_statements(std::size_t needed) {
 
 void Tape::grow_operands(std::size_t needed) {
   if (needed >= max_index) {
-    detail::fail("nabla::Tape", fmt::format(
-        "the tape is full ({} operands needed; expected at most 2^32 - 2)", needed));
+    detail::fail(
+        "nabla::Tape",
+        fmt::format("the tape is full ({} operands needed; expected at most 2^32 - 2)", needed));
   }
   const std::size_t capacity =
       std::min(max_index, std::max({std::size_t{2048}, 2 * arg_.size(), needed}));
@@ -250,7 +268,8 @@ void Tape::grow_operands(std::size_t needed) {
     partial_.resize(capacity);
   } catch (const std::bad_alloc&) {
     detail::fail("nabla::Tape", fmt::format("out of memory growing the tape to {} operands ({} "
-                                            "in use)", capacity, operands_));
+                                            "in use)",
+                                            capacity, operands_));
   }
   operand_capacity_ = capacity;
   ++allocations_;
@@ -283,16 +302,19 @@ void Tape::grow_for(std::size_t statements, std::size_t operands) {
     }
   }
   if (operands_ + operands > operand_capacity_) grow_operands(operands_ + operands);
-  NABLA_ASSERT(statements_ + statements <= statement_limit_ &&
-                   operands_ + operands <= operand_capacity_,
-               "the tape grew too little");
+  NABLA_ASSERT(
+      statements_ + statements <= statement_limit_ && operands_ + operands <= operand_capacity_,
+      "the tape grew too little");
 }
 
 void Tape::reserve(std::size_t statements, std::size_t operands) {
   if (statements >= max_index - 1 || operands >= max_index) {
-    detail::fail("nabla::Tape::reserve", fmt::format(
-        "{} statements and {} operands requested (expected at most 2^32 - 3 statements and "
-        "2^32 - 2 operands, a tape's limit)", statements, operands));
+    detail::fail(
+        "nabla::Tape::reserve",
+        fmt::format(
+            "{} statements and {} operands requested (expected at most 2^32 - 3 statements and "
+            "2^32 - 2 operands, a tape's limit)",
+            statements, operands));
   }
   if (statements + 1 > statement_capacity_) grow_statements(statements + 1);  // + slot 0
   if (operands > operand_capacity_) grow_operands(operands);
@@ -331,8 +353,9 @@ Var Tape::push_node(detail::Node* node, detail::Arena::Mark mark, double value) 
 }
 
 detail::Node* Tape::node_at(std::uint32_t s) const noexcept {
-  const auto it = std::lower_bound(nodes_.begin(), nodes_.end(), s,
-                                   [](const NodeEntry& e, std::uint32_t v) { return e.statement < v; });
+  const auto it =
+      std::lower_bound(nodes_.begin(), nodes_.end(), s,
+                       [](const NodeEntry& e, std::uint32_t v) { return e.statement < v; });
   return it != nodes_.end() && it->statement == s ? it->node : nullptr;
 }
 
@@ -382,21 +405,36 @@ void Tape::sweep(std::size_t last, std::size_t first, std::size_t floor) noexcep
         for (std::uint32_t k = lo; k < hi; ++k) {
           if (arg[k] < floor) continue;
           const double d = partial[k] * a;
-          if (arg[k] == previous) carry += d; else adjoint[arg[k]] += d;
+          if (arg[k] == previous)
+            carry += d;
+          else
+            adjoint[arg[k]] += d;
         }
       } else if (hi - lo == 1) {  // unary and binary statements, the common cases, without a loop
         const std::uint32_t i0 = arg[lo];
         const double d0 = partial[lo] * a;
-        if (i0 == previous) carry = d0; else adjoint[i0] += d0;
+        if (i0 == previous)
+          carry = d0;
+        else
+          adjoint[i0] += d0;
       } else if (hi - lo == 2) {
         const std::uint32_t i0 = arg[lo], i1 = arg[lo + 1];
         const double d0 = partial[lo] * a, d1 = partial[lo + 1] * a;
-        if (i0 == previous) carry = d0; else adjoint[i0] += d0;
-        if (i1 == previous) carry += d1; else adjoint[i1] += d1;
+        if (i0 == previous)
+          carry = d0;
+        else
+          adjoint[i0] += d0;
+        if (i1 == previous)
+          carry += d1;
+        else
+          adjoint[i1] += d1;
       } else {  // inputs (no operands) and larger statements
         for (std::uint32_t k = lo; k < hi; ++k) {
           const double d = partial[k] * a;
-          if (arg[k] == previous) carry += d; else adjoint[arg[k]] += d;
+          if (arg[k] == previous)
+            carry += d;
+          else
+            adjoint[arg[k]] += d;
         }
       }
     }
@@ -456,9 +494,10 @@ void Tape::reverse(Position from) {
 
 void Tape::sweep_statements(std::uint32_t last, std::uint32_t first) {
   if (first < 1 || first > last || last >= statements_) {
-    detail::fail("nabla::Tape::sweep_statements", fmt::format(
-        "statements {} down to {} are not a range of the tape (expected 1 <= first <= last < {})",
-        last, first, statements_));
+    detail::fail("nabla::Tape::sweep_statements",
+                 fmt::format("statements {} down to {} are not a range of the tape (expected 1 <= "
+                             "first <= last < {})",
+                             last, first, statements_));
   }
   ensure_adjoints();
   zero_from_ = adjoints_;  // the sweep leaves adjoints behind
@@ -476,10 +515,12 @@ void Tape::backward(const Var& y, Position from) {
   ensure_adjoints();
   if (iy == 0) return;  // a constant output: every derivative is zero
   if (iy < from.statement) {
-    detail::fail("nabla::Tape::backward", fmt::format(
-        "the output (statement {}) was recorded before the sweep's start (statement {}); "
-        "expected an output recorded after the position passed in",
-        iy, from.statement));
+    detail::fail(
+        "nabla::Tape::backward",
+        fmt::format(
+            "the output (statement {}) was recorded before the sweep's start (statement {}); "
+            "expected an output recorded after the position passed in",
+            iy, from.statement));
   }
   adjoint_[iy] = 1.0;
   zero_from_ = adjoints_;  // the sweep leaves adjoints behind
@@ -496,8 +537,7 @@ void Tape::prepare_gradient(Position from) {
   const std::size_t first = from.statement;
   if (zero_from_ > first) {
     std::fill(adjoint_.begin() + static_cast<std::ptrdiff_t>(first),
-              adjoint_.begin() + static_cast<std::ptrdiff_t>(std::min(zero_from_, adjoints_)),
-              0.0);
+              adjoint_.begin() + static_cast<std::ptrdiff_t>(std::min(zero_from_, adjoints_)), 0.0);
   }
   // The consuming sweep leaves [from, end) zero again.
   zero_from_ = std::min(zero_from_, first);
@@ -508,10 +548,12 @@ void Tape::gradient(const Var& y, Position from, std::span<double> g) {
   const std::size_t first = from.statement, n = g.size();
   prepare_gradient(from);
   if (first + n > statements_) {
-    detail::fail("nabla::gradient", fmt::format(
-        "the inputs are no longer on the tape (got {} inputs recorded at statement {}, but the "
-        "tape ends at statement {}; expected f not to rewind the tape below its inputs)",
-        n, first, statements_));
+    detail::fail(
+        "nabla::gradient",
+        fmt::format(
+            "the inputs are no longer on the tape (got {} inputs recorded at statement {}, but the "
+            "tape ends at statement {}; expected f not to rewind the tape below its inputs)",
+            n, first, statements_));
   }
   double* adjoint = adjoint_.data();
   if (iy >= first) {
@@ -532,10 +574,12 @@ void Tape::gradient(const Var& y, Position from, std::span<double> g) {
 double& Tape::adjoint(const Var& x) {
   const std::uint32_t i = index_of(x);
   if (i == 0) {
-    detail::fail("nabla::adjoint", fmt::format(
-        "the value {} is a constant, which has no adjoint (got a Var made from a number, "
-        "expected a variable: make inputs with nabla::variable(x) or Tape::variable(x))",
-        x.value()));
+    detail::fail(
+        "nabla::adjoint",
+        fmt::format(
+            "the value {} is a constant, which has no adjoint (got a Var made from a number, "
+            "expected a variable: make inputs with nabla::variable(x) or Tape::variable(x))",
+            x.value()));
   }
   ensure_adjoints();
   zero_from_ = adjoints_;  // the caller may write through the reference
@@ -555,10 +599,12 @@ void Tape::position_error(const char* function, Position p) const {
                         ? "it is ahead of the recording"
                         : "its operand count does not match the statement (not a value "
                           "returned by position())";
-  detail::fail(function, fmt::format(
-      "position (statement {}, operand {}) is not on the tape: {} (expected a position from "
-      "position(), at most statement {}, operand {})",
-      p.statement, p.operand, why, statements_, operands_));
+  detail::fail(
+      function,
+      fmt::format(
+          "position (statement {}, operand {}) is not on the tape: {} (expected a position from "
+          "position(), at most statement {}, operand {})",
+          p.statement, p.operand, why, statements_, operands_));
 }
 
 void Tape::rewind(Position to) {
@@ -656,9 +702,10 @@ TapeStatistics Tape::statistics() const noexcept {
 
 void Tape::set_diagnostics(const Diagnostics& options) {
   if (options.throw_on_non_finite && !options.enabled) {
-    detail::fail("nabla::Tape::set_diagnostics", "throw_on_non_finite needs enabled = true "
-                                                 "(values are only checked while recording "
-                                                 "with diagnostics)");
+    detail::fail("nabla::Tape::set_diagnostics",
+                 "throw_on_non_finite needs enabled = true "
+                 "(values are only checked while recording "
+                 "with diagnostics)");
   }
   if (!options.enabled) {
     diag_.reset();
@@ -690,8 +737,8 @@ void Tape::diagnose(double value) {
     if (!std::isfinite(v)) return;  // passed on, not created here
     const auto name = label_of(arg_[k]);
     operands += fmt::format("{}statement {}{}{} = {} (partial {})", k == lo ? "" : ", ", arg_[k],
-                            name.empty() ? "" : " '", name.empty() ? std::string() : std::string(name) + "'",
-                            v, partial_[k]);
+                            name.empty() ? "" : " '",
+                            name.empty() ? std::string() : std::string(name) + "'", v, partial_[k]);
   }
   // Leave the tape as it was: the statement is not recorded.
   diag_->values.pop_back();
@@ -737,9 +784,9 @@ void Tape::label(const Var& x, std::string name) {
 
 void Tape::label_statement(std::uint32_t s, std::string name) {
   if (s == 0 || s >= statements_) {
-    detail::fail("nabla::Tape::label_statement",
-                 fmt::format("statement {} is not on the tape (expected 1 to {})", s,
-                             statements_ - 1));
+    detail::fail(
+        "nabla::Tape::label_statement",
+        fmt::format("statement {} is not on the tape (expected 1 to {})", s, statements_ - 1));
   }
   labels_[s] = std::move(name);
 }

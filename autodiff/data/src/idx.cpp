@@ -58,8 +58,9 @@ class Source {
  public:
   Source(const std::string& path, const char* function) : path_(path), function_(function) {
     if (path.empty()) {
-      detail::fail(function_, "the path is empty (expected the path of an IDX file, plain or "
-                              "gzip-compressed)");
+      detail::fail(function_,
+                   "the path is empty (expected the path of an IDX file, plain or "
+                   "gzip-compressed)");
     }
     std::error_code ec;
     const auto status = std::filesystem::status(path, ec);
@@ -169,10 +170,10 @@ class Source {
       if (r == 0) {
         if (std::ferror(file_.get())) {
           const int error = errno;
-          detail::fail(function_, fmt::format("cannot read '{}'{} (expected an IDX file, plain or "
-                                              "gzip-compressed)",
-                                              path_,
-                                              error != 0 ? ": " + system_message(error) : ""));
+          detail::fail(function_,
+                       fmt::format("cannot read '{}'{} (expected an IDX file, plain or "
+                                   "gzip-compressed)",
+                                   path_, error != 0 ? ": " + system_message(error) : ""));
         }
         break;
       }
@@ -236,11 +237,18 @@ T from_big_endian(const unsigned char* b) {
 
 std::size_t type_width(unsigned char code) {
   switch (code) {
-    case 0x08: case 0x09: return 1;  // unsigned, signed byte
-    case 0x0B: return 2;             // int16
-    case 0x0C: case 0x0D: return 4;  // int32, float
-    case 0x0E: return 8;             // double
-    default: return 0;
+    case 0x08:
+    case 0x09:
+      return 1;  // unsigned, signed byte
+    case 0x0B:
+      return 2;  // int16
+    case 0x0C:
+    case 0x0D:
+      return 4;  // int32, float
+    case 0x0E:
+      return 8;  // double
+    default:
+      return 0;
   }
 }
 
@@ -319,8 +327,8 @@ Tensor read(const std::string& path, const char* function) {
         detail::fail(function, fmt::format("'{}' ends before its data (shape {} of {}-byte values "
                                            "needs {} after the {}-byte header, the file has {}: "
                                            "expected {})",
-                                           path, to_string(shape), width, byte_count(bytes),
-                                           header, done + got, more_bytes(bytes - done - got)));
+                                           path, to_string(shape), width, byte_count(bytes), header,
+                                           done + got, more_bytes(bytes - done - got)));
       }
     }
   } catch (const std::bad_alloc&) {
@@ -333,8 +341,8 @@ Tensor read(const std::string& path, const char* function) {
   constexpr std::uintmax_t count_limit = std::uintmax_t{1} << 20;
   std::vector<unsigned char> extra(4096);
   std::uintmax_t extra_bytes = 0;
-  for (std::size_t got; extra_bytes <= count_limit &&
-                        (got = source.read(extra.data(), extra.size())) > 0;) {
+  for (std::size_t got;
+       extra_bytes <= count_limit && (got = source.read(extra.data(), extra.size())) > 0;) {
     extra_bytes += got;
   }
   if (extra_bytes > 0) {
@@ -356,12 +364,24 @@ Tensor read(const std::string& path, const char* function) {
   const unsigned char* b = raw.data();
   for (std::size_t i = 0; i < count; ++i, b += width) {
     switch (type) {
-      case 0x08: t[i] = b[0]; break;
-      case 0x09: t[i] = static_cast<signed char>(b[0]); break;
-      case 0x0B: t[i] = from_big_endian<std::int16_t>(b); break;
-      case 0x0C: t[i] = from_big_endian<std::int32_t>(b); break;
-      case 0x0D: t[i] = from_big_endian<float>(b); break;
-      default: t[i] = from_big_endian<double>(b); break;
+      case 0x08:
+        t[i] = b[0];
+        break;
+      case 0x09:
+        t[i] = static_cast<signed char>(b[0]);
+        break;
+      case 0x0B:
+        t[i] = from_big_endian<std::int16_t>(b);
+        break;
+      case 0x0C:
+        t[i] = from_big_endian<std::int32_t>(b);
+        break;
+      case 0x0D:
+        t[i] = from_big_endian<float>(b);
+        break;
+      default:
+        t[i] = from_big_endian<double>(b);
+        break;
     }
   }
   return t;

@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "nabla/autodiff/error.hpp"
-#include "nabla/autodiff/math.hpp"
 #include "boost_graph.hpp"
 #include "graph_internal.hpp"
+#include "nabla/autodiff/error.hpp"
+#include "nabla/autodiff/math.hpp"
 
 namespace nabla::graph {
 
@@ -45,8 +45,10 @@ Analysis analyze(const Graph& g) {
   for (VertexId v = 0; v < n; ++v) {
     if (!g[v].output || reaches[v]) continue;
     std::fill(colour.begin(), colour.end(), boost::white_color);
-    boost::breadth_first_search(rg, v, boost::visitor(boost::default_bfs_visitor())
-        .color_map(boost::make_iterator_property_map(colour.begin(), boost::get(boost::vertex_index, rg))));
+    boost::breadth_first_search(rg, v,
+                                boost::visitor(boost::default_bfs_visitor())
+                                    .color_map(boost::make_iterator_property_map(
+                                        colour.begin(), boost::get(boost::vertex_index, rg))));
     for (VertexId u = 0; u < n; ++u) reaches[u] = reaches[u] || colour[u] != boost::white_color;
   }
   for (VertexId v = 0; v < n; ++v) {
@@ -95,8 +97,8 @@ std::string to_string(const Analysis& a) {
 
 FlowReport gradient_flow(const Graph& g, const FlowOptions& options) {
   // NaN or negative thresholds flag nothing, silently; +∞ is a way to switch a flag off.
-  for (const auto& [name, v] : {std::pair{"vanishing", options.vanishing},
-                                std::pair{"exploding", options.exploding}}) {
+  for (const auto& [name, v] :
+       {std::pair{"vanishing", options.vanishing}, std::pair{"exploding", options.exploding}}) {
     if (!(v >= 0)) {
       detail::fail("nabla::graph::gradient_flow",
                    fmt::format("invalid option {} (got {}, expected a number >= 0)", name, v));
@@ -134,12 +136,14 @@ FlowReport gradient_flow(const Graph& g, const FlowOptions& options) {
 }
 
 std::string to_string(const FlowReport& r) {
-  std::string s = fmt::format("{:<16} {:>9} {:>14} {:>14}  {}\n", "group", "values",
-                              "‖adjoints‖", "‖gradients‖", "flag");
+  std::string s = fmt::format("{:<16} {:>9} {:>14} {:>14}  {}\n", "group", "values", "‖adjoints‖",
+                              "‖gradients‖", "flag");
   for (const FlowRow& row : r.rows) {
     s += fmt::format("{:<16} {:>9} {:>14.4e} {:>14.4e}  {}\n", row.group, row.values,
                      row.adjoint_norm, row.parameter_norm,
-                     row.vanishing ? "VANISHING" : row.exploding ? "EXPLODING" : "");
+                     row.vanishing   ? "VANISHING"
+                     : row.exploding ? "EXPLODING"
+                                     : "");
   }
   s += fmt::format("(relative to the output's adjoint, {:.4g})\n", r.output_adjoint);
   return s;

@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "nabla/autodiff/error.hpp"
-#include "nabla/autodiff/math.hpp"
 #include "boost_graph.hpp"
 #include "graph_internal.hpp"
+#include "nabla/autodiff/error.hpp"
+#include "nabla/autodiff/math.hpp"
 
 namespace nabla::graph {
 

@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "nabla/autodiff/error.hpp"
-#include "nabla/autodiff/math.hpp"
 #include "boost_graph.hpp"
 #include "graph_internal.hpp"
+#include "nabla/autodiff/error.hpp"
+#include "nabla/autodiff/math.hpp"
 
 namespace nabla::graph {
 
@@ -23,7 +23,6 @@ using namespace internal;
 // ---- DOT ----
 
 namespace {
-
 
 std::string vertex_text(const Vertex& v, const DotOptions& o) {
   std::string text = v.label.empty() ? v.op : fmt::format("{}\\n{}", v.label, v.op);
@@ -44,8 +43,11 @@ std::string vertex_text(const Vertex& v, const DotOptions& o) {
 void style(DotVertex& d, const Vertex& v) {
   d.shape = v.tensor ? "box3d" : v.constant ? "box" : v.input ? "ellipse" : "box";
   d.style = "filled";
-  d.fillcolor = v.non_finite ? "#f5b7b1" : v.output ? "#aed6f1" : v.input ? "#abebc6"
-              : v.constant ? "#eaeded" : "#ffffff";
+  d.fillcolor = v.non_finite ? "#f5b7b1"
+                : v.output   ? "#aed6f1"
+                : v.input    ? "#abebc6"
+                : v.constant ? "#eaeded"
+                             : "#ffffff";
   d.color = v.non_finite ? "#c0392b" : v.output ? "#1f618d" : "#555555";
 }
 
@@ -100,7 +102,8 @@ DotGraph to_dot(const Graph& g, const DotOptions& options) {
     for (VertexId c : chain) ops += (ops.empty() ? "" : " → ") + g[c].op;
     const Vertex& last = g[chain.back()];
     x.label = fmt::format("{}\\n({} operations)", ops, chain.size());
-    if (!last.tensor && options.values && !std::isnan(last.value)) x.label += "\\n= " + number(last.value);
+    if (!last.tensor && options.values && !std::isnan(last.value))
+      x.label += "\\n= " + number(last.value);
     if (std::any_of(chain.begin(), chain.end(), [&](VertexId c) { return g[c].non_finite; })) {
       x.fillcolor = "#f5b7b1";
       x.color = "#c0392b";

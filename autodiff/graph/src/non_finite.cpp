@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "graph_internal.hpp"
 #include "nabla/autodiff/error.hpp"
 #include "nabla/autodiff/math.hpp"
-#include "graph_internal.hpp"
 
 namespace nabla::graph {
 
@@ -71,8 +71,10 @@ NonFinite first_non_finite(const Tape& tape) {
         r.operands.push_back(i);
         r.operand_values.push_back(nan);
       }
-      describe(r, tape, fmt::format("created {} non-finite element(s) of its {} result", bad,
-                                    to_string(t->shape)).c_str());
+      describe(
+          r, tape,
+          fmt::format("created {} non-finite element(s) of its {} result", bad, to_string(t->shape))
+              .c_str());
       r.operand_values.assign(r.operands.size(), nan);
       return r;
     }
@@ -80,14 +82,15 @@ NonFinite first_non_finite(const Tape& tape) {
     const double value = Diag::recorded_value(tape, s);
     const auto partials = Inspect::partials(tape, s);
     const bool bad_value = !std::isfinite(value);
-    const bool bad_partial = std::any_of(partials.begin(), partials.end(),
-                                         [](double p) { return !std::isfinite(p); });
+    const bool bad_partial =
+        std::any_of(partials.begin(), partials.end(), [](double p) { return !std::isfinite(p); });
     if (!bad_value && !bad_partial) continue;
     const auto ops = Inspect::operands(tape, s);
     if (!std::all_of(ops.begin(), ops.end(), finite_operand)) continue;
     // Constant arguments count too (kept by the evaluation).
     if (const detail::Evaluation* e = Diag::evaluation(tape, s)) {
-      if (!std::all_of(e->arguments.begin(), e->arguments.end(), [](double x) { return std::isfinite(x); }))
+      if (!std::all_of(e->arguments.begin(), e->arguments.end(),
+                       [](double x) { return std::isfinite(x); }))
         continue;
     }
     r.found = true;
@@ -98,9 +101,12 @@ NonFinite first_non_finite(const Tape& tape) {
     r.operands.assign(ops.begin(), ops.end());
     for (std::uint32_t i : ops) r.operand_values.push_back(Diag::recorded_value(tape, i));
     r.partials.assign(partials.begin(), partials.end());
-    describe(r, tape, bad_value ? fmt::format("created the non-finite value {}", value).c_str()
-                                : fmt::format("has the finite value {} but a non-finite partial "
-                                              "[{}]", value, fmt::join(r.partials, ", ")).c_str());
+    describe(r, tape,
+             bad_value ? fmt::format("created the non-finite value {}", value).c_str()
+                       : fmt::format("has the finite value {} but a non-finite partial "
+                                     "[{}]",
+                                     value, fmt::join(r.partials, ", "))
+                             .c_str());
     return r;
   }
   return r;
@@ -125,7 +131,8 @@ NonFinite reverse_origin(Tape& tape, std::uint32_t last, const detail::TensorNod
   // the adjoints looked at before and after each step: no second copy of the sweep.
   std::vector<std::uint32_t> inputs;
   const auto finite_tensor_adjoint = [](const detail::TensorNode* t) {
-    return t->adjoint == nullptr || !t->written || count_non_finite(t->adjoint, t->shape.size()) == 0;
+    return t->adjoint == nullptr || !t->written ||
+           count_non_finite(t->adjoint, t->shape.size()) == 0;
   };
   for (std::uint32_t s = last; s >= 1; --s) {
     if (detail::Node* node = detail::TapeAccess::node_at(tape, s)) {
@@ -136,18 +143,24 @@ NonFinite reverse_origin(Tape& tape, std::uint32_t last, const detail::TensorNod
       detail::TapeAccess::sweep_statements(tape, s, s);
       if (!own_finite) continue;
       for (std::uint32_t i : inputs) {
-        const auto* in = dynamic_cast<const detail::TensorNode*>(detail::TapeAccess::node_at(tape, i));
+        const auto* in =
+            dynamic_cast<const detail::TensorNode*>(detail::TapeAccess::node_at(tape, i));
         const bool ok = in != nullptr ? finite_tensor_adjoint(in) : std::isfinite(adjoint[i]);
         if (ok) continue;
         r.found = true;
         r.statement = s;
         r.op = std::string(node->name());
-        r.value = t != nullptr && t->adjoint != nullptr && t->written ? norm(t->adjoint, t->shape.size()) : adjoint[s];
+        r.value = t != nullptr && t->adjoint != nullptr && t->written
+                      ? norm(t->adjoint, t->shape.size())
+                      : adjoint[s];
         r.operands.push_back(i);
         r.operand_values.push_back(Diag::recorded_value(tape, i));
-        describe(r, tape, fmt::format("made the adjoint of its operand (statement {}) non-finite "
-                                      "in the reverse sweep",
-                                      i).c_str(), "; operand ");
+        describe(r, tape,
+                 fmt::format("made the adjoint of its operand (statement {}) non-finite "
+                             "in the reverse sweep",
+                             i)
+                     .c_str(),
+                 "; operand ");
         return r;
       }
       continue;
@@ -169,9 +182,12 @@ NonFinite reverse_origin(Tape& tape, std::uint32_t last, const detail::TensorNod
         for (std::uint32_t i : ops) r.operand_values.push_back(Diag::recorded_value(tape, i));
         r.partials.assign(partials.begin(), partials.end());
         r.in_partial = true;
-        describe(r, tape, fmt::format("pushed a non-finite adjoint ({} × partial {}) into "
-                                      "statement {} in the reverse sweep",
-                                      a, partials[k], ops[k]).c_str(), "; operands: ");
+        describe(r, tape,
+                 fmt::format("pushed a non-finite adjoint ({} × partial {}) into "
+                             "statement {} in the reverse sweep",
+                             a, partials[k], ops[k])
+                     .c_str(),
+                 "; operands: ");
         return r;
       }
     }
@@ -190,8 +206,9 @@ NonFinite first_non_finite_adjoint(Tape& tape, const Var& y) {
 NonFinite first_non_finite_adjoint(Tape& tape, const TensorVar& y) {
   const detail::TensorNode* n = y.node(tape);
   if (n->shape.size() != 1) {
-    detail::fail("nabla::graph::first_non_finite_adjoint",
-                 fmt::format("the output has shape {} (expected one element)", to_string(n->shape)));
+    detail::fail(
+        "nabla::graph::first_non_finite_adjoint",
+        fmt::format("the output has shape {} (expected one element)", to_string(n->shape)));
   }
   return reverse_origin(tape, n->statement, n);
 }

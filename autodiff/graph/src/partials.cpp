@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "graph_internal.hpp"
 #include "nabla/autodiff/error.hpp"
 #include "nabla/autodiff/math.hpp"
-#include "graph_internal.hpp"
 
 namespace nabla::graph {
 
@@ -30,22 +30,25 @@ namespace {
 std::optional<double> evaluate(Op op, std::span<const double> a) {
   const std::size_t n = a.size();
   const auto unary = [&](auto f) { return n == 1 ? std::optional(f(a[0])) : std::nullopt; };
-  const auto binary = [&](auto f) {
-    return n == 2 ? std::optional(f(a[0], a[1])) : std::nullopt;
-  };
+  const auto binary = [&](auto f) { return n == 2 ? std::optional(f(a[0], a[1])) : std::nullopt; };
   switch (op) {
     // Note [The rule table]: the value of every elementary rule, from its row.
 #define NABLA_EVALUATE_UNARY(F, name) \
-  case detail::F::op: return unary([](double x) { return detail::F::value(x); });
+  case detail::F::op:                 \
+    return unary([](double x) { return detail::F::value(x); });
 #define NABLA_EVALUATE_BINARY(F) \
-  case detail::F::op: return binary([](double x, double y) { return detail::F::value(x, y); });
+  case detail::F::op:            \
+    return binary([](double x, double y) { return detail::F::value(x, y); });
     NABLA_UNARY_RULES(NABLA_EVALUATE_UNARY)
     NABLA_BINARY_RULES(NABLA_EVALUATE_BINARY)
 #undef NABLA_EVALUATE_UNARY
 #undef NABLA_EVALUATE_BINARY
-    case Op::fmin: return binary([](double x, double y) { return std::fmin(x, y); });
-    case Op::fmax: return binary([](double x, double y) { return std::fmax(x, y); });
-    case Op::fma: return n == 3 ? std::optional(std::fma(a[0], a[1], a[2])) : std::nullopt;
+    case Op::fmin:
+      return binary([](double x, double y) { return std::fmin(x, y); });
+    case Op::fmax:
+      return binary([](double x, double y) { return std::fmax(x, y); });
+    case Op::fma:
+      return n == 3 ? std::optional(std::fma(a[0], a[1], a[2])) : std::nullopt;
     case Op::sum: {
       double t = 0;
       for (double x : a) t += x;
@@ -56,8 +59,10 @@ std::optional<double> evaluate(Op op, std::span<const double> a) {
       for (double x : a) t += x * x;
       return t;
     }
-    case Op::log_sum_exp: return n == 0 ? std::nullopt : std::optional(log_sum_exp(a));
-    default: return std::nullopt;
+    case Op::log_sum_exp:
+      return n == 0 ? std::nullopt : std::optional(log_sum_exp(a));
+    default:
+      return std::nullopt;
   }
 }
 
@@ -73,8 +78,9 @@ PartialsReport check_partials(const Tape& tape, const PartialsOptions& options) 
   // A NaN tolerance made every comparison false: nothing was ever reported wrong.
   for (const auto& [name, v] : {std::pair{"rtol", options.rtol}, std::pair{"atol", options.atol}}) {
     if (!(v >= 0) || !std::isfinite(v)) {
-      detail::fail("nabla::graph::check_partials",
-                   fmt::format("invalid option {} (got {}, expected a finite value >= 0)", name, v));
+      detail::fail(
+          "nabla::graph::check_partials",
+          fmt::format("invalid option {} (got {}, expected a finite value >= 0)", name, v));
     }
   }
   PartialsReport report;
@@ -125,10 +131,12 @@ PartialsReport check_partials(const Tape& tape, const PartialsOptions& options) 
       double recorded = 0;
       for (std::size_t k = 0; k < ops.size(); ++k) recorded += ops[k] == j ? partials[k] : 0.0;
       double x0 = nan;
-      for (std::size_t k = 0; k < args.size(); ++k) if (arg_statements[k] == j) x0 = args[k];
+      for (std::size_t k = 0; k < args.size(); ++k)
+        if (arg_statements[k] == j) x0 = args[k];
       const auto shifted = [&](double h) {
         std::vector<double> a = args;
-        for (std::size_t k = 0; k < a.size(); ++k) if (arg_statements[k] == j) a[k] += h;
+        for (std::size_t k = 0; k < a.size(); ++k)
+          if (arg_statements[k] == j) a[k] += h;
         return f(a);
       };
       const double h = 1e-3 * std::max(1.0, std::abs(x0));
@@ -140,7 +148,8 @@ PartialsReport check_partials(const Tape& tape, const PartialsOptions& options) 
         break;
       }
       if (std::abs(numeric - recorded) >
-          options.atol + options.rtol * std::max(std::abs(numeric), std::abs(recorded)) + 10 * estimate) {
+          options.atol + options.rtol * std::max(std::abs(numeric), std::abs(recorded)) +
+              10 * estimate) {
         found.push_back({s, std::string(op_name(Inspect::op(tape, s))),
                          std::string(Diag::label_of(tape, s)), j, recorded, numeric});
       }
@@ -159,10 +168,11 @@ std::string to_string(const PartialsReport& r) {
   std::string s = fmt::format("{} operations checked, {} skipped, {} wrong partial(s)\n", r.checked,
                               r.skipped, r.mismatches.size());
   for (const PartialMismatch& m : r.mismatches) {
-    s += fmt::format("  {} (statement {}{}): ∂/∂(statement {}) recorded {:.10g}, finite "
-                     "differences {:.10g}\n",
-                     m.op, m.statement, m.label.empty() ? std::string() : fmt::format(" '{}'", m.label),
-                     m.operand, m.recorded, m.numeric);
+    s += fmt::format(
+        "  {} (statement {}{}): ∂/∂(statement {}) recorded {:.10g}, finite "
+        "differences {:.10g}\n",
+        m.op, m.statement, m.label.empty() ? std::string() : fmt::format(" '{}'", m.label),
+        m.operand, m.recorded, m.numeric);
   }
   return s;
 }

@@ -22,7 +22,7 @@ std::uint64_t next(std::uint64_t& state) {
 double uniform01(std::uint64_t& state) {  // in (0, 1)
   return (static_cast<double>(next(state) >> 11) + 0.5) * 0x1.0p-53;
 }
-std::size_t below(std::uint64_t& state, std::size_t n) {  // uniform in [0, n), unbiased
+std::size_t below(std::uint64_t& state, std::size_t n) {    // uniform in [0, n), unbiased
   const std::uint64_t limit = UINT64_MAX - UINT64_MAX % n;  // reject the uneven tail
   std::uint64_t r = next(state);
   while (r >= limit) r = next(state);
@@ -40,16 +40,19 @@ Parameters::Parameters(std::uint64_t seed) : storage_(std::make_shared<Storage>(
 
 Parameter Parameters::push(std::string name, const Shape& shape) {
   if (storage_.use_count() > 1) {
-    detail::fail("nabla::nn::Parameters::add", fmt::format(
-        "cannot add '{}' while {} recorded use(s) of this set's parameters are on a tape "
-        "(adding moves the buffers; expected every parameter added before recording, or the "
-        "tape rewound or cleared first)", name, storage_.use_count() - 1));
+    detail::fail(
+        "nabla::nn::Parameters::add",
+        fmt::format(
+            "cannot add '{}' while {} recorded use(s) of this set's parameters are on a tape "
+            "(adding moves the buffers; expected every parameter added before recording, or the "
+            "tape rewound or cleared first)",
+            name, storage_.use_count() - 1));
   }
   for (const Entry& e : entries_) {
     if (e.name == name) {
-      detail::fail("nabla::nn::Parameters::add",
-                   fmt::format("a parameter named '{}' exists already (expected unique names)",
-                               name));
+      detail::fail(
+          "nabla::nn::Parameters::add",
+          fmt::format("a parameter named '{}' exists already (expected unique names)", name));
     }
   }
   auto& values = storage_->values;
@@ -60,9 +63,9 @@ Parameter Parameters::push(std::string name, const Shape& shape) {
   } catch (const std::bad_alloc&) {
     values.resize(offset);
     storage_->gradients.resize(offset);
-    detail::fail("nabla::nn::Parameters::add", fmt::format(
-        "out of memory adding '{}' of shape {} ({} values)", name, to_string(shape),
-        shape.size()));
+    detail::fail("nabla::nn::Parameters::add",
+                 fmt::format("out of memory adding '{}' of shape {} ({} values)", name,
+                             to_string(shape), shape.size()));
   }
   entries_.push_back({std::move(name), shape, offset});
   return {this, entries_.size() - 1};
@@ -112,8 +115,8 @@ Parameter Parameters::add(std::string name, const Shape& shape, Init init, doubl
 
 Parameter Parameters::add(std::string name, TensorView initial) {
   // Copied first: `initial` may view this set's buffer, which push() can move.
-  const std::span<const double> values = detail::view_values(
-      initial, fmt::format("nabla::nn::Parameters::add ('{}')", name).c_str());
+  const std::span<const double> values =
+      detail::view_values(initial, fmt::format("nabla::nn::Parameters::add ('{}')", name).c_str());
   const std::vector<double> copy(values.begin(), values.end());
   const Parameter p = push(std::move(name), initial.shape());
   std::copy(copy.begin(), copy.end(), p.value().data());
@@ -147,9 +150,10 @@ Parameter::Parameter(Parameters* set, std::size_t index)
 
 Parameters& Parameter::set() const {
   if (alive_.expired()) {
-    detail::fail("nabla::nn::Parameter", "its nn::Parameters set was destroyed (got a handle "
-                                         "that outlived its set; expected the set to live as "
-                                         "long as its handles are used)");
+    detail::fail("nabla::nn::Parameter",
+                 "its nn::Parameters set was destroyed (got a handle "
+                 "that outlived its set; expected the set to live as "
+                 "long as its handles are used)");
   }
   return *set_;
 }
@@ -196,7 +200,8 @@ BatchSampler::BatchSampler(std::size_t n, std::size_t batch_size, std::uint64_t 
 
 void BatchSampler::shuffle() {
   std::iota(order_.begin(), order_.end(), std::size_t{0});
-  for (std::size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[below(state_, i)]);
+  for (std::size_t i = order_.size(); i > 1; --i)
+    std::swap(order_[i - 1], order_[below(state_, i)]);
   ++epoch_;
 }
 

@@ -11,8 +11,8 @@ namespace nabla {
 
 Shape::Shape(std::span<const std::size_t> dims) {
   if (dims.size() > max_rank) {
-    detail::fail("nabla::Shape", fmt::format("{} dimensions given (expected at most {})",
-                                             dims.size(), max_rank));
+    detail::fail("nabla::Shape",
+                 fmt::format("{} dimensions given (expected at most {})", dims.size(), max_rank));
   }
   // The product of the non-zero dimensions is bounded (so strides never overflow either),
   // checked without overflowing: n <= max_size throughout.
@@ -80,9 +80,8 @@ double& Tensor::at(std::span<const std::size_t> index) {
   std::size_t offset = 0;
   for (std::size_t k = 0; k < rank(); ++k) {
     if (index[k] >= shape_[k]) {
-      detail::fail("nabla::Tensor::at",
-                   fmt::format("index [{}] is out of range for shape {}",
-                               fmt::join(index, ", "), to_string(shape_)));
+      detail::fail("nabla::Tensor::at", fmt::format("index [{}] is out of range for shape {}",
+                                                    fmt::join(index, ", "), to_string(shape_)));
     }
     offset = offset * shape_[k] + index[k];
   }
@@ -104,8 +103,8 @@ Tensor Tensor::reshaped(const Shape& shape) && {
 }
 
 namespace {
-void print(std::string& out, TensorView t, std::size_t dim, std::size_t offset,
-           std::size_t stride, std::size_t edge) {
+void print(std::string& out, TensorView t, std::size_t dim, std::size_t offset, std::size_t stride,
+           std::size_t edge) {
   const std::size_t n = t.shape()[dim];
   if (n == 0) {
     out += "[]";

@@ -89,8 +89,7 @@ class CustomNode final : public TensorNode {
   }
   void backward(const Sweep& sweep) override {
     if (!written || callable.invoke == nullptr) return;
-    if (std::none_of(in, in + count, [&](const TensorNode* x) { return pushes(x, sweep); }))
-      return;
+    if (std::none_of(in, in + count, [&](const TensorNode* x) { return pushes(x, sweep); })) return;
     const CustomBackward b(*this, sweep);
     try {
       const ScratchTape scratch;
@@ -116,8 +115,8 @@ CustomRecording::CustomRecording(std::span<const TensorVar> inputs, TensorView v
     try {
       x = inputs[i].node(tape_);
     } catch (const Error& e) {
-      fail("nabla::custom", fmt::format("input {} (of {}) is unusable: {}", i, inputs.size(),
-                                        e.what()));
+      fail("nabla::custom",
+           fmt::format("input {} (of {}) is unusable: {}", i, inputs.size(), e.what()));
     }
     grad_ = grad_ || needs(x);
   }
@@ -135,14 +134,16 @@ CustomRecording::~CustomRecording() {
   detail::TapeAccess::arena(tape_).reset(mark_);
 }
 
-void* CustomRecording::allocate(std::size_t bytes) { return detail::TapeAccess::arena(tape_).allocate(bytes); }
+void* CustomRecording::allocate(std::size_t bytes) {
+  return detail::TapeAccess::arena(tape_).allocate(bytes);
+}
 
 TensorVar CustomRecording::finish() {
   const std::size_t n = inputs_.size();
   auto** in = allocate_array<TensorNode*>(tape_, n);
   for (std::size_t i = 0; i < n; ++i) in[i] = inputs_[i].node(tape_);  // validated: no throw
-  auto [node, out] = make_from<CustomNode>(mark_, tape_, value_.shape(), grad_, nullptr, in, n,
-                                           callable_, &tape_);
+  auto [node, out] =
+      make_from<CustomNode>(mark_, tape_, value_.shape(), grad_, nullptr, in, n, callable_, &tape_);
   finished_ = true;  // the tape owns the node, and the node the callable
   std::copy_n(value_.data(), value_.size(), node->value);
   return out;
@@ -156,9 +157,7 @@ std::size_t CustomBackward::input_count() const noexcept { return node_.count; }
 
 TensorView CustomBackward::output_value() const noexcept { return {node_.value, node_.shape}; }
 
-TensorView CustomBackward::output_adjoint() const noexcept {
-  return {node_.adjoint, node_.shape};
-}
+TensorView CustomBackward::output_adjoint() const noexcept { return {node_.adjoint, node_.shape}; }
 
 TensorNode* CustomBackward::input(std::size_t i, const char* function) const {
   if (i >= node_.count) {
@@ -197,8 +196,8 @@ void CustomBackward::add_to_input_adjoint(std::size_t i, TensorView g) const {
     detail::fail("nabla::CustomBackward::add_to_input_adjoint",
                  fmt::format("the gradient for input {} has shape {}{} (expected input {}'s "
                              "shape {} with data)",
-                             i, to_string(g.shape()), g.data() == nullptr ? " and no data" : "",
-                             i, to_string(x->shape)));
+                             i, to_string(g.shape()), g.data() == nullptr ? " and no data" : "", i,
+                             to_string(x->shape)));
   }
   if (!pushes(x, sweep_)) return;
   const double* gv = g.data();

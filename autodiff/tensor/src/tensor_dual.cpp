@@ -73,10 +73,10 @@ TensorDual scalar_dual(const Dual<Var>& s) {
 TensorDual::TensorDual(const TensorVar& value, const TensorVar& tangent)
     : value_(value), tangent_(tangent), has_tangent_(true) {
   if (!(value.shape() == tangent.shape())) {
-    detail::fail("nabla::TensorDual", fmt::format("the tangent has shape {} and the value {} "
-                                                  "(expected equal shapes)",
-                                                  to_string(tangent.shape()),
-                                                  to_string(value.shape())));
+    detail::fail("nabla::TensorDual",
+                 fmt::format("the tangent has shape {} and the value {} "
+                             "(expected equal shapes)",
+                             to_string(tangent.shape()), to_string(value.shape())));
   }
 }
 
@@ -158,15 +158,21 @@ TensorDual operator/(double c, const TensorDual& b) {
 }
 // A scalar Var is a constant in the direction; its value is checked (and recorded) by the
 // TensorVar operation's own mixed form, which also reports a bad tensor operand first.
-TensorDual operator+(const TensorDual& a, const Var& s) { return make(a.value() + s, tangent_of(a)); }
-TensorDual operator-(const TensorDual& a, const Var& s) { return make(a.value() - s, tangent_of(a)); }
+TensorDual operator+(const TensorDual& a, const Var& s) {
+  return make(a.value() + s, tangent_of(a));
+}
+TensorDual operator-(const TensorDual& a, const Var& s) {
+  return make(a.value() - s, tangent_of(a));
+}
 TensorDual operator*(const TensorDual& a, const Var& s) {
   return make(a.value() * s, map(tangent_of(a), [&](const TensorVar& t) { return t * s; }));
 }
 TensorDual operator/(const TensorDual& a, const Var& s) {
   return make(a.value() / s, map(tangent_of(a), [&](const TensorVar& t) { return t / s; }));
 }
-TensorDual operator+(const Var& s, const TensorDual& b) { return make(s + b.value(), tangent_of(b)); }
+TensorDual operator+(const Var& s, const TensorDual& b) {
+  return make(s + b.value(), tangent_of(b));
+}
 TensorDual operator-(const Var& s, const TensorDual& b) {
   return make(s - b.value(), map(tangent_of(b), [](const TensorVar& t) { return -t; }));
 }
@@ -189,20 +195,19 @@ TensorDual operator/(const Dual<Var>& s, const TensorDual& b) { return scalar_du
 
 TensorDual pow(const TensorDual& a, const TensorDual& b) {
   const TensorVar y = pow(a.value(), b.value());  // ẏ = b a^(b−1) ȧ + y ln a ḃ
-  return make(y, expand(add(map(tangent_of(a),
-                                [&](const TensorVar& t) {
-                                  return b.value() * pow(a.value(), b.value() - 1.0) * t;
-                                }),
-                            map(tangent_of(b),
-                                [&](const TensorVar& t) { return y * log(a.value()) * t; })),
-                        y.shape()));
+  return make(
+      y, expand(add(map(tangent_of(a),
+                        [&](const TensorVar& t) {
+                          return b.value() * pow(a.value(), b.value() - 1.0) * t;
+                        }),
+                    map(tangent_of(b), [&](const TensorVar& t) { return y * log(a.value()) * t; })),
+                y.shape()));
 }
 TensorDual pow(const TensorDual& a, double p) {
   const TensorVar y = pow(a.value(), p);
   if (p == 0) return TensorDual(y);  // the reverse rule's 0 at p = 0 (also where a = 0)
-  return make(y, map(tangent_of(a), [&](const TensorVar& t) {
-                return p * pow(a.value(), p - 1.0) * t;
-              }));
+  return make(
+      y, map(tangent_of(a), [&](const TensorVar& t) { return p * pow(a.value(), p - 1.0) * t; }));
 }
 TensorDual neg(const TensorDual& x) { return -x; }
 TensorDual exp(const TensorDual& x) {
@@ -210,7 +215,8 @@ TensorDual exp(const TensorDual& x) {
   return make(y, map(tangent_of(x), [&](const TensorVar& t) { return y * t; }));
 }
 TensorDual log(const TensorDual& x) {
-  return make(log(x.value()), map(tangent_of(x), [&](const TensorVar& t) { return t / x.value(); }));
+  return make(log(x.value()),
+              map(tangent_of(x), [&](const TensorVar& t) { return t / x.value(); }));
 }
 TensorDual log1p(const TensorDual& x) {
   return make(log1p(x.value()),
@@ -222,9 +228,9 @@ TensorDual sqrt(const TensorDual& x) {
 }
 TensorDual abs(const TensorDual& x) {
   return make(abs(x.value()), map(tangent_of(x), [&](const TensorVar& t) {
-                return derivative_mask(x.value(), [](double v) {
-                  return detail::AbsFn::partial(v, v);
-                }) * t;
+                return derivative_mask(x.value(),
+                                       [](double v) { return detail::AbsFn::partial(v, v); }) *
+                       t;
               }));
 }
 TensorDual tanh(const TensorDual& x) {
@@ -235,15 +241,14 @@ TensorDual tanh(const TensorDual& x) {
 }
 TensorDual sigmoid(const TensorDual& x) {
   const TensorVar y = sigmoid(x.value());
-  return make(y, map(tangent_of(x), [&](const TensorVar& t) {
-                return y * sigmoid(-x.value()) * t;
-              }));
+  return make(y,
+              map(tangent_of(x), [&](const TensorVar& t) { return y * sigmoid(-x.value()) * t; }));
 }
 TensorDual relu(const TensorDual& x) {
   return make(relu(x.value()), map(tangent_of(x), [&](const TensorVar& t) {
-                return derivative_mask(x.value(), [](double v) {
-                  return detail::ReluFn::partial(v, v);
-                }) * t;
+                return derivative_mask(x.value(),
+                                       [](double v) { return detail::ReluFn::partial(v, v); }) *
+                       t;
               }));
 }
 TensorDual softplus(const TensorDual& x) {
@@ -254,9 +259,10 @@ TensorDual clamp(const TensorDual& x, double lo, double hi) {
   const TensorVar y = clamp(x.value(), lo, hi);  // checks lo <= hi
   return make(y, map(tangent_of(x), [&](const TensorVar& t) {
                 // the reverse rule's derivative (Clamp::d in tensor_var.cpp): 1 on [lo, hi]
-                return derivative_mask(x.value(), [lo, hi](double v) {
-                  return v >= lo && v <= hi ? 1.0 : 0.0;
-                }) * t;
+                return derivative_mask(
+                           x.value(),
+                           [lo, hi](double v) { return v >= lo && v <= hi ? 1.0 : 0.0; }) *
+                       t;
               }));
 }
 
@@ -268,7 +274,8 @@ TensorDual matmul(const TensorDual& a, const TensorDual& b) {
                      map(tangent_of(b), [&](const TensorVar& t) { return matmul(a.value(), t); })));
 }
 TensorDual transpose(const TensorDual& x) {
-  return make(transpose(x.value()), map(tangent_of(x), [](const TensorVar& t) { return transpose(t); }));
+  return make(transpose(x.value()),
+              map(tangent_of(x), [](const TensorVar& t) { return transpose(t); }));
 }
 TensorDual permute(const TensorDual& x, std::span<const std::size_t> axes) {
   return make(permute(x.value(), axes),
@@ -284,8 +291,9 @@ TensorDual slice(const TensorDual& x, std::ptrdiff_t axis, std::size_t begin, st
 }
 TensorDual index_select(const TensorDual& x, std::ptrdiff_t axis,
                         std::span<const std::size_t> indices) {
-  return make(index_select(x.value(), axis, indices),
-              map(tangent_of(x), [&](const TensorVar& t) { return index_select(t, axis, indices); }));
+  return make(index_select(x.value(), axis, indices), map(tangent_of(x), [&](const TensorVar& t) {
+                return index_select(t, axis, indices);
+              }));
 }
 
 namespace {
@@ -356,15 +364,13 @@ TensorDual log_sum_exp(const TensorDual& x, Axes axes, bool keepdims) {
 }
 TensorDual softmax(const TensorDual& x, std::ptrdiff_t axis) {
   const TensorVar y = softmax(x.value(), axis);
-  return make(y, map(tangent_of(x), [&](const TensorVar& t) {
-                return y * (t - sum(y * t, axis, true));
-              }));
+  return make(
+      y, map(tangent_of(x), [&](const TensorVar& t) { return y * (t - sum(y * t, axis, true)); }));
 }
 TensorDual log_softmax(const TensorDual& x, std::ptrdiff_t axis) {
   const TensorVar y = log_softmax(x.value(), axis);
-  return make(y, map(tangent_of(x), [&](const TensorVar& t) {
-                return t - sum(exp(y) * t, axis, true);
-              }));
+  return make(
+      y, map(tangent_of(x), [&](const TensorVar& t) { return t - sum(exp(y) * t, axis, true); }));
 }
 TensorDual mse(const TensorDual& prediction, const TensorDual& target) {
   const TensorVar y = mse(prediction.value(), target.value());  // checks the shapes
@@ -372,8 +378,8 @@ TensorDual mse(const TensorDual& prediction, const TensorDual& target) {
   const Tangent tp = tangent_of(prediction), tt = tangent_of(target);
   if (n == 0 || (!tp && !tt)) return TensorDual(y);
   const TensorVar d = tp && tt ? *tp - *tt : tp ? *tp : -*tt;
-  return TensorDual(y, sum((prediction.value() - target.value()) * d) *
-                           (2.0 / static_cast<double>(n)));
+  return TensorDual(
+      y, sum((prediction.value() - target.value()) * d) * (2.0 / static_cast<double>(n)));
 }
 TensorDual cross_entropy(const TensorDual& logits, std::span<const int> labels) {
   const TensorVar y = cross_entropy(logits.value(), labels);  // checks shape and labels

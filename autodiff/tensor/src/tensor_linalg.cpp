@@ -23,7 +23,10 @@ struct MatmulNode final : TensorNode {
              std::size_t n, bool shared_b)
       : a(a), b(b), batches(batches), m(m), k(k), n(n), shared_b(shared_b) {}
   std::string_view name() const noexcept override { return "matmul"; }
-  void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(a->statement); out.push_back(b->statement); }
+  void inputs(std::vector<std::uint32_t>& out) const override {
+    out.push_back(a->statement);
+    out.push_back(b->statement);
+  }
 
   static void forward(const double* a, const double* b, double* c, std::size_t m, std::size_t k,
                       std::size_t n) {
@@ -46,7 +49,10 @@ struct MatmulNode final : TensorNode {
         Map gA(ga + t * static_cast<std::size_t>(rows * K), rows, K);
         ConstMap gC(adjoint + t * static_cast<std::size_t>(rows * N), rows, N);
         ConstMap B(b->value + t * k * n, K, N);
-        if (assign) gA.noalias() = gC * B.transpose(); else gA.noalias() += gC * B.transpose();
+        if (assign)
+          gA.noalias() = gC * B.transpose();
+        else
+          gA.noalias() += gC * B.transpose();
       }
     }
     if (pushes(b, sweep)) {  // dB = Aᵀ · dC
@@ -56,7 +62,10 @@ struct MatmulNode final : TensorNode {
         Map gB(gb + t * k * n, K, N);
         ConstMap A(a->value + t * static_cast<std::size_t>(rows * K), rows, K);
         ConstMap gC(adjoint + t * static_cast<std::size_t>(rows * N), rows, N);
-        if (assign) gB.noalias() = A.transpose() * gC; else gB.noalias() += A.transpose() * gC;
+        if (assign)
+          gB.noalias() = A.transpose() * gC;
+        else
+          gB.noalias() += A.transpose() * gC;
       }
     }
   }
@@ -109,7 +118,9 @@ struct ConcatNode final : TensorNode {
   ConcatNode(TensorNode** xs, std::size_t count, std::size_t outer, std::size_t inner)
       : xs(xs), count(count), outer(outer), inner(inner) {}
   std::string_view name() const noexcept override { return "concat"; }
-  void inputs(std::vector<std::uint32_t>& out) const override { for (std::size_t j = 0; j < count; ++j) out.push_back(xs[j]->statement); }
+  void inputs(std::vector<std::uint32_t>& out) const override {
+    for (std::size_t j = 0; j < count; ++j) out.push_back(xs[j]->statement);
+  }
   // Part j of each outer row is xs[j]'s block of dim_j · inner values.
   template <class F>
   void each_block(F&& f) const {
@@ -156,8 +167,7 @@ TensorVar matmul(const TensorVar& a, const TensorVar& b) {
   const std::size_t k2 = sb[sb.rank() - 2], n = sb[sb.rank() - 1];
   if (k != k2) mismatch("the inner dimensions differ");
   const bool shared_b = sb.rank() == 2;
-  if (!shared_b && (sa.rank() != sb.rank() ||
-                    !std::equal(sa.begin(), sa.end() - 2, sb.begin()))) {
+  if (!shared_b && (sa.rank() != sb.rank() || !std::equal(sa.begin(), sa.end() - 2, sb.begin()))) {
     mismatch("the batch dimensions differ");
   }
   std::array<std::size_t, Shape::max_rank> dims{};
@@ -167,8 +177,8 @@ TensorVar matmul(const TensorVar& a, const TensorVar& b) {
   std::size_t batches = 1;
   for (std::size_t d = 0; d + 2 < sa.rank(); ++d) batches *= sa[d];
   Tape& tape = Tape::active();
-  auto [node, out] = make<MatmulNode>(tape, shape, needs(an) || needs(bn), nullptr, an, bn,
-                                      batches, m, k, n, shared_b);
+  auto [node, out] = make<MatmulNode>(tape, shape, needs(an) || needs(bn), nullptr, an, bn, batches,
+                                      m, k, n, shared_b);
   if (k == 0) {
     std::fill_n(node->value, shape.size(), 0.0);  // an empty sum: [M, 0] x [0, N] is all zeros
   } else if (shape.size() > 0) {
@@ -214,10 +224,11 @@ TensorVar permute(const TensorVar& x, std::span<const std::size_t> axes) {
   Tape& tape = Tape::active();
   const detail::Arena::Mark mark = detail::TapeAccess::arena(tape).mark();
   auto* map = allocate_array<std::size_t>(tape, shape.size());
-  each_row(shape, st, none, [&](std::size_t o, std::size_t ia, std::size_t, std::size_t n,
-                                std::size_t sa, std::size_t) {
-    for (std::size_t i = 0; i < n; ++i) map[o + i] = ia + i * sa;
-  });
+  each_row(
+      shape, st, none,
+      [&](std::size_t o, std::size_t ia, std::size_t, std::size_t n, std::size_t sa, std::size_t) {
+        for (std::size_t i = 0; i < n; ++i) map[o + i] = ia + i * sa;
+      });
   return gather(mark, tape, xn, shape, map, "permute");
 }
 
@@ -338,11 +349,12 @@ TensorVar concat(std::span<const TensorVar> xs, std::ptrdiff_t axis) {
     grad |= xs[j].requires_grad();
   }
   const detail::Arena::Mark mark = detail::TapeAccess::arena(tape).mark();
-  auto** nodes = static_cast<TensorNode**>(detail::TapeAccess::arena(tape).allocate(xs.size() * sizeof(TensorNode*)));
+  auto** nodes = static_cast<TensorNode**>(
+      detail::TapeAccess::arena(tape).allocate(xs.size() * sizeof(TensorNode*)));
   for (std::size_t j = 0; j < xs.size(); ++j) nodes[j] = xs[j].node();
   const AxisView v(first, a);
-  auto [node, out] = make_from<ConcatNode>(mark, tape, with_dim(first, a, total), grad, nullptr, nodes,
-                                      xs.size(), v.outer, v.inner);
+  auto [node, out] = make_from<ConcatNode>(mark, tape, with_dim(first, a, total), grad, nullptr,
+                                           nodes, xs.size(), v.outer, v.inner);
   node->each_block([&](std::size_t j, std::size_t from, std::size_t at, std::size_t len) {
     std::copy_n(nodes[j]->value + from, len, node->value + at);
   });
@@ -357,8 +369,7 @@ TensorVar stack(std::span<const TensorVar> xs, std::ptrdiff_t axis) {
   if (first.rank() >= Shape::max_rank) {
     detail::fail("nabla::stack", fmt::format("tensors of shape {} have rank {} (expected rank at "
                                              "most {}: the result has one more axis)",
-                                             to_string(first), first.rank(),
-                                             Shape::max_rank - 1));
+                                             to_string(first), first.rank(), Shape::max_rank - 1));
   }
   const std::size_t a = normalise_axis(axis, first.rank() + 1, "nabla::stack");
   std::array<std::size_t, Shape::max_rank> dims{};

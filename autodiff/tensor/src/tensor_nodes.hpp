@@ -19,11 +19,12 @@ namespace nabla::detail::tensor {
 
 [[noreturn]] inline void out_of_memory(const std::string& function, std::size_t bytes,
                                        const Shape* shape = nullptr) {
-  detail::fail(function, fmt::format("out of memory recording {} bytes of tensor data{} "
-                                     "(expected a result that fits in memory)",
-                                     bytes, shape != nullptr
-                                                ? fmt::format(" for shape {}", to_string(*shape))
-                                                : std::string()));
+  detail::fail(function,
+               fmt::format("out of memory recording {} bytes of tensor data{} "
+                           "(expected a result that fits in memory)",
+                           bytes,
+                           shape != nullptr ? fmt::format(" for shape {}", to_string(*shape))
+                                            : std::string()));
 }
 
 // `bytes` from the tape's arena; running out is a nabla::Error, not std::bad_alloc (the arena
@@ -59,11 +60,12 @@ std::pair<N*, TensorVar> make_from(detail::Arena::Mark mark, Tape& tape, const S
   try {
     node = new (detail::TapeAccess::arena(tape).allocate(sizeof(N))) N(std::forward<A>(args)...);
     node->shape = shape;
-    node->value = value != nullptr ? value : static_cast<double*>(detail::TapeAccess::arena(tape).allocate(
-                                                 shape.size() * sizeof(double)));
-    node->adjoint =
-        grad ? static_cast<double*>(detail::TapeAccess::arena(tape).allocate(shape.size() * sizeof(double)))
-             : nullptr;
+    node->value = value != nullptr ? value
+                                   : static_cast<double*>(detail::TapeAccess::arena(tape).allocate(
+                                         shape.size() * sizeof(double)));
+    node->adjoint = grad ? static_cast<double*>(detail::TapeAccess::arena(tape).allocate(
+                               shape.size() * sizeof(double)))
+                         : nullptr;
   } catch (const std::bad_alloc&) {
     const std::string op = node != nullptr ? std::string(node->name()) : std::string("Tape");
     if (node != nullptr) node->~N();
@@ -85,7 +87,8 @@ std::pair<N*, TensorVar> make_from(detail::Arena::Mark mark, Tape& tape, const S
 template <class N, class... A>
 std::pair<N*, TensorVar> make(Tape& tape, const Shape& shape, bool grad, double* value,
                               A&&... args) {
-  return make_from<N>(detail::TapeAccess::arena(tape).mark(), tape, shape, grad, value, std::forward<A>(args)...);
+  return make_from<N>(detail::TapeAccess::arena(tape).mark(), tape, shape, grad, value,
+                      std::forward<A>(args)...);
 }
 
 // True when the node needs a gradient (at recording).

@@ -53,10 +53,11 @@ void require_nonempty(const Reduction& p, const Shape& x, const char* function) 
 template <class F>
 void each_element(const Shape& x, const Strides& strides, F&& f) {
   const Strides none{};
-  each_row(x, strides, none, [&](std::size_t o, std::size_t iy, std::size_t, std::size_t n,
-                                 std::size_t sy, std::size_t) {
-    for (std::size_t i = 0; i < n; ++i) f(o + i, iy + i * sy);
-  });
+  each_row(
+      x, strides, none,
+      [&](std::size_t o, std::size_t iy, std::size_t, std::size_t n, std::size_t sy, std::size_t) {
+        for (std::size_t i = 0; i < n; ++i) f(o + i, iy + i * sy);
+      });
 }
 
 // sum and mean: y[j] = scale · Σ x[i]; dx[i] = scale · dy[j].
@@ -129,8 +130,8 @@ TensorVar extremum(const TensorVar& x, const Axes& axes, bool keepdims, const ch
   Tape& tape = Tape::active();
   const detail::Arena::Mark mark = detail::TapeAccess::arena(tape).mark();
   auto* arg = allocate_array<std::size_t>(tape, p.result.size());
-  auto [node, out] = make_from<ArgNode>(mark, tape, p.result, needs(xn), nullptr, xn, arg,
-                                   is_max ? "max" : "min");
+  auto [node, out] =
+      make_from<ArgNode>(mark, tape, p.result, needs(xn), nullptr, xn, arg, is_max ? "max" : "min");
   double* y = node->value;
   const double* xv = xn->value;
   constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
@@ -211,8 +212,7 @@ struct SoftmaxNode final : TensorNode {
         }
         for (std::size_t c = 0; c < n; ++c) {
           const std::size_t i = base + c * inner;
-          const double d = log ? adjoint[i] - std::exp(value[i]) * s
-                               : value[i] * (adjoint[i] - s);
+          const double d = log ? adjoint[i] - std::exp(value[i]) * s : value[i] * (adjoint[i] - s);
           gx[i] = assign ? d : gx[i] + d;
         }
       }
@@ -230,8 +230,8 @@ TensorVar softmax_like(const TensorVar& x, std::ptrdiff_t axis, bool log, const 
   for (std::size_t k = 0; k < a; ++k) outer *= xn->shape[k];
   for (std::size_t k = a + 1; k < xn->shape.rank(); ++k) inner *= xn->shape[k];
   Tape& tape = Tape::active();
-  auto [node, out] = make<SoftmaxNode>(tape, xn->shape, needs(xn), nullptr, xn, outer,
-                                       xn->shape[a], inner, log);
+  auto [node, out] =
+      make<SoftmaxNode>(tape, xn->shape, needs(xn), nullptr, xn, outer, xn->shape[a], inner, log);
   node->forward();
   return out;
 }
@@ -286,7 +286,10 @@ struct BceNode final : TensorNode {
 struct MseNode final : TensorNode {
   MseNode(TensorNode* p, TensorNode* t) : p(p), t(t) {}
   std::string_view name() const noexcept override { return "mse"; }
-  void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(p->statement); out.push_back(t->statement); }
+  void inputs(std::vector<std::uint32_t>& out) const override {
+    out.push_back(p->statement);
+    out.push_back(t->statement);
+  }
   void backward(const detail::Sweep& sweep) override {
     if (!written) return;
     const std::size_t n = p->shape.size();
@@ -374,8 +377,8 @@ TensorVar cross_entropy(const TensorVar& logits, std::span<const int> labels) {
   double* lse = allocate(tape, s[0]);
   auto* groups = allocate_array<detail::LogSumExp>(tape, s[0]);
   std::uninitialized_value_construct_n(groups, s[0]);
-  auto [node, out] = make_from<CrossEntropyNode>(mark, tape, Shape{}, needs(xn), nullptr, xn, copy,
-                                                 lse, groups);
+  auto [node, out] =
+      make_from<CrossEntropyNode>(mark, tape, Shape{}, needs(xn), nullptr, xn, copy, lse, groups);
   double total = 0;
   for (std::size_t r = 0; r < s[0]; ++r) {
     const double* xr = xn->value + r * s[1];

@@ -57,7 +57,10 @@ template <class F>
 struct BinaryNode final : TensorNode {
   BinaryNode(TensorNode* a, TensorNode* b) : a(a), b(b) {}
   std::string_view name() const noexcept override { return F::name; }
-  void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(a->statement); out.push_back(b->statement); }
+  void inputs(std::vector<std::uint32_t>& out) const override {
+    out.push_back(a->statement);
+    out.push_back(b->statement);
+  }
   void backward(const detail::Sweep& sweep) override {
     if (!written) return;
     const double* g = adjoint;
@@ -66,7 +69,8 @@ struct BinaryNode final : TensorNode {
     const double* bv = b->value;
     if (pushes(a, sweep)) {
       if (a->shape == shape && b->shape == shape) {
-        accumulate(a, shape.size(), [&](std::size_t i) { return detail::chain(g[i], F::da(av[i], bv[i], y[i])); });
+        accumulate(a, shape.size(),
+                   [&](std::size_t i) { return detail::chain(g[i], F::da(av[i], bv[i], y[i])); });
       } else {
         double* ga = a->zeroed_adjoint();
         each_row(shape, broadcast_strides(a->shape, shape), broadcast_strides(b->shape, shape),
@@ -81,7 +85,8 @@ struct BinaryNode final : TensorNode {
     }
     if (pushes(b, sweep)) {
       if (a->shape == shape && b->shape == shape) {
-        accumulate(b, shape.size(), [&](std::size_t i) { return detail::chain(g[i], F::db(av[i], bv[i], y[i])); });
+        accumulate(b, shape.size(),
+                   [&](std::size_t i) { return detail::chain(g[i], F::db(av[i], bv[i], y[i])); });
       } else {
         double* gb = b->zeroed_adjoint();
         each_row(shape, broadcast_strides(a->shape, shape), broadcast_strides(b->shape, shape),
@@ -121,7 +126,8 @@ TensorVar binary(const TensorVar& a, const TensorVar& b) {
                  const double bi = bv[ib];
                  for (std::size_t i = 0; i < n; ++i) y[o + i] = F::f(av[ia + i], bi);
                } else {
-                 for (std::size_t i = 0; i < n; ++i) y[o + i] = F::f(av[ia + i * sa], bv[ib + i * sb]);
+                 for (std::size_t i = 0; i < n; ++i)
+                   y[o + i] = F::f(av[ia + i * sa], bv[ib + i * sb]);
                }
              });
   }
@@ -173,9 +179,7 @@ struct PowScalar {
 struct Clamp {
   static constexpr const char* name = "clamp";
   static double f(double x, const UnaryArgs& p) { return std::clamp(x, p.p, p.q); }
-  static double d(double x, double, const UnaryArgs& p) {
-    return x >= p.p && x <= p.q ? 1.0 : 0.0;
-  }
+  static double d(double x, double, const UnaryArgs& p) { return x >= p.p && x <= p.q ? 1.0 : 0.0; }
 };
 
 template <class F>
@@ -188,7 +192,8 @@ struct UnaryNode final : TensorNode {
     const double* g = adjoint;
     const double* y = value;
     const double* xv = x->value;
-    accumulate(x, shape.size(), [&](std::size_t i) { return detail::chain(g[i], F::d(xv[i], y[i], p)); });
+    accumulate(x, shape.size(),
+               [&](std::size_t i) { return detail::chain(g[i], F::d(xv[i], y[i], p)); });
   }
   TensorNode* x;
   UnaryArgs p;
@@ -225,7 +230,10 @@ struct ElementNode final : detail::Node {
 struct FromScalarsNode final : TensorNode {
   explicit FromScalarsNode(std::uint32_t* indices) : indices(indices) {}
   std::string_view name() const noexcept override { return "tensor"; }
-  void inputs(std::vector<std::uint32_t>& out) const override { for (std::size_t i = 0, n = shape.size(); i < n; ++i) if (indices[i] != 0) out.push_back(indices[i]); }
+  void inputs(std::vector<std::uint32_t>& out) const override {
+    for (std::size_t i = 0, n = shape.size(); i < n; ++i)
+      if (indices[i] != 0) out.push_back(indices[i]);
+  }
   void backward(const detail::Sweep& sweep) override {
     if (!written) return;
     for (std::size_t i = 0, n = shape.size(); i < n; ++i) {
@@ -243,8 +251,9 @@ TensorNode* TensorVar::node() const { return node(Tape::active()); }
 
 TensorNode* TensorVar::node(const Tape& tape) const {
   if (node_ == nullptr) {
-    detail::fail("nabla::TensorVar", "the handle is empty (got a default-constructed "
-                                     "TensorVar, expected one made by an operation)");
+    detail::fail("nabla::TensorVar",
+                 "the handle is empty (got a default-constructed "
+                 "TensorVar, expected one made by an operation)");
   }
   detail::TapeAccess::check_handle(tape, handle_, "nabla::TensorVar");
   return node_;
@@ -266,8 +275,8 @@ Var TensorVar::element(std::span<const std::size_t> index) const {
   for (std::size_t k = 0; k < index.size(); ++k) {
     if (index[k] >= x->shape[k]) {
       detail::fail("nabla::TensorVar::element",
-                   fmt::format("index [{}] is out of range for shape {}",
-                               fmt::join(index, ", "), to_string(x->shape)));
+                   fmt::format("index [{}] is out of range for shape {}", fmt::join(index, ", "),
+                               to_string(x->shape)));
     }
     offset = offset * x->shape[k] + index[k];
   }
@@ -275,7 +284,8 @@ Var TensorVar::element(std::span<const std::size_t> index) const {
   if (!needs(x)) return Var(v);
   Tape& tape = Tape::active();
   const detail::Arena::Mark mark = detail::TapeAccess::arena(tape).mark();
-  auto* node = new (detail::TapeAccess::arena(tape).allocate(sizeof(ElementNode))) ElementNode(x, offset);
+  auto* node =
+      new (detail::TapeAccess::arena(tape).allocate(sizeof(ElementNode))) ElementNode(x, offset);
   const Var out = detail::TapeAccess::push_node(tape, node, mark, v);
   node->statement = tape.position().statement - 1;
   return out;
@@ -308,8 +318,8 @@ unsigned Axes::mask(std::size_t rank, const char* function) const {
   for (std::size_t k = 0; k < n_; ++k) {
     const std::size_t a = normalise_axis(axes_[k], rank, function);
     if ((m >> a) & 1u) {
-      detail::fail(function, fmt::format("axis {} is given twice (expected distinct axes)",
-                                         axes_[k]));
+      detail::fail(function,
+                   fmt::format("axis {} is given twice (expected distinct axes)", axes_[k]));
     }
     m |= 1u << a;
   }
@@ -399,14 +409,30 @@ TensorVar operator+(double a, const TensorVar& b) { return binary<Add>(scalar_co
 TensorVar operator-(double a, const TensorVar& b) { return binary<Sub>(scalar_constant(a, b), b); }
 TensorVar operator*(double a, const TensorVar& b) { return binary<Mul>(scalar_constant(a, b), b); }
 TensorVar operator/(double a, const TensorVar& b) { return binary<Div>(scalar_constant(a, b), b); }
-TensorVar operator+(const TensorVar& a, const Var& b) { return binary<Add>(a, scalar_tensor(b, a)); }
-TensorVar operator-(const TensorVar& a, const Var& b) { return binary<Sub>(a, scalar_tensor(b, a)); }
-TensorVar operator*(const TensorVar& a, const Var& b) { return binary<Mul>(a, scalar_tensor(b, a)); }
-TensorVar operator/(const TensorVar& a, const Var& b) { return binary<Div>(a, scalar_tensor(b, a)); }
-TensorVar operator+(const Var& a, const TensorVar& b) { return binary<Add>(scalar_tensor(a, b), b); }
-TensorVar operator-(const Var& a, const TensorVar& b) { return binary<Sub>(scalar_tensor(a, b), b); }
-TensorVar operator*(const Var& a, const TensorVar& b) { return binary<Mul>(scalar_tensor(a, b), b); }
-TensorVar operator/(const Var& a, const TensorVar& b) { return binary<Div>(scalar_tensor(a, b), b); }
+TensorVar operator+(const TensorVar& a, const Var& b) {
+  return binary<Add>(a, scalar_tensor(b, a));
+}
+TensorVar operator-(const TensorVar& a, const Var& b) {
+  return binary<Sub>(a, scalar_tensor(b, a));
+}
+TensorVar operator*(const TensorVar& a, const Var& b) {
+  return binary<Mul>(a, scalar_tensor(b, a));
+}
+TensorVar operator/(const TensorVar& a, const Var& b) {
+  return binary<Div>(a, scalar_tensor(b, a));
+}
+TensorVar operator+(const Var& a, const TensorVar& b) {
+  return binary<Add>(scalar_tensor(a, b), b);
+}
+TensorVar operator-(const Var& a, const TensorVar& b) {
+  return binary<Sub>(scalar_tensor(a, b), b);
+}
+TensorVar operator*(const Var& a, const TensorVar& b) {
+  return binary<Mul>(scalar_tensor(a, b), b);
+}
+TensorVar operator/(const Var& a, const TensorVar& b) {
+  return binary<Div>(scalar_tensor(a, b), b);
+}
 
 TensorVar pow(const TensorVar& a, const TensorVar& b) { return binary<Pow>(a, b); }
 TensorVar pow(const TensorVar& a, double p) { return unary<PowScalar>(a, {p, 0}); }
@@ -422,7 +448,8 @@ TensorVar relu(const TensorVar& x) { return unary<Relu>(x); }
 TensorVar softplus(const TensorVar& x) { return unary<Softplus>(x); }
 TensorVar clamp(const TensorVar& x, double lo, double hi) {
   if (!(lo <= hi)) {
-    detail::fail("nabla::clamp", fmt::format("lo = {} is above hi = {} (expected lo <= hi)", lo, hi));
+    detail::fail("nabla::clamp",
+                 fmt::format("lo = {} is above hi = {} (expected lo <= hi)", lo, hi));
   }
   return unary<Clamp>(x, {lo, hi});
 }
@@ -456,10 +483,10 @@ TensorVar detail::shared_parameter(MutableTensorView value, MutableTensorView gr
 
 TensorVar parameter(MutableTensorView value, MutableTensorView gradient) {
   if (!(value.shape() == gradient.shape())) {
-    detail::fail("nabla::parameter", fmt::format("value has shape {} and gradient {} (expected "
-                                                 "equal shapes)",
-                                                 to_string(value.shape()),
-                                                 to_string(gradient.shape())));
+    detail::fail("nabla::parameter",
+                 fmt::format("value has shape {} and gradient {} (expected "
+                             "equal shapes)",
+                             to_string(value.shape()), to_string(gradient.shape())));
   }
   (void)detail::view_values(value, "nabla::parameter");
   (void)detail::view_values(gradient, "nabla::parameter");
@@ -490,8 +517,8 @@ TensorVar constant_rows(TensorView data, std::span<const std::size_t> rows) {
   std::copy(data.shape().begin(), data.shape().end(), dims.begin());
   dims[0] = rows.size();
   Tape& tape = Tape::active();
-  auto [node, out] = make<LeafNode>(tape, Shape(std::span<const std::size_t>(dims.data(), data.rank())),
-                                    false, nullptr);
+  auto [node, out] = make<LeafNode>(
+      tape, Shape(std::span<const std::size_t>(dims.data(), data.rank())), false, nullptr);
   for (std::size_t j = 0; j < rows.size(); ++j)
     std::copy_n(data.data() + rows[j] * row, row, node->value + j * row);
   return out;
@@ -520,7 +547,7 @@ ValueAndGradient tensor_gradient(const TensorVar& x, const TensorVar& y, Positio
                              to_string(n->shape), n->shape.size()));
   }
   if (n->statement < from.statement) {  // recorded before x (f returned an outer tensor): 0
-    x.node()->reset_adjoint();           // and the outer node's adjoint is not the helper's
+    x.node()->reset_adjoint();          // and the outer node's adjoint is not the helper's
     return read_gradient(x, n->value[0]);
   }
   detail::TapeAccess::gradient_node(Tape::active(), n->statement, from, 1, [n] {
@@ -539,7 +566,8 @@ ValueAndGradient tensor_gradient(const TensorVar& x, const Var& y, Position from
     x.node()->reset_adjoint();
     return read_gradient(x, y.value());
   }
-  detail::TapeAccess::gradient_node(tape, iy, from, 1, [&tape, iy] { detail::TapeAccess::adjoint_data(tape)[iy] = 1.0; });
+  detail::TapeAccess::gradient_node(
+      tape, iy, from, 1, [&tape, iy] { detail::TapeAccess::adjoint_data(tape)[iy] = 1.0; });
   return read_gradient(x, y.value());
 }
 

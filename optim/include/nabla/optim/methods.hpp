@@ -9,25 +9,25 @@ namespace nabla::optim {
 
 /// x ← x − lr·g  (optionally with Armijo backtracking in minimize()).
 struct GradientDescent {
-  double lr = 0.01;            ///< learning rate (the first trial step with line_search)
-  bool line_search = false;    ///< minimize(): backtrack until f(x − t g) ≤ f(x) − c1·t·‖g‖²
-  double c1 = 1e-4;            ///< Armijo sufficient-decrease constant
-  double shrink = 0.5;         ///< backtracking factor
-  Extras extras{};            ///< schedule, clipping, coupled weight decay (none with line_search)
+  double lr = 0.01;          ///< learning rate (the first trial step with line_search)
+  bool line_search = false;  ///< minimize(): backtrack until f(x − t g) ≤ f(x) − c1·t·‖g‖²
+  double c1 = 1e-4;          ///< Armijo sufficient-decrease constant
+  double shrink = 0.5;       ///< backtracking factor
+  Extras extras{};           ///< schedule, clipping, coupled weight decay (none with line_search)
 };
 
 /// Heavy-ball momentum (PyTorch's SGD form): v ← ρv + g;  x ← x − lr·v.
 struct Momentum {
   double lr = 0.01;
   double rho = 0.9;
-  Extras extras{};            ///< schedule, clipping, coupled weight decay
+  Extras extras{};  ///< schedule, clipping, coupled weight decay
 };
 
 /// Nesterov momentum (PyTorch's SGD nesterov form): v ← ρv + g;  x ← x − lr·(g + ρv).
 struct Nesterov {
   double lr = 0.01;
   double rho = 0.9;
-  Extras extras{};            ///< schedule, clipping, coupled weight decay
+  Extras extras{};  ///< schedule, clipping, coupled weight decay
 };
 
 /// AdaGrad (Duchi, Hazan & Singer 2011): s ← s + g²;  x ← x − lr·g/(√s + ε).
@@ -35,7 +35,7 @@ struct AdaGrad {
   double lr = 0.01;
   double eps = 1e-10;
   double initial_accumulator = 0.0;
-  Extras extras{};            ///< schedule, clipping, coupled weight decay
+  Extras extras{};  ///< schedule, clipping, coupled weight decay
 };
 
 /// RMSProp (Tieleman & Hinton 2012; PyTorch's form): s ← αs + (1 − α)g²; with `centered`,
@@ -47,7 +47,7 @@ struct RMSProp {
   double eps = 1e-8;
   double momentum = 0.0;
   bool centered = false;
-  Extras extras{};            ///< schedule, clipping, coupled weight decay
+  Extras extras{};  ///< schedule, clipping, coupled weight decay
 };
 
 /// Adam (Kingma & Ba 2015), as PyTorch and Optax: with coupled L2 weight decay g ← g + λx,
@@ -60,7 +60,7 @@ struct Adam {
   double eps = 1e-8;
   double weight_decay = 0.0;  ///< coupled L2: added to the gradient
   bool amsgrad = false;
-  Extras extras{};            ///< schedule, clipping, coupled weight decay
+  Extras extras{};  ///< schedule, clipping, coupled weight decay
 };
 
 /// AdamW (Loshchilov & Hutter 2019): Adam without the coupled term, and decoupled decay
@@ -72,7 +72,7 @@ struct AdamW {
   double eps = 1e-8;
   double weight_decay = 1e-2;  ///< decoupled, multiplied by lr
   bool amsgrad = false;
-  Extras extras{};            ///< schedule, clipping, coupled weight decay
+  Extras extras{};  ///< schedule, clipping, coupled weight decay
 };
 
 /// The strong Wolfe conditions for a line search along d from x:

@@ -20,13 +20,13 @@ namespace nabla::optim {
 
 /// When minimize() stops (whichever rule fires first). 0 disables a rule.
 struct Stop {
-  double grad_tol = 1e-8;    ///< ‖∇f‖₂ ≤ grad_tol
-  double step_tol = 0;       ///< ‖xₖ₊₁ − xₖ‖₂ ≤ step_tol
-  double value_tol = 0;      ///< |fₖ₊₁ − fₖ| ≤ value_tol·|fₖ| (relative change of f)
+  double grad_tol = 1e-8;  ///< ‖∇f‖₂ ≤ grad_tol
+  double step_tol = 0;     ///< ‖xₖ₊₁ − xₖ‖₂ ≤ step_tol
+  double value_tol = 0;    ///< |fₖ₊₁ − fₖ| ≤ value_tol·|fₖ| (relative change of f)
   double target = -std::numeric_limits<double>::infinity();  ///< f ≤ target
-  int max_iterations = 1000; ///< updates of x
-  int max_evaluations = 0;   ///< evaluations of f and ∇f (0: none, but never past INT_MAX)
-  double time_limit_s = 0;   ///< wall time
+  int max_iterations = 1000;                                 ///< updates of x
+  int max_evaluations = 0;  ///< evaluations of f and ∇f (0: none, but never past INT_MAX)
+  double time_limit_s = 0;  ///< wall time
 };
 
 /// Why minimize() stopped.
@@ -49,14 +49,14 @@ std::string_view to_string(Status status) noexcept;
 
 /// What an observer sees after each iteration.
 struct Iteration {
-  int iteration = 0;        ///< updates of x so far
-  double value = 0;         ///< f at the new x
-  double grad_norm = 0;     ///< ‖∇f‖₂ at the new x
-  double step = 0;          ///< ‖Δx‖₂ of this iteration
-  double lr = 0;            ///< learning rate, or the accepted step length of a line search
-  int evaluations = 0;      ///< evaluations of f and ∇f so far
-  double elapsed_s = 0;     ///< wall time since the start
-  int max_iterations = 0;   ///< the iteration budget (Stop::max_iterations), for progress bars
+  int iteration = 0;       ///< updates of x so far
+  double value = 0;        ///< f at the new x
+  double grad_norm = 0;    ///< ‖∇f‖₂ at the new x
+  double step = 0;         ///< ‖Δx‖₂ of this iteration
+  double lr = 0;           ///< learning rate, or the accepted step length of a line search
+  int evaluations = 0;     ///< evaluations of f and ∇f so far
+  double elapsed_s = 0;    ///< wall time since the start
+  int max_iterations = 0;  ///< the iteration budget (Stop::max_iterations), for progress bars
 };
 
 /// The trace of a run (filled when the observer is optim::history()).
@@ -72,15 +72,15 @@ struct Result;
 ///
 /// Example: `minimize(f, x0, Adam{}, {}, [](const Iteration& it) { return it.value > 1e-3; });`
 struct Observer {
-  std::function<bool(const Iteration&)> callback{};       ///< may be empty
-  bool record_history = false;                            ///< fill Result::history
-  std::function<void(const Result&)> on_finish{};         ///< may be empty
+  std::function<bool(const Iteration&)> callback{};  ///< may be empty
+  bool record_history = false;                       ///< fill Result::history
+  std::function<void(const Result&)> on_finish{};    ///< may be empty
 
   Observer() = default;
   /// An observer that calls `f` after each iteration.
   template <class F>
-    requires std::is_invocable_r_v<bool, F&, const Iteration&>
-  Observer(F f) : callback(std::move(f)) {}  // NOLINT: implicit, so a lambda is an Observer
+  requires std::is_invocable_r_v<bool, F&, const Iteration&> Observer(F f)
+      : callback(std::move(f)) {}  // NOLINT: implicit, so a lambda is an Observer
 };
 
 /// Both observers: every callback runs; the run stops when either asks to.
@@ -101,15 +101,15 @@ Observer csv(const std::string& path);
 
 /// What minimize() returns.
 struct Result {
-  std::vector<double> x;        ///< where the method ended (its last finite iterate)
-  double value = 0;             ///< f(x)
-  std::vector<double> best_x;   ///< the lowest point evaluated
-  double best_value = 0;        ///< f(best_x)
-  double grad_norm = 0;         ///< ‖∇f(x)‖₂
-  int iterations = 0;           ///< updates of x
-  int evaluations = 0;          ///< evaluations of f and ∇f
+  std::vector<double> x;       ///< where the method ended (its last finite iterate)
+  double value = 0;            ///< f(x)
+  std::vector<double> best_x;  ///< the lowest point evaluated
+  double best_value = 0;       ///< f(best_x)
+  double grad_norm = 0;        ///< ‖∇f(x)‖₂
+  int iterations = 0;          ///< updates of x
+  int evaluations = 0;         ///< evaluations of f and ∇f
   Status status = Status::max_iterations;
-  History history;              ///< filled with optim::history()
+  History history;  ///< filled with optim::history()
 };
 
 namespace detail {
@@ -132,9 +132,8 @@ Objective objective(F& f) {
                   "minimize: f must be callable as f(std::span<const nabla::Var>) -> Var (or a "
                   "generic lambda taking const auto&), or as f(std::span<const double> x, "
                   "std::span<double> g) -> double writing its gradient into g");
-    return [&f](std::span<const double> x, std::span<double> g) {
-      return nabla::gradient(f, x, g);
-    };
+    return
+        [&f](std::span<const double> x, std::span<double> g) { return nabla::gradient(f, x, g); };
   }
 }
 }  // namespace detail

@@ -50,8 +50,8 @@ template <class F, class Method>
 MultistartResult multistart(F&& f, const Box& box, Method method, int starts, std::uint64_t seed,
                             int threads = 1, Stop stop = {}) {
   return detail::run_multistart(
-      [&](std::vector<double> x0) { return minimize(f, std::move(x0), method, stop); }, box,
-      starts, seed, threads);
+      [&](std::vector<double> x0) { return minimize(f, std::move(x0), method, stop); }, box, starts,
+      seed, threads);
 }
 
 }  // namespace nabla::optim

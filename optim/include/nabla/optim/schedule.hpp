@@ -18,7 +18,8 @@ namespace nabla::optim {
 /// Schedule is made, so invalid options throw before the first step; the rate returned at every
 /// step is checked too (NaN, negative or infinite throws nabla::Error naming the step).
 ///
-/// Example: `Adam{.extras = {.schedule = [](long t, double base, double) { return base / (1 + t); }}}`
+/// Example: `Adam{.extras = {.schedule = [](long t, double base, double) { return base / (1 + t);
+/// }}}`
 class Schedule {
  public:
   /// No schedule: the method's base rate at every step.
@@ -26,9 +27,9 @@ class Schedule {
   /// A schedule calling `f`; runs `f.validate()` first when f has one.
   /// @throws nabla::Error when `f.validate()` does (invalid options).
   template <class F>
-    requires(!std::same_as<std::remove_cvref_t<F>, Schedule> &&
-             std::is_invocable_r_v<double, F&, long, double, double>)
-  Schedule(F f) {  // NOLINT: implicit, so `.schedule = CosineAnnealing{…}` and lambdas work
+  requires(!std::same_as<std::remove_cvref_t<F>, Schedule> &&
+           std::is_invocable_r_v<double, F&, long, double, double>)
+      Schedule(F f) {  // NOLINT: implicit, so `.schedule = CosineAnnealing{…}` and lambdas work
     if constexpr (requires(const F& g) { g.validate(); }) f.validate();
     fn_ = std::move(f);
   }
@@ -147,10 +148,10 @@ struct ReduceOnPlateau {
 /// (weight_decay·x; Adam and AdamW have their own), then take the step with the scheduled rate.
 /// Each number must be finite and >= 0 (checked by make_optimizer; 0 turns it off).
 struct Extras {
-  Schedule schedule{};        ///< empty: constant learning rate
-  double clip_value = 0;      ///< > 0: gᵢ ← clamp(gᵢ, −clip_value, clip_value)
-  double clip_norm = 0;       ///< > 0: g ← g·min(1, clip_norm/‖g‖₂)
-  double weight_decay = 0;    ///< coupled L2: g ← g + weight_decay·x (not for Adam/AdamW)
+  Schedule schedule{};      ///< empty: constant learning rate
+  double clip_value = 0;    ///< > 0: gᵢ ← clamp(gᵢ, −clip_value, clip_value)
+  double clip_norm = 0;     ///< > 0: g ← g·min(1, clip_norm/‖g‖₂)
+  double weight_decay = 0;  ///< coupled L2: g ← g + weight_decay·x (not for Adam/AdamW)
 };
 
 }  // namespace nabla::optim

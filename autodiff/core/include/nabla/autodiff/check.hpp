@@ -22,35 +22,35 @@ enum class CheckMode {
 
 /// Options of check_gradient().
 struct CheckOptions {
-  double step = 0;                 ///< finite-difference step; 0 = automatic per coordinate
-  double rtol = 1e-6;              ///< relative tolerance
-  double atol = 1e-8;              ///< absolute tolerance
+  double step = 0;     ///< finite-difference step; 0 = automatic per coordinate
+  double rtol = 1e-6;  ///< relative tolerance
+  double atol = 1e-8;  ///< absolute tolerance
   CheckMode mode = CheckMode::automatic;
-  std::size_t directions = 8;      ///< number of random directions in directional mode
-  std::uint64_t seed = 42;         ///< seed of the random directions
-  std::size_t full_limit = 100;    ///< automatic mode: full check up to this many inputs
+  std::size_t directions = 8;    ///< number of random directions in directional mode
+  std::uint64_t seed = 42;       ///< seed of the random directions
+  std::size_t full_limit = 100;  ///< automatic mode: full check up to this many inputs
 };
 
 /// One compared coordinate (or direction) of a gradient check.
 struct GradientCheckRow {
-  std::size_t index = 0;      ///< the coordinate (full mode) or the direction (directional)
-  double analytic = 0;        ///< from the reverse sweep (∂f/∂xᵢ, or ∇f·d)
-  double numeric = 0;         ///< from Richardson-extrapolated central differences
-  double abs_error = 0;       ///< |analytic − numeric|
-  double rel_error = 0;       ///< abs_error / max(|analytic|, |numeric|)  (0 when both are 0)
-  double numeric_error = 0;   ///< estimated error of the numeric value itself
-  bool ok = true;             ///< within atol + rtol·max(|analytic|, |numeric|) (+ rounding)
+  std::size_t index = 0;     ///< the coordinate (full mode) or the direction (directional)
+  double analytic = 0;       ///< from the reverse sweep (∂f/∂xᵢ, or ∇f·d)
+  double numeric = 0;        ///< from Richardson-extrapolated central differences
+  double abs_error = 0;      ///< |analytic − numeric|
+  double rel_error = 0;      ///< abs_error / max(|analytic|, |numeric|)  (0 when both are 0)
+  double numeric_error = 0;  ///< estimated error of the numeric value itself
+  bool ok = true;            ///< within atol + rtol·max(|analytic|, |numeric|) (+ rounding)
 };
 
 /// The report of check_gradient(); prints as a table with fmt (nabla/autodiff/format.hpp).
 struct GradientCheck {
-  bool ok = true;                       ///< every row agrees
-  double max_abs_error = 0;             ///< the largest abs_error of any row
-  double max_rel_error = 0;             ///< the largest rel_error of any row
-  double value = 0;                     ///< f(x)
-  bool directional = false;             ///< rows are random directions, not coordinates
-  std::uint64_t seed = 0;               ///< seed of the directions (directional mode)
-  std::vector<GradientCheckRow> rows;   ///< one row per coordinate or direction
+  bool ok = true;                      ///< every row agrees
+  double max_abs_error = 0;            ///< the largest abs_error of any row
+  double max_rel_error = 0;            ///< the largest rel_error of any row
+  double value = 0;                    ///< f(x)
+  bool directional = false;            ///< rows are random directions, not coordinates
+  std::uint64_t seed = 0;              ///< seed of the directions (directional mode)
+  std::vector<GradientCheckRow> rows;  ///< one row per coordinate or direction
 };
 
 /// One compared entry of a Hessian check: component `component` of H·v for direction `index`.
@@ -60,13 +60,13 @@ struct HessianCheckRow : GradientCheckRow {
 
 /// The report of check_hessian(); prints as a table with fmt (nabla/autodiff/format.hpp).
 struct HessianCheck {
-  bool ok = true;                      ///< every entry agrees
-  double max_abs_error = 0;            ///< the largest abs_error of any entry
-  double max_rel_error = 0;            ///< the largest rel_error of any entry
-  double value = 0;                    ///< f(x)
-  bool directional = false;            ///< directions are random, not the coordinates
-  std::uint64_t seed = 0;              ///< seed of the directions (directional mode)
-  std::vector<HessianCheckRow> rows;   ///< one row per direction and entry of H·v
+  bool ok = true;                     ///< every entry agrees
+  double max_abs_error = 0;           ///< the largest abs_error of any entry
+  double max_rel_error = 0;           ///< the largest rel_error of any entry
+  double value = 0;                   ///< f(x)
+  bool directional = false;           ///< directions are random, not the coordinates
+  std::uint64_t seed = 0;             ///< seed of the directions (directional mode)
+  std::vector<HessianCheckRow> rows;  ///< one row per direction and entry of H·v
 };
 
 namespace detail {
@@ -85,10 +85,11 @@ Difference richardson_difference(const std::function<double(double)>& g, double 
 std::vector<Difference> richardson_differences(const std::function<std::vector<double>(double)>& g,
                                                double h);
 
-HessianCheck compare_hessian(std::span<const double> x,
-                             const std::function<std::vector<double>(std::span<const double>)>& hvp,
-                             const std::function<ValueAndGradient(std::span<const double>)>& gradient,
-                             const CheckOptions& options);
+HessianCheck compare_hessian(
+    std::span<const double> x,
+    const std::function<std::vector<double>(std::span<const double>)>& hvp,
+    const std::function<ValueAndGradient(std::span<const double>)>& gradient,
+    const CheckOptions& options);
 
 GradientCheck compare_gradient(std::span<const double> x, const ValueAndGradient& analytic,
                                const std::function<double(std::span<const double>)>& f,
@@ -104,8 +105,8 @@ GradientCheck compare_gradient(std::span<const double> x, const ValueAndGradient
 ///   auto report = nabla::check_gradient(loss, x);
 ///   if (!report.ok) fmt::print("{}\n", report);
 template <class F>
-  requires ScalarFunction<F>
-GradientCheck check_gradient(F&& f, std::span<const double> x, CheckOptions options = {}) {
+requires ScalarFunction<F> GradientCheck check_gradient(F&& f, std::span<const double> x,
+                                                        CheckOptions options = {}) {
   const ValueAndGradient analytic = value_and_gradient(f, x);
   // Finite differences evaluate f on constant Vars: nothing is recorded.
   const std::function<double(std::span<const double>)> evaluate = [&f](std::span<const double> p) {
@@ -118,8 +119,8 @@ GradientCheck check_gradient(F&& f, std::span<const double> x, CheckOptions opti
 
 /// check_gradient() for a braced point.
 template <class F>
-  requires ScalarFunction<F>
-GradientCheck check_gradient(F&& f, std::initializer_list<double> x, CheckOptions options = {}) {
+requires ScalarFunction<F> GradientCheck check_gradient(F&& f, std::initializer_list<double> x,
+                                                        CheckOptions options = {}) {
   return check_gradient(std::forward<F>(f), std::span<const double>(x.begin(), x.size()), options);
 }
 

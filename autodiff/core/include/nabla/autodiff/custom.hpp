@@ -39,10 +39,11 @@ inline Var custom(double value, std::initializer_list<Var> operands,
 ///
 /// Example:
 ///   auto f = [](std::span<const double> v) { return v[0] * std::sin(v[1]); };
-///   nabla::Var z = nabla::custom(f, {x, y}, {std::sin(y.value()), x.value() * std::cos(y.value())});
+///   nabla::Var z = nabla::custom(f, {x, y}, {std::sin(y.value()), x.value() *
+///   std::cos(y.value())});
 template <class F>
-  requires std::is_invocable_r_v<double, F&, std::span<const double>>
-Var custom(F&& f, std::span<const Var> operands, std::span<const double> partials) {
+requires std::is_invocable_r_v<double, F&, std::span<const double>> Var
+custom(F&& f, std::span<const Var> operands, std::span<const double> partials) {
   std::vector<double> values(operands.size());
   for (std::size_t i = 0; i < operands.size(); ++i) values[i] = operands[i].value();
   const double value = f(std::span<const double>(values));
@@ -55,8 +56,8 @@ Var custom(F&& f, std::span<const Var> operands, std::span<const double> partial
 
 /// custom() with a function and braced lists: `custom(f, {x, y}, {df_dx, df_dy})`.
 template <class F>
-  requires std::is_invocable_r_v<double, F&, std::span<const double>>
-Var custom(F&& f, std::initializer_list<Var> operands, std::initializer_list<double> partials) {
+requires std::is_invocable_r_v<double, F&, std::span<const double>> Var
+custom(F&& f, std::initializer_list<Var> operands, std::initializer_list<double> partials) {
   return custom(std::forward<F>(f), std::span<const Var>(operands.begin(), operands.size()),
                 std::span<const double>(partials.begin(), partials.size()));
 }

@@ -63,7 +63,7 @@ class Dual {
   using Other = detail::DualOther<T>;
 
  public:
-  using value_type = T;                      ///< the number type of value and tangents
+  using value_type = T;                         ///< the number type of value and tangents
   static constexpr std::size_t directions = N;  ///< the number of tangents
 
   /// The constant 0.
@@ -73,9 +73,7 @@ class Dual {
   /// A constant of the inner number type (every tangent 0).
   Dual(const Other& v) : value_(v) { tangent_.fill(T(0.0)); }  // NOLINT: implicit by design
   /// A value with one tangent (N = 1).
-  Dual(const T& value, const T& tangent)
-    requires(N == 1)
-      : value_(value), tangent_{tangent} {}
+  Dual(const T& value, const T& tangent) requires(N == 1) : value_(value), tangent_{tangent} {}
   /// A value with its N tangents.
   Dual(const T& value, const std::array<T, N>& tangents) : value_(value), tangent_(tangents) {}
 
@@ -93,19 +91,19 @@ class Dual {
   /// −a
   friend Dual operator-(const Dual& a) { return detail::dual_unary<detail::NegFn>(a); }
 
-#define NABLA_DUAL_OPERATOR(op, Fn, NumberFn, NumberFirstFn)                                   \
-  friend Dual operator op(const Dual& a, const Dual& b) {                                     \
-    return detail::dual_binary<detail::Fn>(a, b);                                             \
-  }                                                                                           \
-  friend Dual operator op(const Dual& a, double c) {                                          \
-    return detail::dual_with_number<detail::NumberFn>(a, c);                                  \
-  }                                                                                           \
-  friend Dual operator op(double c, const Dual& b) {                                          \
-    return detail::dual_with_number<detail::NumberFirstFn>(b, c);                             \
-  }                                                                                           \
-  friend Dual operator op(const Dual& a, const Other& b) { return a op Dual(b); }             \
-  friend Dual operator op(const Other& a, const Dual& b) { return Dual(a) op b; }             \
-  friend Dual& operator op##=(Dual& a, const Dual& b) { return a = a op b; }                  \
+#define NABLA_DUAL_OPERATOR(op, Fn, NumberFn, NumberFirstFn)                      \
+  friend Dual operator op(const Dual& a, const Dual& b) {                         \
+    return detail::dual_binary<detail::Fn>(a, b);                                 \
+  }                                                                               \
+  friend Dual operator op(const Dual& a, double c) {                              \
+    return detail::dual_with_number<detail::NumberFn>(a, c);                      \
+  }                                                                               \
+  friend Dual operator op(double c, const Dual& b) {                              \
+    return detail::dual_with_number<detail::NumberFirstFn>(b, c);                 \
+  }                                                                               \
+  friend Dual operator op(const Dual& a, const Other& b) { return a op Dual(b); } \
+  friend Dual operator op(const Other& a, const Dual& b) { return Dual(a) op b; } \
+  friend Dual& operator op##=(Dual& a, const Dual& b) { return a = a op b; }      \
   friend Dual& operator op##=(Dual& a, double c) { return a = a op c; }
   NABLA_DUAL_OPERATOR(+, AddFn, AddNumberFn, AddNumberFn)
   NABLA_DUAL_OPERATOR(-, SubFn, SubNumberFn, NumberSubFn)
@@ -225,11 +223,11 @@ template <class T, std::size_t N>
 
 // ---- The functions of the rule table (Note [The rule table]) ---------------------------------
 
-#define NABLA_DUAL_UNARY(Fn, name)                        \
-  /** name of a Dual: the row's value and partial. */    \
-  template <class T, std::size_t N>                       \
-  Dual<T, N> name(const Dual<T, N>& x) {                  \
-    return detail::dual_unary<detail::Fn>(x);             \
+#define NABLA_DUAL_UNARY(Fn, name)                    \
+  /** name of a Dual: the row's value and partial. */ \
+  template <class T, std::size_t N>                   \
+  Dual<T, N> name(const Dual<T, N>& x) {              \
+    return detail::dual_unary<detail::Fn>(x);         \
   }
 NABLA_UNARY_FUNCTIONS(NABLA_DUAL_UNARY)
 #undef NABLA_DUAL_UNARY
@@ -246,33 +244,33 @@ Dual<T, N> polygamma(int n, const Dual<T, N>& x) {
   return detail::dual_with_number<detail::PolygammaFn>(x, n);
 }
 
-#define NABLA_DUAL_BINARY(Fn, NumberFn, NumberFirstFn, name)                                  \
-  /** name of two Duals. */                                                                   \
-  template <class T, std::size_t N>                                                           \
-  Dual<T, N> name(const Dual<T, N>& a, const Dual<T, N>& b) {                                 \
-    return detail::dual_binary<detail::Fn>(a, b);                                             \
-  }                                                                                           \
-  /** name of a Dual and a number. */                                                         \
-  template <class T, std::size_t N>                                                           \
-  Dual<T, N> name(const Dual<T, N>& a, double c) {                                            \
-    return detail::dual_with_number<detail::NumberFn>(a, c);                                  \
-  }                                                                                           \
-  /** name of a number and a Dual. */                                                         \
-  template <class T, std::size_t N>                                                           \
-  Dual<T, N> name(double c, const Dual<T, N>& b) {                                            \
-    return detail::dual_with_number<detail::NumberFirstFn>(b, c);                             \
-  }                                                                                           \
-  /** name of a Dual and its inner number type (a constant Dual). */                          \
-  template <class T, std::size_t N>                                                           \
-    requires(!std::same_as<T, double>)                                                        \
-  Dual<T, N> name(const Dual<T, N>& a, const std::type_identity_t<T>& b) {                    \
-    return name(a, Dual<T, N>(b));                                                            \
-  }                                                                                           \
-  /** name of the inner number type and a Dual. */                                            \
-  template <class T, std::size_t N>                                                           \
-    requires(!std::same_as<T, double>)                                                        \
-  Dual<T, N> name(const std::type_identity_t<T>& a, const Dual<T, N>& b) {                    \
-    return name(Dual<T, N>(a), b);                                                            \
+#define NABLA_DUAL_BINARY(Fn, NumberFn, NumberFirstFn, name)                             \
+  /** name of two Duals. */                                                              \
+  template <class T, std::size_t N>                                                      \
+  Dual<T, N> name(const Dual<T, N>& a, const Dual<T, N>& b) {                            \
+    return detail::dual_binary<detail::Fn>(a, b);                                        \
+  }                                                                                      \
+  /** name of a Dual and a number. */                                                    \
+  template <class T, std::size_t N>                                                      \
+  Dual<T, N> name(const Dual<T, N>& a, double c) {                                       \
+    return detail::dual_with_number<detail::NumberFn>(a, c);                             \
+  }                                                                                      \
+  /** name of a number and a Dual. */                                                    \
+  template <class T, std::size_t N>                                                      \
+  Dual<T, N> name(double c, const Dual<T, N>& b) {                                       \
+    return detail::dual_with_number<detail::NumberFirstFn>(b, c);                        \
+  }                                                                                      \
+  /** name of a Dual and its inner number type (a constant Dual). */                     \
+  template <class T, std::size_t N>                                                      \
+  requires(!std::same_as<T, double>) Dual<T, N> name(const Dual<T, N>& a,                \
+                                                     const std::type_identity_t<T>& b) { \
+    return name(a, Dual<T, N>(b));                                                       \
+  }                                                                                      \
+  /** name of the inner number type and a Dual. */                                       \
+  template <class T, std::size_t N>                                                      \
+  requires(!std::same_as<T, double>) Dual<T, N> name(const std::type_identity_t<T>& a,   \
+                                                     const Dual<T, N>& b) {              \
+    return name(Dual<T, N>(a), b);                                                       \
   }
 NABLA_BINARY_FUNCTIONS(NABLA_DUAL_BINARY)
 #undef NABLA_DUAL_BINARY
@@ -300,26 +298,40 @@ Dual<T, N> fmax(const Dual<T, N>& x, const Dual<T, N>& y) {
 }
 /// fmin of a Dual and a number.
 template <class T, std::size_t N>
-Dual<T, N> fmin(const Dual<T, N>& x, double c) { return fmin(x, Dual<T, N>(c)); }
+Dual<T, N> fmin(const Dual<T, N>& x, double c) {
+  return fmin(x, Dual<T, N>(c));
+}
 /// fmin of a number and a Dual.
 template <class T, std::size_t N>
-Dual<T, N> fmin(double c, const Dual<T, N>& y) { return fmin(Dual<T, N>(c), y); }
+Dual<T, N> fmin(double c, const Dual<T, N>& y) {
+  return fmin(Dual<T, N>(c), y);
+}
 /// fmax of a Dual and a number.
 template <class T, std::size_t N>
-Dual<T, N> fmax(const Dual<T, N>& x, double c) { return fmax(x, Dual<T, N>(c)); }
+Dual<T, N> fmax(const Dual<T, N>& x, double c) {
+  return fmax(x, Dual<T, N>(c));
+}
 /// fmax of a number and a Dual.
 template <class T, std::size_t N>
-Dual<T, N> fmax(double c, const Dual<T, N>& y) { return fmax(Dual<T, N>(c), y); }
-#define NABLA_DUAL_SELECT(name, f)                                                \
-  /** name(x, y): the same as f. */                                              \
-  template <class T, std::size_t N>                                              \
-  Dual<T, N> name(const Dual<T, N>& x, const Dual<T, N>& y) { return f(x, y); }  \
-  /** name(x, c): the same as f. */                                              \
-  template <class T, std::size_t N>                                              \
-  Dual<T, N> name(const Dual<T, N>& x, double c) { return f(x, c); }             \
-  /** name(c, y): the same as f. */                                              \
-  template <class T, std::size_t N>                                              \
-  Dual<T, N> name(double c, const Dual<T, N>& y) { return f(c, y); }
+Dual<T, N> fmax(double c, const Dual<T, N>& y) {
+  return fmax(Dual<T, N>(c), y);
+}
+#define NABLA_DUAL_SELECT(name, f)                            \
+  /** name(x, y): the same as f. */                           \
+  template <class T, std::size_t N>                           \
+  Dual<T, N> name(const Dual<T, N>& x, const Dual<T, N>& y) { \
+    return f(x, y);                                           \
+  }                                                           \
+  /** name(x, c): the same as f. */                           \
+  template <class T, std::size_t N>                           \
+  Dual<T, N> name(const Dual<T, N>& x, double c) {            \
+    return f(x, c);                                           \
+  }                                                           \
+  /** name(c, y): the same as f. */                           \
+  template <class T, std::size_t N>                           \
+  Dual<T, N> name(double c, const Dual<T, N>& y) {            \
+    return f(c, y);                                           \
+  }
 NABLA_DUAL_SELECT(min, fmin)
 NABLA_DUAL_SELECT(max, fmax)
 #undef NABLA_DUAL_SELECT
@@ -329,12 +341,12 @@ Dual<T, N> fma(const Dual<T, N>& x, const Dual<T, N>& y, const Dual<T, N>& z) {
   return x * y + z;
 }
 
-#define NABLA_DUAL_STEP(name)                                              \
-  /** name of the value, as a constant (zero tangents). */                 \
-  template <class T, std::size_t N>                                        \
-  Dual<T, N> name(const Dual<T, N>& x) {                                   \
-    using std::name;                                                       \
-    return Dual<T, N>(T(name(x.value())));                                 \
+#define NABLA_DUAL_STEP(name)                              \
+  /** name of the value, as a constant (zero tangents). */ \
+  template <class T, std::size_t N>                        \
+  Dual<T, N> name(const Dual<T, N>& x) {                   \
+    using std::name;                                       \
+    return Dual<T, N>(T(name(x.value())));                 \
   }
 NABLA_DUAL_STEP(floor)
 NABLA_DUAL_STEP(ceil)
@@ -344,13 +356,19 @@ NABLA_DUAL_STEP(trunc)
 
 /// True when the value is NaN.
 template <class T, std::size_t N>
-bool isnan(const Dual<T, N>& x) noexcept { return std::isnan(detail::primal(x)); }
+bool isnan(const Dual<T, N>& x) noexcept {
+  return std::isnan(detail::primal(x));
+}
 /// True when the value is ±∞.
 template <class T, std::size_t N>
-bool isinf(const Dual<T, N>& x) noexcept { return std::isinf(detail::primal(x)); }
+bool isinf(const Dual<T, N>& x) noexcept {
+  return std::isinf(detail::primal(x));
+}
 /// True when the value is finite.
 template <class T, std::size_t N>
-bool isfinite(const Dual<T, N>& x) noexcept { return std::isfinite(detail::primal(x)); }
+bool isfinite(const Dual<T, N>& x) noexcept {
+  return std::isfinite(detail::primal(x));
+}
 
 // ---- Reductions: the value and each tangent as one reduction (one statement each for Var) ----
 

@@ -40,8 +40,8 @@ namespace detail {
 
 #if defined(NABLA_ENABLE_ASSERTIONS) && !defined(NABLA_DISABLE_ASSERTIONS)
 /// Checks an internal invariant (debug and sanitizer builds; Note [Two error channels]).
-#define NABLA_ASSERT(condition, message)                                                  \
-  ((condition) ? void(0)                                                                  \
+#define NABLA_ASSERT(condition, message) \
+  ((condition) ? void(0)                 \
                : ::nabla::detail::assertion_failed(#condition, __FILE__, __LINE__, message))
 #else
 #define NABLA_ASSERT(condition, message) ((void)0)

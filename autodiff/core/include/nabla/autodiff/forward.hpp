@@ -44,17 +44,17 @@ struct VectorJacobianProduct {
 
 /// A dense symmetric n×n matrix of second derivatives, row-major.
 struct Hessian {
-  std::size_t n = 0;          ///< number of inputs
-  std::vector<double> data;   ///< n·n entries, row-major, exactly symmetric
+  std::size_t n = 0;         ///< number of inputs
+  std::vector<double> data;  ///< n·n entries, row-major, exactly symmetric
   /// ∂²f/∂xᵢ∂xⱼ
   [[nodiscard]] double operator()(std::size_t i, std::size_t j) const { return data[i * n + j]; }
 };
 
 /// f's value, gradient and Hessian at a point (value_gradient_hessian()).
 struct ValueGradientHessian {
-  double value = 0.0;             ///< f(x)
-  std::vector<double> gradient;   ///< ∇f(x)
-  Hessian hessian;                ///< ∇²f(x)
+  double value = 0.0;            ///< f(x)
+  std::vector<double> gradient;  ///< ∇f(x)
+  Hessian hessian;               ///< ∇²f(x)
 };
 
 namespace detail {
@@ -108,7 +108,8 @@ class DualRecording {
 template <std::size_t N, class F>
 void hessian_columns(F& f, DualRecording<N>& rec, std::size_t first, std::span<double> h,
                      double* value, std::span<double> gradient) {
-  const auto xs = rec.point([&](std::size_t i, std::size_t j) { return j == first + i ? 1.0 : 0.0; });
+  const auto xs =
+      rec.point([&](std::size_t i, std::size_t j) { return j == first + i ? 1.0 : 0.0; });
   const Dual<Var, N> y = f(xs);
   const std::size_t cols = xs.size();
   if (value != nullptr) {
@@ -205,7 +206,8 @@ Jacobian jacobian_forward(F&& f, std::span<const double> x, std::size_t expected
       detail::check_outputs(ys.size(), J.rows);
     }
     for (std::size_t i = 0; i < J.rows; ++i) {
-      for (std::size_t k = 0; k < N && first + k < n; ++k) J.data[i * n + first + k] = ys[i].tangent(k);
+      for (std::size_t k = 0; k < N && first + k < n; ++k)
+        J.data[i * n + first + k] = ys[i].tangent(k);
     }
   }
   return J;
@@ -281,11 +283,11 @@ std::vector<double> hessian_diagonal(F&& f, std::span<const double> x) {
   return out;
 }
 
-#define NABLA_BRACED_POINT(name)                                                     \
-  /** name() at a braced point. */                                                   \
-  template <class F>                                                                 \
-  auto name(F&& f, std::initializer_list<double> x) {                                \
-    return name(std::forward<F>(f), std::span<const double>(x.begin(), x.size()));  \
+#define NABLA_BRACED_POINT(name)                                                   \
+  /** name() at a braced point. */                                                 \
+  template <class F>                                                               \
+  auto name(F&& f, std::initializer_list<double> x) {                              \
+    return name(std::forward<F>(f), std::span<const double>(x.begin(), x.size())); \
   }
 NABLA_BRACED_POINT(value_gradient_hessian)
 NABLA_BRACED_POINT(hessian)

@@ -15,16 +15,16 @@ namespace nabla {
 
 /// f's value and its gradient at a point (value_and_gradient()).
 struct ValueAndGradient {
-  double value = 0.0;             ///< f(x)
-  std::vector<double> gradient;   ///< ∇f(x), one entry per input
+  double value = 0.0;            ///< f(x)
+  std::vector<double> gradient;  ///< ∇f(x), one entry per input
 };
 
 /// A dense m×n Jacobian, row-major: row i is the gradient of output i.
 struct Jacobian {
-  std::size_t rows = 0;          ///< number of outputs m
-  std::size_t cols = 0;          ///< number of inputs n
-  std::vector<double> values;    ///< f(x), m entries
-  std::vector<double> data;      ///< m·n entries, row-major
+  std::size_t rows = 0;        ///< number of outputs m
+  std::size_t cols = 0;        ///< number of inputs n
+  std::vector<double> values;  ///< f(x), m entries
+  std::vector<double> data;    ///< m·n entries, row-major
   /// ∂fᵢ/∂xⱼ
   [[nodiscard]] double operator()(std::size_t i, std::size_t j) const { return data[i * cols + j]; }
 };
@@ -32,7 +32,7 @@ struct Jacobian {
 /// A function nabla can differentiate: callable with std::span<const Var>, returning a Var.
 template <class F>
 concept ScalarFunction = std::invocable<F&, std::span<const Var>> &&
-                         std::convertible_to<std::invoke_result_t<F&, std::span<const Var>>, Var>;
+    std::convertible_to<std::invoke_result_t<F&, std::span<const Var>>, Var>;
 
 namespace detail {
 // Records inputs on the active tape from a saved position and rewinds to it on exit, also when
@@ -90,8 +90,7 @@ void check_outputs(std::size_t got, std::size_t expected);
 ///   auto r = nabla::value_and_gradient([](const auto& x) { return x[0] * x[1]; },
 ///                                      std::vector{2.0, 3.0});   // r.value 6, r.gradient {3, 2}
 template <class F>
-  requires ScalarFunction<F>
-ValueAndGradient value_and_gradient(F&& f, std::span<const double> x) {
+requires ScalarFunction<F> ValueAndGradient value_and_gradient(F&& f, std::span<const double> x) {
   detail::Recording rec;
   const Var y = f(rec.inputs(x));
   ValueAndGradient out{y.value(), std::vector<double>(x.size())};
@@ -101,15 +100,15 @@ ValueAndGradient value_and_gradient(F&& f, std::span<const double> x) {
 
 /// value_and_gradient() for a braced point: `value_and_gradient(f, {1.0, 2.0})`.
 template <class F>
-  requires ScalarFunction<F>
-ValueAndGradient value_and_gradient(F&& f, std::initializer_list<double> x) {
+requires ScalarFunction<F> ValueAndGradient value_and_gradient(F&& f,
+                                                               std::initializer_list<double> x) {
   return value_and_gradient(std::forward<F>(f), std::span<const double>(x.begin(), x.size()));
 }
 
 /// Writes ∇f(x) into g and returns f(x) (no allocation but the inputs: for optimizer loops).
 /// @throws nabla::Error when g and x differ in size.
 template <class F>
-  requires ScalarFunction<F>
+requires ScalarFunction<F>
 double gradient(F&& f, std::span<const double> x, std::span<double> g) {
   detail::check_sizes("nabla::gradient", x.size(), g.size());
   detail::Recording rec;

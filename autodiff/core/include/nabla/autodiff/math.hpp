@@ -48,26 +48,26 @@ constexpr double primal(const T& x) noexcept {
 // come from applying the row as one operation (detail::apply_unary in dual.hpp), so a partial
 // must be differentiable where its function is: it calls rule functions (exp, sigmoid, ...),
 // not a branchy formula of them.
-#define NABLA_USING_STD                                                                       \
-  using std::exp, std::exp2, std::expm1, std::log, std::log2, std::log10, std::log1p,         \
-      std::sqrt, std::cbrt, std::sin, std::cos, std::tan, std::asin, std::acos, std::atan,    \
-      std::sinh, std::cosh, std::tanh, std::asinh, std::acosh, std::atanh, std::erf,          \
-      std::erfc, std::tgamma, std::lgamma, std::abs, std::pow, std::hypot, std::atan2
+#define NABLA_USING_STD                                                                           \
+  using std::exp, std::exp2, std::expm1, std::log, std::log2, std::log10, std::log1p, std::sqrt,  \
+      std::cbrt, std::sin, std::cos, std::tan, std::asin, std::acos, std::atan, std::sinh,        \
+      std::cosh, std::tanh, std::asinh, std::acosh, std::atanh, std::erf, std::erfc, std::tgamma, \
+      std::lgamma, std::abs, std::pow, std::hypot, std::atan2
 
 // Unary functions: value(x) and partial(x, value). The derivative is in each row's comment.
-#define NABLA_UNARY(Name, opcode, value_expr, partial_expr)                     \
-  struct Name {                                                                 \
-    static constexpr Op op = Op::opcode;                                        \
-    template <class T>                                                          \
-    static T value(const T& x) {                                                \
-      NABLA_USING_STD;                                                          \
-      return value_expr;                                                        \
-    }                                                                           \
-    template <class T>                                                          \
+#define NABLA_UNARY(Name, opcode, value_expr, partial_expr)                         \
+  struct Name {                                                                     \
+    static constexpr Op op = Op::opcode;                                            \
+    template <class T>                                                              \
+    static T value(const T& x) {                                                    \
+      NABLA_USING_STD;                                                              \
+      return value_expr;                                                            \
+    }                                                                               \
+    template <class T>                                                              \
     static auto partial([[maybe_unused]] const T& x, [[maybe_unused]] const T& v) { \
-      NABLA_USING_STD;                                                          \
-      return partial_expr;                                                      \
-    }                                                                           \
+      NABLA_USING_STD;                                                              \
+      return partial_expr;                                                          \
+    }                                                                               \
   };
 // clang-format off
 NABLA_UNARY(ExpFn, exp, exp(x), v)                                           // eˣ
@@ -187,7 +187,9 @@ struct HypotNumberFn {  // √(x² + c²);  x/h  (0 at the origin)
     return hypot(x, c);
   }
   template <class T>
-  static auto partial(const T& x, const T& h, double) { return h == 0 ? T(0.0) : T(x / h); }
+  static auto partial(const T& x, const T& h, double) {
+    return h == 0 ? T(0.0) : T(x / h);
+  }
 };
 struct Atan2NumberXFn {  // atan2(y, c);  c/(y² + c²)  (0 at the origin)
   static constexpr Op op = Op::atan2;
@@ -197,7 +199,9 @@ struct Atan2NumberXFn {  // atan2(y, c);  c/(y² + c²)  (0 at the origin)
     return atan2(y, c);
   }
   template <class T>
-  static auto partial(const T& y, const T&, double c) { return atan2_partial(y, T(c), true); }
+  static auto partial(const T& y, const T&, double c) {
+    return atan2_partial(y, T(c), true);
+  }
 };
 struct Atan2NumberYFn {  // atan2(c, x);  −c/(x² + c²)  (0 at the origin)
   static constexpr Op op = Op::atan2;
@@ -207,14 +211,20 @@ struct Atan2NumberYFn {  // atan2(c, x);  −c/(x² + c²)  (0 at the origin)
     return atan2(c, x);
   }
   template <class T>
-  static auto partial(const T& x, const T&, double c) { return atan2_partial(T(c), x, false); }
+  static auto partial(const T& x, const T&, double c) {
+    return atan2_partial(T(c), x, false);
+  }
 };
 struct PolygammaFn {  // ψ⁽ⁿ⁾(x) for n = c;  ψ⁽ⁿ⁺¹⁾(x)
   static constexpr Op op = Op::polygamma;
   template <class T>
-  static T value(const T& x, double c) { return polygamma(static_cast<int>(c), x); }
+  static T value(const T& x, double c) {
+    return polygamma(static_cast<int>(c), x);
+  }
   template <class T>
-  static auto partial(const T& x, const T&, double c) { return polygamma(static_cast<int>(c) + 1, x); }
+  static auto partial(const T& x, const T&, double c) {
+    return polygamma(static_cast<int>(c) + 1, x);
+  }
 };
 
 // Functions of two expressions: value(a, b), partial_a and partial_b (a, b, value).
@@ -244,9 +254,13 @@ struct HypotFn {  // √(a² + b²);  ∂a = a/h, ∂b = b/h  (both 0 at the ori
     return hypot(a, b);
   }
   template <class T>
-  static auto partial_a(const T& a, const T&, const T& h) { return h == 0 ? T(0.0) : T(a / h); }
+  static auto partial_a(const T& a, const T&, const T& h) {
+    return h == 0 ? T(0.0) : T(a / h);
+  }
   template <class T>
-  static auto partial_b(const T&, const T& b, const T& h) { return h == 0 ? T(0.0) : T(b / h); }
+  static auto partial_b(const T&, const T& b, const T& h) {
+    return h == 0 ? T(0.0) : T(b / h);
+  }
 };
 struct Atan2Fn {  // atan2(y, x);  ∂y = x/(x² + y²),  ∂x = −y/(x² + y²)  (both 0 at the origin)
   static constexpr Op op = Op::atan2;
@@ -256,9 +270,13 @@ struct Atan2Fn {  // atan2(y, x);  ∂y = x/(x² + y²),  ∂x = −y/(x² + y²
     return atan2(y, x);
   }
   template <class T>
-  static auto partial_a(const T& y, const T& x, const T&) { return atan2_partial(y, x, true); }
+  static auto partial_a(const T& y, const T& x, const T&) {
+    return atan2_partial(y, x, true);
+  }
   template <class T>
-  static auto partial_b(const T& y, const T& x, const T&) { return atan2_partial(y, x, false); }
+  static auto partial_b(const T& y, const T& x, const T&) {
+    return atan2_partial(y, x, false);
+  }
 };
 #undef NABLA_USING_STD
 
@@ -334,7 +352,7 @@ struct LogSumExp {
     if (std::isfinite(max)) return term / sum;  // NaN when sum is: a NaN input
     if (nan) return std::numeric_limits<double>::quiet_NaN();
     if (max > 0) return x == max ? 1.0 / static_cast<double>(infinite) : 0.0;  // +∞
-    return 1.0 / static_cast<double>(count);  // every input −∞
+    return 1.0 / static_cast<double>(count);                                   // every input −∞
   }
   /// ln(weight(x)), exact for inputs far below the maximum (log_softmax).
   [[nodiscard]] double log_weight(double x) const noexcept {
@@ -348,82 +366,134 @@ struct LogSumExp {
 
 /// eˣ; d/dx = eˣ
 template <Expression E>
-auto exp(const E& x) { return Unary<detail::ExpFn, E>(x); }
+auto exp(const E& x) {
+  return Unary<detail::ExpFn, E>(x);
+}
 /// 2ˣ; d/dx = 2ˣ ln 2
 template <Expression E>
-auto exp2(const E& x) { return Unary<detail::Exp2Fn, E>(x); }
+auto exp2(const E& x) {
+  return Unary<detail::Exp2Fn, E>(x);
+}
 /// eˣ − 1; d/dx = eˣ
 template <Expression E>
-auto expm1(const E& x) { return Unary<detail::Expm1Fn, E>(x); }
+auto expm1(const E& x) {
+  return Unary<detail::Expm1Fn, E>(x);
+}
 /// ln x; d/dx = 1/x
 template <Expression E>
-auto log(const E& x) { return Unary<detail::LogFn, E>(x); }
+auto log(const E& x) {
+  return Unary<detail::LogFn, E>(x);
+}
 /// log₂ x; d/dx = 1/(x ln 2)
 template <Expression E>
-auto log2(const E& x) { return Unary<detail::Log2Fn, E>(x); }
+auto log2(const E& x) {
+  return Unary<detail::Log2Fn, E>(x);
+}
 /// log₁₀ x; d/dx = 1/(x ln 10)
 template <Expression E>
-auto log10(const E& x) { return Unary<detail::Log10Fn, E>(x); }
+auto log10(const E& x) {
+  return Unary<detail::Log10Fn, E>(x);
+}
 /// ln(1 + x); d/dx = 1/(1 + x)
 template <Expression E>
-auto log1p(const E& x) { return Unary<detail::Log1pFn, E>(x); }
+auto log1p(const E& x) {
+  return Unary<detail::Log1pFn, E>(x);
+}
 /// √x; d/dx = 1/(2√x)
 template <Expression E>
-auto sqrt(const E& x) { return Unary<detail::SqrtFn, E>(x); }
+auto sqrt(const E& x) {
+  return Unary<detail::SqrtFn, E>(x);
+}
 /// ∛x; d/dx = 1/(3∛x²)
 template <Expression E>
-auto cbrt(const E& x) { return Unary<detail::CbrtFn, E>(x); }
+auto cbrt(const E& x) {
+  return Unary<detail::CbrtFn, E>(x);
+}
 /// sin x; d/dx = cos x
 template <Expression E>
-auto sin(const E& x) { return Unary<detail::SinFn, E>(x); }
+auto sin(const E& x) {
+  return Unary<detail::SinFn, E>(x);
+}
 /// cos x; d/dx = −sin x
 template <Expression E>
-auto cos(const E& x) { return Unary<detail::CosFn, E>(x); }
+auto cos(const E& x) {
+  return Unary<detail::CosFn, E>(x);
+}
 /// tan x; d/dx = 1 + tan² x
 template <Expression E>
-auto tan(const E& x) { return Unary<detail::TanFn, E>(x); }
+auto tan(const E& x) {
+  return Unary<detail::TanFn, E>(x);
+}
 /// asin x; d/dx = 1/√(1 − x²)
 template <Expression E>
-auto asin(const E& x) { return Unary<detail::AsinFn, E>(x); }
+auto asin(const E& x) {
+  return Unary<detail::AsinFn, E>(x);
+}
 /// acos x; d/dx = −1/√(1 − x²)
 template <Expression E>
-auto acos(const E& x) { return Unary<detail::AcosFn, E>(x); }
+auto acos(const E& x) {
+  return Unary<detail::AcosFn, E>(x);
+}
 /// atan x; d/dx = 1/(1 + x²)
 template <Expression E>
-auto atan(const E& x) { return Unary<detail::AtanFn, E>(x); }
+auto atan(const E& x) {
+  return Unary<detail::AtanFn, E>(x);
+}
 /// sinh x; d/dx = cosh x
 template <Expression E>
-auto sinh(const E& x) { return Unary<detail::SinhFn, E>(x); }
+auto sinh(const E& x) {
+  return Unary<detail::SinhFn, E>(x);
+}
 /// cosh x; d/dx = sinh x
 template <Expression E>
-auto cosh(const E& x) { return Unary<detail::CoshFn, E>(x); }
+auto cosh(const E& x) {
+  return Unary<detail::CoshFn, E>(x);
+}
 /// tanh x; d/dx = 1/cosh² x
 template <Expression E>
-auto tanh(const E& x) { return Unary<detail::TanhFn, E>(x); }
+auto tanh(const E& x) {
+  return Unary<detail::TanhFn, E>(x);
+}
 /// asinh x; d/dx = 1/√(x² + 1)
 template <Expression E>
-auto asinh(const E& x) { return Unary<detail::AsinhFn, E>(x); }
+auto asinh(const E& x) {
+  return Unary<detail::AsinhFn, E>(x);
+}
 /// acosh x; d/dx = 1/√(x² − 1)
 template <Expression E>
-auto acosh(const E& x) { return Unary<detail::AcoshFn, E>(x); }
+auto acosh(const E& x) {
+  return Unary<detail::AcoshFn, E>(x);
+}
 /// atanh x; d/dx = 1/(1 − x²)
 template <Expression E>
-auto atanh(const E& x) { return Unary<detail::AtanhFn, E>(x); }
+auto atanh(const E& x) {
+  return Unary<detail::AtanhFn, E>(x);
+}
 /// erf x; d/dx = 2/√π e^(−x²)
 template <Expression E>
-auto erf(const E& x) { return Unary<detail::ErfFn, E>(x); }
+auto erf(const E& x) {
+  return Unary<detail::ErfFn, E>(x);
+}
 /// erfc x; d/dx = −2/√π e^(−x²)
 template <Expression E>
-auto erfc(const E& x) { return Unary<detail::ErfcFn, E>(x); }
+auto erfc(const E& x) {
+  return Unary<detail::ErfcFn, E>(x);
+}
 /// Γ(x); d/dx = Γ(x) ψ(x)
 template <Expression E>
-auto tgamma(const E& x) { return Unary<detail::TgammaFn, E>(x); }
+auto tgamma(const E& x) {
+  return Unary<detail::TgammaFn, E>(x);
+}
 /// ln|Γ(x)|; d/dx = ψ(x)
 template <Expression E>
-auto lgamma(const E& x) { return Unary<detail::LgammaFn, E>(x); }
+auto lgamma(const E& x) {
+  return Unary<detail::LgammaFn, E>(x);
+}
 /// ψ(x) = d/dx ln Γ(x), the digamma function (NaN at the poles 0, −1, −2, ...); d/dx = ψ′(x)
 template <Expression E>
-auto digamma(const E& x) { return Unary<detail::DigammaFn, E>(x); }
+auto digamma(const E& x) {
+  return Unary<detail::DigammaFn, E>(x);
+}
 /// ψ⁽ⁿ⁾(x), the n-th derivative of the digamma function; d/dx = ψ⁽ⁿ⁺¹⁾(x)
 /// @throws nabla::Error when n is not in [0, 10000].
 template <Expression E>
@@ -441,13 +511,19 @@ inline double polygamma(int n, double x) {
 }
 /// |x|; d/dx = sign x (0 at x = 0)
 template <Expression E>
-auto abs(const E& x) { return Unary<detail::AbsFn, E>(x); }
+auto abs(const E& x) {
+  return Unary<detail::AbsFn, E>(x);
+}
 /// |x| (the same as abs)
 template <Expression E>
-auto fabs(const E& x) { return Unary<detail::AbsFn, E>(x); }
+auto fabs(const E& x) {
+  return Unary<detail::AbsFn, E>(x);
+}
 /// max(x, 0); d/dx = 1 for x > 0, else 0 (0 at x = 0)
 template <Expression E>
-auto relu(const E& x) { return Unary<detail::ReluFn, E>(x); }
+auto relu(const E& x) {
+  return Unary<detail::ReluFn, E>(x);
+}
 
 /// max(x, 0) for a double.
 inline double relu(double x) noexcept { return x > 0 ? x : 0.0; }
@@ -456,34 +532,54 @@ inline double relu(double x) noexcept { return x > 0 ? x : 0.0; }
 
 /// x^y;  ∂x = y·x^(y−1),  ∂y = x^y ln x  (∂y = 0 at x = 0 when y > 0; NaN for x < 0)
 template <Expression L, Expression R>
-auto pow(const L& x, const R& y) { return Binary<detail::PowFn, L, R>(x, y); }
+auto pow(const L& x, const R& y) {
+  return Binary<detail::PowFn, L, R>(x, y);
+}
 /// x^c;  d/dx = c·x^(c−1)  (0 when c = 0)
 template <Expression E>
-auto pow(const E& x, double c) { return WithNumber<detail::PowNumberFn, E>(x, c); }
+auto pow(const E& x, double c) {
+  return WithNumber<detail::PowNumberFn, E>(x, c);
+}
 /// x^n for an integer n (exact for negative x, never ambiguous);  d/dx = n·x^(n−1)
 template <Expression E, std::integral I>
-auto pow(const E& x, I n) { return WithNumber<detail::PowNumberFn, E>(x, static_cast<double>(n)); }
+auto pow(const E& x, I n) {
+  return WithNumber<detail::PowNumberFn, E>(x, static_cast<double>(n));
+}
 /// c^y;  d/dy = c^y ln c  (0 at c = 0 when y > 0)
 template <Expression E>
-auto pow(double c, const E& y) { return WithNumber<detail::NumberPowFn, E>(y, c); }
+auto pow(double c, const E& y) {
+  return WithNumber<detail::NumberPowFn, E>(y, c);
+}
 /// √(x² + y²);  ∂x = x/h, ∂y = y/h  (both 0 at the origin)
 template <Expression L, Expression R>
-auto hypot(const L& x, const R& y) { return Binary<detail::HypotFn, L, R>(x, y); }
+auto hypot(const L& x, const R& y) {
+  return Binary<detail::HypotFn, L, R>(x, y);
+}
 /// hypot(x, c)
 template <Expression E>
-auto hypot(const E& x, double c) { return WithNumber<detail::HypotNumberFn, E>(x, c); }
+auto hypot(const E& x, double c) {
+  return WithNumber<detail::HypotNumberFn, E>(x, c);
+}
 /// hypot(c, y)
 template <Expression E>
-auto hypot(double c, const E& y) { return WithNumber<detail::HypotNumberFn, E>(y, c); }
+auto hypot(double c, const E& y) {
+  return WithNumber<detail::HypotNumberFn, E>(y, c);
+}
 /// atan2(y, x);  ∂y = x/(x² + y²),  ∂x = −y/(x² + y²)  (both 0 at the origin)
 template <Expression L, Expression R>
-auto atan2(const L& y, const R& x) { return Binary<detail::Atan2Fn, L, R>(y, x); }
+auto atan2(const L& y, const R& x) {
+  return Binary<detail::Atan2Fn, L, R>(y, x);
+}
 /// atan2(y, c)
 template <Expression E>
-auto atan2(const E& y, double c) { return WithNumber<detail::Atan2NumberXFn, E>(y, c); }
+auto atan2(const E& y, double c) {
+  return WithNumber<detail::Atan2NumberXFn, E>(y, c);
+}
 /// atan2(c, x)
 template <Expression E>
-auto atan2(double c, const E& x) { return WithNumber<detail::Atan2NumberYFn, E>(x, c); }
+auto atan2(double c, const E& x) {
+  return WithNumber<detail::Atan2NumberYFn, E>(x, c);
+}
 
 // ---- Functions recorded at once (they return Var) --------------------------------------------
 
@@ -499,15 +595,15 @@ inline Var min(const Var& x, const Var& y) { return fmin(x, y); }
 inline Var max(const Var& x, const Var& y) { return fmax(x, y); }
 /// x·y + z with one rounding;  ∂x = y, ∂y = x, ∂z = 1
 inline Var fma(const Var& x, const Var& y, const Var& z) {
-  return Tape::active().record(Op::fma, std::fma(x.value(), y.value(), z.value()), x, y.value(),
-                               y, x.value(), z, 1.0);
+  return Tape::active().record(Op::fma, std::fma(x.value(), y.value(), z.value()), x, y.value(), y,
+                               x.value(), z, 1.0);
 }
 
 // Mixed Var/double forms of the selecting functions: the number becomes a constant operand.
-#define NABLA_MIXED_BINARY(name)                                       \
-  /** name(Var, double): the double is a constant operand. */           \
-  inline Var name(const Var& x, double c) { return name(x, Var(c)); }  \
-  /** name(double, Var): the double is a constant operand. */           \
+#define NABLA_MIXED_BINARY(name)                                      \
+  /** name(Var, double): the double is a constant operand. */         \
+  inline Var name(const Var& x, double c) { return name(x, Var(c)); } \
+  /** name(double, Var): the double is a constant operand. */         \
   inline Var name(double c, const Var& y) { return name(Var(c), y); }
 NABLA_MIXED_BINARY(fmin)
 NABLA_MIXED_BINARY(fmax)
@@ -517,16 +613,24 @@ NABLA_MIXED_BINARY(max)
 
 /// ⌊x⌋ as a constant (zero derivative: nothing is recorded)
 template <Expression E>
-Var floor(const E& x) { return Var(std::floor(x.value())); }
+Var floor(const E& x) {
+  return Var(std::floor(x.value()));
+}
 /// ⌈x⌉ as a constant (zero derivative: nothing is recorded)
 template <Expression E>
-Var ceil(const E& x) { return Var(std::ceil(x.value())); }
+Var ceil(const E& x) {
+  return Var(std::ceil(x.value()));
+}
 /// x rounded half away from zero, as a constant (zero derivative)
 template <Expression E>
-Var round(const E& x) { return Var(std::round(x.value())); }
+Var round(const E& x) {
+  return Var(std::round(x.value()));
+}
 /// x rounded toward zero, as a constant (zero derivative)
 template <Expression E>
-Var trunc(const E& x) { return Var(std::trunc(x.value())); }
+Var trunc(const E& x) {
+  return Var(std::trunc(x.value()));
+}
 
 /// σ(x) = 1/(1 + e^(−x)) for a double, computed without overflow.
 inline double sigmoid(double x) noexcept { return detail::SigmoidFn::value(x); }

@@ -31,7 +31,7 @@ enum class Op : std::uint8_t {
 #define NABLA_OP_ENUM(name) name,
   NABLA_OPS(NABLA_OP_ENUM)
 #undef NABLA_OP_ENUM
-  count_  // number of operation codes (not an operation)
+      count_  // number of operation codes (not an operation)
 };
 
 /// The name of an operation, e.g. "mul" or "log_sum_exp" ("unknown" for a byte that is none).

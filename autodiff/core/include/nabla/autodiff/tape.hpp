@@ -45,7 +45,8 @@ struct TapeStatistics {
 // one-byte operation code op_[s]; its operands are end_[s-1] .. end_[s]-1 in two parallel
 // arrays, arg_ (the operand's statement index) and partial_ (d statement / d operand), both
 // computed in the forward run. The reverse sweep is then a flat loop with no virtual call:
-//     for s from last to first:  a = adjoint[s];  for each operand k:  adjoint[arg[k]] += partial[k] * a
+//     for s from last to first:  a = adjoint[s];  for each operand k:  adjoint[arg[k]] +=
+//     partial[k] * a
 // Slot 0 is the constant slot: constants have index 0 and are never written as operands.
 
 // Note [Clean adjoints]
@@ -225,8 +226,9 @@ class Tape {
   [[nodiscard]] std::uint32_t index_of(const Var& x) const {
     const std::uint64_t d = x.id_ - lo_;  // Note [Tape epochs]: in the current block?
     if (d < reserved_) [[likely]] {
-      NABLA_ASSERT(start_ + d < statements_, "an id of the current block names a statement "
-                                             "that was never recorded");
+      NABLA_ASSERT(start_ + d < statements_,
+                   "an id of the current block names a statement "
+                   "that was never recorded");
       return static_cast<std::uint32_t>(start_ + d);
     }
     if (x.id_ == 0) return 0;
@@ -467,7 +469,7 @@ class Tape {
   void grow(std::size_t operands) { grow_for(1, operands); }
   // Room (memory and ids) for `statements` more statements and `operands` more operands.
   void grow_for(std::size_t statements, std::size_t operands);
-  void prepare_gradient(Position from);  // zeroes adjoints [from, end) as a helper sweep needs
+  void prepare_gradient(Position from);      // zeroes adjoints [from, end) as a helper sweep needs
   void grow_statements(std::size_t needed);  // capacity for `needed` statements (slot 0 included)
   void grow_operands(std::size_t needed);
   void ensure_adjoints() {  // adjoints exist and are initialised for every statement
@@ -517,24 +519,24 @@ class Tape {
 
   struct DiagnosticRecord {
     Diagnostics options;
-    std::vector<double> values;                         // per statement (NaN before enabling)
+    std::vector<double> values;  // per statement (NaN before enabling)
     std::unordered_map<std::uint32_t, detail::Evaluation> evaluations;
   };
 
   // Storage vectors are sized to their capacity; statements_/operands_ count what is in use.
-  std::vector<std::uint32_t> end_;    // per statement: one past its last operand
-  std::vector<Op> op_;                // per statement: its operation
-  std::vector<std::uint32_t> arg_;    // per operand: statement index of the operand
-  std::vector<double> partial_;       // per operand: d statement / d operand
-  std::vector<double> adjoint_;       // per statement, valid in [0, adjoints_)
-  std::size_t statements_ = 1;        // slot 0 is the constant slot
+  std::vector<std::uint32_t> end_;  // per statement: one past its last operand
+  std::vector<Op> op_;              // per statement: its operation
+  std::vector<std::uint32_t> arg_;  // per operand: statement index of the operand
+  std::vector<double> partial_;     // per operand: d statement / d operand
+  std::vector<double> adjoint_;     // per statement, valid in [0, adjoints_)
+  std::size_t statements_ = 1;      // slot 0 is the constant slot
   std::size_t operands_ = 0;
-  std::size_t adjoints_ = 0;          // adjoints [0, adjoints_) are initialised
-  std::size_t zero_from_ = 0;         // adjoints [zero_from_, adjoints_) are known to be 0
+  std::size_t adjoints_ = 0;            // adjoints [0, adjoints_) are initialised
+  std::size_t zero_from_ = 0;           // adjoints [zero_from_, adjoints_) are known to be 0
   std::size_t statement_capacity_ = 1;  // end_.size()
   // min(statement_capacity_, start_ + reserved_): the recording fast path's one limit
   std::size_t statement_limit_ = 1;
-  std::size_t operand_capacity_ = 0;    // arg_.size()
+  std::size_t operand_capacity_ = 0;  // arg_.size()
   std::size_t allocations_ = 0;
 
   // The current epoch (Note [Tape epochs]), kept apart from epochs_ for the fast paths.
@@ -554,7 +556,9 @@ class Tape {
   };
   std::array<IdRange, 16> dropped_{};  // recently dropped epochs' ids, for messages only
   std::size_t dropped_next_ = 0;
-  void drop_epoch(const Epoch& e) noexcept { dropped_[dropped_next_++ % dropped_.size()] = {e.lo, e.reserved}; }
+  void drop_epoch(const Epoch& e) noexcept {
+    dropped_[dropped_next_++ % dropped_.size()] = {e.lo, e.reserved};
+  }
 
   struct NodeEntry {
     std::uint32_t statement;
@@ -615,9 +619,7 @@ inline void detail::TapeAccess::sweep_statements(Tape& tape, std::uint32_t last,
   tape.sweep_statements(last, first);
 }
 
-inline Op detail::TapeInspect::op(const Tape& tape, std::uint32_t s) noexcept {
-  return tape.op(s);
-}
+inline Op detail::TapeInspect::op(const Tape& tape, std::uint32_t s) noexcept { return tape.op(s); }
 inline bool detail::TapeInspect::fused(const Tape& tape, std::uint32_t s) noexcept {
   return tape.fused(s);
 }

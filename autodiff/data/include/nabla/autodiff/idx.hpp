@@ -25,7 +25,8 @@ namespace nabla::data {
 ///   as a wrong header, not silently cut.
 ///
 /// Example:
-///   nabla::Tensor images = nabla::data::read_idx("train-images-idx3-ubyte.gz");  // [60000, 28, 28]
+///   nabla::Tensor images = nabla::data::read_idx("train-images-idx3-ubyte.gz");  // [60000, 28,
+///   28]
 Tensor read_idx(const std::string& path);
 
 /// Reads a one-dimensional IDX file of integer labels (plain or .gz), of any IDX type.

@@ -26,20 +26,20 @@ namespace nabla::graph {
 /// One recorded value: a scalar statement, a tensor node, or (with diagnostics) a constant
 /// operand.
 struct Vertex {
-  std::uint32_t statement = 0;  ///< its statement on the tape (0 for a constant)
-  std::string op;               ///< "mul", "sin", "matmul", "input", "constant", ...
-  std::string label;            ///< the name given with nabla::label ("" if none)
-  bool input = false;           ///< an independent variable (scalar input or tensor leaf)
-  bool output = false;          ///< one of the outputs passed to capture()
-  bool constant = false;        ///< a constant (no gradient flows to it)
-  bool fused = false;           ///< a fused expression (only its outermost operation is known)
-  bool tensor = false;          ///< a tensor node
-  std::string shape;            ///< tensors: "[64, 10]"
-  std::size_t elements = 1;     ///< tensors: number of elements
-  double value = 0;             ///< scalar value (NaN unless recorded with diagnostics);
-                                ///< tensors: the L2 norm of the value
-  double adjoint = 0;           ///< scalar adjoint after a sweep; tensors: its L2 norm
-  bool non_finite = false;      ///< the value (any element of it) is NaN or ±∞
+  std::uint32_t statement = 0;       ///< its statement on the tape (0 for a constant)
+  std::string op;                    ///< "mul", "sin", "matmul", "input", "constant", ...
+  std::string label;                 ///< the name given with nabla::label ("" if none)
+  bool input = false;                ///< an independent variable (scalar input or tensor leaf)
+  bool output = false;               ///< one of the outputs passed to capture()
+  bool constant = false;             ///< a constant (no gradient flows to it)
+  bool fused = false;                ///< a fused expression (only its outermost operation is known)
+  bool tensor = false;               ///< a tensor node
+  std::string shape;                 ///< tensors: "[64, 10]"
+  std::size_t elements = 1;          ///< tensors: number of elements
+  double value = 0;                  ///< scalar value (NaN unless recorded with diagnostics);
+                                     ///< tensors: the L2 norm of the value
+  double adjoint = 0;                ///< scalar adjoint after a sweep; tensors: its L2 norm
+  bool non_finite = false;           ///< the value (any element of it) is NaN or ±∞
   std::size_t non_finite_count = 0;  ///< tensors: how many elements are
 };
 
@@ -62,11 +62,11 @@ Graph capture(const Tape& tape, const TensorVar& output);
 
 /// How write_dot draws the graph.
 struct DotOptions {
-  bool values = true;         ///< print values (scalar) or shapes and norms (tensors)
-  bool adjoints = true;       ///< print adjoints
-  bool partials = true;       ///< print each edge's partial
-  std::size_t collapse = 0;   ///< ≥ 2: draw chains of at least this many one-in-one-out
-                              ///< operations as one box ("exp → sin → log")
+  bool values = true;        ///< print values (scalar) or shapes and norms (tensors)
+  bool adjoints = true;      ///< print adjoints
+  bool partials = true;      ///< print each edge's partial
+  std::size_t collapse = 0;  ///< ≥ 2: draw chains of at least this many one-in-one-out
+                             ///< operations as one box ("exp → sin → log")
 };
 
 /// The graph as Graphviz draws it: one string attribute set per vertex and edge.
@@ -78,7 +78,8 @@ struct DotEdge {
   std::string label;
 };
 /// The drawable graph (what write_dot writes and what read_graphviz reads back).
-using DotGraph = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, DotVertex, DotEdge>;
+using DotGraph =
+    boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, DotVertex, DotEdge>;
 
 /// The drawable form of g: labels, colours (inputs green, outputs blue, non-finite red,
 /// constants grey) and, with options.collapse, chains merged.
@@ -92,14 +93,14 @@ void write_dot(const Graph& g, std::ostream& out, const DotOptions& options = {}
 
 /// Structure of a graph (analyze()).
 struct Analysis {
-  bool acyclic = true;            ///< boost::topological_sort found no cycle
-  bool recorded_in_order = true;  ///< every operand was recorded before its result
+  bool acyclic = true;                       ///< boost::topological_sort found no cycle
+  bool recorded_in_order = true;             ///< every operand was recorded before its result
   std::vector<std::uint32_t> unused_inputs;  ///< inputs with no path to an output
   std::vector<std::uint32_t> dead;           ///< operations that do not reach an output
-  std::size_t depth = 0;          ///< longest path from an input to an output, in edges
+  std::size_t depth = 0;                     ///< longest path from an input to an output, in edges
   std::size_t max_fan_in = 0, max_fan_out = 0;
   double mean_fan_in = 0, mean_fan_out = 0;  ///< over operations (fan-in) and all vertices
-  std::uint32_t widest = 0;       ///< the statement with the largest fan-out
+  std::uint32_t widest = 0;                  ///< the statement with the largest fan-out
 };
 /// Topological order, unused inputs and dead work, depth, fan-in/fan-out.
 Analysis analyze(const Graph& g);
@@ -117,15 +118,15 @@ struct FlowOptions {
 /// One labelled group's gradients.
 struct FlowRow {
   std::string group;
-  std::size_t values = 0;        ///< labelled scalars + tensor elements in the group
-  double adjoint_norm = 0;       ///< L2 norm of the adjoints of its intermediate values
-  double parameter_norm = 0;     ///< L2 norm of the gradients of its inputs/parameters
+  std::size_t values = 0;     ///< labelled scalars + tensor elements in the group
+  double adjoint_norm = 0;    ///< L2 norm of the adjoints of its intermediate values
+  double parameter_norm = 0;  ///< L2 norm of the gradients of its inputs/parameters
   bool vanishing = false, exploding = false;
 };
 /// The gradient-flow report (printable with to_string).
 struct FlowReport {
-  double output_adjoint = 1;     ///< the reference: the output's adjoint (norm)
-  std::vector<FlowRow> rows;     ///< in order of first appearance on the tape
+  double output_adjoint = 1;  ///< the reference: the output's adjoint (norm)
+  std::vector<FlowRow> rows;  ///< in order of first appearance on the tape
 };
 /// Norms of adjoints and parameter gradients per labelled group, after a sweep, with
 /// vanishing/exploding flags relative to the output.
@@ -138,15 +139,15 @@ std::string to_string(const FlowReport& r);
 /// Where a non-finite number was created (first_non_finite, first_non_finite_adjoint).
 struct NonFinite {
   bool found = false;
-  std::uint32_t statement = 0;    ///< the operation that created it
+  std::uint32_t statement = 0;  ///< the operation that created it
   std::string op, label;
-  bool in_partial = false;        ///< forward: the value was finite, a partial was not
-  double value = 0;               ///< forward: its value; reverse: its adjoint
+  bool in_partial = false;              ///< forward: the value was finite, a partial was not
+  double value = 0;                     ///< forward: its value; reverse: its adjoint
   std::vector<std::uint32_t> operands;  ///< its operands' statements
   std::vector<double> operand_values;   ///< their values (NaN when not recorded)
   std::vector<double> partials;         ///< its recorded partials (scalar statements)
-  std::string message;            ///< one readable sentence ("" when nothing was found)
-  bool scalars_checked = true;    ///< false: scalar statements were skipped (no diagnostics)
+  std::string message;                  ///< one readable sentence ("" when nothing was found)
+  bool scalars_checked = true;          ///< false: scalar statements were skipped (no diagnostics)
 };
 /// The first recorded operation whose value or partial is NaN/±∞ while all its operands are
 /// finite: the one that created it. Scalar statements need the tape to have recorded with
@@ -170,14 +171,14 @@ struct PartialsOptions {
 struct PartialMismatch {
   std::uint32_t statement = 0;
   std::string op, label;
-  std::uint32_t operand = 0;      ///< the operand's statement
+  std::uint32_t operand = 0;  ///< the operand's statement
   double recorded = 0, numeric = 0;
 };
 /// What check_partials() found.
 struct PartialsReport {
-  std::size_t checked = 0;        ///< statements re-evaluated
-  std::size_t skipped = 0;        ///< statements that keep no evaluation, or are not
-                                  ///< differentiable at their operands (a kink)
+  std::size_t checked = 0;  ///< statements re-evaluated
+  std::size_t skipped = 0;  ///< statements that keep no evaluation, or are not
+                            ///< differentiable at their operands (a kink)
   std::vector<PartialMismatch> mismatches;
   [[nodiscard]] bool ok() const noexcept { return mismatches.empty(); }
 };

@@ -106,7 +106,8 @@ Tensor to_tensor(const Eigen::MatrixBase<Derived>& m) {
 template <class Derived>
 Eigen::Matrix<Var, Derived::RowsAtCompileTime, Derived::ColsAtCompileTime> variables(
     const Eigen::MatrixBase<Derived>& m) {
-  Eigen::Matrix<Var, Derived::RowsAtCompileTime, Derived::ColsAtCompileTime> out(m.rows(), m.cols());
+  Eigen::Matrix<Var, Derived::RowsAtCompileTime, Derived::ColsAtCompileTime> out(m.rows(),
+                                                                                 m.cols());
   for (Eigen::Index i = 0; i < m.rows(); ++i)
     for (Eigen::Index j = 0; j < m.cols(); ++j) out(i, j) = variable(m(i, j));
   return out;

@@ -74,8 +74,8 @@ class BasicTensorView {
   BasicTensorView(T* data, const Shape& shape) noexcept : data_(data), shape_(shape) {}
   /// A writable view converts to a read-only one.
   template <class U>
-    requires std::is_convertible_v<U*, T*>
-  BasicTensorView(const BasicTensorView<U>& v) noexcept : data_(v.data()), shape_(v.shape()) {}
+  requires std::is_convertible_v<U*, T*> BasicTensorView(const BasicTensorView<U>& v)
+  noexcept : data_(v.data()), shape_(v.shape()) {}
 
   /// The first value.
   [[nodiscard]] T* data() const noexcept { return data_; }
@@ -123,9 +123,9 @@ struct AlignedAllocator {
   template <class U>
   AlignedAllocator(const AlignedAllocator<U>&) noexcept {}
   T* allocate(std::size_t n) {
-    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64}));
+    return static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{64}));
   }
-  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, std::align_val_t{64}); }
+  void deallocate(T* p, std::size_t) noexcept { ::operator delete (p, std::align_val_t{64}); }
   template <class U>
   friend bool operator==(const AlignedAllocator&, const AlignedAllocator<U>&) noexcept {
     return true;
@@ -179,10 +179,14 @@ class Tensor {
   [[nodiscard]] double operator[](std::size_t i) const noexcept { return data_[i]; }
   /// The element at a multi-index (not checked; see at() for a checked access).
   template <class... I>
-  [[nodiscard]] double& operator()(I... i) noexcept { return MutableTensorView(*this)(i...); }
+  [[nodiscard]] double& operator()(I... i) noexcept {
+    return MutableTensorView(*this)(i...);
+  }
   /// @copydoc operator()(I...)
   template <class... I>
-  [[nodiscard]] double operator()(I... i) const noexcept { return TensorView(*this)(i...); }
+  [[nodiscard]] double operator()(I... i) const noexcept {
+    return TensorView(*this)(i...);
+  }
   /// The element at a multi-index, checked.
   /// @throws nabla::Error when the number of indices is not the rank or one is out of range.
   [[nodiscard]] double& at(std::span<const std::size_t> index);

@@ -64,8 +64,8 @@ class CustomBackward {
 
 /// A backward callback of nabla::custom: called as `backward(b)` with a CustomBackward b.
 template <class F>
-concept CustomBackwardFunction = std::invocable<std::decay_t<F>&, const CustomBackward&> &&
-                                 std::constructible_from<std::decay_t<F>, F>;
+concept CustomBackwardFunction = std::invocable < std::decay_t<F>
+&, const CustomBackward& > &&std::constructible_from<std::decay_t<F>, F>;
 
 namespace detail {
 /// A type-erased callable built in the tape's arena (the node destroys it).
@@ -140,11 +140,12 @@ class CustomRecording {
 ///       gx[i] += b.output_adjoint()[i] / (1 + std::exp(-b.input_value(0)[i]));
 ///   });
 template <class F>
-  requires CustomBackwardFunction<F>
-TensorVar custom(std::span<const TensorVar> inputs, TensorView value, F&& backward) {
+requires CustomBackwardFunction<F> TensorVar custom(std::span<const TensorVar> inputs,
+                                                    TensorView value, F&& backward) {
   using Fn = std::decay_t<F>;
-  static_assert(alignof(Fn) <= 64, "nabla::custom: the backward callable needs an alignment "
-                                   "of at most 64 bytes (the tape's arena alignment)");
+  static_assert(alignof(Fn) <= 64,
+                "nabla::custom: the backward callable needs an alignment "
+                "of at most 64 bytes (the tape's arena alignment)");
   detail::CustomRecording recording(inputs, value);
   if (recording.needs_gradient()) {
     Fn* f = ::new (recording.allocate(sizeof(Fn))) Fn(std::forward<F>(backward));
@@ -156,8 +157,8 @@ TensorVar custom(std::span<const TensorVar> inputs, TensorView value, F&& backwa
 
 /// nabla::custom with a braced list of inputs: `custom({x, w}, value, backward)`.
 template <class F>
-  requires CustomBackwardFunction<F>
-TensorVar custom(std::initializer_list<TensorVar> inputs, TensorView value, F&& backward) {
+requires CustomBackwardFunction<F> TensorVar custom(std::initializer_list<TensorVar> inputs,
+                                                    TensorView value, F&& backward) {
   return custom(std::span<const TensorVar>(inputs.begin(), inputs.size()), value,
                 std::forward<F>(backward));
 }

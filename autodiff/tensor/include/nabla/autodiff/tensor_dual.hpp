@@ -261,8 +261,8 @@ std::vector<std::vector<double>> tangent_gradients(std::span<const TensorVar> xs
 /// Example:
 ///   auto r = nabla::jvp([](const nabla::TensorDual& w) { return nabla::softmax(w); }, x, v);
 template <class F, class X>
-  requires std::same_as<std::remove_cvref_t<X>, Tensor> && TensorDualFunction<F>
-TensorJacobianVectorProduct jvp(F&& f, const X& x, const Tensor& v) {
+requires std::same_as<std::remove_cvref_t<X>, Tensor> && TensorDualFunction<F>
+    TensorJacobianVectorProduct jvp(F&& f, const X& x, const Tensor& v) {
   detail::check_tensor_direction("nabla::jvp", x.shape(), v.shape());
   const detail::RewindGuard recording;  // rewinds also when f throws
   const TensorDual point(constant(x), constant(v));
@@ -280,8 +280,8 @@ TensorJacobianVectorProduct jvp(F&& f, const X& x, const Tensor& v) {
 ///       [&](const nabla::TensorDual& w) { return nabla::cross_entropy(nabla::matmul(X, w), y); },
 ///       w0, v);
 template <class F, class X>
-  requires std::same_as<std::remove_cvref_t<X>, Tensor> && TensorDualFunction<F>
-std::vector<double> hessian_vector_product(F&& f, const X& x, const Tensor& v) {
+requires std::same_as<std::remove_cvref_t<X>, Tensor> && TensorDualFunction<F> std::vector<double>
+hessian_vector_product(F&& f, const X& x, const Tensor& v) {
   detail::check_tensor_direction("nabla::hessian_vector_product", x.shape(), v.shape());
   const detail::RewindGuard recording;  // rewinds also when f throws
   const TensorVar xv = variable(x);
@@ -302,13 +302,13 @@ std::vector<double> hessian_vector_product(F&& f, const X& x, const Tensor& v) {
 ///       [&](std::span<const nabla::TensorDual> p) { return nabla::mse(X * p[0] + p[1], y); },
 ///       params, dirs);                              // hv[0]: the W part, hv[1]: the b part
 template <class F, class R>
-  requires std::ranges::contiguous_range<const R&> &&
-           std::same_as<std::ranges::range_value_t<R>, Tensor> &&
-           std::invocable<F&, std::span<const TensorDual>>
-std::vector<std::vector<double>> hessian_vector_product(F&& f, const R& x, const R& v) {
+requires std::ranges::contiguous_range<const R&> &&
+    std::same_as<std::ranges::range_value_t<R>, Tensor> &&
+    std::invocable<F&, std::span<const TensorDual>>
+        std::vector<std::vector<double>> hessian_vector_product(F&& f, const R& x, const R& v) {
   const std::span<const Tensor> xs(x), vs(v);
-  detail::check_direction("nabla::hessian_vector_product (one direction per parameter)",
-                          xs.size(), vs.size());
+  detail::check_direction("nabla::hessian_vector_product (one direction per parameter)", xs.size(),
+                          vs.size());
   for (std::size_t i = 0; i < xs.size(); ++i) {
     detail::check_tensor_direction("nabla::hessian_vector_product", xs[i].shape(), vs[i].shape());
   }

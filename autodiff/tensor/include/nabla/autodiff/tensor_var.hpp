@@ -333,8 +333,8 @@ ValueAndGradient tensor_gradient(const TensorVar& x, const Var& y, Position from
 /// which is rewound afterwards). The gradient is flat, in x's row-major order.
 // X is deduced (and must be Tensor) so that calls with a braced list or a span never look at F.
 template <class F, class X>
-  requires std::same_as<std::remove_cvref_t<X>, Tensor> && TensorFunction<F>
-ValueAndGradient value_and_gradient(F&& f, const X& x) {
+requires std::same_as<std::remove_cvref_t<X>, Tensor> && TensorFunction<F> ValueAndGradient
+value_and_gradient(F&& f, const X& x) {
   const detail::RewindGuard recording;  // rewinds also when f throws
   const TensorVar xv = variable(x);
   using R = std::invoke_result_t<F&, const TensorVar&>;
@@ -352,8 +352,8 @@ ValueAndGradient value_and_gradient(F&& f, const X& x) {
 ///   auto report = nabla::check_gradient(
 ///       [](const nabla::TensorVar& w) { return nabla::sum(nabla::tanh(w)); }, w0);
 template <class F, class X>
-  requires std::same_as<std::remove_cvref_t<X>, Tensor> && TensorFunction<F>
-GradientCheck check_gradient(F&& f, const X& x, CheckOptions options = {}) {
+requires std::same_as<std::remove_cvref_t<X>, Tensor> && TensorFunction<F> GradientCheck
+check_gradient(F&& f, const X& x, CheckOptions options = {}) {
   const ValueAndGradient analytic = value_and_gradient(f, x);
   const Shape shape = x.shape();
   const std::function<double(std::span<const double>)> evaluate =
