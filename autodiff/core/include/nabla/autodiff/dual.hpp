@@ -405,20 +405,32 @@ auto dot_of(const std::vector<A>& a, const std::vector<B>& b) {
 /// Σ xᵢ of Duals;  each tangent is the sum of the tangents.
 template <class T, std::size_t N>
 Dual<T, N> sum(std::span<const Dual<T, N>> xs) {
-  const std::vector<double> ones(xs.size(), 1.0);
-  std::array<T, N> d;
-  for (std::size_t i = 0; i < N; ++i) d[i] = detail::dot_of(ones, detail::tangents_of(xs, i));
-  return Dual<T, N>(detail::dot_of(ones, detail::values_of(xs)), d);
+  if constexpr (std::same_as<T, Var>) {
+    const std::vector<double> ones(xs.size(), 1.0);
+    std::array<T, N> d;
+    for (std::size_t i = 0; i < N; ++i) d[i] = detail::dot_of(ones, detail::tangents_of(xs, i));
+    return Dual<T, N>(detail::dot_of(ones, detail::values_of(xs)), d);
+  } else {
+    Dual<T, N> s(0.0);
+    for (const auto& x : xs) s += x;
+    return s;
+  }
 }
 /// Σ aᵢbᵢ with constant weights a;  tangent Σ aᵢḃᵢ.
 /// @throws nabla::Error when the sizes differ.
 template <class T, std::size_t N>
 Dual<T, N> dot(std::span<const double> a, std::span<const Dual<T, N>> b) {
   detail::check_equal_sizes("nabla::dot", a.size(), b.size());
-  const std::vector<double> w(a.begin(), a.end());
-  std::array<T, N> d;
-  for (std::size_t i = 0; i < N; ++i) d[i] = detail::dot_of(w, detail::tangents_of(b, i));
-  return Dual<T, N>(detail::dot_of(w, detail::values_of(b)), d);
+  if constexpr (std::same_as<T, Var>) {
+    const std::vector<double> w(a.begin(), a.end());
+    std::array<T, N> d;
+    for (std::size_t i = 0; i < N; ++i) d[i] = detail::dot_of(w, detail::tangents_of(b, i));
+    return Dual<T, N>(detail::dot_of(w, detail::values_of(b)), d);
+  } else {  // no allocation: forward mode on doubles is a plain loop
+    Dual<T, N> s(0.0);
+    for (std::size_t j = 0; j < a.size(); ++j) s += b[j] * a[j];
+    return s;
+  }
 }
 /// Σ aᵢbᵢ with constant weights b.
 /// @throws nabla::Error when the sizes differ.
@@ -431,16 +443,22 @@ Dual<T, N> dot(std::span<const Dual<T, N>> a, std::span<const double> b) {
 template <class T, std::size_t N>
 Dual<T, N> dot(std::span<const Dual<T, N>> a, std::span<const Dual<T, N>> b) {
   detail::check_equal_sizes("nabla::dot", a.size(), b.size());
-  const std::vector<T> av = detail::values_of(a), bv = detail::values_of(b);
-  std::array<T, N> d;
-  for (std::size_t i = 0; i < N; ++i) {
-    std::vector<T> left = detail::tangents_of(a, i), right = bv;
-    left.insert(left.end(), av.begin(), av.end());
-    const std::vector<T> tb = detail::tangents_of(b, i);
-    right.insert(right.end(), tb.begin(), tb.end());
-    d[i] = detail::dot_of(left, right);
+  if constexpr (std::same_as<T, Var>) {
+    const std::vector<T> av = detail::values_of(a), bv = detail::values_of(b);
+    std::array<T, N> d;
+    for (std::size_t i = 0; i < N; ++i) {
+      std::vector<T> left = detail::tangents_of(a, i), right = bv;
+      left.insert(left.end(), av.begin(), av.end());
+      const std::vector<T> tb = detail::tangents_of(b, i);
+      right.insert(right.end(), tb.begin(), tb.end());
+      d[i] = detail::dot_of(left, right);
+    }
+    return Dual<T, N>(detail::dot_of(av, bv), d);
+  } else {
+    Dual<T, N> s(0.0);
+    for (std::size_t j = 0; j < a.size(); ++j) s += a[j] * b[j];
+    return s;
   }
-  return Dual<T, N>(detail::dot_of(av, bv), d);
 }
 
 /// log_sum_exp() of a braced list.
