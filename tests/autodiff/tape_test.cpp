@@ -213,3 +213,15 @@ BOOST_AUTO_TEST_CASE(custom_operations) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// The old spelling Tape::size() compiles for one release (deprecated) and means
+// position().statement.
+BOOST_AUTO_TEST_CASE(deprecated_size_still_compiles) {
+  nabla::Tape tape;
+  nabla::Tape::Scope scope(tape);
+  (void)nabla::variable(1.0);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  BOOST_TEST(tape.size() == tape.position().statement);
+#pragma GCC diagnostic pop
+}

@@ -351,6 +351,13 @@ class Tape {
   /// Sizes and memory of the recording.
   [[nodiscard]] TapeStatistics statistics() const noexcept;
 
+  // ---- Old spellings, kept compiling for one release (docs/design.md, "Changes") ----
+
+  /// Deprecated: the statement count is position().statement.
+  [[deprecated("use position().statement")]] [[nodiscard]] std::size_t size() const noexcept {
+    return position().statement;
+  }
+
  private:
   // The internal interfaces (Note [Narrow tape interfaces]).
   friend struct detail::TapeAccess;
