@@ -367,6 +367,11 @@ BOOST_AUTO_TEST_CASE(misuse_is_reported) {
                         x),
                     std::runtime_error);
   BOOST_TEST((tape.position() == before));
+  // A dense Hessian past 2^28 entries is refused before f runs (not std::bad_alloc).
+  const std::vector<double> huge(20000, 0.5);
+  expect_error([&] { (void)nabla::hessian(rosenbrock, huge); },
+               {"nabla::hessian", "20000 inputs", "hessian_vector_product"});
+  BOOST_TEST((tape.position() == before));
   // Empty points: value only.
   const auto empty = nabla::value_gradient_hessian([](const auto&) { return Dual<Var, 4>(3.0); },
                                                    std::span<const double>());

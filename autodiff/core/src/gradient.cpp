@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <deque>
+#include <new>
 
 #include "nabla/autodiff/error.hpp"
 
@@ -75,6 +76,23 @@ void check_direction(const char* function, std::size_t x, std::size_t v) {
     fail(function, fmt::format("the direction has the wrong size (got {} entries for {} inputs, "
                                "expected {})",
                                v, x, x));
+  }
+}
+
+std::vector<double> square_matrix(const char* function, std::size_t n) {
+  const std::size_t limit = std::size_t{1} << 28;  // 2 GiB of doubles
+  if (n > 0 && (n > limit / n)) {
+    fail(function, fmt::format("the dense Hessian of {} inputs is too large ({:.3g} GiB; expected "
+                               "at most 2^28 entries: use hessian_vector_product or "
+                               "hessian_diagonal for this many inputs)",
+                               n, static_cast<double>(n) * static_cast<double>(n) * 8 / (1 << 30)));
+  }
+  try {
+    return std::vector<double>(n * n, 0.0);
+  } catch (const std::bad_alloc&) {
+    fail(function, fmt::format("no memory for the dense Hessian of {} inputs ({:.3g} GiB; use "
+                               "hessian_vector_product or hessian_diagonal)",
+                               n, static_cast<double>(n) * static_cast<double>(n) * 8 / (1 << 30)));
   }
 }
 

@@ -122,6 +122,8 @@ void hessian_columns(F& f, DualRecording<N>& rec, std::size_t first, std::span<d
 }
 
 void symmetrize(Hessian& h);
+/// An n×n zero matrix; throws nabla::Error (not std::bad_alloc) when it cannot be had.
+std::vector<double> square_matrix(const char* function, std::size_t n);
 }  // namespace detail
 
 /// df/dx of f: ℝ → ℝ at x, by forward mode (one evaluation of f on Dual<T>). x may be a double,
@@ -250,7 +252,8 @@ template <class F>
 ValueGradientHessian value_gradient_hessian(F&& f, std::span<const double> x) {
   constexpr std::size_t N = detail::forward_block;
   const std::size_t n = x.size();
-  ValueGradientHessian out{0.0, std::vector<double>(n), Hessian{n, std::vector<double>(n * n)}};
+  ValueGradientHessian out{0.0, std::vector<double>(n),
+                           Hessian{n, detail::square_matrix("nabla::hessian", n)}};
   detail::DualRecording<N> rec(x);
   for (std::size_t first = 0; first < std::max<std::size_t>(n, 1); first += N) {
     detail::hessian_columns<N>(f, rec, first, out.hessian.data, first == 0 ? &out.value : nullptr,
