@@ -92,6 +92,17 @@ GradientCheckRow compare(std::size_t index, double analytic, Numeric numeric,
   return row;
 }
 
+// The verdict and largest errors of a check's rows (a NaN error makes both maxima NaN).
+template <class Check>
+void summarize(Check& out) {
+  for (const auto& r : out.rows) {
+    out.ok = out.ok && r.ok;
+    out.max_abs_error = std::max(out.max_abs_error, r.abs_error);
+    out.max_rel_error = std::max(out.max_rel_error, r.rel_error);
+    if (std::isnan(r.abs_error)) out.max_abs_error = out.max_rel_error = r.abs_error;
+  }
+}
+
 }  // namespace
 
 std::vector<detail::Difference> detail::richardson_differences(
@@ -174,12 +185,7 @@ HessianCheck detail::compare_hessian(
       out.rows.push_back(row);
     }
   }
-  for (const HessianCheckRow& r : out.rows) {
-    out.ok = out.ok && r.ok;
-    out.max_abs_error = std::max(out.max_abs_error, r.abs_error);
-    out.max_rel_error = std::max(out.max_rel_error, r.rel_error);
-    if (std::isnan(r.abs_error)) out.max_abs_error = out.max_rel_error = r.abs_error;
-  }
+  summarize(out);
   return out;
 }
 
@@ -240,12 +246,7 @@ GradientCheck detail::compare_gradient(std::span<const double> x, const ValueAnd
           compare(k, g_dot_d, directional_derivative(f, x, d, h, analytic.value), o));
     }
   }
-  for (const GradientCheckRow& r : out.rows) {
-    out.ok = out.ok && r.ok;
-    out.max_abs_error = std::max(out.max_abs_error, r.abs_error);
-    out.max_rel_error = std::max(out.max_rel_error, r.rel_error);
-    if (std::isnan(r.abs_error)) out.max_abs_error = out.max_rel_error = r.abs_error;
-  }
+  summarize(out);
   return out;
 }
 

@@ -296,45 +296,33 @@ Dual<T, N> fmax(const Dual<T, N>& x, const Dual<T, N>& y) {
   if (a == b) return detail::dual_tie(x, y);
   return a > b || std::isnan(b) ? x : y;
 }
-/// fmin of a Dual and a number.
+/// The smaller value (the same as fmin).
 template <class T, std::size_t N>
-Dual<T, N> fmin(const Dual<T, N>& x, double c) {
-  return fmin(x, Dual<T, N>(c));
+Dual<T, N> min(const Dual<T, N>& x, const Dual<T, N>& y) {
+  return fmin(x, y);
 }
-/// fmin of a number and a Dual.
+/// The larger value (the same as fmax).
 template <class T, std::size_t N>
-Dual<T, N> fmin(double c, const Dual<T, N>& y) {
-  return fmin(Dual<T, N>(c), y);
+Dual<T, N> max(const Dual<T, N>& x, const Dual<T, N>& y) {
+  return fmax(x, y);
 }
-/// fmax of a Dual and a number.
-template <class T, std::size_t N>
-Dual<T, N> fmax(const Dual<T, N>& x, double c) {
-  return fmax(x, Dual<T, N>(c));
-}
-/// fmax of a number and a Dual.
-template <class T, std::size_t N>
-Dual<T, N> fmax(double c, const Dual<T, N>& y) {
-  return fmax(Dual<T, N>(c), y);
-}
-#define NABLA_DUAL_SELECT(name, f)                            \
-  /** name(x, y): the same as f. */                           \
-  template <class T, std::size_t N>                           \
-  Dual<T, N> name(const Dual<T, N>& x, const Dual<T, N>& y) { \
-    return f(x, y);                                           \
-  }                                                           \
-  /** name(x, c): the same as f. */                           \
-  template <class T, std::size_t N>                           \
-  Dual<T, N> name(const Dual<T, N>& x, double c) {            \
-    return f(x, c);                                           \
-  }                                                           \
-  /** name(c, y): the same as f. */                           \
-  template <class T, std::size_t N>                           \
-  Dual<T, N> name(double c, const Dual<T, N>& y) {            \
-    return f(c, y);                                           \
+// The selecting functions with a number on either side: the number is a constant Dual.
+#define NABLA_DUAL_MIXED(name)                     \
+  /** name(x, c): c is a constant. */              \
+  template <class T, std::size_t N>                \
+  Dual<T, N> name(const Dual<T, N>& x, double c) { \
+    return name(x, Dual<T, N>(c));                 \
+  }                                                \
+  /** name(c, y): c is a constant. */              \
+  template <class T, std::size_t N>                \
+  Dual<T, N> name(double c, const Dual<T, N>& y) { \
+    return name(Dual<T, N>(c), y);                 \
   }
-NABLA_DUAL_SELECT(min, fmin)
-NABLA_DUAL_SELECT(max, fmax)
-#undef NABLA_DUAL_SELECT
+NABLA_DUAL_MIXED(fmin)
+NABLA_DUAL_MIXED(fmax)
+NABLA_DUAL_MIXED(min)
+NABLA_DUAL_MIXED(max)
+#undef NABLA_DUAL_MIXED
 /// x·y + z
 template <class T, std::size_t N>
 Dual<T, N> fma(const Dual<T, N>& x, const Dual<T, N>& y, const Dual<T, N>& z) {
