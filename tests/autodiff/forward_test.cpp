@@ -166,6 +166,43 @@ BOOST_AUTO_TEST_CASE(dual_formats) {
       "(1 + 2ε) + (3 + 4ε)ε");
 }
 
+BOOST_AUTO_TEST_CASE(zero_tangents_through_infinite_partials_on_the_fast_and_slow_paths) {
+  // Each operation multiplies plainly when its partials are finite (Note [Forward cost]) and
+  // applies 0·∞ = 0 term by term otherwise; both paths, one and several directions.
+  BOOST_TEST((Dual<double>(0.0, 0.0) * Dual<double>(inf, 1.0)).tangent() == 0.0);
+  BOOST_TEST((Dual<double>(inf, 0.0) * Dual<double>(2.0, 1.0)).tangent() == inf);
+  BOOST_TEST((Dual<double>(1.0, 0.0) / Dual<double>(0.0, 0.0)).tangent() == 0.0);
+  BOOST_TEST((Dual<double>(0.0, 1.0) * Dual<double>(inf, 1.0)).tangent() == inf);  // 1·∞ + 1·0
+  BOOST_TEST(std::isnan((Dual<double>(-inf, 1.0) * Dual<double>(inf, 1.0)).tangent()));  // ∞ − ∞
+  // Huge finite partials whose sum overflows take the careful path and stay exact.
+  const double big = 1.5e308;
+  BOOST_TEST((Dual<double>(big, 1.0) * Dual<double>(big, 0.0)).tangent() == big);
+  BOOST_TEST((Dual<double>(1e300, 2.0) * Dual<double>(1e-300, 3.0)).tangent() ==
+             2.0 * 1e-300 + 3.0 * 1e300);
+  const Dual<double, 4> a(0.0, {0.0, 1.0, 0.0, -1.0});
+  const Dual<double, 4> b(inf, {1.0, 0.0, 0.0, 0.0});
+  const auto p = a * b;  // ∂ = ȧ·∞ + ḃ·0
+  BOOST_TEST(p.tangent(0) == 0.0);
+  BOOST_TEST(p.tangent(1) == inf);
+  BOOST_TEST(p.tangent(2) == 0.0);
+  BOOST_TEST(p.tangent(3) == -inf);
+  const auto r = sqrt(Dual<double, 4>(0.0, {0.0, 1.0, 0.0, 2.0}));
+  BOOST_TEST(r.tangent(0) == 0.0);
+  BOOST_TEST(r.tangent(1) == inf);
+  BOOST_TEST((Dual<double, 4>(0.0, {0.0, 1.0, 0.0, 0.0}) * inf).tangent(0) == 0.0);
+  // A finite Jacobian column next to an infinite one: forward agrees with reverse.
+  const auto f = [](const auto& x) { return sqrt(x[0]) + 3.0 * x[1]; };
+  const auto col = nabla::jvp(f, std::vector<double>{0.0, 1.0}, std::vector<double>{0.0, 1.0});
+  BOOST_TEST(col.tangent[0] == 3.0);
+}
+
+BOOST_AUTO_TEST_CASE(derivative_at_an_integer_point) {
+  const auto f = [](auto x) { return x * x * x; };
+  BOOST_TEST(nabla::derivative(f, 2) == 12.0);
+  BOOST_TEST(nabla::derivative(f, 2.0f) == 12.0);
+  static_assert(std::same_as<decltype(nabla::derivative(f, 2)), double>);
+}
+
 BOOST_AUTO_TEST_CASE(derivatives_of_any_order) {
   const auto f = [](auto x) { return exp(x) * sin(x); };
   const double x = 0.7;

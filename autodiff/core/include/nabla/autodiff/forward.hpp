@@ -132,9 +132,14 @@ std::vector<double> square_matrix(const char* function, std::size_t n);
 /// Example:
 ///   double d = nabla::derivative([](auto x) { return x * sin(x); }, 2.0);  // sin 2 + 2 cos 2
 template <class F, class T>
-T derivative(F&& f, const T& x) {
+requires detail::ForwardNumber<T> T derivative(F&& f, const T& x) {
   const Dual<T> y = f(Dual<T>(x, T(1.0)));
   return y.tangent();
+}
+/// derivative() at an integer or float point (`derivative(f, 2)`): taken at it as a double.
+template <class F, class A>
+requires(std::is_arithmetic_v<A> && !std::same_as<A, double>) double derivative(F&& f, A x) {
+  return derivative(std::forward<F>(f), static_cast<double>(x));
 }
 
 /// The gradient of f at a point of any number type (Note [Nesting]): by one reverse sweep for
