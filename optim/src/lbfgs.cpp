@@ -130,8 +130,11 @@ Result run_lbfgs(const Objective& f, std::vector<double> x, const LBFGS& method,
   while (!run.should_stop(value, grad_norm, status)) {
     LinePoint accepted{};
     Outcome result = Outcome::failed;
-    // Try the quasi-Newton direction; on failure drop the memory and retry along −∇f once.
-    for (int attempt = 0; attempt < 2 && result == Outcome::failed; ++attempt) {
+    bool precision = false;  // Note [Precision limit]
+    // Try the quasi-Newton direction; on failure drop the memory and retry along −∇f once —
+    // unless the failure is the limit of double precision.
+    for (int attempt = 0; attempt < 2 && (result == Outcome::failed || result == Outcome::flat);
+         ++attempt) {
       if (attempt == 1 && memory.empty()) break;  // already was steepest descent
       if (attempt == 1) memory.clear();
       if (memory.empty()) {
@@ -145,12 +148,20 @@ Result run_lbfgs(const Objective& f, std::vector<double> x, const LBFGS& method,
         for (std::size_t i = 0; i < n; ++i) d[i] = -g[i];
         slope = -grad_norm * grad_norm;
       }
-      const double alpha0 = memory.empty() ? std::min(1.0, 1.0 / grad_norm) : 1.0;
+      const bool quasi_newton = !memory.empty();
+      const double alpha0 = quasi_newton ? 1.0 : std::min(1.0, 1.0 / grad_norm);
       Line line(run, x, d, value, {slope}, x_new, g_new);
       result = strong_wolfe(line, alpha0, method.line_search, accepted);
+      // −∇f·d predicts the decrease of a full quasi-Newton step; along −∇f there is no scale.
+      const double predicted = quasi_newton ? -slope : std::numeric_limits<double>::infinity();
+      if (result == Outcome::flat &&
+          at_precision_limit(value, predicted, grad_norm, run.initial_grad_norm())) {
+        precision = true;
+        break;
+      }
     }
     if (result != Outcome::accepted) {
-      status = failure_status(result);
+      status = precision ? Status::precision_limit : failure_status(result);
       break;
     }
     for (std::size_t i = 0; i < n; ++i) {

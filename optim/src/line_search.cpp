@@ -24,6 +24,17 @@ bool Line::sufficient_decrease(double alpha, double value, double c1) const {
   return value <= f0_ + c1 * alpha * slope0_.u * slope0_.v;
 }
 
+bool Line::flat(double width, double value) const {
+  const double noise = rounding_noise(f0_);
+  return std::abs(value - f0_) <= noise && width * std::abs(slope0()) <= noise;
+}
+
+bool at_precision_limit(double value, double predicted_decrease, double grad_norm,
+                        double grad_norm0) {
+  return predicted_decrease <= rounding_noise(value) ||
+         grad_norm <= std::sqrt(std::numeric_limits<double>::epsilon()) * grad_norm0;
+}
+
 Status failure_status(Outcome outcome) {
   return outcome == Outcome::out_of_evaluations ? Status::max_evaluations
                                                 : Status::line_search_failed;
@@ -39,6 +50,7 @@ Outcome backtrack(Line& line, double alpha0, const Backtracking& o, LinePoint& a
       accepted = {alpha, value, std::numeric_limits<double>::quiet_NaN()};
       return Outcome::accepted;
     }
+    if (line.flat(alpha, value)) return Outcome::flat;
   }
   return line.out_of_evaluations() ? Outcome::out_of_evaluations : Outcome::failed;
 }
@@ -102,6 +114,8 @@ class Wolfe {
     while (line_.evaluations() < o_.max_evaluations) {
       if (line_.out_of_evaluations()) return Outcome::out_of_evaluations;
       if (std::abs(hi.alpha - lo.alpha) <= 1e-16 * std::max(1.0, std::abs(lo.alpha))) break;
+      const double width = std::max(lo.alpha, hi.alpha);  // [0, both ends]
+      if (line_.flat(width, lo.value) && line_.flat(width, hi.value)) return Outcome::flat;
       const LinePoint p = evaluate(trial(lo, hi));
       if (!sufficient(p) || p.value >= lo.value) {
         hi = p;

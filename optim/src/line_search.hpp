@@ -5,6 +5,8 @@
 // stopped by the evaluation budget.
 #pragma once
 
+#include <cmath>
+#include <limits>
 #include <span>
 
 #include "nabla/optim/methods.hpp"
@@ -38,6 +40,10 @@ class Line {
   bool gradient_finite() const;
   /// The Armijo condition φ(α) ≤ φ(0) + c1·α·φ'(0) (false for a NaN value).
   bool sufficient_decrease(double alpha, double value, double c1) const;
+  /// Whether f is flat along the line to rounding (Note [Precision limit]): `value` is within
+  /// rounding_factor·ε·|φ(0)| of φ(0), and so is the first-order change |φ'(0)|·width over an
+  /// interval of α of that width.
+  bool flat(double width, double value) const;
 
   double f0() const { return f0_; }
   double slope0() const { return slope0_.u * slope0_.v; }
@@ -60,17 +66,38 @@ struct LinePoint {
   double alpha, value, slope;
 };
 
-/// How a line search ended.
-enum class Outcome { accepted, failed, out_of_evaluations };
+/// How a line search ended: `flat` when it gave up because f does not change along the line
+/// beyond rounding (Line::flat), so no step can decrease it measurably.
+enum class Outcome { accepted, failed, flat, out_of_evaluations };
+
+/// f values closer than this many ε·|f| count as equal (the rounding of a sum of many terms).
+inline constexpr double rounding_factor = 100;
+/// The changes of f near the value f that count as rounding: rounding_factor·ε·|f|.
+inline double rounding_noise(double f) {
+  return rounding_factor * std::numeric_limits<double>::epsilon() * std::abs(f);
+}
 
 /// The status a run ends with when its line search did not accept a step:
 /// Status::max_evaluations or Status::line_search_failed.
 Status failure_status(Outcome outcome);
 
+/// Note [Precision limit]
+/// A line search that cannot find a step has two very different causes: the point is a
+/// minimizer to the precision of doubles (f along the line is flat to rounding, every trial
+/// equal to f(x) within rounding_factor·ε·|f|), or something is wrong (a wrong gradient, a
+/// discontinuous f). The searches give up as soon as the line is flat over the interval left
+/// (Outcome::flat, instead of spending their whole budget on noise), and the run ends with
+/// Status::precision_limit when, besides, the gradient is small by a scale-free test: the
+/// decrease a quasi-Newton step predicts, −∇f·d, is itself below rounding of f, or
+/// ‖∇f‖ ≤ √ε·‖∇f(x₀)‖. Otherwise the failure stays Status::line_search_failed.
+bool at_precision_limit(double value, double predicted_decrease, double grad_norm,
+                        double grad_norm0);
+
 /// Backtracking: the first of α0, α0·shrink, α0·shrink², … with sufficient decrease
 /// (a NaN or infinite value never has it; a finite value with a non-finite gradient can, and the
 /// caller decides). At most max_trials trials; the search also ends when α reaches 0, when a trial
-/// is below 1e-20 times the one before (a shrink < 1e-20), or when the run's evaluations run out.
+/// is below 1e-20 times the one before (a shrink < 1e-20), when the run's evaluations run out, or
+/// (Outcome::flat) when f is flat to rounding over [0, α].
 struct Backtracking {
   double c1;
   double shrink;
@@ -81,7 +108,8 @@ Outcome backtrack(Line& line, double alpha0, const Backtracking& options, LinePo
 /// A step satisfying the strong Wolfe conditions, from α0 (Nocedal & Wright, Algorithm 3.5:
 /// doubling α until a bracket is found; Algorithm 3.6: zooming in by safeguarded cubic
 /// interpolation). A NaN or infinite value or gradient counts as "too far". At most
-/// options.max_evaluations evaluations.
+/// options.max_evaluations evaluations; Outcome::flat as soon as f is flat to rounding over the
+/// bracket.
 Outcome strong_wolfe(Line& line, double alpha0, const StrongWolfe& options, LinePoint& accepted);
 
 }  // namespace nabla::optim::detail

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cmath>
+#include <limits>
 
 #include "line_search.hpp"
 #include "nabla/autodiff/error.hpp"
@@ -10,10 +11,10 @@
 namespace nabla::optim {
 
 std::string_view to_string(Status status) noexcept {
-  constexpr std::array<std::string_view, 10> names = {
-      "gradient_converged",  "step_converged",    "value_converged", "target_reached",
-      "max_iterations",      "max_evaluations",   "time_limit",      "diverged",
-      "stopped_by_callback", "line_search_failed"};
+  constexpr std::array<std::string_view, 11> names = {
+      "gradient_converged",  "step_converged",     "value_converged", "target_reached",
+      "max_iterations",      "max_evaluations",    "time_limit",      "diverged",
+      "stopped_by_callback", "line_search_failed", "precision_limit"};
   const auto i = static_cast<std::size_t>(status);
   return i < names.size() ? names[i] : std::string_view("unknown");
 }
@@ -43,6 +44,7 @@ Result run_first_order(const Objective& f, std::vector<double> x, Optimizer& opt
   if (!std::isfinite(value) || !all_finite(g))
     return run.finish(x, value, norm(g), Status::diverged);
   double grad_norm = norm(g);
+  double last_accepted = std::numeric_limits<double>::infinity();  // Armijo's last step length
   Status status = Status::max_iterations;
   while (!run.should_stop(value, grad_norm, status)) {
     const double value_prev = value, grad_norm_prev = grad_norm;
@@ -63,9 +65,17 @@ Result run_first_order(const Objective& f, std::vector<double> x, Optimizer& opt
         x = x_prev;
         g = g_prev;
         value = value_prev;
-        status = failure_status(result);
+        // Note [Precision limit]: the decrease predicted for a step as long as the last one
+        // accepted with a real decrease, t·‖∇f‖² (none before the first).
+        const double predicted = last_accepted * grad_norm_prev * grad_norm_prev;
+        const bool precision =
+            result == Outcome::flat &&
+            at_precision_limit(value, predicted, grad_norm_prev, run.initial_grad_norm());
+        status = precision ? Status::precision_limit : failure_status(result);
         break;
       }
+      // A step whose decrease is rounding noise gives no scale (it may follow a wrong ∇f).
+      if (value_prev - accepted.value > rounding_noise(value_prev)) last_accepted = accepted.alpha;
       value = accepted.value;
       lr = accepted.alpha;
     } else {

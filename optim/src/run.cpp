@@ -40,6 +40,7 @@ void validate(const Stop& s) {
     }
   };
   check(s.grad_tol >= 0, "grad_tol", s.grad_tol, "a value >= 0");
+  check(s.grad_rtol >= 0, "grad_rtol", s.grad_rtol, "a value >= 0");
   check(s.step_tol >= 0, "step_tol", s.step_tol, "a value >= 0");
   check(s.value_tol >= 0, "value_tol", s.value_tol, "a value >= 0");
   check(!std::isnan(s.target), "target", s.target, "a number (-inf to disable)");
@@ -88,10 +89,11 @@ bool Run::out_of_evaluations() const {
          evaluations == std::numeric_limits<int>::max();
 }
 
-bool Run::should_stop(double value, double grad_norm, Status& status) const {
+bool Run::should_stop(double value, double grad_norm, Status& status) {
+  if (std::isnan(grad_norm0_)) grad_norm0_ = grad_norm;
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  if (grad_norm <= stop_.grad_tol)
+  if (grad_norm <= stop_.grad_tol || grad_norm <= stop_.grad_rtol * grad_norm0_)
     status = Status::gradient_converged;
   else if (value <= stop_.target)
     status = Status::target_reached;

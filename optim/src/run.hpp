@@ -27,8 +27,11 @@ class Run {
 
   /// f(x) with ∇f into g; counts the evaluation and remembers the best finite point.
   double evaluate(std::span<const double> x, std::span<double> g);
-  /// The status of a stopping rule that holds before the next iteration, if any.
-  bool should_stop(double value, double grad_norm, Status& status) const;
+  /// The status of a stopping rule that holds before the next iteration, if any. The first
+  /// call sees the start: its gradient norm is ‖∇f(x₀)‖ (for Stop::grad_rtol).
+  bool should_stop(double value, double grad_norm, Status& status);
+  /// ‖∇f(x₀)‖₂ (known after the first should_stop).
+  double initial_grad_norm() const { return grad_norm0_; }
   /// True when no evaluation budget is left.
   bool out_of_evaluations() const;
   /// After a step: reports it to the history and the observer, then applies the step and value
@@ -48,6 +51,7 @@ class Run {
   std::chrono::steady_clock::time_point start_;
   std::vector<double> best_x_;
   double best_value_ = std::numeric_limits<double>::infinity();
+  double grad_norm0_ = std::numeric_limits<double>::quiet_NaN();
   History history_;
 };
 

@@ -85,7 +85,8 @@ struct StrongWolfe {
 
 /// Limited-memory BFGS (Nocedal & Wright, Algorithm 7.4 with the two-loop recursion, and the
 /// line search of Algorithms 3.5–3.6). When the line search fails, the memory is dropped and the
-/// search is retried once along −∇f; a second failure ends the run with Status::line_search_failed.
+/// search is retried once along −∇f; a second failure ends the run with Status::line_search_failed
+/// — or Status::precision_limit when f is flat to rounding there and ∇f is small.
 struct LBFGS {
   int history = 10;
   StrongWolfe line_search{};

@@ -21,8 +21,9 @@ namespace nabla::optim {
 /// When minimize() stops (whichever rule fires first). 0 disables a rule.
 struct Stop {
   double grad_tol = 1e-8;  ///< ‖∇f‖₂ ≤ grad_tol
-  double step_tol = 0;     ///< ‖xₖ₊₁ − xₖ‖₂ ≤ step_tol
-  double value_tol = 0;    ///< |fₖ₊₁ − fₖ| ≤ value_tol·|fₖ| (relative change of f)
+  double grad_rtol = 0;  ///< ‖∇f‖₂ ≤ grad_rtol·‖∇f(x₀)‖₂ (relative to the start)
+  double step_tol = 0;   ///< ‖xₖ₊₁ − xₖ‖₂ ≤ step_tol
+  double value_tol = 0;  ///< |fₖ₊₁ − fₖ| ≤ value_tol·|fₖ| (relative change of f)
   double target = -std::numeric_limits<double>::infinity();  ///< f ≤ target
   int max_iterations = 1000;                                 ///< updates of x
   int max_evaluations = 0;  ///< evaluations of f and ∇f (0: none, but never past INT_MAX)
@@ -31,7 +32,7 @@ struct Stop {
 
 /// Why minimize() stopped.
 enum class Status {
-  gradient_converged,   ///< ‖∇f‖ ≤ grad_tol
+  gradient_converged,   ///< ‖∇f‖ ≤ grad_tol, or ≤ grad_rtol·‖∇f(x₀)‖
   step_converged,       ///< the step became shorter than step_tol
   value_converged,      ///< f changed by less than value_tol (relative)
   target_reached,       ///< f ≤ target
@@ -42,6 +43,8 @@ enum class Status {
   stopped_by_callback,  ///< the observer asked to stop
   line_search_failed,   ///< no acceptable step along the line: L-BFGS (even along −∇f after
                         ///< dropping its memory) or GradientDescent{.line_search = true}
+  precision_limit,      ///< converged as far as doubles allow: f is flat to rounding along the
+                        ///< search direction and ∇f is small (Note [Precision limit])
 };
 
 /// The name of a status, e.g. "gradient_converged".
