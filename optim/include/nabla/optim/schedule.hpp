@@ -127,7 +127,7 @@ struct LinearWarmup {
 /// A constant factor for the first steps: lr = base·factor for t < steps, base after
 /// (PyTorch ConstantLR; `steps` is its total_iters).
 struct ConstantWarmup {
-  double factor = 1.0 / 3.0;  ///< in (0, 1]
+  double factor = 1.0 / 3.0;  ///< in (0, 1] (PyTorch accepts 0, then divides by it at `steps`)
   long steps = 5;             ///< steps at the reduced rate, >= 1
   /// @throws nabla::Error for an invalid option (also for t < 0).
   double operator()(long t, double base, double) const;
