@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include "nabla/autodiff/error.hpp"
@@ -48,17 +49,17 @@ class Plain final : public Optimizer {  // x ← x − lr·g
 class HeavyBall final : public Optimizer {  // v ← ρv + g;  x ← x − lr·v  (Nesterov: lr·(g + ρv))
  public:
   HeavyBall(double lr, double rho, bool nesterov, const Extras& extras, std::size_t n)
-      : Optimizer(n, lr, extras), rho_(rho), nesterov_(nesterov), v_(n, 0.0) {}
+      : Optimizer(n, lr, extras, rho), nesterov_(nesterov), v_(n, 0.0) {}
 
  private:
   void clear_state() override { std::fill(v_.begin(), v_.end(), 0.0); }
   void update(std::span<double> x, std::span<const double> g, double lr) override {
+    const double rho = momentum_;  // the method's ρ, or the schedule's of this step
     for (std::size_t i = 0; i < x.size(); ++i) {
-      v_[i] = rho_ * v_[i] + g[i];
-      x[i] -= lr * (nesterov_ ? g[i] + rho_ * v_[i] : v_[i]);
+      v_[i] = rho * v_[i] + g[i];
+      x[i] -= lr * (nesterov_ ? g[i] + rho * v_[i] : v_[i]);
     }
   }
-  double rho_;
   bool nesterov_;
   std::vector<double> v_;
 };
@@ -83,18 +84,18 @@ class AdaGradRule final : public Optimizer {  // s ← s + g²;  x ← x − lr�
 class RMSPropRule final : public Optimizer {
  public:
   RMSPropRule(const RMSProp& m, std::size_t n)
-      : Optimizer(n, m.lr, m.extras),
+      : Optimizer(n, m.lr, m.extras, m.momentum),
         m_(m),
         s_(n, 0.0),
         mean_(m.centered ? n : 0, 0.0),
-        buffer_(m.momentum > 0 ? n : 0, 0.0) {}
+        buffer_(m.momentum > 0 || m.extras.schedule.cycles_momentum() ? n : 0, 0.0) {}
 
  private:
   void clear_state() override {
     for (auto* v : {&s_, &mean_, &buffer_}) std::fill(v->begin(), v->end(), 0.0);
   }
   void update(std::span<double> x, std::span<const double> g, double lr) override {
-    const double a = m_.alpha;
+    const double a = m_.alpha, mu = momentum_;  // μ: the method's, or the schedule's
     for (std::size_t i = 0; i < x.size(); ++i) {
       s_[i] = a * s_[i] + (1 - a) * g[i] * g[i];  // s ← αs + (1 − α)g²
       double avg = s_[i];
@@ -103,8 +104,8 @@ class RMSPropRule final : public Optimizer {
         avg = std::max(avg - mean_[i] * mean_[i], 0.0);
       }
       const double step = g[i] / (std::sqrt(avg) + m_.eps);
-      if (m_.momentum > 0) {  // b ← μb + g/(√s + ε);  x ← x − lr·b
-        buffer_[i] = m_.momentum * buffer_[i] + step;
+      if (mu > 0) {  // b ← μb + g/(√s + ε);  x ← x − lr·b
+        buffer_[i] = mu * buffer_[i] + step;
         x[i] -= lr * buffer_[i];
       } else {
         x[i] -= lr * step;
@@ -148,8 +149,7 @@ class AdamRule final : public Optimizer {
   // `coupled` is Adam's L2 term (added to g); `decoupled` is AdamW's (x ← x − lr·λ·x).
   AdamRule(double lr, double beta1, double beta2, double eps, double coupled, double decoupled,
            bool amsgrad, const Extras& extras, std::size_t n)
-      : Optimizer(n, lr, extras),
-        beta1_(beta1),
+      : Optimizer(n, lr, extras, beta1),
         beta2_(beta2),
         eps_(eps),
         coupled_(coupled),
@@ -172,23 +172,27 @@ class AdamRule final : public Optimizer {
                                       lr * decoupled_, steps_));
     }
     const double t = static_cast<double>(steps_ + 1);
-    const double bc1 = 1 - std::pow(beta1_, t), bc2 = 1 - std::pow(beta2_, t);
+    const double beta1 = momentum_;  // the method's β₁, or the schedule's of this step (PyTorch
+                                     // corrects the bias with the current β₁ too)
+    const double bc1 = 1 - std::pow(beta1, t), bc2 = 1 - std::pow(beta2_, t);
     const double step = lr / bc1, root_bc2 = std::sqrt(bc2);
     const double keep = 1 - lr * decoupled_;  // AdamW's decoupled decay; exactly 1 for Adam
     adam_update(x.data(), g.data(), m_.data(), v_.data(), amsgrad_ ? vmax_.data() : nullptr,
-                x.size(), {beta1_, beta2_, eps_, coupled_, keep, step, root_bc2});
+                x.size(), {beta1, beta2_, eps_, coupled_, keep, step, root_bc2});
   }
-  double beta1_, beta2_, eps_, coupled_, decoupled_;
+  double beta2_, eps_, coupled_, decoupled_;
   bool amsgrad_;
   std::vector<double> m_, v_, vmax_;
 };
 
 }  // namespace
 
-Optimizer::Optimizer(std::size_t n, double lr, const Extras& extras)
-    : n_(n),
+Optimizer::Optimizer(std::size_t n, double lr, const Extras& extras, double momentum)
+    : momentum_(momentum),
+      n_(n),
       base_lr_(lr),
       lr_(lr),
+      base_momentum_(momentum),
       extras_(extras),
       schedule_(extras.schedule),
       last_value_(std::numeric_limits<double>::quiet_NaN()) {
@@ -203,8 +207,12 @@ void Optimizer::step(std::span<double> x, std::span<const double> g) {
                         fmt::format("wrong sizes (got x of {} and g of {}, expected {} each)",
                                     x.size(), g.size(), n_));
   }
-  // The schedule checks the rate it returns (finite, >= 0) and names the step when it is not.
-  lr_ = schedule_(steps_, base_lr_, last_value_);
+  // The schedule checks the rate (finite, >= 0) and the momentum (in [0, 1)) it returns, and
+  // names the step when they are not; both are read before x moves.
+  const double lr = schedule_(steps_, base_lr_, last_value_);
+  const std::optional<double> momentum = schedule_.momentum(steps_);
+  lr_ = lr;
+  if (momentum) momentum_ = *momentum;
   std::span<const double> grad = g;
   const Extras& e = extras_;
   if (e.clip_value > 0 || e.clip_norm > 0 || e.weight_decay > 0) {
@@ -236,11 +244,26 @@ void Optimizer::reset() {
   steps_ = 0;
   schedule_ = extras_.schedule;
   lr_ = base_lr_;
+  momentum_ = base_momentum_;
   last_value_ = std::numeric_limits<double>::quiet_NaN();
 }
 
+namespace {
+// A schedule that cycles the momentum needs a method with one.
+void no_cycled_momentum(const char* method, const Extras& extras) {
+  if (extras.schedule.cycles_momentum()) {
+    nabla::detail::fail(method,
+                        "invalid option extras.schedule (got a schedule that cycles the "
+                        "momentum, expected one that does not: this method has no momentum; "
+                        "set cycle_momentum = false, or use Momentum, Nesterov, RMSProp, Adam "
+                        "or AdamW)");
+  }
+}
+}  // namespace
+
 std::unique_ptr<Optimizer> make_optimizer(const GradientDescent& m, std::size_t n) {
   positive("nabla::optim::GradientDescent", "lr", m.lr);
+  no_cycled_momentum("nabla::optim::GradientDescent", m.extras);
   require(m.c1 > 0 && m.c1 < 1, "nabla::optim::GradientDescent", "c1", m.c1, "a value in (0, 1)");
   require(m.shrink > 0 && m.shrink < 1, "nabla::optim::GradientDescent", "shrink", m.shrink,
           "a value in (0, 1)");
@@ -261,6 +284,7 @@ std::unique_ptr<Optimizer> make_optimizer(const Nesterov& m, std::size_t n) {
 
 std::unique_ptr<Optimizer> make_optimizer(const AdaGrad& m, std::size_t n) {
   positive("nabla::optim::AdaGrad", "lr", m.lr);
+  no_cycled_momentum("nabla::optim::AdaGrad", m.extras);
   positive("nabla::optim::AdaGrad", "eps", m.eps);
   non_negative("nabla::optim::AdaGrad", "initial_accumulator", m.initial_accumulator);
   return std::make_unique<AdaGradRule>(m, n);

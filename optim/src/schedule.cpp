@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <optional>
 #include <string>
 
 #include "nabla/autodiff/error.hpp"
@@ -58,6 +60,19 @@ double Schedule::operator()(long t, double base_lr, double last_value) const {
                                     lr, t));
   }
   return lr;
+}
+
+std::optional<double> Schedule::momentum(long t) const {
+  if (!momentum_) return std::nullopt;
+  step_index("nabla::optim::Schedule", t);
+  const std::optional<double> m = momentum_(t);
+  if (m && !(*m >= 0 && *m < 1)) {
+    nabla::detail::fail("nabla::optim::Schedule",
+                        fmt::format("the schedule returned the momentum {} at step {} "
+                                    "(expected a value in [0, 1))",
+                                    *m, t));
+  }
+  return m;
 }
 
 void StepDecay::validate() const {
@@ -149,46 +164,149 @@ double LinearWarmup::operator()(long t, double base, double) const {
   return base * (start_factor + (end_factor - start_factor) * progress);
 }
 
+void ConstantWarmup::validate() const {
+  require(factor > 0 && factor <= 1, "nabla::optim::ConstantWarmup", "factor", factor,
+          "a value in (0, 1]");
+  at_least_one("nabla::optim::ConstantWarmup", "steps", steps, "a positive number of steps");
+}
+
+double ConstantWarmup::operator()(long t, double base, double) const {
+  validate();
+  step_index("nabla::optim::ConstantWarmup", t);
+  return t < steps ? base * factor : base;
+}
+
+void PolynomialDecay::validate() const {
+  at_least_one("nabla::optim::PolynomialDecay", "steps", steps, "a positive number of steps");
+  positive("nabla::optim::PolynomialDecay", "power", power);
+}
+
+double PolynomialDecay::operator()(long t, double base, double) const {
+  validate();
+  step_index("nabla::optim::PolynomialDecay", t);
+  const double left = 1 - static_cast<double>(std::min(t, steps)) / static_cast<double>(steps);
+  return base * std::pow(left, power);
+}
+
 void OneCycle::validate() const {
   positive("nabla::optim::OneCycle", "max_lr", max_lr);
   at_least_one("nabla::optim::OneCycle", "total_steps", total_steps, "a positive number of steps");
-  require(pct_start >= 0 && pct_start <= 1, "nabla::optim::OneCycle", "pct_start", pct_start,
-          "a fraction in [0, 1]");
+  if (three_phase) {
+    require(pct_start >= 0 && pct_start <= 0.5, "nabla::optim::OneCycle", "pct_start", pct_start,
+            "a fraction in [0, 0.5] with three_phase = true (the way up and the way back each "
+            "take pct_start of the steps)");
+  } else {
+    require(pct_start >= 0 && pct_start <= 1, "nabla::optim::OneCycle", "pct_start", pct_start,
+            "a fraction in [0, 1]");
+  }
+  require(anneal_strategy == Anneal::cos || anneal_strategy == Anneal::linear,
+          "nabla::optim::OneCycle", "anneal_strategy", static_cast<int>(anneal_strategy),
+          "Anneal::cos or Anneal::linear");
+  require(base_momentum >= 0 && base_momentum < 1, "nabla::optim::OneCycle", "base_momentum",
+          base_momentum, "a value in [0, 1)");
+  require(max_momentum >= 0 && max_momentum < 1, "nabla::optim::OneCycle", "max_momentum",
+          max_momentum, "a value in [0, 1)");
   positive("nabla::optim::OneCycle", "div_factor", div_factor);
   positive("nabla::optim::OneCycle", "final_div_factor", final_div_factor);
 }
 
+namespace {
+
+struct RateAndMomentum {
+  double lr, momentum;
+};
+
+// PyTorch's OneCycleLR.get_lr: phases end at the given (fractional) steps; step t falls in the
+// first phase whose end is >= t, or in the last one. A phase of length <= 0 (possible at the
+// bounds of pct_start, where PyTorch divides by zero) gives its end values; steps past the end
+// of the last phase keep its end values.
+RateAndMomentum one_cycle(const OneCycle& c, long t) {
+  struct Phase {
+    double end_step, start_lr, end_lr, start_momentum, end_momentum;
+  };
+  const double initial = c.max_lr / c.div_factor, final_lr = initial / c.final_div_factor;
+  const double up = c.pct_start * static_cast<double>(c.total_steps);
+  const double last = static_cast<double>(c.total_steps) - 1;
+  const double lo_m = c.base_momentum, hi_m = c.max_momentum;
+  const std::array<Phase, 3> phases =
+      c.three_phase ? std::array<Phase, 3>{{{up - 1, initial, c.max_lr, hi_m, lo_m},
+                                            {2 * up - 2, c.max_lr, initial, lo_m, hi_m},
+                                            {last, initial, final_lr, hi_m, hi_m}}}
+                    : std::array<Phase, 3>{{{up - 1, initial, c.max_lr, hi_m, lo_m},
+                                            {last, c.max_lr, final_lr, lo_m, hi_m}}};
+  const std::size_t count = c.three_phase ? 3 : 2;
+  const auto anneal = [&](double from, double to, double fraction) {
+    return c.anneal_strategy == OneCycle::Anneal::cos ? cosine(from, to, fraction)
+                                                      : from + (to - from) * fraction;
+  };
+  const double s = static_cast<double>(t);
+  double start = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const Phase& p = phases[i];
+    if (s <= p.end_step || i + 1 == count) {
+      const double length = p.end_step - start;
+      if (length <= 0) return {p.end_lr, p.end_momentum};
+      const double fraction = std::min(1.0, (s - start) / length);
+      return {anneal(p.start_lr, p.end_lr, fraction),
+              anneal(p.start_momentum, p.end_momentum, fraction)};
+    }
+    start = p.end_step;
+  }
+  return {final_lr, hi_m};  // not reached: the last phase takes every remaining step
+}
+
+}  // namespace
+
 double OneCycle::operator()(long t, double, double) const {
   validate();
   step_index("nabla::optim::OneCycle", t);
-  const double initial = max_lr / div_factor, final_lr = initial / final_div_factor;
-  const double peak = pct_start * static_cast<double>(total_steps) - 1;
-  const double end = static_cast<double>(total_steps) - 1;
-  const double s = static_cast<double>(t);
-  if (s <= peak) return peak > 0 ? cosine(initial, max_lr, s / peak) : max_lr;
-  if (end <= peak) return final_lr;  // pct_start = 1: no way down (PyTorch divides by 0 here)
-  return cosine(max_lr, final_lr, std::min(1.0, (s - peak) / (end - peak)));
+  return one_cycle(*this, t).lr;
+}
+
+std::optional<double> OneCycle::momentum(long t) const {
+  validate();
+  step_index("nabla::optim::OneCycle", t);
+  if (!cycle_momentum) return std::nullopt;
+  return one_cycle(*this, t).momentum;
 }
 
 void ReduceOnPlateau::validate() const {
+  require(mode == Mode::min || mode == Mode::max, "nabla::optim::ReduceOnPlateau", "mode",
+          static_cast<int>(mode), "Mode::min or Mode::max");
   require(factor > 0 && factor < 1, "nabla::optim::ReduceOnPlateau", "factor", factor,
           "a value in (0, 1)");
   require(patience >= 0, "nabla::optim::ReduceOnPlateau", "patience", patience,
           "a number of steps >= 0");
-  require(threshold >= 0 && threshold < 1, "nabla::optim::ReduceOnPlateau", "threshold", threshold,
-          "a relative change in [0, 1)");
+  if (threshold_mode == ThresholdMode::rel) {
+    require(threshold >= 0 && threshold < 1, "nabla::optim::ReduceOnPlateau", "threshold",
+            threshold, "a relative change in [0, 1) with threshold_mode = rel");
+  } else {
+    require(threshold_mode == ThresholdMode::abs, "nabla::optim::ReduceOnPlateau", "threshold_mode",
+            static_cast<int>(threshold_mode), "ThresholdMode::rel or ThresholdMode::abs");
+    require(std::isfinite(threshold) && threshold >= 0, "nabla::optim::ReduceOnPlateau",
+            "threshold", threshold, "a finite change >= 0 with threshold_mode = abs");
+  }
   require(cooldown >= 0, "nabla::optim::ReduceOnPlateau", "cooldown", cooldown,
           "a number of steps >= 0");
   non_negative("nabla::optim::ReduceOnPlateau", "min_lr", min_lr);
+  non_negative("nabla::optim::ReduceOnPlateau", "eps", eps);
 }
 
 double ReduceOnPlateau::operator()(long t, double base, double last_value) {
   validate();
   step_index("nabla::optim::ReduceOnPlateau", t);
   State& s = state;
-  if (s.lr < 0) s.lr = base;
+  if (s.lr < 0) {  // the first call: PyTorch's mode_worse as the best value
+    s.lr = base;
+    s.best = mode == Mode::min ? std::numeric_limits<double>::infinity()
+                               : -std::numeric_limits<double>::infinity();
+  }
   if (!std::isfinite(last_value)) return s.lr;  // no value yet (the first step)
-  if (last_value < s.best * (1 - threshold)) {
+  const bool rel = threshold_mode == ThresholdMode::rel;
+  const bool better = mode == Mode::min
+                          ? last_value < (rel ? s.best * (1 - threshold) : s.best - threshold)
+                          : last_value > (rel ? s.best * (1 + threshold) : s.best + threshold);
+  if (better) {
     s.best = last_value;
     s.bad = 0;
   } else {
@@ -199,7 +317,8 @@ double ReduceOnPlateau::operator()(long t, double base, double last_value) {
     s.bad = 0;
   }
   if (s.bad > patience) {
-    s.lr = std::max(s.lr * factor, min_lr);
+    const double cut = std::max(s.lr * factor, min_lr);
+    if (s.lr - cut > eps) s.lr = cut;  // PyTorch skips a cut smaller than eps
     s.cooling = cooldown;
     s.bad = 0;
   }
