@@ -118,8 +118,8 @@ double column_norm(const std::vector<double>& a, std::size_t m, std::size_t n, s
 // on return cols[j] = σⱼ·uⱼ, sigma[j] = σⱼ and v (k×k, column-major) holds the right singular
 // vectors. Accurate to high relative precision, which the covariance of ill-conditioned fits
 // needs; k is the number of parameters, so the cost O(m·k²) per sweep is that of a QR.
-void jacobi_svd(std::vector<double>& cols, std::size_t m, std::size_t k,
-                std::vector<double>& sigma, std::vector<double>& v) {
+void jacobi_svd(std::vector<double>& cols, std::size_t m, std::size_t k, std::vector<double>& sigma,
+                std::vector<double>& v) {
   v.assign(k * k, 0.0);
   for (std::size_t j = 0; j < k; ++j) v[j * k + j] = 1;
   for (int sweep = 0; sweep < 100; ++sweep) {
@@ -311,12 +311,14 @@ LeastSquaresResult run_least_squares(const Residuals& f, std::vector<double> x0,
   check_point(x0);
   check_options(o, n);
   if (o.jacobian == JacobianMode::forward && !can_forward) {
-    nabla::detail::fail(fn, "invalid option jacobian (got forward, expected reverse or automatic: "
-                            "the residuals cannot be called with nabla::Dual<double, 4>)");
+    nabla::detail::fail(fn,
+                        "invalid option jacobian (got forward, expected reverse or automatic: "
+                        "the residuals cannot be called with nabla::Dual<double, 4>)");
   }
   if (o.jacobian == JacobianMode::reverse && !can_reverse) {
-    nabla::detail::fail(fn, "invalid option jacobian (got reverse, expected forward or automatic: "
-                            "the residuals cannot be called with nabla::Var)");
+    nabla::detail::fail(fn,
+                        "invalid option jacobian (got reverse, expected forward or automatic: "
+                        "the residuals cannot be called with nabla::Var)");
   }
   std::vector<double> lower(n, -HUGE_VAL), upper(n, HUGE_VAL);
   if (!o.lower.empty()) lower = o.lower;
@@ -325,7 +327,8 @@ LeastSquaresResult run_least_squares(const Residuals& f, std::vector<double> x0,
   for (std::size_t j = 0; j < n; ++j) x[j] = std::clamp(x[j], lower[j], upper[j]);
 
   const long budget = o.max_evaluations > 0 ? o.max_evaluations : 100 * (static_cast<long>(n) + 1);
-  const int max_evaluations = static_cast<int>(std::min<long>(budget, std::numeric_limits<int>::max()));
+  const int max_evaluations =
+      static_cast<int>(std::min<long>(budget, std::numeric_limits<int>::max()));
   const auto start = std::chrono::steady_clock::now();
 
   // The first evaluation tells m; automatic mode uses reverse mode for it when it can.
@@ -363,8 +366,9 @@ LeastSquaresResult run_least_squares(const Residuals& f, std::vector<double> x0,
     }
   }
   if (!all_finite(cur.raw.data)) {
-    nabla::detail::fail(fn, "the Jacobian of the residuals is not finite at x0 (expected finite "
-                            "derivatives at the starting point)");
+    nabla::detail::fail(fn,
+                        "the Jacobian of the residuals is not finite at x0 (expected finite "
+                        "derivatives at the starting point)");
   }
   if (o.jacobian == JacobianMode::automatic) forward = can_forward && (n <= m || !can_reverse);
   apply_loss(cur, o);
@@ -593,7 +597,8 @@ LeastSquaresResult run_least_squares(const Residuals& f, std::vector<double> x0,
   for (std::size_t a = 0; a < n; ++a) {
     for (std::size_t b = 0; b < n; ++b) {
       double sum = 0;
-      for (std::size_t c = 0; c < n; ++c) sum += v[c * n + a] * v[c * n + b] / (sigma[c] * sigma[c]);
+      for (std::size_t c = 0; c < n; ++c)
+        sum += v[c * n + a] * v[c * n + b] / (sigma[c] * sigma[c]);
       res.covariance[a * n + b] = res.sigma2 * sum / (colnorm[a] * colnorm[b]);
     }
   }

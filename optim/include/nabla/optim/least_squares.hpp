@@ -52,22 +52,22 @@ std::string_view to_string(CovarianceStatus status) noexcept;
 /// Options of least_squares(). The defaults fit most curve fits; every tolerance may be 0
 /// (the run then stops when nothing changes to rounding).
 struct LeastSquares {
-  Loss loss = Loss::linear;  ///< robust loss (see Loss)
-  double loss_scale = 1;     ///< C > 0: residuals beyond about C count as outliers
+  Loss loss = Loss::linear;     ///< robust loss (see Loss)
+  double loss_scale = 1;        ///< C > 0: residuals beyond about C count as outliers
   std::vector<double> lower{};  ///< lower bounds, n entries or empty (none); −∞ allowed
   std::vector<double> upper{};  ///< upper bounds, n entries or empty (none); +∞ allowed
   /// Characteristic sizes of the parameters (n entries > 0), or empty: scale from the Jacobian's
   /// column norms as MINPACK does (mode 1).
   std::vector<double> x_scale{};
-  double ftol = 1e-10;  ///< relative reduction of the cost, actual and predicted ≤ ftol
-  double xtol = 1e-10;  ///< trust radius ≤ xtol·‖D·x‖ (relative change of x)
-  double gtol = 1e-10;  ///< max cosine between the residuals and a Jacobian column ≤ gtol
+  double ftol = 1e-10;      ///< relative reduction of the cost, actual and predicted ≤ ftol
+  double xtol = 1e-10;      ///< trust radius ≤ xtol·‖D·x‖ (relative change of x)
+  double gtol = 1e-10;      ///< max cosine between the residuals and a Jacobian column ≤ gtol
   int max_evaluations = 0;  ///< evaluations of residuals and Jacobian (0: 100·(n + 1))
   /// The initial trust radius is step_bound·‖D·x0‖ (1 as SciPy's trf; MINPACK's factor is 100,
   /// which lets the first step jump farther — and sometimes onto a plateau).
   double step_bound = 1;
   JacobianMode jacobian = JacobianMode::automatic;  ///< how the Jacobian is computed
-  bool covariance = true;  ///< compute Result::covariance (needs m ≥ n)
+  bool covariance = true;                           ///< compute Result::covariance (needs m ≥ n)
 };
 
 /// What least_squares() returns.
@@ -80,7 +80,7 @@ struct LeastSquaresResult {
   std::vector<int> active;  ///< per parameter: −1 at its lower bound, +1 at its upper, 0 free
   int iterations = 0;       ///< accepted steps
   int evaluations = 0;      ///< evaluations of the residuals and their Jacobian
-  Status status = Status::max_evaluations;  ///< why the run ended (see docs/optimizers.md)
+  Status status = Status::max_evaluations;    ///< why the run ended (see docs/optimizers.md)
   JacobianMode mode = JacobianMode::forward;  ///< the mode used (never automatic)
   double sigma2 = 0;               ///< residual variance 2·cost/(m − n) (NaN when m == n)
   std::vector<double> covariance;  ///< σ²(JᵀJ)⁻¹, n×n row-major (NaN unless covariance_status ok)
