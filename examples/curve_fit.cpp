@@ -41,9 +41,10 @@ int main() {
   const auto plain = nabla::optim::least_squares(residuals, {1.0, 1.0});
   const auto robust = nabla::optim::least_squares(
       residuals, {1.0, 1.0}, {.loss = nabla::optim::Loss::cauchy, .loss_scale = 0.1});
-  fmt::print("with an outlier: least squares Vmax = {:.4f}, Km = {:.4f}; Cauchy loss Vmax = "
-             "{:.4f}, Km = {:.4f}\n",
-             plain.x[0], plain.x[1], robust.x[0], robust.x[1]);
+  fmt::print(
+      "with an outlier: least squares Vmax = {:.4f}, Km = {:.4f}; Cauchy loss Vmax = "
+      "{:.4f}, Km = {:.4f}\n",
+      plain.x[0], plain.x[1], robust.x[0], robust.x[1]);
 
   // The truth lies within three standard errors, and the robust fit stays close to the first.
   const bool ok = fit.covariance_status == nabla::optim::CovarianceStatus::ok &&

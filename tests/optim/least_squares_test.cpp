@@ -25,7 +25,9 @@ namespace nabla::optim {
 std::ostream& operator<<(std::ostream& out, Status s) { return out << to_string(s); }
 std::ostream& operator<<(std::ostream& out, CovarianceStatus s) { return out << to_string(s); }
 std::ostream& operator<<(std::ostream& out, JacobianMode m) {
-  return out << (m == JacobianMode::forward ? "forward" : m == JacobianMode::reverse ? "reverse" : "automatic");
+  return out << (m == JacobianMode::forward   ? "forward"
+                 : m == JacobianMode::reverse ? "reverse"
+                                              : "automatic");
 }
 }  // namespace nabla::optim
 
@@ -39,7 +41,9 @@ const auto exponential = [](const auto& b, double x) {
   using std::exp;
   return b[0] * (1.0 - exp(-b[1] * x));
 };
-const auto misra1d_model = [](const auto& b, double x) { return b[0] * b[1] * x / (1.0 + b[1] * x); };
+const auto misra1d_model = [](const auto& b, double x) {
+  return b[0] * b[1] * x / (1.0 + b[1] * x);
+};
 const auto mgh09_model = [](const auto& b, double x) {
   return b[0] * (x * x + x * b[1]) / (x * x + x * b[2] + b[3]);
 };
@@ -95,7 +99,8 @@ Reference reference(const Model& model, const std::vector<double>& x, const std:
     std::vector<double> up = b, down = b;
     up[j] += h;
     down[j] -= h;
-    for (std::size_t i = 0; i < m; ++i) J[i * n + j] = (model(up, x[i]) - model(down, x[i])) / (2 * h);
+    for (std::size_t i = 0; i < m; ++i)
+      J[i * n + j] = (model(up, x[i]) - model(down, x[i])) / (2 * h);
   }
   double rnorm = std::sqrt(out.rss);
   for (std::size_t j = 0; j < n; ++j) {
@@ -149,10 +154,11 @@ void check_certified(const nist::Problem& p, const Model& model, const LeastSqua
       BOOST_TEST(converged(fit.status), to_string(fit.status));
       BOOST_TEST(fit.covariance_status == CovarianceStatus::ok);
       for (std::size_t j = 0; j < p.b.size(); ++j) {
-        BOOST_TEST(close(fit.x[j], p.b[j], rel), "b" << j + 1 << " = " << fit.x[j] << ", certified "
-                                                     << p.b[j]);
-        BOOST_TEST(close(fit.standard_errors[j], p.se[j], rel),
-                   "se(b" << j + 1 << ") = " << fit.standard_errors[j] << ", certified " << p.se[j]);
+        BOOST_TEST(close(fit.x[j], p.b[j], rel),
+                   "b" << j + 1 << " = " << fit.x[j] << ", certified " << p.b[j]);
+        BOOST_TEST(
+            close(fit.standard_errors[j], p.se[j], rel),
+            "se(b" << j + 1 << ") = " << fit.standard_errors[j] << ", certified " << p.se[j]);
       }
       if (p.rss > 0) BOOST_TEST(close(2 * fit.cost, p.rss, rel));
       BOOST_TEST(fit.iterations > 0);
@@ -290,8 +296,7 @@ BOOST_AUTO_TEST_CASE(a_bound_active_at_the_solution) {
     BOOST_TEST((fit.active == std::vector<int>{1, 0}));
     // b2's gradient vanishes (relative to its column of J and ‖r‖); b1's pushes up.
     double column = 0;
-    for (std::size_t i = 0; i < p.x.size(); ++i)
-      column += fit.jacobian(i, 1) * fit.jacobian(i, 1);
+    for (std::size_t i = 0; i < p.x.size(); ++i) column += fit.jacobian(i, 1) * fit.jacobian(i, 1);
     BOOST_TEST(fit.grad_norm < 1e-8 * std::sqrt(column * 2 * fit.cost));
     // b2 alone, with b1 fixed at 200: the same optimum.
     auto r1 = [&](const auto& b) {
@@ -319,7 +324,9 @@ BOOST_AUTO_TEST_CASE(a_bound_active_at_the_solution) {
   // lower == upper fixes a parameter.
   const auto fixed = least_squares(r, {300, 1e-4}, {.lower = {200, 0}, .upper = {200, 1}});
   BOOST_TEST(fixed.x[0] == 200);
-  BOOST_TEST(close(fixed.x[1], fit.x[1] == 6e-4 ? least_squares(r, {200, 1e-4}, {.upper = {200, Inf}}).x[1] : 0, 1e-6));
+  BOOST_TEST(close(fixed.x[1],
+                   fit.x[1] == 6e-4 ? least_squares(r, {200, 1e-4}, {.upper = {200, Inf}}).x[1] : 0,
+                   1e-6));
 }
 
 // Data generated exactly by the model: the fit is exact, σ² = 0 and the standard errors are 0.
@@ -417,8 +424,8 @@ BOOST_AUTO_TEST_CASE(one_parameter_matches_the_closed_form) {
 BOOST_AUTO_TEST_CASE(zero_tolerances_stop_at_rounding) {
   const nist::Problem& p = nist::misra1a;
   for (const auto& x0 : p.starts) {
-    const auto fit = least_squares(residuals_of(exponential, p.x, p.y), x0,
-                                   {.ftol = 0, .xtol = 0, .gtol = 0});
+    const auto fit =
+        least_squares(residuals_of(exponential, p.x, p.y), x0, {.ftol = 0, .xtol = 0, .gtol = 0});
     BOOST_TEST(fit.status != Status::max_evaluations, fmt::format("{}", fit));
     BOOST_TEST(close(fit.x[0], p.b[0], 1e-8));
     BOOST_TEST(close(fit.standard_errors[1], p.se[1], 1e-8));
@@ -483,8 +490,8 @@ BOOST_AUTO_TEST_CASE(invalid_input_throws_saying_what_was_expected) {
                       "invalid bounds for x[0] (got [1, 0], expected lower <= upper"));
   BOOST_TEST(contains(message(x0, {.lower = {NaN, 0}}), "invalid bounds for x[0]"));
   BOOST_TEST(contains(message(x0, {.upper = {-Inf, 1}}), "invalid bounds for x[0]"));
-  BOOST_TEST(contains(message(x0, {.lower = {1}}),
-                      "invalid option lower (got 1 values, expected 2"));
+  BOOST_TEST(
+      contains(message(x0, {.lower = {1}}), "invalid option lower (got 1 values, expected 2"));
   BOOST_TEST(contains(message(x0, {.x_scale = {1, 0}}), "invalid option x_scale[1] (got 0"));
   BOOST_TEST(contains(message(x0, {.loss_scale = 0}), "invalid option loss_scale (got 0"));
   BOOST_TEST(contains(message(x0, {.ftol = -1}), "invalid option ftol (got -1"));
@@ -509,7 +516,9 @@ BOOST_AUTO_TEST_CASE(invalid_input_throws_saying_what_was_expected) {
     using T = std::decay_t<decltype(b[0])>;
     return std::vector<T>{b[0] + b[1] + b[2]};
   };
-  BOOST_TEST(contains(error_of([&] { (void)least_squares(few, {1, 2, 3}); }),
+  BOOST_TEST(contains(error_of([&] {
+                        (void)least_squares(few, {1, 2, 3});
+                      }),
                       "1 residuals for 3 parameters (expected at least as many residuals as "
                       "parameters for the covariance; set covariance = false"));
   auto none = [](const auto& b) { return std::vector<std::decay_t<decltype(b[0])>>{}; };
@@ -548,10 +557,18 @@ BOOST_AUTO_TEST_CASE(robust_losses_follow_scipys_definitions_and_resist_outliers
     for (std::size_t i = 0; i < t.size(); ++i) {
       const double z = std::pow((line(b, t[i]) - y[i]) / c, 2);
       switch (loss) {
-        case Loss::linear: s += z; break;
-        case Loss::huber: s += z <= 1 ? z : 2 * std::sqrt(z) - 1; break;
-        case Loss::soft_l1: s += 2 * (std::sqrt(1 + z) - 1); break;
-        case Loss::cauchy: s += std::log1p(z); break;
+        case Loss::linear:
+          s += z;
+          break;
+        case Loss::huber:
+          s += z <= 1 ? z : 2 * std::sqrt(z) - 1;
+          break;
+        case Loss::soft_l1:
+          s += 2 * (std::sqrt(1 + z) - 1);
+          break;
+        case Loss::cauchy:
+          s += std::log1p(z);
+          break;
       }
     }
     return 0.5 * c * c * s;
@@ -561,8 +578,8 @@ BOOST_AUTO_TEST_CASE(robust_losses_follow_scipys_definitions_and_resist_outliers
   for (Loss loss : {Loss::huber, Loss::soft_l1, Loss::cauchy}) {
     BOOST_TEST_CONTEXT(to_string(loss)) {
       for (double c : {0.2, 1.0}) {
-        const auto at_start = least_squares(r, {0.3, 0.2}, {.loss = loss, .loss_scale = c,
-                                                           .max_evaluations = 1});
+        const auto at_start =
+            least_squares(r, {0.3, 0.2}, {.loss = loss, .loss_scale = c, .max_evaluations = 1});
         BOOST_TEST(at_start.evaluations == 1);
         BOOST_TEST(at_start.status == Status::max_evaluations);
         BOOST_TEST(close(at_start.cost, robust_cost(loss, c, {0.3, 0.2}), 1e-13));
@@ -635,7 +652,8 @@ BOOST_AUTO_TEST_CASE(callback_and_budget_statuses) {
   BOOST_TEST(budget.status == Status::max_evaluations);
   BOOST_TEST(budget.evaluations == 5);
   const std::string text = fmt::format("{}", least_squares(r, p.starts[1]));
-  BOOST_TEST((contains(text, "value_converged after") || contains(text, "gradient_converged after")));
+  BOOST_TEST(
+      (contains(text, "value_converged after") || contains(text, "gradient_converged after")));
   BOOST_TEST(contains(text, "0.192807"));
   BOOST_TEST(contains(text, " ± 0.0114"));
   BOOST_TEST(to_string(CovarianceStatus::singular) == "singular");
