@@ -108,7 +108,8 @@ LeastSquaresResult run_least_squares(const Residuals& f, std::vector<double> x0,
 /// nabla's forward or reverse mode, and returns the estimate with its covariance and standard
 /// errors. `residuals` maps the parameters to a range of numbers — write it once as a generic
 /// lambda taking `const auto& p` and returning a std::vector of p's element type, as for
-/// nabla::jacobian. `callback`, if any, sees every accepted step and may stop the run.
+/// nabla::jacobian. `callback`, if any, sees every accepted step (Iteration::value is the cost,
+/// Iteration::lr the trust radius) and may stop the run (return false).
 /// Not converging is not an error: the status says why the run ended.
 /// @throws nabla::Error for invalid options or bounds, an empty or non-finite x0, residuals
 /// that are not finite at x0 or change in number between calls, fewer residuals than
