@@ -2,6 +2,7 @@
 #pragma once
 
 #include "nabla/optim/format.hpp"
+#include "nabla/optim/least_squares.hpp"
 #include "nabla/optim/methods.hpp"
 #include "nabla/optim/minimize.hpp"
 #include "nabla/optim/multistart.hpp"
