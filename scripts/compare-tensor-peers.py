@@ -3,7 +3,8 @@
 
 Usage: compare-tensor-peers.py nabla.txt "Stan Math=stan.txt" "libtorch=torch.txt" --table out.md
 Each input is a tensor_bench-style output: "| row | plain (µs) | gradient (µs) | ratio |" rows,
-then optional "per-op overhead ... N ns per op" and "MLP training step ...: N µs" lines.
+then optional "per-op overhead ... N ns per op" and "MLP training step ...: N µs" lines; only
+the first table's rows are read.
 """
 import re
 import sys
@@ -11,10 +12,13 @@ import sys
 
 def parse(path):
     rows, extra = {}, {}
+    first_table_done = False  # tensor_bench prints more tables after it (HVP rows)
     for line in open(path, encoding="utf-8"):
         m = re.match(r"\| (.+?) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|", line)
-        if m:
+        if m and not first_table_done:
             rows[m.group(1)] = (float(m.group(2)), float(m.group(3)))
+        elif rows and not line.startswith("|"):
+            first_table_done = True
         m = re.search(r"per-op overhead.*: (\d+) ns per op", line)
         if m:
             extra["overhead"] = float(m.group(1))

@@ -3,11 +3,22 @@
 // plain function and to the gradient, measured interleaved in one process. Each row first
 // checks its Hessian-vector product against differences of the suite's analytic gradient.
 // Prints a Markdown table (docs/benchmarks.md, "Forward mode and second derivatives").
+// `--times` prints the gradient, HVP and dense Hessian in µs instead, the columns of the peer
+// program stan_second_order_bench (-Dbench_peers=enabled), so the rows can be put side by side.
+// Usage: second_order_bench [small] [--times]
 #include <nabla/autodiff.hpp>
 
 #include "harness.hpp"
 
 namespace {
+
+bool print_times = false;  // --times
+
+// Microseconds with three significant digits, without an exponent.
+std::string microseconds(double seconds) {
+  const double us = seconds * 1e6;
+  return us < 1000 ? fmt::format("{:.3g}", us) : fmt::format("{:.0f}", us);
+}
 
 using bench::calibrate;
 using bench::median;
@@ -65,6 +76,13 @@ void second_order_row(std::string_view name, const F& f, const std::vector<doubl
     if (dense) tH.push_back(seconds_per_call(hess, cH));
   }
   const double p = median(tp), q = median(tg), j = median(tj), j4 = median(t4), hh = median(th);
+  if (print_times) {
+    fmt::print("| {} | {} | {} | {} | {} | {:.2f} | {} |\n", name, n, microseconds(q),
+               microseconds(hh), dense ? microseconds(median(tH)) : std::string("–"), hh / q,
+               dense ? fmt::format("{:.1f}", median(tH) / q) : std::string("–"));
+    std::fflush(stdout);
+    return;
+  }
   fmt::print("| {} | {} | {:.3g} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {} |\n", name, n, p * 1e6,
              q / p, j / p, j4 / (4 * j), hh / q,
              dense ? fmt::format("{:.1f}", median(tH) / q) : std::string("–"));
@@ -75,15 +93,24 @@ void second_order_row(std::string_view name, const F& f, const std::vector<doubl
 
 int main(int argc, char** argv) {
   bool small = false;
-  for (int i = 1; i < argc; ++i) small = small || std::string_view(argv[i]) == "small";
+  for (int i = 1; i < argc; ++i) {
+    small = small || std::string_view(argv[i]) == "small";
+    print_times = print_times || std::string_view(argv[i]) == "--times";
+  }
   if (small) {
     bench::sample_seconds = 0.002;
     bench::samples = 3;
   }
-  fmt::print(
-      "| function | inputs | plain (µs) | gradient / plain | JVP / plain | 4-direction JVP / 4 "
-      "JVPs "
-      "| HVP / gradient | dense Hessian / gradient |\n|---|---|---|---|---|---|---|---|\n");
+  if (print_times) {
+    fmt::print(
+        "| function | inputs | gradient (µs) | HVP (µs) | dense Hessian (µs) | HVP / gradient | "
+        "dense Hessian / gradient |\n|---|---|---|---|---|---|---|\n");
+  } else {
+    fmt::print(
+        "| function | inputs | plain (µs) | gradient / plain | JVP / plain | 4-direction JVP / 4 "
+        "JVPs "
+        "| HVP / gradient | dense Hessian / gradient |\n|---|---|---|---|---|---|---|---|\n");
+  }
   second_order_row("chained Rosenbrock", bench::Rosenbrock{}, bench::random_vector(100, 1, -1, 1),
                    true);
   second_order_row("logistic regression NLL, 100×10", bench::Logistic(100, 10),

@@ -1,7 +1,9 @@
 // Tensor benchmarks (docs/benchmarks.md, "Tensors"): gradient time over the plain-double time of
 // the same computation with the same Eigen kernels; per-op overhead on tiny tensors; an MLP
 // training step against the throughput of the same GEMMs run alone. Each gradient is checked
-// against its closed form first.
+// against its closed form first. Then tensor Hessian-vector products (hessian_vector_product on
+// TensorDual) on the logistic regression and the MLP, against the gradient of the same loss,
+// each H·v checked against central differences of the gradient first.
 // Usage: tensor_bench [small] [--reps=N]   (small: reduced sizes and times, run as a test;
 // --reps=N: instruction counts under callgrind instead of times, instructions.hpp)
 #include <nabla/autodiff.hpp>
@@ -12,6 +14,66 @@
 #include "tensor_rows.hpp"
 
 using namespace tensor_rows;
+
+namespace {
+
+std::vector<std::string> hvp_rows;  // printed after the gradient rows
+
+// The flat gradient of a loss of several tensors at `point` (TensorVar backward), as
+// hessian_vector_product records its point: variables copied from the tensors, rewound after.
+template <class F>
+std::vector<double> gradient_at(const F& loss, const std::vector<nabla::Tensor>& point) {
+  nabla::Tape& tape = nabla::Tape::active();
+  const nabla::Position start = tape.position();
+  std::vector<nabla::TensorVar> vars;
+  for (const nabla::Tensor& t : point) vars.push_back(nabla::variable(t));
+  nabla::backward(loss(std::span<const nabla::TensorVar>(vars)));
+  std::vector<double> g;
+  for (const nabla::TensorVar& v : vars) {
+    const nabla::TensorView a = nabla::adjoint(v);
+    for (std::size_t i = 0; i < a.size(); ++i) g.push_back(a[i]);
+  }
+  tape.rewind(start);
+  return g;
+}
+
+// One row of the Hessian-vector product table: H·v of `loss` at `point` along `direction` (one
+// tensor per parameter), checked against central differences of gradient_at, then the gradient
+// and the HVP timed one after the other.
+template <class F>
+void hvp_row(const std::string& name, const F& loss, const std::vector<nabla::Tensor>& point,
+             const std::vector<nabla::Tensor>& direction, double budget) {
+  std::vector<double> hv;
+  for (const auto& part : nabla::hessian_vector_product(loss, point, direction)) {
+    hv.insert(hv.end(), part.begin(), part.end());
+  }
+  const double h = 1e-5;
+  std::vector<nabla::Tensor> plus(point), minus(point);
+  for (std::size_t i = 0; i < point.size(); ++i) {
+    for (std::size_t k = 0; k < point[i].size(); ++k) {
+      plus[i][k] += h * direction[i][k];
+      minus[i][k] -= h * direction[i][k];
+    }
+  }
+  const std::vector<double> gp = gradient_at(loss, plus), gm = gradient_at(loss, minus);
+  double error = 0, scale = 0;
+  for (std::size_t k = 0; k < hv.size(); ++k) {
+    const double numeric = (gp[k] - gm[k]) / (2 * h);
+    error += (hv[k] - numeric) * (hv[k] - numeric);
+    scale += numeric * numeric;
+  }
+  if (hv.size() != gp.size() || !(std::sqrt(error) <= 1e-6 * (1 + std::sqrt(scale)))) {
+    throw std::runtime_error(fmt::format("{}: H·v differs from differences of the gradient by {}",
+                                         name, std::sqrt(error)));
+  }
+  const double grad = seconds_per_call([&] { sink = gradient_at(loss, point)[0]; }, budget);
+  const double hvp = seconds_per_call(
+      [&] { sink = nabla::hessian_vector_product(loss, point, direction)[0][0]; }, budget);
+  hvp_rows.push_back(fmt::format("| {} | {} | {:.1f} | {:.1f} | {:.2f} |", name, hv.size(),
+                                 1e6 * grad, 1e6 * hvp, hvp / grad));
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   const bool small = argc > 1 && std::strcmp(argv[1], "small") == 0;
@@ -68,6 +130,14 @@ int main(int argc, char** argv) {
     require_close(g, p.gradient(), "logistic regression");
     row(
         p.name(), [&] { sink = p.plain(); }, grad, budget);
+    if (bench::reps == 0) {
+      const auto loss = [&](auto w) {
+        return nabla::binary_cross_entropy_with_logits(nabla::matmul(nabla::constant_view(x), w[0]),
+                                                       y);
+      };
+      std::srand(4);
+      hvp_row(p.name(), loss, {w}, {nabla::to_tensor(Eigen::VectorXd::Random(p.d).eval())}, budget);
+    }
   }
 
   const Mlp p;
@@ -89,6 +159,30 @@ int main(int argc, char** argv) {
                 p.gradient_w2().reshaped<Eigen::RowMajor>(), "MLP");
   row(
       p.name(), [&] { sink = p.plain(); }, mlp_grad, budget);
+  if (bench::reps == 0) {
+    // The four parameters apart; the direction has norm 1, so the differences of the gradient
+    // (steps of 1e-5 along it) do not cross the ReLU kinks.
+    const auto loss = [&](auto q) {
+      const auto h = nabla::relu(nabla::matmul(nabla::constant_view(x), q[0]) + q[1]);
+      return nabla::cross_entropy(nabla::matmul(h, q[2]) + q[3], p.labels);
+    };
+    std::srand(5);
+    std::vector<Eigen::VectorXd> dirs{
+        Eigen::VectorXd::Random(Mlp::in * Mlp::hidden), Eigen::VectorXd::Random(Mlp::hidden),
+        Eigen::VectorXd::Random(Mlp::hidden * Mlp::out), Eigen::VectorXd::Random(Mlp::out)};
+    double norm = 0;
+    for (const auto& d : dirs) norm += d.squaredNorm();
+    for (auto& d : dirs) d /= std::sqrt(norm);
+    const std::vector<nabla::Tensor> point{
+        nabla::to_tensor(p.w1), nabla::to_tensor(p.b1).reshaped({Mlp::hidden}),
+        nabla::to_tensor(p.w2), nabla::to_tensor(p.b2).reshaped({Mlp::out})};
+    std::vector<nabla::Tensor> direction;
+    for (std::size_t i = 0; i < point.size(); ++i) {
+      direction.emplace_back(point[i].shape(),
+                             std::span<const double>(dirs[i].data(), point[i].size()));
+    }
+    hvp_row(p.name(), loss, point, direction, budget);
+  }
 
   // Per-op overhead: 1000 chained adds on a 1-element tensor, recorded and swept.
   const nabla::Tensor one({1}, 1.0);
@@ -140,4 +234,13 @@ int main(int argc, char** argv) {
       "{:.0f}%\n",
       1e6 * step, Mlp::flops() / step / 1e9, 1e6 * gemms, Mlp::flops() / gemms / 1e9,
       100 * gemms / step);
+
+  // After the gradient rows and their two summary lines (scripts/compare-tensor-peers.py reads
+  // only the first table).
+  fmt::print(
+      "\nTensor Hessian-vector products (hessian_vector_product on TensorDual, reverse over "
+      "forward) against the gradient of the same loss (TensorVar backward), both from the "
+      "parameters as tensors to flat results:\n\n| row | inputs | gradient (µs) | HVP (µs) | HVP "
+      "/ gradient |\n|---|---|---|---|---|\n");
+  for (const std::string& r : hvp_rows) fmt::print("{}\n", r);
 }
