@@ -5,9 +5,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <cmath>
+#include <limits>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "nabla/autodiff/error.hpp"
 #include "tensor_nodes.hpp"
@@ -59,6 +63,60 @@ TensorVar derivative_mask(const TensorVar& x, D&& d) {
   for (std::size_t i = 0; i < m.size(); ++i) m[i] = d(xv.data()[i]);
   return constant(m);
 }
+
+// r with the entries flagged in `fix` replaced by the constants `with` (recorded only when
+// something is replaced; the other entries keep their derivatives, the replaced ones have none).
+TensorVar replace(const TensorVar& r, const std::vector<char>& fix,
+                  const std::vector<double>& with) {
+  std::vector<std::size_t> at(r.size());
+  std::vector<double> extra;
+  for (std::size_t i = 0; i < at.size(); ++i) {
+    at[i] = fix[i] != 0 ? r.size() + extra.size() : i;
+    if (fix[i] != 0) extra.push_back(with[i]);
+  }
+  if (extra.empty()) return r;
+  const TensorVar parts[] = {reshape(r, Shape{r.size()}),
+                             constant(TensorView(extra.data(), Shape{extra.size()}))};
+  return reshape(index_select(concat(parts, 0), 0, at), r.shape());
+}
+
+// The values of x broadcast to `shape`, row-major.
+std::vector<double> broadcast_values(const TensorVar& x, const Shape& shape) {
+  const double* xv = x.value().data();
+  std::vector<double> out(shape.size());
+  detail::tensor::each_row(
+      shape, detail::tensor::broadcast_strides(x.shape(), shape),
+      detail::tensor::broadcast_strides(shape, shape),
+      [&](std::size_t o, std::size_t ix, std::size_t, std::size_t n, std::size_t sx, std::size_t) {
+        for (std::size_t i = 0; i < n; ++i) out[o + i] = xv[ix + i * sx];
+      });
+  return out;
+}
+
+// r = t ⊙ p or t / p (t a tangent, p a partial or its inverse, broadcast together) with the
+// reverse sweep's convention 0·∞ = 0 (detail::chain: a zero adjoint is never pushed on): where
+// t is 0 and r is NaN (p infinite or NaN, or a 0 divisor), r is 0. Elsewhere r as computed, so
+// that a tangent that is 0 at this point keeps its derivative (Note [Tensor forward mode]).
+TensorVar chained(const TensorVar& t, const TensorVar& r) {
+  const std::vector<double> tv = broadcast_values(t, r.shape());
+  const double* rv = r.value().data();
+  std::vector<char> fix(r.size(), 0);
+  bool any = false;
+  for (std::size_t i = 0; i < fix.size(); ++i) {
+    fix[i] = tv[i] == 0.0 && std::isnan(rv[i]) ? 1 : 0;
+    any |= fix[i] != 0;
+  }
+  return any ? replace(r, fix, std::vector<double>(r.size(), 0.0)) : r;
+}
+
+// t ⊙ p by the convention of chained().
+TensorVar times(const TensorVar& t, const TensorVar& p) { return chained(t, t * p); }
+TensorVar times(const TensorVar& t, const Var& p) { return chained(t, t * p); }
+TensorVar times(const TensorVar& t, double p) { return chained(t, t * p); }
+// t / q by the convention of chained().
+TensorVar over(const TensorVar& t, const TensorVar& q) { return chained(t, t / q); }
+TensorVar over(const TensorVar& t, const Var& q) { return chained(t, t / q); }
+TensorVar over(const TensorVar& t, double q) { return chained(t, t / q); }
 
 TensorDual scalar_dual(const Dual<Var>& s) {
   const Var& t = s.tangent();
@@ -122,17 +180,17 @@ TensorDual operator-(const TensorDual& a, const TensorDual& b) {
 }
 TensorDual operator*(const TensorDual& a, const TensorDual& b) {
   const TensorVar y = a.value() * b.value();
-  return make(y, add(map(tangent_of(a), [&](const TensorVar& t) { return t * b.value(); }),
-                     map(tangent_of(b), [&](const TensorVar& t) { return a.value() * t; })));
+  return make(y, add(map(tangent_of(a), [&](const TensorVar& t) { return times(t, b.value()); }),
+                     map(tangent_of(b), [&](const TensorVar& t) { return times(t, a.value()); })));
 }
 TensorDual operator/(const TensorDual& a, const TensorDual& b) {
   const TensorVar y = a.value() / b.value();
-  const Tangent tb = tangent_of(b);
-  const Tangent ta = tangent_of(a);
-  // (ȧ − y ⊙ ḃ) / b
-  Tangent num = ta;
-  if (tb) num = ta ? Tangent(*ta - y * *tb) : Tangent(-(y * *tb));
-  return make(y, expand(map(num, [&](const TensorVar& t) { return t / b.value(); }), y.shape()));
+  // ȧ / b + ḃ ⊙ (−y / b): the reverse rule's partials, each term 0 where its tangent is
+  return make(y,
+              expand(add(map(tangent_of(a), [&](const TensorVar& t) { return over(t, b.value()); }),
+                         map(tangent_of(b),
+                             [&](const TensorVar& t) { return times(t, -(y / b.value())); })),
+                     y.shape()));
 }
 TensorDual operator-(const TensorDual& a) {
   return make(-a.value(), map(tangent_of(a), [](const TensorVar& t) { return -t; }));
@@ -140,21 +198,22 @@ TensorDual operator-(const TensorDual& a) {
 TensorDual operator+(const TensorDual& a, double c) { return make(a.value() + c, tangent_of(a)); }
 TensorDual operator-(const TensorDual& a, double c) { return make(a.value() - c, tangent_of(a)); }
 TensorDual operator*(const TensorDual& a, double c) {
-  return make(a.value() * c, map(tangent_of(a), [c](const TensorVar& t) { return t * c; }));
+  return make(a.value() * c, map(tangent_of(a), [c](const TensorVar& t) { return times(t, c); }));
 }
 TensorDual operator/(const TensorDual& a, double c) {
-  return make(a.value() / c, map(tangent_of(a), [c](const TensorVar& t) { return t / c; }));
+  return make(a.value() / c, map(tangent_of(a), [c](const TensorVar& t) { return over(t, c); }));
 }
 TensorDual operator+(double c, const TensorDual& b) { return make(c + b.value(), tangent_of(b)); }
 TensorDual operator-(double c, const TensorDual& b) {
   return make(c - b.value(), map(tangent_of(b), [](const TensorVar& t) { return -t; }));
 }
 TensorDual operator*(double c, const TensorDual& b) {
-  return make(c * b.value(), map(tangent_of(b), [c](const TensorVar& t) { return c * t; }));
+  return make(c * b.value(), map(tangent_of(b), [c](const TensorVar& t) { return times(t, c); }));
 }
 TensorDual operator/(double c, const TensorDual& b) {
-  const TensorVar y = c / b.value();  // ẏ = −(y ⊙ ḃ) / b
-  return make(y, map(tangent_of(b), [&](const TensorVar& t) { return -(y * t) / b.value(); }));
+  const TensorVar y = c / b.value();  // ẏ = ḃ ⊙ (−y / b)
+  return make(y,
+              map(tangent_of(b), [&](const TensorVar& t) { return times(t, -(y / b.value())); }));
 }
 // A scalar Var is a constant in the direction; its value is checked (and recorded) by the
 // TensorVar operation's own mixed form, which also reports a bad tensor operand first.
@@ -165,10 +224,10 @@ TensorDual operator-(const TensorDual& a, const Var& s) {
   return make(a.value() - s, tangent_of(a));
 }
 TensorDual operator*(const TensorDual& a, const Var& s) {
-  return make(a.value() * s, map(tangent_of(a), [&](const TensorVar& t) { return t * s; }));
+  return make(a.value() * s, map(tangent_of(a), [&](const TensorVar& t) { return times(t, s); }));
 }
 TensorDual operator/(const TensorDual& a, const Var& s) {
-  return make(a.value() / s, map(tangent_of(a), [&](const TensorVar& t) { return t / s; }));
+  return make(a.value() / s, map(tangent_of(a), [&](const TensorVar& t) { return over(t, s); }));
 }
 TensorDual operator+(const Var& s, const TensorDual& b) {
   return make(s + b.value(), tangent_of(b));
@@ -177,11 +236,12 @@ TensorDual operator-(const Var& s, const TensorDual& b) {
   return make(s - b.value(), map(tangent_of(b), [](const TensorVar& t) { return -t; }));
 }
 TensorDual operator*(const Var& s, const TensorDual& b) {
-  return make(s * b.value(), map(tangent_of(b), [&](const TensorVar& t) { return s * t; }));
+  return make(s * b.value(), map(tangent_of(b), [&](const TensorVar& t) { return times(t, s); }));
 }
 TensorDual operator/(const Var& s, const TensorDual& b) {
   const TensorVar y = s / b.value();
-  return make(y, map(tangent_of(b), [&](const TensorVar& t) { return -(y * t) / b.value(); }));
+  return make(y,
+              map(tangent_of(b), [&](const TensorVar& t) { return times(t, -(y / b.value())); }));
 }
 // A scalar Dual<Var> is a 0-d TensorDual: the broadcasting rules above apply.
 TensorDual operator+(const TensorDual& a, const Dual<Var>& s) { return a + scalar_dual(s); }
@@ -195,83 +255,125 @@ TensorDual operator/(const Dual<Var>& s, const TensorDual& b) { return scalar_du
 
 TensorDual pow(const TensorDual& a, const TensorDual& b) {
   const TensorVar y = pow(a.value(), b.value());  // ẏ = b a^(b−1) ȧ + y ln a ḃ
-  return make(
-      y, expand(add(map(tangent_of(a),
-                        [&](const TensorVar& t) {
-                          return b.value() * pow(a.value(), b.value() - 1.0) * t;
-                        }),
-                    map(tangent_of(b), [&](const TensorVar& t) { return y * log(a.value()) * t; })),
-                y.shape()));
+  const Tangent ta = tangent_of(a), tb = tangent_of(b);
+  if (!ta && !tb) return TensorDual(y);
+  // The reverse rule's partials (detail::PowFn): ∂a is 0 where b = 0; ∂b is 0 where a = 0 and
+  // b > 0, NaN where a ≤ 0 otherwise.
+  const std::vector<double> av = broadcast_values(a.value(), y.shape()),
+                            bv = broadcast_values(b.value(), y.shape());
+  std::vector<char> fix(y.size());
+  std::vector<double> with(y.size(), 0.0);
+  Tangent t;
+  if (ta) {
+    for (std::size_t i = 0; i < fix.size(); ++i) fix[i] = bv[i] == 0.0 ? 1 : 0;
+    t = times(*ta, replace(b.value() * pow(a.value(), b.value() - 1.0), fix, with));
+  }
+  if (tb) {
+    for (std::size_t i = 0; i < fix.size(); ++i) {
+      fix[i] = av[i] > 0.0 ? 0 : 1;
+      with[i] = av[i] == 0.0 && bv[i] > 0.0 ? 0.0 : std::numeric_limits<double>::quiet_NaN();
+    }
+    t = add(t, times(*tb, replace(y * log(a.value()), fix, with)));
+  }
+  return make(y, expand(t, y.shape()));
 }
 TensorDual pow(const TensorDual& a, double p) {
   const TensorVar y = pow(a.value(), p);
   if (p == 0) return TensorDual(y);  // the reverse rule's 0 at p = 0 (also where a = 0)
-  return make(
-      y, map(tangent_of(a), [&](const TensorVar& t) { return p * pow(a.value(), p - 1.0) * t; }));
+  return make(y, map(tangent_of(a),
+                     [&](const TensorVar& t) { return times(t, p * pow(a.value(), p - 1.0)); }));
 }
 TensorDual neg(const TensorDual& x) { return -x; }
 TensorDual exp(const TensorDual& x) {
   const TensorVar y = exp(x.value());
-  return make(y, map(tangent_of(x), [&](const TensorVar& t) { return y * t; }));
+  return make(y, map(tangent_of(x), [&](const TensorVar& t) { return times(t, y); }));
 }
 TensorDual log(const TensorDual& x) {
   return make(log(x.value()),
-              map(tangent_of(x), [&](const TensorVar& t) { return t / x.value(); }));
+              map(tangent_of(x), [&](const TensorVar& t) { return over(t, x.value()); }));
 }
 TensorDual log1p(const TensorDual& x) {
   return make(log1p(x.value()),
-              map(tangent_of(x), [&](const TensorVar& t) { return t / (1.0 + x.value()); }));
+              map(tangent_of(x), [&](const TensorVar& t) { return over(t, 1.0 + x.value()); }));
 }
 TensorDual sqrt(const TensorDual& x) {
   const TensorVar y = sqrt(x.value());
-  return make(y, map(tangent_of(x), [&](const TensorVar& t) { return t / (2.0 * y); }));
+  return make(y, map(tangent_of(x), [&](const TensorVar& t) { return over(t, 2.0 * y); }));
 }
 TensorDual abs(const TensorDual& x) {
   return make(abs(x.value()), map(tangent_of(x), [&](const TensorVar& t) {
-                return derivative_mask(x.value(),
-                                       [](double v) { return detail::AbsFn::partial(v, v); }) *
-                       t;
+                return times(t, derivative_mask(x.value(), [](double v) {
+                               return detail::AbsFn::partial(v, v);
+                             }));
               }));
 }
 TensorDual tanh(const TensorDual& x) {
   // 1 − tanh² x = 4σ(2x)σ(−2x): exact in the tails, where 1 − y² rounds to 0.
   return make(tanh(x.value()), map(tangent_of(x), [&](const TensorVar& t) {
-                return 4.0 * sigmoid(2.0 * x.value()) * sigmoid(-2.0 * x.value()) * t;
+                return times(t, 4.0 * sigmoid(2.0 * x.value()) * sigmoid(-2.0 * x.value()));
               }));
 }
 TensorDual sigmoid(const TensorDual& x) {
   const TensorVar y = sigmoid(x.value());
-  return make(y,
-              map(tangent_of(x), [&](const TensorVar& t) { return y * sigmoid(-x.value()) * t; }));
+  return make(
+      y, map(tangent_of(x), [&](const TensorVar& t) { return times(t, y * sigmoid(-x.value())); }));
 }
 TensorDual relu(const TensorDual& x) {
   return make(relu(x.value()), map(tangent_of(x), [&](const TensorVar& t) {
-                return derivative_mask(x.value(),
-                                       [](double v) { return detail::ReluFn::partial(v, v); }) *
-                       t;
+                return times(t, derivative_mask(x.value(), [](double v) {
+                               return detail::ReluFn::partial(v, v);
+                             }));
               }));
 }
 TensorDual softplus(const TensorDual& x) {
   return make(softplus(x.value()),
-              map(tangent_of(x), [&](const TensorVar& t) { return sigmoid(x.value()) * t; }));
+              map(tangent_of(x), [&](const TensorVar& t) { return times(t, sigmoid(x.value())); }));
 }
 TensorDual clamp(const TensorDual& x, double lo, double hi) {
   const TensorVar y = clamp(x.value(), lo, hi);  // checks lo <= hi
   return make(y, map(tangent_of(x), [&](const TensorVar& t) {
                 // the reverse rule's derivative (Clamp::d in tensor_var.cpp): 1 on [lo, hi]
-                return derivative_mask(
-                           x.value(),
-                           [lo, hi](double v) { return v >= lo && v <= hi ? 1.0 : 0.0; }) *
-                       t;
+                return times(t, derivative_mask(x.value(), [lo, hi](double v) {
+                               return v >= lo && v <= hi ? 1.0 : 0.0;
+                             }));
               }));
 }
 
 // ---- Linear algebra and shape ----
 
+namespace {
+// matmul(t, p) (t_left) or matmul(p, t) by the convention of chained(): a 0 in the tangent
+// times an infinite factor adds 0, not NaN. Computed as a matmul; only when that has a NaN, again
+// as a sum of chained products over the inner dimension ([…, M, K, 1] ⊙ […, 1, K, N]).
+TensorVar chained_matmul(const TensorVar& t, const TensorVar& p, bool t_left) {
+  const TensorVar& l = t_left ? t : p;
+  const TensorVar& r = t_left ? p : t;
+  const TensorVar y = matmul(l, r);
+  const TensorView yv = y.value();
+  if (std::none_of(yv.data(), yv.data() + yv.size(), [](double v) { return std::isnan(v); }) ||
+      l.rank() + 1 > Shape::max_rank) {
+    return y;
+  }
+  std::array<std::size_t, Shape::max_rank> dims{};
+  std::copy(l.shape().begin(), l.shape().end(), dims.begin());
+  dims[l.rank()] = 1;
+  const TensorVar lk = reshape(l, Shape(std::span<const std::size_t>(dims.data(), l.rank() + 1)));
+  const std::size_t rr = r.rank();  // […, K, N] as […, 1, K, N]
+  std::copy(r.shape().begin(), r.shape().end() - 2, dims.begin());
+  dims[rr - 2] = 1;
+  dims[rr - 1] = r.shape()[rr - 2];
+  dims[rr] = r.shape()[rr - 1];
+  const TensorVar rk = reshape(r, Shape(std::span<const std::size_t>(dims.data(), r.rank() + 1)));
+  return sum(t_left ? times(lk, rk) : times(rk, lk), Axes(-2));
+}
+}  // namespace
+
 TensorDual matmul(const TensorDual& a, const TensorDual& b) {
   const TensorVar y = matmul(a.value(), b.value());
-  return make(y, add(map(tangent_of(a), [&](const TensorVar& t) { return matmul(t, b.value()); }),
-                     map(tangent_of(b), [&](const TensorVar& t) { return matmul(a.value(), t); })));
+  return make(y, add(map(tangent_of(a),
+                         [&](const TensorVar& t) { return chained_matmul(t, b.value(), true); }),
+                     map(tangent_of(b),
+                         [&](const TensorVar& t) { return chained_matmul(t, a.value(), false); })));
 }
 TensorDual transpose(const TensorDual& x) {
   return make(transpose(x.value()),
@@ -351,26 +453,46 @@ TensorDual min(const TensorDual& x, Axes axes, bool keepdims) {
 
 TensorDual log_sum_exp(const TensorDual& x, Axes axes, bool keepdims) {
   const TensorVar y = log_sum_exp(x.value(), axes, keepdims);
-  return make(y, map(tangent_of(x), [&](const TensorVar& t) {
-                // Σ softmax(x) ⊙ ẋ with softmax(x) = e^(x − y), y with the reduced axes kept
-                const Shape& s = x.shape();
-                const unsigned mask = axes.mask(s.rank(), "nabla::log_sum_exp");
-                std::array<std::size_t, Shape::max_rank> kept{};
-                for (std::size_t k = 0; k < s.rank(); ++k) kept[k] = (mask >> k) & 1u ? 1 : s[k];
-                const TensorVar yk =
-                    reshape(y, Shape(std::span<const std::size_t>(kept.data(), s.rank())));
-                return sum(exp(x.value() - yk) * t, axes, keepdims);
-              }));
+  return make(
+      y, map(tangent_of(x), [&](const TensorVar& t) {
+        // Σ softmax(x) ⊙ ẋ with softmax(x) = e^(x − y), y with the reduced axes kept
+        const Shape& s = x.shape();
+        const unsigned mask = axes.mask(s.rank(), "nabla::log_sum_exp");
+        std::array<std::size_t, Shape::max_rank> kept{};
+        for (std::size_t k = 0; k < s.rank(); ++k) kept[k] = (mask >> k) & 1u ? 1 : s[k];
+        const TensorVar yk = reshape(y, Shape(std::span<const std::size_t>(kept.data(), s.rank())));
+        const TensorVar w = exp(x.value() - yk);
+        // Where y is ±∞ (x − y is NaN at x = y), the reverse rule's weights
+        // (detail::LogSumExp::weight): shared equally by the +∞ entries, 1/n each when
+        // every entry is −∞; constants (no derivative) there.
+        const std::vector<double> xv = broadcast_values(x.value(), s), yv = broadcast_values(yk, s);
+        std::vector<char> fix(s.size(), 0);
+        std::vector<double> tie(s.size(), 0.0);
+        bool any = false;
+        for (std::size_t i = 0; i < s.size(); ++i) {
+          fix[i] = !std::isnan(xv[i]) && std::isinf(yv[i]) && xv[i] == yv[i] ? 1 : 0;
+          tie[i] = fix[i];
+          any |= fix[i] != 0;
+        }
+        if (!any) return sum(times(t, w), axes, keepdims);
+        const TensorVar ones = constant(TensorView(tie.data(), s));
+        const std::vector<double> count =
+            broadcast_values(sum(ones, axes, true), s);  // the entries at y per group
+        for (std::size_t i = 0; i < s.size(); ++i) tie[i] = fix[i] ? 1.0 / count[i] : 0.0;
+        return sum(times(t, replace(w, fix, tie)), axes, keepdims);
+      }));
 }
 TensorDual softmax(const TensorDual& x, std::ptrdiff_t axis) {
   const TensorVar y = softmax(x.value(), axis);
-  return make(
-      y, map(tangent_of(x), [&](const TensorVar& t) { return y * (t - sum(y * t, axis, true)); }));
+  return make(y, map(tangent_of(x), [&](const TensorVar& t) {
+                const TensorVar d = t - sum(times(t, y), axis, true);
+                return times(d, y);
+              }));
 }
 TensorDual log_softmax(const TensorDual& x, std::ptrdiff_t axis) {
   const TensorVar y = log_softmax(x.value(), axis);
-  return make(
-      y, map(tangent_of(x), [&](const TensorVar& t) { return t - sum(exp(y) * t, axis, true); }));
+  return make(y, map(tangent_of(x),
+                     [&](const TensorVar& t) { return t - sum(times(t, exp(y)), axis, true); }));
 }
 TensorDual mse(const TensorDual& prediction, const TensorDual& target) {
   const TensorVar y = mse(prediction.value(), target.value());  // checks the shapes
@@ -379,7 +501,7 @@ TensorDual mse(const TensorDual& prediction, const TensorDual& target) {
   if (n == 0 || (!tp && !tt)) return TensorDual(y);
   const TensorVar d = tp && tt ? *tp - *tt : tp ? *tp : -*tt;
   return TensorDual(
-      y, sum((prediction.value() - target.value()) * d) * (2.0 / static_cast<double>(n)));
+      y, sum(times(d, prediction.value() - target.value())) * (2.0 / static_cast<double>(n)));
 }
 TensorDual cross_entropy(const TensorDual& logits, std::span<const int> labels) {
   const TensorVar y = cross_entropy(logits.value(), labels);  // checks shape and labels
@@ -389,7 +511,7 @@ TensorDual cross_entropy(const TensorDual& logits, std::span<const int> labels) 
                 for (std::size_t r = 0; r < rows; ++r) {
                   onehot[r * classes + static_cast<std::size_t>(labels[r])] = 1.0;
                 }
-                return sum((softmax(logits.value(), 1) - constant(onehot)) * t) *
+                return sum(times(t, softmax(logits.value(), 1) - constant(onehot))) *
                        (1.0 / static_cast<double>(rows));
               }));
 }
@@ -398,7 +520,7 @@ TensorDual binary_cross_entropy_with_logits(const TensorDual& logits, TensorView
   const std::size_t n = logits.size();
   if (n == 0) return TensorDual(y);
   return make(y, map(tangent_of(logits), [&](const TensorVar& t) {
-                return sum((sigmoid(logits.value()) - constant(targets)) * t) *
+                return sum(times(t, sigmoid(logits.value()) - constant(targets))) *
                        (1.0 / static_cast<double>(n));
               }));
 }
