@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <concepts>
 #include <functional>
 #include <limits>
 #include <map>
@@ -493,6 +494,109 @@ BOOST_AUTO_TEST_CASE(hvp_of_a_function_not_depending_on_x) {
   BOOST_TEST(linear == std::vector<double>(3, 0.0), boost::test_tools::per_element());
 }
 
+namespace {
+
+// y = softplus(x) as a custom operation: value and backward (dy/dx = σ(x)) by hand; in forward
+// mode with the JVP σ(x) ⊙ ẋ in TensorVar operations (so the HVP differentiates it), or with
+// none (`with_jvp` false).
+template <class T>
+T custom_softplus(const T& x, bool with_jvp = true) {
+  Tensor y(x.shape());
+  const auto backward = [](const nabla::CustomBackward& c) {
+    if (!c.needs_gradient(0)) return;
+    const nabla::MutableTensorView g = c.input_adjoint(0);
+    for (std::size_t i = 0; i < g.size(); ++i)
+      g[i] += c.output_adjoint()[i] / (1.0 + std::exp(-c.input_value(0)[i]));
+  };
+  if constexpr (std::same_as<T, TensorDual>) {
+    for (std::size_t i = 0; i < y.size(); ++i) y[i] = std::log1p(std::exp(x.value().value()[i]));
+    if (!with_jvp) return nabla::custom({x}, y, backward);
+    return nabla::custom({x}, y, backward,
+                         [](std::span<const TensorVar> v, std::span<const TensorVar> dv) {
+                           return nabla::sigmoid(v[0]) * dv[0];
+                         });
+  } else {
+    for (std::size_t i = 0; i < y.size(); ++i) y[i] = std::log1p(std::exp(x.value()[i]));
+    return nabla::custom({x}, y, backward);
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(custom_ops_in_forward_mode) {
+  const Tensor x = random_tensor({2, 3}, 80);
+  const Tensor v = random_tensor({2, 3}, 81);
+  nabla::Tape& tape = nabla::Tape::active();
+  const nabla::Position before = tape.position();
+  // Without a JVP, an input with a tangent is an error naming the input and the remedy.
+  const auto no_jvp = [](const TensorDual& t) { return sum(custom_softplus(t, false)); };
+  expect_error([&] { (void)nabla::jvp(no_jvp, x, v); },
+               {"nabla::custom", "input 0 (shape [2, 3])", "has a tangent", "no forward-mode rule",
+                "jvp callback"});
+  expect_error([&] { (void)nabla::hessian_vector_product(no_jvp, x, v); },
+               {"nabla::custom", "input 0 (shape [2, 3])", "has a tangent", "no forward-mode rule",
+                "jvp callback"});
+  BOOST_TEST((tape.position() == before));  // nothing left behind
+  {
+    // Inputs without tangents (constants in the direction) need no JVP: the value is recorded.
+    const nabla::detail::RewindGuard recording;
+    const TensorDual c = custom_softplus(TensorDual(nabla::constant(x)), false);
+    BOOST_TEST(!c.has_tangent());
+    BOOST_TEST(c.value().value()[0] == std::log1p(std::exp(x[0])));
+    // A JVP returning another shape than the output's is an error.
+    const auto bad = [](std::span<const TensorVar> in, std::span<const TensorVar>) {
+      return nabla::sum(in[0], 0);
+    };
+    const TensorDual p(nabla::constant(x), nabla::constant(v));
+    expect_error(
+        [&] {
+          (void)nabla::custom(
+              {p}, x, [](const nabla::CustomBackward&) {}, bad);
+        },
+        {"nabla::custom", "tangent of shape [3]", "output of shape [2, 3]",
+         "expected the output's shape"});
+  }
+  // With a JVP: the tangent is σ(x) ⊙ v, and H·v through the custom node and the JVP's
+  // recorded operations matches differences of the gradient (recorded with nabla::custom).
+  const auto f = [](const auto& t) {
+    const auto y = custom_softplus(t);
+    return sum(y * y) + sum(y * t * t);
+  };
+  const auto j = nabla::jvp([](const TensorDual& t) { return custom_softplus(t); }, x, v);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    BOOST_TEST(relative_error(j.tangent[i], v[i] / (1.0 + std::exp(-x[i]))) <= 1e-15);
+  }
+  const std::vector<double> hv = nabla::hessian_vector_product(f, x, v);
+  const std::vector<double> fd = gradient_differences(f, x, v);
+  BOOST_TEST(vector_error(hv, fd) <= 1e-6);
+  for (std::size_t i = 0; i < hv.size(); ++i) {
+    BOOST_TEST(relative_error(hv[i], fd[i]) <= 1e-6, "entry " << i);
+  }
+  // The same loss with the built-in softplus: the same H·v.
+  const std::vector<double> builtin = nabla::hessian_vector_product(
+      [](const TensorDual& t) {
+        const TensorDual y = softplus(t);
+        return sum(y * y) + sum(y * t * t);
+      },
+      x, v);
+  for (std::size_t i = 0; i < hv.size(); ++i) {
+    BOOST_TEST(relative_error(hv[i], builtin[i]) <= 1e-12, "entry " << i);
+  }
+  BOOST_TEST((tape.position() == before));
+}
+
+BOOST_AUTO_TEST_CASE(hvp_through_an_infinite_partial) {
+  // f = Σ x^1.5 written as Σ √x ⊙ x: H = diag(0.75/√x), infinite at x = 0. A direction that is
+  // 0 there gets 0 there (0·∞ = 0, as the reverse sweep) and the exact entries elsewhere.
+  const Tensor x({3}, {0.0, 1.0, 4.0});
+  const Tensor v({3}, {0.0, 1.0, 1.0});
+  const std::vector<double> hv =
+      nabla::hessian_vector_product([](const TensorDual& t) { return sum(sqrt(t) * t); }, x, v);
+  BOOST_TEST(hv[0] == 0.0);
+  BOOST_TEST(relative_error(hv[1], 0.75) <= 1e-15);
+  BOOST_TEST(relative_error(hv[2], 0.375) <= 1e-15);
+}
+
 BOOST_AUTO_TEST_CASE(docs_example) {
   // docs/tensors.md, "Forward mode and Hessian-vector products".
   const nabla::Tensor X({3, 2}, {1.0, 2.0, -1.0, 0.5, 0.0, -2.0});  // 3 rows, 2 features
@@ -905,14 +1009,66 @@ std::vector<JvpRow> element_jvp_rows() {
   };
 }
 
+// y = a ⊙ b as a custom operation (value and backward by hand), in forward mode with its JVP
+// ȧ ⊙ b + a ⊙ ḃ; on TensorVars the plain nabla::custom (the backward rule to compare with).
+template <class T>
+T custom_product(const T& a, const T& b, bool braced) {
+  const auto values = [](const T& t) {
+    if constexpr (std::same_as<T, TensorDual>) {
+      return t.value().value();
+    } else {
+      return t.value();
+    }
+  };
+  Tensor y(a.shape());
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = values(a)[i] * values(b)[i];
+  const auto backward = [](const nabla::CustomBackward& c) {
+    for (std::size_t k = 0; k < 2; ++k) {
+      if (!c.needs_gradient(k)) continue;
+      const nabla::MutableTensorView g = c.input_adjoint(k);
+      for (std::size_t i = 0; i < g.size(); ++i)
+        g[i] += c.output_adjoint()[i] * c.input_value(1 - k)[i];
+    }
+  };
+  if constexpr (std::same_as<T, TensorDual>) {
+    const auto jvp = [](std::span<const TensorVar> x, std::span<const TensorVar> dx) {
+      return dx[0] * x[1] + x[0] * dx[1];
+    };
+    if (braced) return nabla::custom({a, b}, y, backward, jvp);
+    const std::vector<TensorDual> in{a, b};
+    return nabla::custom(std::span<const TensorDual>(in), y, backward, jvp);
+  } else {
+    return nabla::custom({a, b}, y, backward);
+  }
+}
+
+std::vector<JvpRow> custom_jvp_rows() {
+  // Finite points: the JVP is the user's (plain TensorVar products).
+  const std::vector<Tensor> points = {random_tensor({12}, 93), Tensor(Shape{12}),
+                                      pack({Tensor({2, 3}, {0.0, 1.0, -2.0, 0.0, 3.0, 1e100}),
+                                            Tensor({2, 3}, {5.0, 0.0, 0.0, -1e-100, 2.0, 0.5})})};
+  const auto rowed = [&](std::string name, std::string covers, bool braced) {
+    return row(
+        std::move(name), {std::move(covers)},
+        [braced](const auto& x) {
+          return custom_product(operand(x, 0, {2, 3}), operand(x, 6, {2, 3}), braced);
+        },
+        points);
+  };
+  return {rowed("custom with a jvp (braced list)",
+                "custom(initializer_list<TensorDual>,TensorView,F,J)", true),
+          rowed("custom with a jvp (span)", "custom(span<TensorDual>,TensorView,F,J)", false)};
+}
+
 const std::vector<JvpRow>& jvp_table() {
   static const std::vector<JvpRow> rows = [] {
     std::vector<JvpRow> all;
-    for (auto [group, part] : {std::pair{"elementwise", elementwise_jvp_rows()},
-                               std::pair{"broadcasting", broadcasting_jvp_rows()},
-                               std::pair{"linear algebra and shapes", linalg_jvp_rows()},
-                               std::pair{"reductions and losses", reduction_jvp_rows()},
-                               std::pair{"elements", element_jvp_rows()}}) {
+    for (auto [group, part] :
+         {std::pair{"elementwise", elementwise_jvp_rows()},
+          std::pair{"broadcasting", broadcasting_jvp_rows()},
+          std::pair{"linear algebra and shapes", linalg_jvp_rows()},
+          std::pair{"reductions and losses", reduction_jvp_rows()},
+          std::pair{"elements", element_jvp_rows()}, std::pair{"custom", custom_jvp_rows()}}) {
       for (JvpRow& r : part) r.group = group;
       all.insert(all.end(), part.begin(), part.end());
     }
@@ -941,11 +1097,17 @@ BOOST_AUTO_TEST_CASE(jvp_table_linear_algebra_and_shapes) {
 }
 BOOST_AUTO_TEST_CASE(jvp_table_reductions_and_losses) { run_jvp_rows("reductions and losses"); }
 BOOST_AUTO_TEST_CASE(jvp_table_elements) { run_jvp_rows("elements"); }
+BOOST_AUTO_TEST_CASE(jvp_table_custom) { run_jvp_rows("custom"); }
 
 BOOST_AUTO_TEST_CASE(every_declared_operation_has_a_jvp_row) {
   // What returns a TensorDual but is not an operation to check, and why.
   const std::map<std::string, std::string> not_operations = {
       {"tensor_dual_output(R)", "internal: wraps what a TensorDualFunction returned"},
+      {"custom_output(TensorVar,TensorVar)", "internal: checks the shape a custom JVP returned"},
+      {"custom(span<TensorDual>,TensorView,F)",
+       "no forward-mode rule: an input with a tangent is an error (custom_ops_in_forward_mode)"},
+      {"custom(initializer_list<D>,TensorView,F)",
+       "no forward-mode rule: an input with a tangent is an error (custom_ops_in_forward_mode)"},
   };
   const std::set<std::string> declared = nabla::test::declared_functions(
       std::string(NABLA_SOURCE_ROOT) + "/autodiff/tensor/include/nabla/autodiff/tensor_dual.hpp",

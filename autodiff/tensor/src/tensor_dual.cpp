@@ -525,6 +525,42 @@ TensorDual binary_cross_entropy_with_logits(const TensorDual& logits, TensorView
               }));
 }
 
+// ---- Custom operations ----
+
+namespace detail {
+
+void check_custom_without_jvp(std::span<const TensorDual> inputs) {
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].has_tangent()) {
+      fail("nabla::custom",
+           fmt::format("input {} (shape {}) has a tangent, but the custom operation has no "
+                       "forward-mode rule (expected a jvp callback: nabla::custom(inputs, value, "
+                       "backward, jvp) with jvp(values, tangents) returning the output's "
+                       "tangent in TensorVar operations; or inputs without tangents)",
+                       i, to_string(inputs[i].shape())));
+    }
+  }
+}
+
+std::vector<TensorVar> custom_values(std::span<const TensorDual> inputs) {
+  std::vector<TensorVar> values;
+  values.reserve(inputs.size());
+  for (const TensorDual& x : inputs) values.push_back(x.value());
+  return values;
+}
+
+TensorDual custom_output(const TensorVar& value, const TensorVar& tangent) {
+  if (!(tangent.shape() == value.shape())) {
+    fail("nabla::custom",
+         fmt::format("the jvp callback returned a tangent of shape {} for an output of shape {} "
+                     "(expected the output's shape)",
+                     to_string(tangent.shape()), to_string(value.shape())));
+  }
+  return TensorDual(value, tangent);
+}
+
+}  // namespace detail
+
 // ---- Helpers ----
 
 namespace detail {
