@@ -28,11 +28,17 @@ namespace nabla {
 // then one forward run on TensorDual{x, v} and one reverse sweep of the tangent of the loss
 // (vᵀ∇f(x)) with respect to x: H·v exactly, for about three gradients' work (Pearlmutter).
 // A missing tangent means a zero one (a constant in the direction): constants cost nothing and
-// the rules skip their terms. Scalars mix in as double, Var (constants in the direction) and
-// Dual<Var> (a scalar value with its tangent), and item()/element() give a Dual<Var>, so a loss
-// may mix tensor and scalar code. Why not Dual<TensorVar>: Dual's rules evaluate scalar rows of
-// the rule table and build constants from doubles, while a tensor has a shape and operations
-// (matmul, reductions, softmax) that have no scalar row.
+// the rules skip their terms. A tangent that is 0 where a partial is infinite or NaN gives 0, as
+// in the reverse sweep (0·∞ = 0, detail::chain): the rules multiply by a partial through
+// chained() (tensor_dual.cpp), which puts a constant 0 where the tangent is 0 and the product
+// NaN, and reads the reverse rules' special points (pow, log_sum_exp at ±∞) from the values.
+// A custom operation (nabla::custom) has a forward rule only when the caller gives one (a jvp
+// callback in TensorVar operations); without it, an input with a tangent is an error. Scalars mix
+// in as double, Var (constants in the direction) and Dual<Var> (a scalar value with its tangent),
+// and item()/element() give a Dual<Var>, so a loss may mix tensor and scalar code. Why not
+// Dual<TensorVar>: Dual's rules evaluate scalar rows of the rule table and build constants from
+// doubles, while a tensor has a shape and operations (matmul, reductions, softmax) that have no
+// scalar row.
 
 /// A forward-mode tensor: a recorded value and its recorded tangent (zero when absent), the
 /// derivative of the value along one direction of the inputs.
