@@ -23,14 +23,15 @@ namespace nabla {
 // A TensorDual is a TensorVar value with a TensorVar tangent: the directional derivative of the
 // value along a direction v of the inputs. Each operation computes its value with the TensorVar
 // operation and its tangent with its JVP rule written in TensorVar operations (matmul:
-// ȦB + AḂ, exp: y ⊙ ẋ, ...; all of them in tensor_dual.cpp, one function per operation), so the
+// ȦB + AḂ, exp: y ⊙ ẋ, ...; each right after its operation's TensorVar function, beside its
+// backward rule in tensor_var.cpp, tensor_linalg.cpp or tensor_reduce.cpp), so the
 // tangent is itself recorded on the tape and can be differentiated. A Hessian-vector product is
 // then one forward run on TensorDual{x, v} and one reverse sweep of the tangent of the loss
 // (vᵀ∇f(x)) with respect to x: H·v exactly, for about three gradients' work (Pearlmutter).
 // A missing tangent means a zero one (a constant in the direction): constants cost nothing and
 // the rules skip their terms. A tangent that is 0 where a partial is infinite or NaN gives 0, as
 // in the reverse sweep (0·∞ = 0, detail::chain): the rules multiply by a partial through
-// chained() (tensor_dual.cpp), which puts a constant 0 where the tangent is 0 and the product
+// chained() (tensor_dual_rules.hpp), which puts a constant 0 where the tangent is 0 and the product
 // NaN, and reads the reverse rules' special points (pow, log_sum_exp at ±∞) from the values.
 // A custom operation (nabla::custom) has a forward rule only when the caller gives one (a jvp
 // callback in TensorVar operations); without it, an input with a tangent is an error. Scalars mix
