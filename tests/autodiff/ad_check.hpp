@@ -13,6 +13,7 @@
 #include <functional>
 #include <limits>
 #include <random>
+#include <set>
 #include <span>
 #include <string>
 #include <utility>
@@ -225,5 +226,11 @@ void expect_tensor_op(const std::string& what, const TensorOp& op,
 std::vector<std::string> tensor_op_failures(const std::string& what, const TensorOp& op,
                                             const std::vector<Tensor>& inputs,
                                             const TensorCheck& check = {});
+
+/// Every function the header at `path` declares that returns one of `return_types` (whole
+/// words), as name(parameter types) with names, defaults, const, & and std:: dropped: the
+/// coverage tests' list of operations (e.g. "pow(TensorVar,double)").
+std::set<std::string> declared_functions(const std::string& path,
+                                         const std::vector<std::string>& return_types);
 
 }  // namespace nabla::test

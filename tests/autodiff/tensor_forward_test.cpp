@@ -9,8 +9,14 @@
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <concepts>
 #include <functional>
+#include <limits>
+#include <map>
+#include <set>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ad_check.hpp"
@@ -488,6 +494,109 @@ BOOST_AUTO_TEST_CASE(hvp_of_a_function_not_depending_on_x) {
   BOOST_TEST(linear == std::vector<double>(3, 0.0), boost::test_tools::per_element());
 }
 
+namespace {
+
+// y = softplus(x) as a custom operation: value and backward (dy/dx = σ(x)) by hand; in forward
+// mode with the JVP σ(x) ⊙ ẋ in TensorVar operations (so the HVP differentiates it), or with
+// none (`with_jvp` false).
+template <class T>
+T custom_softplus(const T& x, bool with_jvp = true) {
+  Tensor y(x.shape());
+  const auto backward = [](const nabla::CustomBackward& c) {
+    if (!c.needs_gradient(0)) return;
+    const nabla::MutableTensorView g = c.input_adjoint(0);
+    for (std::size_t i = 0; i < g.size(); ++i)
+      g[i] += c.output_adjoint()[i] / (1.0 + std::exp(-c.input_value(0)[i]));
+  };
+  if constexpr (std::same_as<T, TensorDual>) {
+    for (std::size_t i = 0; i < y.size(); ++i) y[i] = std::log1p(std::exp(x.value().value()[i]));
+    if (!with_jvp) return nabla::custom({x}, y, backward);
+    return nabla::custom({x}, y, backward,
+                         [](std::span<const TensorVar> v, std::span<const TensorVar> dv) {
+                           return nabla::sigmoid(v[0]) * dv[0];
+                         });
+  } else {
+    for (std::size_t i = 0; i < y.size(); ++i) y[i] = std::log1p(std::exp(x.value()[i]));
+    return nabla::custom({x}, y, backward);
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(custom_ops_in_forward_mode) {
+  const Tensor x = random_tensor({2, 3}, 80);
+  const Tensor v = random_tensor({2, 3}, 81);
+  nabla::Tape& tape = nabla::Tape::active();
+  const nabla::Position before = tape.position();
+  // Without a JVP, an input with a tangent is an error naming the input and the remedy.
+  const auto no_jvp = [](const TensorDual& t) { return sum(custom_softplus(t, false)); };
+  expect_error([&] { (void)nabla::jvp(no_jvp, x, v); },
+               {"nabla::custom", "input 0 (shape [2, 3])", "has a tangent", "no forward-mode rule",
+                "jvp callback"});
+  expect_error([&] { (void)nabla::hessian_vector_product(no_jvp, x, v); },
+               {"nabla::custom", "input 0 (shape [2, 3])", "has a tangent", "no forward-mode rule",
+                "jvp callback"});
+  BOOST_TEST((tape.position() == before));  // nothing left behind
+  {
+    // Inputs without tangents (constants in the direction) need no JVP: the value is recorded.
+    const nabla::detail::RewindGuard recording;
+    const TensorDual c = custom_softplus(TensorDual(nabla::constant(x)), false);
+    BOOST_TEST(!c.has_tangent());
+    BOOST_TEST(c.value().value()[0] == std::log1p(std::exp(x[0])));
+    // A JVP returning another shape than the output's is an error.
+    const auto bad = [](std::span<const TensorVar> in, std::span<const TensorVar>) {
+      return nabla::sum(in[0], 0);
+    };
+    const TensorDual p(nabla::constant(x), nabla::constant(v));
+    expect_error(
+        [&] {
+          (void)nabla::custom(
+              {p}, x, [](const nabla::CustomBackward&) {}, bad);
+        },
+        {"nabla::custom", "tangent of shape [3]", "output of shape [2, 3]",
+         "expected the output's shape"});
+  }
+  // With a JVP: the tangent is σ(x) ⊙ v, and H·v through the custom node and the JVP's
+  // recorded operations matches differences of the gradient (recorded with nabla::custom).
+  const auto f = [](const auto& t) {
+    const auto y = custom_softplus(t);
+    return sum(y * y) + sum(y * t * t);
+  };
+  const auto j = nabla::jvp([](const TensorDual& t) { return custom_softplus(t); }, x, v);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    BOOST_TEST(relative_error(j.tangent[i], v[i] / (1.0 + std::exp(-x[i]))) <= 1e-15);
+  }
+  const std::vector<double> hv = nabla::hessian_vector_product(f, x, v);
+  const std::vector<double> fd = gradient_differences(f, x, v);
+  BOOST_TEST(vector_error(hv, fd) <= 1e-6);
+  for (std::size_t i = 0; i < hv.size(); ++i) {
+    BOOST_TEST(relative_error(hv[i], fd[i]) <= 1e-6, "entry " << i);
+  }
+  // The same loss with the built-in softplus: the same H·v.
+  const std::vector<double> builtin = nabla::hessian_vector_product(
+      [](const TensorDual& t) {
+        const TensorDual y = softplus(t);
+        return sum(y * y) + sum(y * t * t);
+      },
+      x, v);
+  for (std::size_t i = 0; i < hv.size(); ++i) {
+    BOOST_TEST(relative_error(hv[i], builtin[i]) <= 1e-12, "entry " << i);
+  }
+  BOOST_TEST((tape.position() == before));
+}
+
+BOOST_AUTO_TEST_CASE(hvp_through_an_infinite_partial) {
+  // f = Σ x^1.5 written as Σ √x ⊙ x: H = diag(0.75/√x), infinite at x = 0. A direction that is
+  // 0 there gets 0 there (0·∞ = 0, as the reverse sweep) and the exact entries elsewhere.
+  const Tensor x({3}, {0.0, 1.0, 4.0});
+  const Tensor v({3}, {0.0, 1.0, 1.0});
+  const std::vector<double> hv =
+      nabla::hessian_vector_product([](const TensorDual& t) { return sum(sqrt(t) * t); }, x, v);
+  BOOST_TEST(hv[0] == 0.0);
+  BOOST_TEST(relative_error(hv[1], 0.75) <= 1e-15);
+  BOOST_TEST(relative_error(hv[2], 0.375) <= 1e-15);
+}
+
 BOOST_AUTO_TEST_CASE(docs_example) {
   // docs/tensors.md, "Forward mode and Hessian-vector products".
   const nabla::Tensor X({3, 2}, {1.0, 2.0, -1.0, 0.5, 0.0, -2.0});  // 3 rows, 2 features
@@ -531,6 +640,493 @@ BOOST_AUTO_TEST_CASE(misuse) {
   expect_error(
       [&] { (void)TensorDual(nabla::constant(x), nabla::constant(v)); },
       {"nabla::TensorDual", "tangent has shape [3, 2]", "value [2, 3]", "expected equal shapes"});
+}
+
+// ---- Every operation's JVP against its backward rule, at the special points ----
+//
+// The reverse sweep's convention is 0·∞ = 0 (a zero adjoint is never pushed on, detail::chain),
+// and scalar forward mode follows it. Each row below is an operation of tensor_dual.hpp applied
+// to one flat input x (operands are slices of it), at points full of 0, ±∞, NaN, huge and tiny
+// values, kinks, ties and broadcast or empty shapes, along directions that are 0 exactly where
+// the partials are infinite. The JVP must agree with J·v from the backward rule (row i of J by
+// one sweep of output i, then Σⱼ chain(vⱼ, Jᵢⱼ)): close where that is finite, and not finite
+// where it is not. A last test reads tensor_dual.hpp and fails for an operation without a row.
+
+namespace {
+
+constexpr double inf = std::numeric_limits<double>::infinity();
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+
+struct JvpRow {
+  std::string group;  // the test case that runs it
+  std::string name;
+  std::vector<std::string> covers;  // tensor_dual.hpp declarations (as declared_functions)
+  std::function<TensorVar(const TensorVar&)> reverse;
+  std::function<TensorDual(const TensorDual&)> forward;
+  std::vector<Tensor> points;  // flat inputs
+};
+
+// A row from one generic f (TensorVar → TensorVar and TensorDual → TensorDual).
+template <class F>
+JvpRow row(std::string name, std::vector<std::string> covers, F f, std::vector<Tensor> points) {
+  return {"",
+          std::move(name),
+          std::move(covers),
+          [f](const TensorVar& x) { return TensorVar(f(x)); },
+          [f](const TensorDual& x) { return TensorDual(f(x)); },
+          std::move(points)};
+}
+
+// The operands one after another in one flat tensor.
+Tensor pack(const std::vector<Tensor>& parts) {
+  std::vector<double> all;
+  for (const Tensor& p : parts) all.insert(all.end(), p.span().begin(), p.span().end());
+  return Tensor(Shape{all.size()}, all);
+}
+
+// The operand of shape s at offset `from` of a packed x.
+template <class T>
+T operand(const T& x, std::size_t from, const Shape& s) {
+  return reshape(slice(x, 0, from, from + s.size()), s);
+}
+
+// A tensor of the given shape cycling through `values` from `offset`.
+Tensor cycled(const Shape& shape, const std::vector<double>& values, std::size_t offset = 0) {
+  Tensor t(shape);
+  for (std::size_t i = 0; i < t.size(); ++i) t[i] = values[(i + offset) % values.size()];
+  return t;
+}
+
+const std::vector<double> specials = {0.0,  -0.0,  inf,     -inf, nan, 1.5,
+                                      -2.0, 1e300, -1e-300, -1.0, 1.0};
+
+// Every pair of specials (a[i], b[i]) for equal shapes of k² elements.
+std::vector<Tensor> grid(const std::vector<double>& values) {
+  const std::size_t k = values.size();
+  Tensor a(Shape{k * k}), b(Shape{k * k});
+  for (std::size_t i = 0; i < k * k; ++i) {
+    a[i] = values[i / k];
+    b[i] = values[i % k];
+  }
+  return {a, b};
+}
+
+// The operand shapes of a binary operation: equal (every pair of specials), broadcast on the
+// right, on the left, on both sides, with a 0-d operand, and empty.
+const std::vector<std::pair<Shape, Shape>> binary_shapes = {
+    {{121}, {121}}, {{2, 3}, {3}}, {{3}, {2, 3}}, {{2, 1}, {1, 3}}, {{}, {2, 3}},
+    {{2, 3}, {}},   {{0, 3}, {3}}, {{1}, {0, 3}}, {{1, 5}, {5, 1}}};
+std::vector<Tensor> binary_points(const Shape& sa, const Shape& sb) {
+  if (sa.size() == 121) return {pack(grid(specials))};
+  std::vector<Tensor> points;
+  for (std::size_t off : {0u, 3u, 7u})
+    points.push_back(pack({cycled(sa, specials, off), cycled(sb, specials, off + 5)}));
+  return points;
+}
+
+// Directions at x: random, 0 where x is 0 or not finite, 0 at every other entry, 0 everywhere.
+std::vector<std::pair<std::string, Tensor>> directions(const Tensor& x) {
+  const Tensor r = random_tensor(x.shape(), 90, 0.5, 2.0);
+  Tensor special = r, alternate = r;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (x[i] == 0.0 || !std::isfinite(x[i])) special[i] = 0.0;
+    if (i % 2 == 0) alternate[i] = 0.0;
+  }
+  return {{"random", r},
+          {"0 where x is 0 or not finite", special},
+          {"0 at even entries", alternate},
+          {"0", Tensor(x.shape())}};
+}
+
+// J·v from the backward rule with 0·∞ = 0, and Σⱼ |chain(vⱼ, Jᵢⱼ)| (the scale of rounding).
+std::pair<std::vector<double>, std::vector<double>> reverse_jvp(const JvpRow& r, const Tensor& x,
+                                                                const Tensor& v) {
+  const std::size_t m = value_at(r.reverse, x).size();
+  std::vector<double> jv(m), scale(m);
+  for (std::size_t i = 0; i < m; ++i) {
+    const auto g = nabla::value_and_gradient(
+        [&](const TensorVar& t) {
+          const TensorVar y = r.reverse(t);
+          return nabla::sum(nabla::slice(nabla::reshape(y, Shape{y.size()}), 0, i, i + 1));
+        },
+        x);
+    for (std::size_t j = 0; j < x.size(); ++j) {
+      const double term = nabla::detail::chain(v[j], g.gradient[j]);
+      jv[i] += term;
+      scale[i] += std::abs(term);
+    }
+  }
+  return {jv, scale};
+}
+
+bool same_value(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
+
+void expect_row(const JvpRow& r) {
+  for (const Tensor& x : r.points) {
+    for (const auto& [direction, v] : directions(x)) {
+      BOOST_TEST_CONTEXT(r.name << " at " << nabla::to_string(x) << ", direction " << direction) {
+        const nabla::TensorJacobianVectorProduct f = nabla::jvp(r.forward, x, v);
+        const Tensor y = value_at(r.reverse, x);
+        BOOST_TEST_REQUIRE(f.tangent.shape() == y.shape());
+        const auto [jv, scale] = reverse_jvp(r, x, v);
+        for (std::size_t i = 0; i < y.size(); ++i) {
+          BOOST_TEST(same_value(f.value[i], y[i]),
+                     "output " << i << ": value " << f.value[i] << ", the operation's " << y[i]);
+          if (std::isfinite(jv[i])) {
+            BOOST_TEST(std::abs(f.tangent[i] - jv[i]) <=
+                           1e-12 * std::max({1.0, scale[i], std::abs(jv[i])}),
+                       "output " << i << ": JVP " << f.tangent[i] << ", reverse " << jv[i]);
+          } else if (std::isinf(jv[i])) {
+            BOOST_TEST(!std::isfinite(f.tangent[i]),
+                       "output " << i << ": JVP " << f.tangent[i] << ", reverse " << jv[i]);
+          }
+          // A NaN from the reverse rule says nothing: the backward rules of softmax,
+          // log_softmax and matmul multiply a 0 adjoint by a NaN or ∞ value (plain products),
+          // so a row of J read from them can be NaN where the JVP rightly has a number.
+        }
+      }
+    }
+  }
+}
+
+std::vector<JvpRow> elementwise_jvp_rows() {
+  std::vector<Tensor> points = {Tensor(Shape{specials.size()}, specials), Tensor(Shape{0, 3}),
+                                Tensor(Shape{}, {0.0}), cycled({2, 3}, specials, 4)};
+  std::vector<JvpRow> rows = {
+      row("neg", {"neg(TensorDual)"}, NABLA_OP(neg(x)), points),
+      row("unary minus", {"operator-(TensorDual)"}, NABLA_OP(-x), points),
+      row("exp", {"exp(TensorDual)"}, NABLA_OP(exp(x)), points),
+      row("log", {"log(TensorDual)"}, NABLA_OP(log(x)), points),
+      row("log1p", {"log1p(TensorDual)"}, NABLA_OP(log1p(x)), points),
+      row("sqrt", {"sqrt(TensorDual)"}, NABLA_OP(sqrt(x)), points),
+      row("abs", {"abs(TensorDual)"}, NABLA_OP(abs(x)), points),
+      row("tanh", {"tanh(TensorDual)"}, NABLA_OP(tanh(x)), points),
+      row("sigmoid", {"sigmoid(TensorDual)"}, NABLA_OP(sigmoid(x)), points),
+      row("relu", {"relu(TensorDual)"}, NABLA_OP(relu(x)), points),
+      row("softplus", {"softplus(TensorDual)"}, NABLA_OP(softplus(x)), points),
+      row("clamp", {"clamp(TensorDual,double,double)"}, NABLA_OP(clamp(x, -1.0, 1.0)), points),
+      row("clamp to a point", {"clamp(TensorDual,double,double)"}, NABLA_OP(clamp(x, 0.0, 0.0)),
+          points),
+  };
+  for (double p : {3.0, 0.5, -1.5, 0.0, -2.0}) {
+    rows.push_back(row(
+        fmt::format("pow(x, {})", p), {"pow(TensorDual,double)"},
+        [p](const auto& x) { return pow(x, p); }, points));
+  }
+  return rows;
+}
+
+std::vector<JvpRow> broadcasting_jvp_rows() {
+  std::vector<JvpRow> rows;
+  const auto binary = [&](const std::string& name, const std::string& op, auto f) {
+    for (const auto& [sa, sb] : binary_shapes) {
+      rows.push_back(row(
+          fmt::format("{} with a {} and b {}", name, nabla::to_string(sa), nabla::to_string(sb)),
+          {op + "(TensorDual,TensorDual)"},
+          [f, sa = sa, sb = sb](const auto& x) {
+            return f(operand(x, 0, sa), operand(x, sa.size(), sb));
+          },
+          binary_points(sa, sb)));
+    }
+  };
+  binary("a + b", "operator+", [](const auto& a, const auto& b) { return a + b; });
+  binary("a - b", "operator-", [](const auto& a, const auto& b) { return a - b; });
+  binary("a * b", "operator*", [](const auto& a, const auto& b) { return a * b; });
+  binary("a / b", "operator/", [](const auto& a, const auto& b) { return a / b; });
+  binary("pow(a, b)", "pow", [](const auto& a, const auto& b) { return pow(a, b); });
+  // With a number, a Var (constant in the direction) or a Dual<Var> (the last entry of x).
+  const std::vector<Tensor> unary = {Tensor(Shape{specials.size()}, specials),
+                                     cycled({2, 3}, specials, 2), Tensor(Shape{0, 3})};
+  std::vector<Tensor> with_last;
+  for (double c : specials) {
+    Tensor t(Shape{specials.size() + 1});
+    std::copy(specials.begin(), specials.end(), t.data());
+    t[specials.size()] = c;
+    with_last.push_back(t);
+  }
+  for (double c : {0.0, inf, nan, -2.0}) {
+    const std::string n = fmt::format("{}", c);
+    // clang-format off
+    rows.insert(rows.end(), {
+      row("x + " + n, {"operator+(TensorDual,double)"}, [c](const auto& x) { return x + c; }, unary),
+      row("x - " + n, {"operator-(TensorDual,double)"}, [c](const auto& x) { return x - c; }, unary),
+      row("x * " + n, {"operator*(TensorDual,double)"}, [c](const auto& x) { return x * c; }, unary),
+      row("x / " + n, {"operator/(TensorDual,double)"}, [c](const auto& x) { return x / c; }, unary),
+      row(n + " + x", {"operator+(double,TensorDual)"}, [c](const auto& x) { return c + x; }, unary),
+      row(n + " - x", {"operator-(double,TensorDual)"}, [c](const auto& x) { return c - x; }, unary),
+      row(n + " * x", {"operator*(double,TensorDual)"}, [c](const auto& x) { return c * x; }, unary),
+      row(n + " / x", {"operator/(double,TensorDual)"}, [c](const auto& x) { return c / x; }, unary),
+      row("x + Var " + n, {"operator+(TensorDual,Var)"}, [c](const auto& x) { return x + Var(c); }, unary),
+      row("x - Var " + n, {"operator-(TensorDual,Var)"}, [c](const auto& x) { return x - Var(c); }, unary),
+      row("x * Var " + n, {"operator*(TensorDual,Var)"}, [c](const auto& x) { return x * Var(c); }, unary),
+      row("x / Var " + n, {"operator/(TensorDual,Var)"}, [c](const auto& x) { return x / Var(c); }, unary),
+      row("Var " + n + " + x", {"operator+(Var,TensorDual)"}, [c](const auto& x) { return Var(c) + x; }, unary),
+      row("Var " + n + " - x", {"operator-(Var,TensorDual)"}, [c](const auto& x) { return Var(c) - x; }, unary),
+      row("Var " + n + " * x", {"operator*(Var,TensorDual)"}, [c](const auto& x) { return Var(c) * x; }, unary),
+      row("Var " + n + " / x", {"operator/(Var,TensorDual)"}, [c](const auto& x) { return Var(c) / x; }, unary),
+    });
+    // clang-format on
+  }
+  const std::size_t k = specials.size();
+  const auto head = [k](const auto& x) { return slice(x, 0, 0, k); };
+  // clang-format off
+  rows.insert(rows.end(), {
+    row("x + s", {"operator+(TensorDual,Dual<Var>)"}, [=](const auto& x) { return head(x) + x(k); }, with_last),
+    row("x - s", {"operator-(TensorDual,Dual<Var>)"}, [=](const auto& x) { return head(x) - x(k); }, with_last),
+    row("x * s", {"operator*(TensorDual,Dual<Var>)"}, [=](const auto& x) { return head(x) * x(k); }, with_last),
+    row("x / s", {"operator/(TensorDual,Dual<Var>)"}, [=](const auto& x) { return head(x) / x(k); }, with_last),
+    row("s + x", {"operator+(Dual<Var>,TensorDual)"}, [=](const auto& x) { return x(k) + head(x); }, with_last),
+    row("s - x", {"operator-(Dual<Var>,TensorDual)"}, [=](const auto& x) { return x(k) - head(x); }, with_last),
+    row("s * x", {"operator*(Dual<Var>,TensorDual)"}, [=](const auto& x) { return x(k) * head(x); }, with_last),
+    row("s / x", {"operator/(Dual<Var>,TensorDual)"}, [=](const auto& x) { return x(k) / head(x); }, with_last),
+  });
+  // clang-format on
+  return rows;
+}
+
+std::vector<JvpRow> linalg_jvp_rows() {
+  // matmul: [2, 3] × [3, 2], batched [2, 2, 3] × [2, 3, 2] and shared [2, 2, 3] × [3, 2], with
+  // ±∞ and NaN in either factor (the directions are 0 there), and empty inner dimensions.
+  const auto mm = [](Shape sa, Shape sb) {
+    return [sa, sb](const auto& x) { return matmul(operand(x, 0, sa), operand(x, sa.size(), sb)); };
+  };
+  const std::vector<double> finite = {1.0, -2.0, 0.5, 0.0, 3.0, -1.0, 2.0};
+  const std::vector<double> infinite = {1.0, inf, 0.5, 0.0, -inf, -1.0, 2.0, nan};
+  const auto points = [&](const Shape& sa, const Shape& sb) {
+    return std::vector<Tensor>{pack({cycled(sa, finite), cycled(sb, infinite)}),
+                               pack({cycled(sa, infinite, 2), cycled(sb, finite)}),
+                               pack({cycled(sa, infinite, 3), cycled(sb, infinite, 1)}),
+                               pack({cycled(sa, specials), cycled(sb, specials, 4)})};
+  };
+  const Tensor x = cycled({2, 3, 2}, specials);
+  const std::vector<std::size_t> axes{2, 0, 1}, rows_at{1, 0, 1};
+  std::vector<JvpRow> rows = {
+      row("matmul", {"matmul(TensorDual,TensorDual)"}, mm({2, 3}, {3, 2}), points({2, 3}, {3, 2})),
+      row("matmul batched", {"matmul(TensorDual,TensorDual)"}, mm({2, 2, 3}, {2, 3, 2}),
+          points({2, 2, 3}, {2, 3, 2})),
+      row("matmul shared", {"matmul(TensorDual,TensorDual)"}, mm({2, 2, 3}, {3, 2}),
+          points({2, 2, 3}, {3, 2})),
+      row("matmul empty", {"matmul(TensorDual,TensorDual)"}, mm({2, 0}, {0, 3}),
+          {Tensor(Shape{0})}),
+      row("transpose", {"transpose(TensorDual)"}, NABLA_OP(transpose(x)), {x}),
+      row("permute", {"permute(TensorDual,span<size_t>)"},
+          [=](const auto& x) { return permute(x, axes); }, {x}),
+      row("reshape", {"reshape(TensorDual,Shape)"}, NABLA_OP(reshape(x, Shape{3, 4})), {x}),
+      row("slice", {"slice(TensorDual,ptrdiff_t,size_t,size_t)"}, NABLA_OP(slice(x, 1, 1, 2)), {x}),
+      row("index_select", {"index_select(TensorDual,ptrdiff_t,span<size_t>)"},
+          [=](const auto& x) { return index_select(x, 2, rows_at); }, {x}),
+      row("concat", {"concat(span<TensorDual>,ptrdiff_t)"},
+          [](const auto& x) {
+            using T = std::decay_t<decltype(x)>;
+            const std::vector<T> parts{slice(x, 2, 0, 1), exp(x)};
+            return concat(std::span<const T>(parts), 2);
+          },
+          {x}),
+      row("stack", {"stack(span<TensorDual>,ptrdiff_t)"},
+          [](const auto& x) {
+            using T = std::decay_t<decltype(x)>;
+            const std::vector<T> parts{x, sqrt(x)};
+            return stack(std::span<const T>(parts), 1);
+          },
+          {x}),
+  };
+  return rows;
+}
+
+std::vector<JvpRow> reduction_jvp_rows() {
+  // Rows of [3, 4]: +∞ twice, all −∞, a NaN, huge values of both signs.
+  const std::vector<Tensor> points = {
+      Tensor({3, 4}, {inf, 1.0, inf, 0.0, -inf, -inf, -inf, -inf, nan, 1.0, 2.0, 3.0}),
+      Tensor({3, 4}, {1e300, -1e300, 0.0, 1.0, inf, -inf, 2.0, 2.0, -inf, 0.0, 0.0, 1.0}),
+      Tensor({3, 4}, {-inf, 1.0, 1.0, -2.0, 0.0, 0.0, 0.0, 0.0, 3.0, nan, inf, -inf}),
+      random_tensor({3, 4}, 91)};
+  std::vector<JvpRow> rows;
+  using Reduce = std::pair<std::string, nabla::Axes>;
+  for (const auto& [axes_name, axes] :
+       {Reduce{"all", nabla::Axes()}, Reduce{"axis 0", nabla::Axes(0)},
+        Reduce{"axis -1", nabla::Axes(-1)}}) {
+    for (bool keep : {false, true}) {
+      const nabla::Axes ax = axes;
+      const std::string n = fmt::format(" over {}{}", axes_name, keep ? " keepdims" : "");
+      // clang-format off
+      rows.insert(rows.end(), {
+        row("sum" + n, {"sum(TensorDual,Axes,bool)"}, [=](const auto& x) { return sum(x, ax, keep); }, points),
+        row("mean" + n, {"mean(TensorDual,Axes,bool)"}, [=](const auto& x) { return mean(x, ax, keep); }, points),
+        row("max" + n, {"max(TensorDual,Axes,bool)"}, [=](const auto& x) { return max(x, ax, keep); }, points),
+        row("min" + n, {"min(TensorDual,Axes,bool)"}, [=](const auto& x) { return min(x, ax, keep); }, points),
+        row("log_sum_exp" + n, {"log_sum_exp(TensorDual,Axes,bool)"}, [=](const auto& x) { return log_sum_exp(x, ax, keep); }, points),
+      });
+      // clang-format on
+    }
+  }
+  rows.push_back(row("sum of empty", {"sum(TensorDual,Axes,bool)"}, NABLA_OP(sum(x, 0)),
+                     {Tensor(Shape{0, 3})}));
+  rows.push_back(row("log_sum_exp of empty", {"log_sum_exp(TensorDual,Axes,bool)"},
+                     NABLA_OP(log_sum_exp(x, 0)), {Tensor(Shape{0, 3})}));
+  for (std::ptrdiff_t axis : {-1, 0}) {
+    rows.push_back(row(
+        fmt::format("softmax axis {}", axis), {"softmax(TensorDual,ptrdiff_t)"},
+        [axis](const auto& x) { return softmax(x, axis); }, points));
+    rows.push_back(row(
+        fmt::format("log_softmax axis {}", axis), {"log_softmax(TensorDual,ptrdiff_t)"},
+        [axis](const auto& x) { return log_softmax(x, axis); }, points));
+  }
+  // Losses: labels r mod 4; targets with exact 0 and 1; mse of the two halves of x.
+  const std::vector<int> labels{0, 1, 2};
+  const Tensor targets({3, 4}, {0.0, 1.0, 0.5, 0.25, 1.0, 0.0, 0.0, 1.0, 0.5, 0.5, 1.0, 0.0});
+  rows.push_back(row(
+      "cross_entropy", {"cross_entropy(TensorDual,span<int>)"},
+      [=](const auto& x) { return cross_entropy(x, labels); }, points));
+  rows.push_back(row(
+      "binary_cross_entropy_with_logits",
+      {"binary_cross_entropy_with_logits(TensorDual,TensorView)"},
+      [=](const auto& x) { return binary_cross_entropy_with_logits(x, targets); }, points));
+  rows.push_back(row(
+      "mse", {"mse(TensorDual,TensorDual)"},
+      [](const auto& x) { return mse(slice(x, 0, 0, 2), slice(x, 0, 1, 3)); }, points));
+  rows.push_back(row("mse of empty", {"mse(TensorDual,TensorDual)"}, NABLA_OP(mse(x, x * 2.0)),
+                     {Tensor(Shape{0, 3})}));
+  return rows;
+}
+
+std::vector<JvpRow> element_jvp_rows() {
+  // Finite points: Dual<Var> arithmetic keeps 0·∞ as NaN (its tangents are Vars, dual.hpp).
+  const std::vector<Tensor> points = {Tensor({4}, {0.0, -0.0, 1.5, -2.0}), random_tensor({4}, 92)};
+  return {
+      row(
+          "elements",
+          {"operator()(I...)", "element(span<size_t>)", "tensor(span<Dual<Var>>,Shape)"},
+          [](const auto& x) {
+            using S = std::decay_t<decltype(x(0))>;
+            const std::size_t last[] = {x.size() - 1};
+            const std::vector<S> e{x(0) * x(1), exp(x(2)), x.element(last), S(2.0)};
+            return nabla::tensor(std::span<const S>(e), Shape{2, 2});
+          },
+          points),
+      row(
+          "item", {"item()", "tensor(Dual<Var>)"},
+          [](const auto& x) { return nabla::tensor(slice(x, 0, 1, 2).item() * x(3)); }, points),
+  };
+}
+
+// y = a ⊙ b as a custom operation (value and backward by hand), in forward mode with its JVP
+// ȧ ⊙ b + a ⊙ ḃ; on TensorVars the plain nabla::custom (the backward rule to compare with).
+template <class T>
+T custom_product(const T& a, const T& b, bool braced) {
+  const auto values = [](const T& t) {
+    if constexpr (std::same_as<T, TensorDual>) {
+      return t.value().value();
+    } else {
+      return t.value();
+    }
+  };
+  Tensor y(a.shape());
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = values(a)[i] * values(b)[i];
+  const auto backward = [](const nabla::CustomBackward& c) {
+    for (std::size_t k = 0; k < 2; ++k) {
+      if (!c.needs_gradient(k)) continue;
+      const nabla::MutableTensorView g = c.input_adjoint(k);
+      for (std::size_t i = 0; i < g.size(); ++i)
+        g[i] += c.output_adjoint()[i] * c.input_value(1 - k)[i];
+    }
+  };
+  if constexpr (std::same_as<T, TensorDual>) {
+    const auto jvp = [](std::span<const TensorVar> x, std::span<const TensorVar> dx) {
+      return dx[0] * x[1] + x[0] * dx[1];
+    };
+    if (braced) return nabla::custom({a, b}, y, backward, jvp);
+    const std::vector<TensorDual> in{a, b};
+    return nabla::custom(std::span<const TensorDual>(in), y, backward, jvp);
+  } else {
+    return nabla::custom({a, b}, y, backward);
+  }
+}
+
+std::vector<JvpRow> custom_jvp_rows() {
+  // Finite points: the JVP is the user's (plain TensorVar products).
+  const std::vector<Tensor> points = {random_tensor({12}, 93), Tensor(Shape{12}),
+                                      pack({Tensor({2, 3}, {0.0, 1.0, -2.0, 0.0, 3.0, 1e100}),
+                                            Tensor({2, 3}, {5.0, 0.0, 0.0, -1e-100, 2.0, 0.5})})};
+  const auto rowed = [&](std::string name, std::string covers, bool braced) {
+    return row(
+        std::move(name), {std::move(covers)},
+        [braced](const auto& x) {
+          return custom_product(operand(x, 0, {2, 3}), operand(x, 6, {2, 3}), braced);
+        },
+        points);
+  };
+  return {rowed("custom with a jvp (braced list)",
+                "custom(initializer_list<TensorDual>,TensorView,F,J)", true),
+          rowed("custom with a jvp (span)", "custom(span<TensorDual>,TensorView,F,J)", false)};
+}
+
+const std::vector<JvpRow>& jvp_table() {
+  static const std::vector<JvpRow> rows = [] {
+    std::vector<JvpRow> all;
+    for (auto [group, part] :
+         {std::pair{"elementwise", elementwise_jvp_rows()},
+          std::pair{"broadcasting", broadcasting_jvp_rows()},
+          std::pair{"linear algebra and shapes", linalg_jvp_rows()},
+          std::pair{"reductions and losses", reduction_jvp_rows()},
+          std::pair{"elements", element_jvp_rows()}, std::pair{"custom", custom_jvp_rows()}}) {
+      for (JvpRow& r : part) r.group = group;
+      all.insert(all.end(), part.begin(), part.end());
+    }
+    return all;
+  }();
+  return rows;
+}
+
+void run_jvp_rows(const std::string& group) {
+  std::size_t count = 0;
+  for (const JvpRow& r : jvp_table()) {
+    if (r.group != group) continue;
+    expect_row(r);
+    count += r.points.size();
+  }
+  BOOST_TEST(count > 0u, "no rows in group " << group);
+  BOOST_TEST_MESSAGE(group << ": " << count << " points");
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(jvp_table_elementwise) { run_jvp_rows("elementwise"); }
+BOOST_AUTO_TEST_CASE(jvp_table_broadcasting) { run_jvp_rows("broadcasting"); }
+BOOST_AUTO_TEST_CASE(jvp_table_linear_algebra_and_shapes) {
+  run_jvp_rows("linear algebra and shapes");
+}
+BOOST_AUTO_TEST_CASE(jvp_table_reductions_and_losses) { run_jvp_rows("reductions and losses"); }
+BOOST_AUTO_TEST_CASE(jvp_table_elements) { run_jvp_rows("elements"); }
+BOOST_AUTO_TEST_CASE(jvp_table_custom) { run_jvp_rows("custom"); }
+
+BOOST_AUTO_TEST_CASE(every_declared_operation_has_a_jvp_row) {
+  // What returns a TensorDual but is not an operation to check, and why.
+  const std::map<std::string, std::string> not_operations = {
+      {"tensor_dual_output(R)", "internal: wraps what a TensorDualFunction returned"},
+      {"custom_output(TensorVar,TensorVar)", "internal: checks the shape a custom JVP returned"},
+      {"custom(span<TensorDual>,TensorView,F)",
+       "no forward-mode rule: an input with a tangent is an error (custom_ops_in_forward_mode)"},
+      {"custom(initializer_list<D>,TensorView,F)",
+       "no forward-mode rule: an input with a tangent is an error (custom_ops_in_forward_mode)"},
+  };
+  const std::set<std::string> declared = nabla::test::declared_functions(
+      std::string(NABLA_SOURCE_ROOT) + "/autodiff/tensor/include/nabla/autodiff/tensor_dual.hpp",
+      {"TensorDual", "Dual<Var>"});
+  BOOST_TEST_MESSAGE(declared.size()
+                     << " declarations: " << fmt::format("{}", fmt::join(declared, " ")));
+  BOOST_TEST(declared.size() >= 60u);  // the reading works
+  std::set<std::string> covered;
+  for (const JvpRow& r : jvp_table()) covered.insert(r.covers.begin(), r.covers.end());
+  for (const std::string& d : declared) {
+    BOOST_TEST((covered.count(d) + not_operations.count(d) == 1u),
+               d << " is declared but has no row in the JVP table of tensor_forward_test.cpp");
+  }
+  for (const std::string& c : covered) {
+    BOOST_TEST(declared.count(c) == 1u, "the JVP row for " << c << " names no declaration");
+  }
+  for (const auto& [d, why] : not_operations) {
+    BOOST_TEST(declared.count(d) == 1u, d << " (" << why << ") is no longer declared");
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

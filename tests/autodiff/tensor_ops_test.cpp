@@ -12,9 +12,7 @@
 #include "ad_check.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <random>
@@ -180,7 +178,7 @@ double sigmoid_value(double x) {
 struct Row {
   std::string group;  // the test case that runs it
   std::string name;
-  std::vector<std::string> covers;  // header declarations it checks (as declared_operations)
+  std::vector<std::string> covers;  // header declarations it checks (as declared_functions)
   TensorOp op;
   std::vector<Inputs> points;
   TensorCheck check = {};
@@ -739,94 +737,6 @@ void run(const std::string& group) {
   BOOST_TEST_MESSAGE(group << ": " << count << " points");
 }
 
-// ---- The operations the headers declare ----
-
-// (std::regex would be shorter, but GCC 12's <regex> fails -Werror=maybe-uninitialized under
-// the sanitizers.)
-bool word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
-bool space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
-
-// s without every occurrence of `what` (only whole words when `word`).
-std::string erase_all(std::string s, std::string_view what, bool word) {
-  for (std::size_t at = 0; (at = s.find(what, at)) != std::string::npos;) {
-    const bool whole = (at == 0 || !word_char(s[at - 1])) &&
-                       (at + what.size() == s.size() || !word_char(s[at + what.size()]));
-    if (word && !whole) {
-      at += what.size();
-    } else {
-      s.erase(at, what.size());
-    }
-  }
-  return s;
-}
-
-// Parameter types of a declaration: names, defaults, const, & and std:: dropped.
-std::string parameter_types(const std::string& list) {
-  std::vector<std::string> parts(1);
-  int depth = 0;
-  for (char ch : list) {
-    depth += ch == '<' ? 1 : ch == '>' ? -1 : 0;
-    if (ch == ',' && depth == 0) {
-      parts.emplace_back();
-    } else {
-      parts.back() += ch;
-    }
-  }
-  std::string out;
-  for (std::string p : parts) {
-    p = p.substr(0, p.find('='));
-    for (const char* noise : {"std::", "nabla::", "&"}) p = erase_all(p, noise, false);
-    p = erase_all(p, "const", true);
-    while (!p.empty() && space(p.back())) p.pop_back();
-    std::size_t name = p.size();
-    while (name > 0 && word_char(p[name - 1])) --name;
-    if (name > 0 && name < p.size() && space(p[name - 1])) p.erase(name);  // the parameter's name
-    std::erase_if(p, space);
-    if (p.empty()) continue;
-    out += (out.empty() ? "" : ",") + p;
-  }
-  return out;
-}
-
-// Every function a header declares that returns TensorVar or Var, as name(parameter types).
-std::set<std::string> declared_operations(const std::string& path) {
-  std::ifstream in(path);
-  BOOST_REQUIRE_MESSAGE(in, "cannot read " << path);
-  std::string text, line;
-  while (std::getline(in, line)) text += line.substr(0, line.find("//")) + '\n';
-  std::set<std::string> found;
-  const std::size_t n = text.size();
-  for (std::size_t at = 0; (at = text.find("Var", at)) != std::string::npos; at += 3) {
-    // The return type: the word Var or TensorVar, then space.
-    const std::size_t begin = at >= 6 && text.compare(at - 6, 6, "Tensor") == 0 ? at - 6 : at;
-    std::size_t q = at + 3;
-    if ((begin > 0 && word_char(text[begin - 1])) || q == n || !space(text[q])) continue;
-    while (q < n && space(text[q])) ++q;
-    // The name: an identifier, operator(), or operator and its symbol.
-    std::string name;
-    if (text.compare(q, 10, "operator()") == 0) {
-      name = "operator()";
-      q += 10;
-    } else if (text.compare(q, 8, "operator") == 0) {
-      const std::size_t symbol = q + 8;
-      for (q = symbol; q < n && text[q] != '(' && !space(text[q]);) ++q;
-      name = "operator" + text.substr(symbol, q - symbol);
-    } else {
-      const std::size_t start = q;
-      while (q < n && word_char(text[q])) ++q;
-      name = text.substr(start, q - start);
-    }
-    while (q < n && space(text[q])) ++q;
-    if (name.empty() || q == n || text[q] != '(') continue;
-    const std::size_t close = text.find(')', q);
-    if (close == std::string::npos) continue;
-    const std::string parameters = text.substr(q + 1, close - q - 1);
-    if (parameters.find('(') != std::string::npos) continue;  // a call, not a declaration
-    found.insert(name + "(" + parameter_types(parameters) + ")");
-  }
-  return found;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(tensor_ops)
@@ -905,7 +815,8 @@ BOOST_AUTO_TEST_CASE(every_declared_operation_has_a_row) {
   for (const char* header : {"autodiff/tensor/include/nabla/autodiff/tensor_var.hpp",
                              "autodiff/tensor/include/nabla/autodiff/tensor_custom.hpp",
                              "autodiff/nn/include/nabla/autodiff/nn.hpp"}) {
-    const auto found = declared_operations(std::string(NABLA_SOURCE_ROOT) + "/" + header);
+    const auto found = nabla::test::declared_functions(
+        std::string(NABLA_SOURCE_ROOT) + "/" + header, {"Var", "TensorVar"});
     declared.insert(found.begin(), found.end());
   }
   BOOST_TEST_MESSAGE(declared.size()

@@ -1,10 +1,14 @@
 // Tensor nodes for linear algebra and shape changes: forward next to backward.
+// Each operation's forward-mode (JVP) rule on TensorDual follows its TensorVar function.
 #include <Eigen/Core>
 #include <numeric>
 
+#include "tensor_dual_rules.hpp"
 #include "tensor_nodes.hpp"
 
 namespace nabla {
+
+using namespace detail::forward;  // the JVP rules' helpers
 
 using detail::TensorNode;
 using namespace detail::tensor;
@@ -193,6 +197,40 @@ TensorVar matmul(const TensorVar& a, const TensorVar& b) {
   }
   return out;
 }
+namespace {
+// matmul(t, p) (t_left) or matmul(p, t) by the convention of chained(): a 0 in the tangent
+// times an infinite factor adds 0, not NaN. Computed as a matmul; only when that has a NaN, again
+// as a sum of chained products over the inner dimension ([…, M, K, 1] ⊙ […, 1, K, N]).
+TensorVar chained_matmul(const TensorVar& t, const TensorVar& p, bool t_left) {
+  const TensorVar& l = t_left ? t : p;
+  const TensorVar& r = t_left ? p : t;
+  const TensorVar y = matmul(l, r);
+  const TensorView yv = y.value();
+  if (std::none_of(yv.data(), yv.data() + yv.size(), [](double v) { return std::isnan(v); }) ||
+      l.rank() + 1 > Shape::max_rank) {
+    return y;
+  }
+  std::array<std::size_t, Shape::max_rank> dims{};
+  std::copy(l.shape().begin(), l.shape().end(), dims.begin());
+  dims[l.rank()] = 1;
+  const TensorVar lk = reshape(l, Shape(std::span<const std::size_t>(dims.data(), l.rank() + 1)));
+  const std::size_t rr = r.rank();  // […, K, N] as […, 1, K, N]
+  std::copy(r.shape().begin(), r.shape().end() - 2, dims.begin());
+  dims[rr - 2] = 1;
+  dims[rr - 1] = r.shape()[rr - 2];
+  dims[rr] = r.shape()[rr - 1];
+  const TensorVar rk = reshape(r, Shape(std::span<const std::size_t>(dims.data(), r.rank() + 1)));
+  return sum(t_left ? times(lk, rk) : times(rk, lk), Axes(-2));
+}
+}  // namespace
+TensorDual matmul(const TensorDual& a, const TensorDual& b) {
+  const TensorVar y = matmul(a.value(), b.value());
+  return with_tangent(
+      y, add(map(tangent_of(a),
+                 [&](const TensorVar& t) { return chained_matmul(t, b.value(), true); }),
+             map(tangent_of(b),
+                 [&](const TensorVar& t) { return chained_matmul(t, a.value(), false); })));
+}
 
 TensorVar permute(const TensorVar& x, std::span<const std::size_t> axes) {
   TensorNode* xn = x.node();
@@ -231,6 +269,10 @@ TensorVar permute(const TensorVar& x, std::span<const std::size_t> axes) {
       });
   return gather(mark, tape, xn, shape, map, "permute");
 }
+TensorDual permute(const TensorDual& x, std::span<const std::size_t> axes) {
+  return with_tangent(permute(x.value(), axes),
+                      map(tangent_of(x), [&](const TensorVar& t) { return permute(t, axes); }));
+}
 
 TensorVar transpose(const TensorVar& x) {
   const std::size_t r = x.rank();
@@ -244,6 +286,10 @@ TensorVar transpose(const TensorVar& x) {
   std::swap(axes[r - 1], axes[r - 2]);
   return permute(x, std::span<const std::size_t>(axes.data(), r));
 }
+TensorDual transpose(const TensorDual& x) {
+  return with_tangent(transpose(x.value()),
+                      map(tangent_of(x), [](const TensorVar& t) { return transpose(t); }));
+}
 
 TensorVar reshape(const TensorVar& x, const Shape& shape) {
   TensorNode* xn = x.node();
@@ -256,6 +302,10 @@ TensorVar reshape(const TensorVar& x, const Shape& shape) {
   }
   Tape& tape = Tape::active();
   return make<ReshapeNode>(tape, shape, needs(xn), xn->value, xn).second;
+}
+TensorDual reshape(const TensorDual& x, const Shape& shape) {
+  return with_tangent(reshape(x.value(), shape),
+                      map(tangent_of(x), [&](const TensorVar& t) { return reshape(t, shape); }));
 }
 
 namespace {
@@ -296,6 +346,11 @@ TensorVar slice(const TensorVar& x, std::ptrdiff_t axis, std::size_t begin, std:
       for (std::size_t in = 0; in < v.inner; ++in) map[i++] = (o * v.dim + d) * v.inner + in;
   return gather(mark, tape, xn, shape, map, "slice");
 }
+TensorDual slice(const TensorDual& x, std::ptrdiff_t axis, std::size_t begin, std::size_t end) {
+  return with_tangent(
+      slice(x.value(), axis, begin, end),
+      map(tangent_of(x), [&](const TensorVar& t) { return slice(t, axis, begin, end); }));
+}
 
 TensorVar index_select(const TensorVar& x, std::ptrdiff_t axis,
                        std::span<const std::size_t> indices) {
@@ -319,6 +374,12 @@ TensorVar index_select(const TensorVar& x, std::ptrdiff_t axis,
     for (std::size_t d : indices)
       for (std::size_t in = 0; in < v.inner; ++in) map[i++] = (o * v.dim + d) * v.inner + in;
   return gather(mark, tape, xn, shape, map, "index_select");
+}
+TensorDual index_select(const TensorDual& x, std::ptrdiff_t axis,
+                        std::span<const std::size_t> indices) {
+  return with_tangent(
+      index_select(x.value(), axis, indices),
+      map(tangent_of(x), [&](const TensorVar& t) { return index_select(t, axis, indices); }));
 }
 
 TensorVar concat(std::span<const TensorVar> xs, std::ptrdiff_t axis) {
@@ -360,6 +421,25 @@ TensorVar concat(std::span<const TensorVar> xs, std::ptrdiff_t axis) {
   });
   return out;
 }
+namespace {
+// xs joined by `join`, their tangents too when any has one (zeros for the missing ones).
+template <class Join>
+TensorDual join_duals(std::span<const TensorDual> xs, Join&& join) {
+  std::vector<TensorVar> values, tangents;
+  bool any = false;
+  for (const TensorDual& x : xs) {
+    values.push_back(x.value());
+    any |= x.has_tangent();
+  }
+  const TensorVar y = join(values);  // checks the shapes first
+  if (!any) return TensorDual(y);
+  for (const TensorDual& x : xs) tangents.push_back(x.tangent());
+  return TensorDual(y, join(tangents));
+}
+}  // namespace
+TensorDual concat(std::span<const TensorDual> xs, std::ptrdiff_t axis) {
+  return join_duals(xs, [axis](std::span<const TensorVar> v) { return concat(v, axis); });
+}
 
 TensorVar stack(std::span<const TensorVar> xs, std::ptrdiff_t axis) {
   if (xs.empty()) {
@@ -387,6 +467,9 @@ TensorVar stack(std::span<const TensorVar> xs, std::ptrdiff_t axis) {
   parts.reserve(xs.size());
   for (const TensorVar& x : xs) parts.push_back(reshape(x, expanded));
   return concat(parts, static_cast<std::ptrdiff_t>(a));
+}
+TensorDual stack(std::span<const TensorDual> xs, std::ptrdiff_t axis) {
+  return join_duals(xs, [axis](std::span<const TensorVar> v) { return stack(v, axis); });
 }
 
 }  // namespace nabla

@@ -1,12 +1,16 @@
 // Tensor nodes for reductions, softmax and losses: forward next to backward.
+// Each operation's forward-mode (JVP) rule on TensorDual follows its TensorVar function.
 #include <Eigen/Core>
 #include <cmath>
 #include <limits>
 #include <memory>
 
+#include "tensor_dual_rules.hpp"
 #include "tensor_nodes.hpp"
 
 namespace nabla {
+
+using namespace detail::forward;  // the JVP rules' helpers
 
 using detail::TensorNode;
 using namespace detail::tensor;
@@ -308,17 +312,45 @@ struct MseNode final : TensorNode {
 TensorVar sum(const TensorVar& x, Axes axes, bool keepdims) {
   return sum_like(x, axes, keepdims, false, "nabla::sum");
 }
+TensorDual sum(const TensorDual& x, Axes axes, bool keepdims) {
+  return with_tangent(sum(x.value(), axes, keepdims), map(tangent_of(x), [&](const TensorVar& t) {
+                        return sum(t, axes, keepdims);
+                      }));
+}
 
 TensorVar mean(const TensorVar& x, Axes axes, bool keepdims) {
   return sum_like(x, axes, keepdims, true, "nabla::mean");
+}
+TensorDual mean(const TensorDual& x, Axes axes, bool keepdims) {
+  return with_tangent(mean(x.value(), axes, keepdims), map(tangent_of(x), [&](const TensorVar& t) {
+                        return mean(t, axes, keepdims);
+                      }));
 }
 
 TensorVar max(const TensorVar& x, Axes axes, bool keepdims) {
   return extremum<true>(x, axes, keepdims, "nabla::max");
 }
+namespace {
+// The tangent of a max or min y of x: ẋ at each element the reverse rule selected.
+TensorVar selected_tangent(const TensorVar& y, const TensorVar& t) {
+  const std::span<const std::size_t> at = detail::tensor::selected_elements(y);
+  const TensorVar flat = reshape(t, Shape{t.size()});
+  return reshape(index_select(flat, 0, at), y.shape());
+}
+}  // namespace
+TensorDual max(const TensorDual& x, Axes axes, bool keepdims) {
+  const TensorVar y = max(x.value(), axes, keepdims);
+  return with_tangent(
+      y, map(tangent_of(x), [&](const TensorVar& t) { return selected_tangent(y, t); }));
+}
 
 TensorVar min(const TensorVar& x, Axes axes, bool keepdims) {
   return extremum<false>(x, axes, keepdims, "nabla::min");
+}
+TensorDual min(const TensorDual& x, Axes axes, bool keepdims) {
+  const TensorVar y = min(x.value(), axes, keepdims);
+  return with_tangent(
+      y, map(tangent_of(x), [&](const TensorVar& t) { return selected_tangent(y, t); }));
 }
 
 TensorVar log_sum_exp(const TensorVar& x, Axes axes, bool keepdims) {
@@ -341,13 +373,57 @@ TensorVar log_sum_exp(const TensorVar& x, Axes axes, bool keepdims) {
   for (std::size_t j = 0; j < m; ++j) y[j] = groups[j].value();
   return out;
 }
+TensorDual log_sum_exp(const TensorDual& x, Axes axes, bool keepdims) {
+  const TensorVar y = log_sum_exp(x.value(), axes, keepdims);
+  return with_tangent(
+      y, map(tangent_of(x), [&](const TensorVar& t) {
+        // Σ softmax(x) ⊙ ẋ with softmax(x) = e^(x − y), y with the reduced axes kept
+        const Shape& s = x.shape();
+        const unsigned mask = axes.mask(s.rank(), "nabla::log_sum_exp");
+        std::array<std::size_t, Shape::max_rank> kept{};
+        for (std::size_t k = 0; k < s.rank(); ++k) kept[k] = (mask >> k) & 1u ? 1 : s[k];
+        const TensorVar yk = reshape(y, Shape(std::span<const std::size_t>(kept.data(), s.rank())));
+        const TensorVar w = exp(x.value() - yk);
+        // Where y is ±∞ (x − y is NaN at x = y), the reverse rule's weights
+        // (detail::LogSumExp::weight): shared equally by the +∞ entries, 1/n each when
+        // every entry is −∞; constants (no derivative) there.
+        const std::vector<double> xv = broadcast_values(x.value(), s), yv = broadcast_values(yk, s);
+        std::vector<char> fix(s.size(), 0);
+        std::vector<double> tie(s.size(), 0.0);
+        bool any = false;
+        for (std::size_t i = 0; i < s.size(); ++i) {
+          fix[i] = !std::isnan(xv[i]) && std::isinf(yv[i]) && xv[i] == yv[i] ? 1 : 0;
+          tie[i] = fix[i];
+          any |= fix[i] != 0;
+        }
+        if (!any) return sum(times(t, w), axes, keepdims);
+        const TensorVar ones = constant(TensorView(tie.data(), s));
+        const std::vector<double> count =
+            broadcast_values(sum(ones, axes, true), s);  // the entries at y per group
+        for (std::size_t i = 0; i < s.size(); ++i) tie[i] = fix[i] ? 1.0 / count[i] : 0.0;
+        return sum(times(t, replace(w, fix, tie)), axes, keepdims);
+      }));
+}
 
 TensorVar softmax(const TensorVar& x, std::ptrdiff_t axis) {
   return softmax_like(x, axis, false, "nabla::softmax");
 }
+TensorDual softmax(const TensorDual& x, std::ptrdiff_t axis) {
+  const TensorVar y = softmax(x.value(), axis);
+  return with_tangent(y, map(tangent_of(x), [&](const TensorVar& t) {
+                        const TensorVar d = t - sum(times(t, y), axis, true);
+                        return times(d, y);
+                      }));
+}
 
 TensorVar log_softmax(const TensorVar& x, std::ptrdiff_t axis) {
   return softmax_like(x, axis, true, "nabla::log_softmax");
+}
+TensorDual log_softmax(const TensorDual& x, std::ptrdiff_t axis) {
+  const TensorVar y = log_softmax(x.value(), axis);
+  return with_tangent(y, map(tangent_of(x), [&](const TensorVar& t) {
+                        return t - sum(times(t, exp(y)), axis, true);
+                      }));
 }
 
 TensorVar cross_entropy(const TensorVar& logits, std::span<const int> labels) {
@@ -390,6 +466,18 @@ TensorVar cross_entropy(const TensorVar& logits, std::span<const int> labels) {
   node->value[0] = total / static_cast<double>(s[0]);
   return out;
 }
+TensorDual cross_entropy(const TensorDual& logits, std::span<const int> labels) {
+  const TensorVar y = cross_entropy(logits.value(), labels);  // checks shape and labels
+  return with_tangent(y, map(tangent_of(logits), [&](const TensorVar& t) {
+                        const std::size_t rows = logits.shape()[0], classes = logits.shape()[1];
+                        Tensor onehot(logits.shape());
+                        for (std::size_t r = 0; r < rows; ++r) {
+                          onehot[r * classes + static_cast<std::size_t>(labels[r])] = 1.0;
+                        }
+                        return sum(times(t, softmax(logits.value(), 1) - constant(onehot))) *
+                               (1.0 / static_cast<double>(rows));
+                      }));
+}
 
 TensorVar binary_cross_entropy_with_logits(const TensorVar& logits, TensorView targets) {
   TensorNode* xn = logits.node();
@@ -427,6 +515,15 @@ TensorVar binary_cross_entropy_with_logits(const TensorVar& logits, TensorView t
   node->value[0] = n == 0 ? 0.0 : total / static_cast<double>(n);
   return out;
 }
+TensorDual binary_cross_entropy_with_logits(const TensorDual& logits, TensorView targets) {
+  const TensorVar y = binary_cross_entropy_with_logits(logits.value(), targets);  // checks
+  const std::size_t n = logits.size();
+  if (n == 0) return TensorDual(y);
+  return with_tangent(y, map(tangent_of(logits), [&](const TensorVar& t) {
+                        return sum(times(t, sigmoid(logits.value()) - constant(targets))) *
+                               (1.0 / static_cast<double>(n));
+                      }));
+}
 
 TensorVar mse(const TensorVar& prediction, const TensorVar& target) {
   TensorNode* pn = prediction.node();
@@ -446,6 +543,15 @@ TensorVar mse(const TensorVar& prediction, const TensorVar& target) {
   }
   node->value[0] = n == 0 ? 0.0 : total / static_cast<double>(n);
   return out;
+}
+TensorDual mse(const TensorDual& prediction, const TensorDual& target) {
+  const TensorVar y = mse(prediction.value(), target.value());  // checks the shapes
+  const std::size_t n = prediction.size();
+  const Tangent tp = tangent_of(prediction), tt = tangent_of(target);
+  if (n == 0 || (!tp && !tt)) return TensorDual(y);
+  const TensorVar d = tp && tt ? *tp - *tt : tp ? *tp : -*tt;
+  return TensorDual(
+      y, sum(times(d, prediction.value() - target.value())) * (2.0 / static_cast<double>(n)));
 }
 
 }  // namespace nabla

@@ -1,4 +1,5 @@
-// Tensor nodes: each operation's forward computation next to its backward rule.
+// Tensor nodes: each operation's forward computation next to its backward rule, and its
+// forward-mode (JVP) rule on TensorDual right after its TensorVar function.
 #include "nabla/autodiff/tensor_var.hpp"
 
 #include <fmt/format.h>
@@ -9,9 +10,13 @@
 #include <numeric>
 
 #include "nabla/autodiff/error.hpp"
+#include "nabla/autodiff/tensor_dual.hpp"
+#include "tensor_dual_rules.hpp"
 #include "tensor_nodes.hpp"
 
 namespace nabla {
+
+using namespace detail::forward;  // the JVP rules' helpers
 
 using detail::TensorNode;
 using namespace detail::tensor;
@@ -395,63 +400,248 @@ void backward(const TensorVar& y) {
 // ---- Operators ----
 
 TensorVar operator+(const TensorVar& a, const TensorVar& b) { return binary<Add>(a, b); }
+TensorDual operator+(const TensorDual& a, const TensorDual& b) {
+  const TensorVar y = a.value() + b.value();
+  return with_tangent(y, expand(add(tangent_of(a), tangent_of(b)), y.shape()));
+}
 TensorVar operator-(const TensorVar& a, const TensorVar& b) { return binary<Sub>(a, b); }
+TensorDual operator-(const TensorDual& a, const TensorDual& b) {
+  const TensorVar y = a.value() - b.value();
+  const Tangent ta = tangent_of(a), tb = tangent_of(b);
+  const Tangent t = ta && tb ? Tangent(*ta - *tb) : tb ? Tangent(-*tb) : ta;
+  return with_tangent(y, expand(t, y.shape()));
+}
 TensorVar operator*(const TensorVar& a, const TensorVar& b) { return binary<Mul>(a, b); }
+TensorDual operator*(const TensorDual& a, const TensorDual& b) {
+  const TensorVar y = a.value() * b.value();
+  return with_tangent(
+      y, add(map(tangent_of(a), [&](const TensorVar& t) { return times(t, b.value()); }),
+             map(tangent_of(b), [&](const TensorVar& t) { return times(t, a.value()); })));
+}
 TensorVar operator/(const TensorVar& a, const TensorVar& b) { return binary<Div>(a, b); }
+TensorDual operator/(const TensorDual& a, const TensorDual& b) {
+  const TensorVar y = a.value() / b.value();
+  // ȧ / b + ḃ ⊙ (−y / b): the reverse rule's partials, each term 0 where its tangent is
+  return with_tangent(
+      y, expand(add(map(tangent_of(a), [&](const TensorVar& t) { return over(t, b.value()); }),
+                    map(tangent_of(b),
+                        [&](const TensorVar& t) { return times(t, -(y / b.value())); })),
+                y.shape()));
+}
 TensorVar operator-(const TensorVar& a) { return unary<Neg>(a); }
+TensorDual operator-(const TensorDual& a) {
+  return with_tangent(-a.value(), map(tangent_of(a), [](const TensorVar& t) { return -t; }));
+}
 // With a number or a Var, the tensor handle is checked before the other operand is recorded:
 // a failed operation records nothing.
 TensorVar operator+(const TensorVar& a, double b) { return binary<Add>(a, scalar_constant(b, a)); }
+TensorDual operator+(const TensorDual& a, double c) {
+  return with_tangent(a.value() + c, tangent_of(a));
+}
 TensorVar operator-(const TensorVar& a, double b) { return binary<Sub>(a, scalar_constant(b, a)); }
+TensorDual operator-(const TensorDual& a, double c) {
+  return with_tangent(a.value() - c, tangent_of(a));
+}
 TensorVar operator*(const TensorVar& a, double b) { return binary<Mul>(a, scalar_constant(b, a)); }
+TensorDual operator*(const TensorDual& a, double c) {
+  return with_tangent(a.value() * c,
+                      map(tangent_of(a), [c](const TensorVar& t) { return times(t, c); }));
+}
 TensorVar operator/(const TensorVar& a, double b) { return binary<Div>(a, scalar_constant(b, a)); }
+TensorDual operator/(const TensorDual& a, double c) {
+  return with_tangent(a.value() / c,
+                      map(tangent_of(a), [c](const TensorVar& t) { return over(t, c); }));
+}
 TensorVar operator+(double a, const TensorVar& b) { return binary<Add>(scalar_constant(a, b), b); }
+TensorDual operator+(double c, const TensorDual& b) {
+  return with_tangent(c + b.value(), tangent_of(b));
+}
 TensorVar operator-(double a, const TensorVar& b) { return binary<Sub>(scalar_constant(a, b), b); }
+TensorDual operator-(double c, const TensorDual& b) {
+  return with_tangent(c - b.value(), map(tangent_of(b), [](const TensorVar& t) { return -t; }));
+}
 TensorVar operator*(double a, const TensorVar& b) { return binary<Mul>(scalar_constant(a, b), b); }
+TensorDual operator*(double c, const TensorDual& b) {
+  return with_tangent(c * b.value(),
+                      map(tangent_of(b), [c](const TensorVar& t) { return times(t, c); }));
+}
 TensorVar operator/(double a, const TensorVar& b) { return binary<Div>(scalar_constant(a, b), b); }
+TensorDual operator/(double c, const TensorDual& b) {
+  const TensorVar y = c / b.value();  // ẏ = ḃ ⊙ (−y / b)
+  return with_tangent(
+      y, map(tangent_of(b), [&](const TensorVar& t) { return times(t, -(y / b.value())); }));
+}
 TensorVar operator+(const TensorVar& a, const Var& b) {
   return binary<Add>(a, scalar_tensor(b, a));
 }
+// A scalar Var is a constant in the direction; its value is checked (and recorded) by the
+// TensorVar operation's own mixed form, which also reports a bad tensor operand first.
+TensorDual operator+(const TensorDual& a, const Var& s) {
+  return with_tangent(a.value() + s, tangent_of(a));
+}
+// A scalar Dual<Var> is a 0-d TensorDual: the broadcasting rules above apply.
+TensorDual operator+(const TensorDual& a, const Dual<Var>& s) { return a + scalar_dual(s); }
 TensorVar operator-(const TensorVar& a, const Var& b) {
   return binary<Sub>(a, scalar_tensor(b, a));
 }
+TensorDual operator-(const TensorDual& a, const Var& s) {
+  return with_tangent(a.value() - s, tangent_of(a));
+}
+TensorDual operator-(const TensorDual& a, const Dual<Var>& s) { return a - scalar_dual(s); }
 TensorVar operator*(const TensorVar& a, const Var& b) {
   return binary<Mul>(a, scalar_tensor(b, a));
 }
+TensorDual operator*(const TensorDual& a, const Var& s) {
+  return with_tangent(a.value() * s,
+                      map(tangent_of(a), [&](const TensorVar& t) { return times(t, s); }));
+}
+TensorDual operator*(const TensorDual& a, const Dual<Var>& s) { return a * scalar_dual(s); }
 TensorVar operator/(const TensorVar& a, const Var& b) {
   return binary<Div>(a, scalar_tensor(b, a));
 }
+TensorDual operator/(const TensorDual& a, const Var& s) {
+  return with_tangent(a.value() / s,
+                      map(tangent_of(a), [&](const TensorVar& t) { return over(t, s); }));
+}
+TensorDual operator/(const TensorDual& a, const Dual<Var>& s) { return a / scalar_dual(s); }
 TensorVar operator+(const Var& a, const TensorVar& b) {
   return binary<Add>(scalar_tensor(a, b), b);
 }
+TensorDual operator+(const Var& s, const TensorDual& b) {
+  return with_tangent(s + b.value(), tangent_of(b));
+}
+TensorDual operator+(const Dual<Var>& s, const TensorDual& b) { return scalar_dual(s) + b; }
 TensorVar operator-(const Var& a, const TensorVar& b) {
   return binary<Sub>(scalar_tensor(a, b), b);
 }
+TensorDual operator-(const Var& s, const TensorDual& b) {
+  return with_tangent(s - b.value(), map(tangent_of(b), [](const TensorVar& t) { return -t; }));
+}
+TensorDual operator-(const Dual<Var>& s, const TensorDual& b) { return scalar_dual(s) - b; }
 TensorVar operator*(const Var& a, const TensorVar& b) {
   return binary<Mul>(scalar_tensor(a, b), b);
 }
+TensorDual operator*(const Var& s, const TensorDual& b) {
+  return with_tangent(s * b.value(),
+                      map(tangent_of(b), [&](const TensorVar& t) { return times(t, s); }));
+}
+TensorDual operator*(const Dual<Var>& s, const TensorDual& b) { return scalar_dual(s) * b; }
 TensorVar operator/(const Var& a, const TensorVar& b) {
   return binary<Div>(scalar_tensor(a, b), b);
 }
+TensorDual operator/(const Var& s, const TensorDual& b) {
+  const TensorVar y = s / b.value();
+  return with_tangent(
+      y, map(tangent_of(b), [&](const TensorVar& t) { return times(t, -(y / b.value())); }));
+}
+TensorDual operator/(const Dual<Var>& s, const TensorDual& b) { return scalar_dual(s) / b; }
 
 TensorVar pow(const TensorVar& a, const TensorVar& b) { return binary<Pow>(a, b); }
+TensorDual pow(const TensorDual& a, const TensorDual& b) {
+  const TensorVar y = pow(a.value(), b.value());  // ẏ = b a^(b−1) ȧ + y ln a ḃ
+  const Tangent ta = tangent_of(a), tb = tangent_of(b);
+  if (!ta && !tb) return TensorDual(y);
+  // The reverse rule's partials (detail::PowFn): ∂a is 0 where b = 0; ∂b is 0 where a = 0 and
+  // b > 0, NaN where a ≤ 0 otherwise.
+  const std::vector<double> av = broadcast_values(a.value(), y.shape()),
+                            bv = broadcast_values(b.value(), y.shape());
+  std::vector<char> fix(y.size());
+  std::vector<double> with(y.size(), 0.0);
+  Tangent t;
+  if (ta) {
+    for (std::size_t i = 0; i < fix.size(); ++i) fix[i] = bv[i] == 0.0 ? 1 : 0;
+    t = times(*ta, replace(b.value() * pow(a.value(), b.value() - 1.0), fix, with));
+  }
+  if (tb) {
+    for (std::size_t i = 0; i < fix.size(); ++i) {
+      fix[i] = av[i] > 0.0 ? 0 : 1;
+      with[i] = av[i] == 0.0 && bv[i] > 0.0 ? 0.0 : std::numeric_limits<double>::quiet_NaN();
+    }
+    t = add(t, times(*tb, replace(y * log(a.value()), fix, with)));
+  }
+  return with_tangent(y, expand(t, y.shape()));
+}
 TensorVar pow(const TensorVar& a, double p) { return unary<PowScalar>(a, {p, 0}); }
+TensorDual pow(const TensorDual& a, double p) {
+  const TensorVar y = pow(a.value(), p);
+  if (p == 0) return TensorDual(y);  // the reverse rule's 0 at p = 0 (also where a = 0)
+  return with_tangent(y, map(tangent_of(a), [&](const TensorVar& t) {
+                        return times(t, p * pow(a.value(), p - 1.0));
+                      }));
+}
 TensorVar neg(const TensorVar& x) { return unary<Neg>(x); }
+TensorDual neg(const TensorDual& x) { return -x; }
 TensorVar exp(const TensorVar& x) { return unary<Exp>(x); }
+TensorDual exp(const TensorDual& x) {
+  const TensorVar y = exp(x.value());
+  return with_tangent(y, map(tangent_of(x), [&](const TensorVar& t) { return times(t, y); }));
+}
 TensorVar log(const TensorVar& x) { return unary<Log>(x); }
+TensorDual log(const TensorDual& x) {
+  return with_tangent(log(x.value()),
+                      map(tangent_of(x), [&](const TensorVar& t) { return over(t, x.value()); }));
+}
 TensorVar log1p(const TensorVar& x) { return unary<Log1p>(x); }
+TensorDual log1p(const TensorDual& x) {
+  return with_tangent(log1p(x.value()), map(tangent_of(x), [&](const TensorVar& t) {
+                        return over(t, 1.0 + x.value());
+                      }));
+}
 TensorVar sqrt(const TensorVar& x) { return unary<Sqrt>(x); }
+TensorDual sqrt(const TensorDual& x) {
+  const TensorVar y = sqrt(x.value());
+  return with_tangent(y, map(tangent_of(x), [&](const TensorVar& t) { return over(t, 2.0 * y); }));
+}
 TensorVar abs(const TensorVar& x) { return unary<Abs>(x); }
+TensorDual abs(const TensorDual& x) {
+  return with_tangent(abs(x.value()), map(tangent_of(x), [&](const TensorVar& t) {
+                        return times(t, derivative_mask(x.value(), [](double v) {
+                                       return detail::AbsFn::partial(v, v);
+                                     }));
+                      }));
+}
 TensorVar tanh(const TensorVar& x) { return unary<Tanh>(x); }
+TensorDual tanh(const TensorDual& x) {
+  // 1 − tanh² x = 4σ(2x)σ(−2x): exact in the tails, where 1 − y² rounds to 0.
+  return with_tangent(tanh(x.value()), map(tangent_of(x), [&](const TensorVar& t) {
+                        return times(t, 4.0 * sigmoid(2.0 * x.value()) * sigmoid(-2.0 * x.value()));
+                      }));
+}
 TensorVar sigmoid(const TensorVar& x) { return unary<Sigmoid>(x); }
+TensorDual sigmoid(const TensorDual& x) {
+  const TensorVar y = sigmoid(x.value());
+  return with_tangent(
+      y, map(tangent_of(x), [&](const TensorVar& t) { return times(t, y * sigmoid(-x.value())); }));
+}
 TensorVar relu(const TensorVar& x) { return unary<Relu>(x); }
+TensorDual relu(const TensorDual& x) {
+  return with_tangent(relu(x.value()), map(tangent_of(x), [&](const TensorVar& t) {
+                        return times(t, derivative_mask(x.value(), [](double v) {
+                                       return detail::ReluFn::partial(v, v);
+                                     }));
+                      }));
+}
 TensorVar softplus(const TensorVar& x) { return unary<Softplus>(x); }
+TensorDual softplus(const TensorDual& x) {
+  return with_tangent(softplus(x.value()), map(tangent_of(x), [&](const TensorVar& t) {
+                        return times(t, sigmoid(x.value()));
+                      }));
+}
 TensorVar clamp(const TensorVar& x, double lo, double hi) {
   if (!(lo <= hi)) {
     detail::fail("nabla::clamp",
                  fmt::format("lo = {} is above hi = {} (expected lo <= hi)", lo, hi));
   }
   return unary<Clamp>(x, {lo, hi});
+}
+TensorDual clamp(const TensorDual& x, double lo, double hi) {
+  const TensorVar y = clamp(x.value(), lo, hi);  // checks lo <= hi
+  return with_tangent(y, map(tangent_of(x), [&](const TensorVar& t) {
+                        // the reverse rule's derivative (Clamp::d in tensor_var.cpp): 1 on [lo, hi]
+                        return times(t, derivative_mask(x.value(), [lo, hi](double v) {
+                                       return v >= lo && v <= hi ? 1.0 : 0.0;
+                                     }));
+                      }));
 }
 
 }  // namespace nabla

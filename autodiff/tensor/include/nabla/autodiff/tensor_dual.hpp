@@ -5,6 +5,7 @@
 
 #include <concepts>
 #include <cstddef>
+#include <initializer_list>
 #include <ranges>
 #include <span>
 #include <type_traits>
@@ -13,6 +14,7 @@
 
 #include "nabla/autodiff/dual.hpp"
 #include "nabla/autodiff/forward.hpp"
+#include "nabla/autodiff/tensor_custom.hpp"
 #include "nabla/autodiff/tensor_var.hpp"
 
 namespace nabla {
@@ -21,16 +23,23 @@ namespace nabla {
 // A TensorDual is a TensorVar value with a TensorVar tangent: the directional derivative of the
 // value along a direction v of the inputs. Each operation computes its value with the TensorVar
 // operation and its tangent with its JVP rule written in TensorVar operations (matmul:
-// ȦB + AḂ, exp: y ⊙ ẋ, ...; all of them in tensor_dual.cpp, one function per operation), so the
+// ȦB + AḂ, exp: y ⊙ ẋ, ...; each right after its operation's TensorVar function, beside its
+// backward rule in tensor_var.cpp, tensor_linalg.cpp or tensor_reduce.cpp), so the
 // tangent is itself recorded on the tape and can be differentiated. A Hessian-vector product is
 // then one forward run on TensorDual{x, v} and one reverse sweep of the tangent of the loss
 // (vᵀ∇f(x)) with respect to x: H·v exactly, for about three gradients' work (Pearlmutter).
 // A missing tangent means a zero one (a constant in the direction): constants cost nothing and
-// the rules skip their terms. Scalars mix in as double, Var (constants in the direction) and
-// Dual<Var> (a scalar value with its tangent), and item()/element() give a Dual<Var>, so a loss
-// may mix tensor and scalar code. Why not Dual<TensorVar>: Dual's rules evaluate scalar rows of
-// the rule table and build constants from doubles, while a tensor has a shape and operations
-// (matmul, reductions, softmax) that have no scalar row.
+// the rules skip their terms. A tangent that is 0 where a partial is infinite or NaN gives 0, as
+// in the reverse sweep (0·∞ = 0, detail::chain): the rules multiply by a partial through
+// chained() (tensor_dual_rules.hpp), which puts a constant 0 where the tangent is 0 and the product
+// NaN, and reads the reverse rules' special points (pow, log_sum_exp at ±∞) from the values.
+// A custom operation (nabla::custom) has a forward rule only when the caller gives one (a jvp
+// callback in TensorVar operations); without it, an input with a tangent is an error. Scalars mix
+// in as double, Var (constants in the direction) and Dual<Var> (a scalar value with its tangent),
+// and item()/element() give a Dual<Var>, so a loss may mix tensor and scalar code. Why not
+// Dual<TensorVar>: Dual's rules evaluate scalar rows of the rule table and build constants from
+// doubles, while a tensor has a shape and operations (matmul, reductions, softmax) that have no
+// scalar row.
 
 /// A forward-mode tensor: a recorded value and its recorded tangent (zero when absent), the
 /// derivative of the value along one direction of the inputs.
@@ -220,6 +229,89 @@ TensorDual mse(const TensorDual& prediction, const TensorDual& target);
 TensorDual cross_entropy(const TensorDual& logits, std::span<const int> labels);
 /// Binary cross-entropy with logits (tangent 1/n · Σ (σ(x) − t) ⊙ ẋ).
 TensorDual binary_cross_entropy_with_logits(const TensorDual& logits, TensorView targets);
+
+// ---- Custom operations (nabla::custom, tensor_custom.hpp) in forward mode ----
+
+/// The forward-mode rule of a custom tensor operation: called as `jvp(values, tangents)` with
+/// the inputs' values and tangents (one TensorVar each, in the order of the inputs; a recorded
+/// zero tensor for an input without tangent), it returns the output's tangent J·ẋ, of the
+/// output's shape, written in TensorVar operations (so that it is recorded and can be
+/// differentiated: Hessian-vector products).
+template <class J>
+concept CustomJvpFunction =
+    std::invocable<J&, std::span<const TensorVar>, std::span<const TensorVar>> &&
+    std::convertible_to<
+        std::invoke_result_t<J&, std::span<const TensorVar>, std::span<const TensorVar>>,
+        TensorVar>;
+
+namespace detail {
+/// Throws a nabla::Error unless no input has a tangent (nabla::custom without a JVP).
+void check_custom_without_jvp(std::span<const TensorDual> inputs);
+/// The inputs' values.
+std::vector<TensorVar> custom_values(std::span<const TensorDual> inputs);
+/// The output of a custom operation with the tangent its JVP returned.
+/// @throws nabla::Error when the tangent's shape is not the value's.
+TensorDual custom_output(const TensorVar& value, const TensorVar& tangent);
+}  // namespace detail
+
+/// nabla::custom on TensorDual inputs without a forward-mode rule: the operation is recorded on
+/// the inputs' values (as with TensorVars) and its result is a constant in the direction, so
+/// it is only allowed when no input has a tangent.
+/// @throws nabla::Error when an input has a tangent (give the operation a JVP: the overload
+/// with `jvp`), and as nabla::custom.
+template <class F>
+requires CustomBackwardFunction<F> TensorDual custom(std::span<const TensorDual> inputs,
+                                                     TensorView value, F&& backward) {
+  detail::check_custom_without_jvp(inputs);
+  const std::vector<TensorVar> values = detail::custom_values(inputs);
+  return TensorDual(custom(std::span<const TensorVar>(values), value, std::forward<F>(backward)));
+}
+
+/// nabla::custom on TensorDual inputs with a braced list and no forward-mode rule. (The element
+/// type is deduced, so that `custom({}, value, backward)` stays the TensorVar form.)
+/// @throws nabla::Error when an input has a tangent, and as nabla::custom.
+template <class F, class D>
+requires CustomBackwardFunction<F> && std::same_as<D, TensorDual> TensorDual
+custom(std::initializer_list<D> inputs, TensorView value, F&& backward) {
+  return custom(std::span<const TensorDual>(inputs.begin(), inputs.size()), value,
+                std::forward<F>(backward));
+}
+
+/// nabla::custom on TensorDual inputs with a forward-mode rule: the value is recorded with
+/// `backward` (as with TensorVars), and when some input has a tangent, `jvp(values, tangents)`
+/// gives the output's tangent (CustomJvpFunction). With a JVP in TensorVar operations, the
+/// operation works in jvp() and in hessian_vector_product() (whose reverse sweep runs both
+/// `backward` and the JVP's recorded operations).
+/// @throws nabla::Error when the JVP returns a tangent of another shape than the value, and as
+/// nabla::custom.
+///
+/// Example (y = a ⊙ b, ẏ = ȧ ⊙ b + a ⊙ ḃ):
+///   nabla::TensorDual y = nabla::custom({a, b}, value, backward,
+///       [](std::span<const nabla::TensorVar> x, std::span<const nabla::TensorVar> dx) {
+///         return dx[0] * x[1] + x[0] * dx[1];
+///       });
+template <class F, class J>
+requires CustomBackwardFunction<F> && CustomJvpFunction<J> TensorDual
+custom(std::span<const TensorDual> inputs, TensorView value, F&& backward, J&& jvp) {
+  const std::vector<TensorVar> values = detail::custom_values(inputs);
+  const TensorVar y = custom(std::span<const TensorVar>(values), value, std::forward<F>(backward));
+  bool moves = false;
+  for (const TensorDual& x : inputs) moves |= x.has_tangent();
+  if (!moves) return TensorDual(y);
+  std::vector<TensorVar> tangents;
+  for (const TensorDual& x : inputs) tangents.push_back(x.tangent());
+  return detail::custom_output(
+      y, TensorVar(jvp(std::span<const TensorVar>(values), std::span<const TensorVar>(tangents))));
+}
+
+/// nabla::custom on TensorDual inputs with a braced list and a forward-mode rule.
+/// @throws nabla::Error as the overload with a span.
+template <class F, class J>
+requires CustomBackwardFunction<F> && CustomJvpFunction<J> TensorDual
+custom(std::initializer_list<TensorDual> inputs, TensorView value, F&& backward, J&& jvp) {
+  return custom(std::span<const TensorDual>(inputs.begin(), inputs.size()), value,
+                std::forward<F>(backward), std::forward<J>(jvp));
+}
 
 // ---- Helpers: JVP and Hessian-vector product of functions of one tensor ----
 
