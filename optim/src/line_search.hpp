@@ -51,6 +51,11 @@ class Line {
   int evaluations() const { return evaluations_; }
   /// True when the run has no evaluation left.
   bool out_of_evaluations() const { return run_.out_of_evaluations(); }
+  /// Clamps every trial point to [lower, upper] (L-BFGS-B: x + αd may leave the box by rounding).
+  void clamp_to(std::span<const double> lower, std::span<const double> upper) {
+    lower_ = lower;
+    upper_ = upper;
+  }
 
  private:
   Run& run_;
@@ -58,6 +63,7 @@ class Line {
   double f0_;
   Slope slope0_;
   std::span<double> x_new_, g_new_;
+  std::span<const double> lower_, upper_;  // empty: no clamping
   int evaluations_ = 0;
 };
 
@@ -109,7 +115,9 @@ Outcome backtrack(Line& line, double alpha0, const Backtracking& options, LinePo
 /// doubling α until a bracket is found; Algorithm 3.6: zooming in by safeguarded cubic
 /// interpolation). A NaN or infinite value or gradient counts as "too far". At most
 /// options.max_evaluations evaluations; Outcome::flat as soon as f is flat to rounding over the
-/// bracket.
-Outcome strong_wolfe(Line& line, double alpha0, const StrongWolfe& options, LinePoint& accepted);
+/// bracket. No trial beyond alpha_max: when α = alpha_max has sufficient decrease and f still
+/// decreases there, it is accepted (L-BFGS-B's largest feasible step).
+Outcome strong_wolfe(Line& line, double alpha0, const StrongWolfe& options, LinePoint& accepted,
+                     double alpha_max = std::numeric_limits<double>::infinity());
 
 }  // namespace nabla::optim::detail
