@@ -70,13 +70,12 @@ std::vector<int> Box::active(std::span<const double> x) const {
 }
 
 Outcome projected_backtrack(Run& run, const Box& box, std::span<const double> x,
-                            std::span<const double> g, double f0, double t0,
-                            const Backtracking& o, std::span<double> x_new,
-                            std::span<double> g_new, LinePoint& accepted) {
+                            std::span<const double> g, double f0, double t0, const Backtracking& o,
+                            std::span<double> x_new, std::span<double> g_new, LinePoint& accepted) {
   const double noise = rounding_noise(f0);
   int trials = 0;
-  for (double t = t0, previous = t0; t >= 1e-20 * previous && t > 0 && trials < o.max_trials &&
-                                     !run.out_of_evaluations();
+  for (double t = t0, previous = t0;
+       t >= 1e-20 * previous && t > 0 && trials < o.max_trials && !run.out_of_evaluations();
        previous = t, t *= o.shrink) {
     double decrease = 0;  // gᵀ(x(t) − x) ≤ 0
     for (std::size_t i = 0; i < x.size(); ++i) {

@@ -203,8 +203,7 @@ class Memory {
     for (std::size_t i = 0; i < k; ++i) {
       for (std::size_t j = 0; j <= i; ++j) {
         double t = theta_ * ss_[i][j];
-        for (std::size_t l = 0; l < j; ++l)
-          t += sy_[i][l] * sy_[j][l] / sy_[l][l];
+        for (std::size_t l = 0; l < j; ++l) t += sy_[i][l] * sy_[j][l] / sy_[l][l];
         for (std::size_t l = 0; l < j; ++l) t -= chol_[i * k + l] * chol_[j * k + l];
         if (i == j) {
           if (!(t > 0) || !std::isfinite(t)) return false;
@@ -218,9 +217,9 @@ class Memory {
   }
 
   std::size_t m_;
-  std::vector<std::vector<double>> s_, y_;  // oldest first
+  std::vector<std::vector<double>> s_, y_;    // oldest first
   std::vector<std::vector<double>> ss_, sy_;  // k × k: sᵢᵀsⱼ and sᵢᵀyⱼ
-  std::vector<double> chol_;                // k × k lower triangular
+  std::vector<double> chol_;                  // k × k lower triangular
   double theta_ = 1;
 };
 
@@ -310,8 +309,7 @@ class Direction {
   // Direct primal subspace minimization (Section 5.1) over the coordinates free at x^c, then
   // L-BFGS-B 3.0's projection of x^c + d^u onto the box (truncated instead when the projected
   // point is not a descent direction from x). x̄ into xbar.
-  void subspace_step(std::span<const double> x, std::span<const double> g,
-                     std::span<double> xbar) {
+  void subspace_step(std::span<const double> x, std::span<const double> g, std::span<double> xbar) {
     const std::size_t n = x.size(), k2 = 2 * memory_.size();
     const double theta = memory_.theta();
     free_.clear();

@@ -81,8 +81,13 @@ struct Problem {
 std::vector<Problem> problems() {
   std::vector<Problem> p;
   // Rosenbrock with x₁ ≤ 0.5: x₂ = x₁² and ∂f/∂x₁ = −1 < 0 at (0.5, 0.25), so x₁ stays there.
-  p.push_back({"Rosenbrock, x1 <= 0.5", ad(mgh::Rosenbrock{}), {-1.2, 1}, {-2, -1}, {0.5, 2},
-               {0.5, 0.25}, {1, 0}});
+  p.push_back({"Rosenbrock, x1 <= 0.5",
+               ad(mgh::Rosenbrock{}),
+               {-1.2, 1},
+               {-2, -1},
+               {0.5, 2},
+               {0.5, 0.25},
+               {1, 0}});
   p.push_back({"Wood, x1 <= 0.8",
                ad(mgh::Wood{}),
                {-3, -1, -3, -1},
@@ -97,10 +102,20 @@ std::vector<Problem> problems() {
                {100, 20, 1, 50},
                {0.1, -0.0099822341573198008, 0.043073107820517993, 0.043783741527721097},
                {-1, 0, 0, 0}});
-  p.push_back({"Beale, x2 <= 0.4", ad(mgh::Beale{}), {1, 1}, {-4.5, -4.5}, {4.5, 0.4},
-               {2.7022767724710777, 0.4}, {0, 1}});
-  p.push_back({"Beale in [-4.5, 4.5]^2", ad(mgh::Beale{}), {1, 1}, {-4.5, -4.5}, {4.5, 4.5},
-               {3, 0.5}, {0, 0}});
+  p.push_back({"Beale, x2 <= 0.4",
+               ad(mgh::Beale{}),
+               {1, 1},
+               {-4.5, -4.5},
+               {4.5, 0.4},
+               {2.7022767724710777, 0.4},
+               {0, 1}});
+  p.push_back({"Beale in [-4.5, 4.5]^2",
+               ad(mgh::Beale{}),
+               {1, 1},
+               {-4.5, -4.5},
+               {4.5, 4.5},
+               {3, 0.5},
+               {0, 0}});
   const Quadratic q(50);
   p.push_back({"quadratic n=50 in [0, 1]^n", q, std::vector<double>(50, 0.3),
                std::vector<double>(50, 0.0), std::vector<double>(50, 1.0),
@@ -144,9 +159,7 @@ double max_error(const std::vector<double>& x, const std::vector<double>& x_star
 
 bool has_status(const Result& r, Status s) { return r.status == s; }
 
-bool converged(Status s) {
-  return s == Status::gradient_converged || s == Status::precision_limit;
-}
+bool converged(Status s) { return s == Status::gradient_converged || s == Status::precision_limit; }
 
 }  // namespace
 
@@ -157,9 +170,8 @@ BOOST_AUTO_TEST_CASE(lbfgsb_reaches_the_constrained_optimum_and_active_set) {
   // projected gradient, ours on its 2-norm: ours is the stricter).
   for (const Problem& p : problems()) {
     int outside = 0;
-    const Result r =
-        minimize(feasible_only(p.f, p.lower, p.upper, outside), p.x0, LBFGS{},
-                 Bounds{.lower = p.lower, .upper = p.upper}, {.grad_tol = 1e-6});
+    const Result r = minimize(feasible_only(p.f, p.lower, p.upper, outside), p.x0, LBFGS{},
+                              Bounds{.lower = p.lower, .upper = p.upper}, {.grad_tol = 1e-6});
     const std::string what = p.name + ": " + fmt::format("{}", r);
     BOOST_TEST(converged(r.status), what);
     BOOST_TEST(max_error(r.x, p.x_star) < 1e-5, what);
@@ -178,7 +190,9 @@ BOOST_AUTO_TEST_CASE(lbfgsb_reaches_the_constrained_optimum_and_active_set) {
 
 BOOST_AUTO_TEST_CASE(every_projected_first_order_method_reaches_the_box_optimum) {
   // ½((x₀ − 1)² + 10(x₁ + 2)²) with x₁ ≥ −1 and x₀ ≤ 3: the minimizer (1, −1), x₁ at its bound.
-  const auto f = [](const auto& x) { return 0.5 * (pow(x[0] - 1.0, 2) + 10.0 * pow(x[1] + 2.0, 2)); };
+  const auto f = [](const auto& x) {
+    return 0.5 * (pow(x[0] - 1.0, 2) + 10.0 * pow(x[1] + 2.0, 2));
+  };
   const Bounds box{.lower = {-inf, -1}, .upper = {3, inf}};
   const Stop stop{.grad_tol = 1e-7, .max_iterations = 100000};
   const auto check = [&](const char* name, auto method) {
@@ -313,8 +327,8 @@ BOOST_AUTO_TEST_CASE(hard_boxes) {
   BOOST_TEST(x1 > 1.4);
   BOOST_TEST((fixed.active == std::vector<int>{0, -1}));
   // Every coordinate fixed: nothing to do.
-  const Result all_fixed = minimize(rosenbrock, {0.0, 0.0}, LBFGS{},
-                                    Bounds{.lower = {1, 3}, .upper = {1, 3}});
+  const Result all_fixed =
+      minimize(rosenbrock, {0.0, 0.0}, LBFGS{}, Bounds{.lower = {1, 3}, .upper = {1, 3}});
   BOOST_TEST(has_status(all_fixed, Status::gradient_converged));
   BOOST_TEST((all_fixed.x == std::vector<double>{1, 3}));
   // n = 1, the optimum at the upper bound; and with history = 1.
@@ -385,11 +399,10 @@ BOOST_AUTO_TEST_CASE(statuses_as_without_bounds) {
   BOOST_TEST(budget.best_value <= budget.value);
   // The observer sees the projected gradient, and can stop the run.
   std::vector<double> seen;
-  const Result stopped =
-      minimize(p.f, p.x0, LBFGS{}, box, {}, history([&](const Iteration& it) {
-                 seen.push_back(it.grad_norm);
-                 return it.iteration < 5;
-               }));
+  const Result stopped = minimize(p.f, p.x0, LBFGS{}, box, {}, history([&](const Iteration& it) {
+                                    seen.push_back(it.grad_norm);
+                                    return it.iteration < 5;
+                                  }));
   BOOST_TEST(has_status(stopped, Status::stopped_by_callback));
   BOOST_TEST(stopped.iterations == 5);
   BOOST_TEST(stopped.history.iterations.size() == 5u);
@@ -450,7 +463,8 @@ BOOST_AUTO_TEST_CASE(f_undefined_outside_a_region) {
   // A log-likelihood on [0, 1] whose optimum is inside: the bound itself is never evaluated with
   // a NaN result mattering, since the searches back off from −∞ and NaN.
   const auto loglik = [](const auto& p) { return -(3.0 * log(p[0]) + 7.0 * log(1.0 - p[0])); };
-  const Result b = minimize(loglik, {0.999}, LBFGS{}, Bounds{.lower = {1e-12}, .upper = {1 - 1e-12}});
+  const Result b =
+      minimize(loglik, {0.999}, LBFGS{}, Bounds{.lower = {1e-12}, .upper = {1 - 1e-12}});
   BOOST_TEST(converged(b.status), fmt::format("{}", b));
   BOOST_TEST(std::abs(b.x[0] - 0.3) < 1e-8, fmt::format("{}", b));
 }
