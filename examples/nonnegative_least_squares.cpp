@@ -30,8 +30,8 @@ int main() {
 
   const opt::Bounds nonnegative{.lower = {0, 0, 0}};
   const auto free = opt::minimize(loss, {1.0, 1.0, 1.0}, opt::LBFGS{}, {.grad_tol = 1e-10});
-  const auto lbfgsb = opt::minimize(loss, {1.0, 1.0, 1.0}, opt::LBFGS{}, nonnegative,
-                                    {.grad_tol = 1e-10});
+  const auto lbfgsb =
+      opt::minimize(loss, {1.0, 1.0, 1.0}, opt::LBFGS{}, nonnegative, {.grad_tol = 1e-10});
   const auto projected =
       opt::minimize(loss, {1.0, 1.0, 1.0}, opt::GradientDescent{.lr = 1, .line_search = true},
                     nonnegative, {.grad_tol = 1e-10, .max_iterations = 10000});

@@ -66,8 +66,7 @@ int main() {
   fmt::print("too few zeros:        {}\n", d);
   fmt::print("  pi = {} on its lower bound, lambda = {:.6f} (the mean count {:.6f}), active [{}]\n",
              d.x[0], d.x[1], s / m, fmt::join(d.active, ", "));
-  ok = ok && d.x[0] == 0 && std::abs(d.x[1] - s / m) < 1e-7 &&
-       d.active == std::vector<int>{-1, 0};
+  ok = ok && d.x[0] == 0 && std::abs(d.x[1] - s / m) < 1e-7 && d.active == std::vector<int>{-1, 0};
   fmt::print("{}\n", ok ? "both fits match the likelihood equations" : "FAILED");
   return ok ? 0 : 1;
 }

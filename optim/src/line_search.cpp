@@ -64,21 +64,18 @@ namespace {
 // Algorithms 3.5 and 3.6 on one line, with cubic interpolation in the zoom phase.
 class Wolfe {
  public:
-  Wolfe(Line& line, const StrongWolfe& o, double alpha_max)
-      : line_(line), o_(o), alpha_max_(alpha_max) {}
+  Wolfe(Line& line, const StrongWolfe& o) : line_(line), o_(o) {}
 
   Outcome search(double alpha, LinePoint& out) {
     LinePoint previous{0.0, line_.f0(), line_.slope0()};
-    alpha = std::min(alpha, alpha_max_);
     for (int i = 0; line_.evaluations() < o_.max_evaluations; ++i) {
       if (line_.out_of_evaluations()) return Outcome::out_of_evaluations;
       const LinePoint p = evaluate(alpha);
       if (!sufficient(p) || (i > 0 && p.value >= previous.value)) return zoom(previous, p, out);
       if (curvature(p)) return accept(p, out);
       if (p.slope >= 0) return zoom(p, previous, out);
-      if (alpha >= alpha_max_) return accept(p, out);  // f decreases up to the largest step
       previous = p;
-      alpha = std::min(2 * alpha, alpha_max_);
+      alpha *= 2;
     }
     return Outcome::failed;
   }
@@ -137,14 +134,12 @@ class Wolfe {
 
   Line& line_;
   const StrongWolfe& o_;
-  double alpha_max_;
 };
 
 }  // namespace
 
-Outcome strong_wolfe(Line& line, double alpha0, const StrongWolfe& options, LinePoint& accepted,
-                     double alpha_max) {
-  return Wolfe(line, options, alpha_max).search(alpha0, accepted);
+Outcome strong_wolfe(Line& line, double alpha0, const StrongWolfe& options, LinePoint& accepted) {
+  return Wolfe(line, options).search(alpha0, accepted);
 }
 
 }  // namespace nabla::optim::detail

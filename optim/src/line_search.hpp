@@ -115,9 +115,7 @@ Outcome backtrack(Line& line, double alpha0, const Backtracking& options, LinePo
 /// doubling α until a bracket is found; Algorithm 3.6: zooming in by safeguarded cubic
 /// interpolation). A NaN or infinite value or gradient counts as "too far". At most
 /// options.max_evaluations evaluations; Outcome::flat as soon as f is flat to rounding over the
-/// bracket. No trial beyond alpha_max: when α = alpha_max has sufficient decrease and f still
-/// decreases there, it is accepted (L-BFGS-B's largest feasible step).
-Outcome strong_wolfe(Line& line, double alpha0, const StrongWolfe& options, LinePoint& accepted,
-                     double alpha_max = std::numeric_limits<double>::infinity());
+/// bracket.
+Outcome strong_wolfe(Line& line, double alpha0, const StrongWolfe& options, LinePoint& accepted);
 
 }  // namespace nabla::optim::detail
