@@ -20,7 +20,7 @@ namespace nabla::optim {
 
 /// When minimize() stops (whichever rule fires first). 0 disables a rule.
 struct Stop {
-  double grad_tol = 1e-8;  ///< ‖∇f‖₂ ≤ grad_tol
+  double grad_tol = 1e-8;  ///< ‖∇f‖₂ ≤ grad_tol (with Bounds: the projected gradient)
   double grad_rtol = 0;  ///< ‖∇f‖₂ ≤ grad_rtol·‖∇f(x₀)‖₂ (relative to the start)
   double step_tol = 0;   ///< ‖xₖ₊₁ − xₖ‖₂ ≤ step_tol
   double value_tol = 0;  ///< |fₖ₊₁ − fₖ| ≤ value_tol·|fₖ| (relative change of f)
@@ -65,7 +65,7 @@ std::string_view to_string(Status status) noexcept;
 struct Iteration {
   int iteration = 0;       ///< updates of x so far
   double value = 0;        ///< f at the new x
-  double grad_norm = 0;    ///< ‖∇f‖₂ at the new x
+  double grad_norm = 0;    ///< ‖∇f‖₂ at the new x (Bounds: projected)
   double step = 0;         ///< ‖Δx‖₂ of this iteration
   double lr = 0;           ///< learning rate, or the accepted step length of a line search
   int evaluations = 0;     ///< evaluations of f and ∇f so far
