@@ -363,6 +363,17 @@ BOOST_AUTO_TEST_CASE(unbounded_bounds_converge_like_lbfgs) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(unbounded_projection_is_the_identity) {
+  // A first-order method with Bounds{} takes exactly the steps it takes without bounds.
+  const Fg f = ad(mgh::Rosenbrock{});
+  const Stop stop{.grad_tol = 1e-6, .max_iterations = 3000};
+  const Result b = minimize(f, {-1.2, 1.0}, Adam{.lr = 0.01}, Bounds{}, stop);
+  const Result u = minimize(f, {-1.2, 1.0}, Adam{.lr = 0.01}, stop);
+  BOOST_TEST(b.x == u.x);
+  BOOST_TEST(b.iterations == u.iterations);
+  BOOST_TEST(b.grad_norm == u.grad_norm, boost::test_tools::tolerance(1e-12));
+}
+
 BOOST_AUTO_TEST_CASE(large_n_is_fast) {
   // Extended Rosenbrock with n = 10000 and every other coordinate ≤ 0.5.
   const std::size_t n = 10000;
