@@ -12,6 +12,10 @@ Line::Line(Run& run, std::span<const double> x, std::span<const double> d, doubl
 
 double Line::value_at(double alpha) {
   for (std::size_t i = 0; i < x_.size(); ++i) x_new_[i] = x_[i] + alpha * d_[i];
+  if (!lower_.empty()) {
+    for (std::size_t i = 0; i < x_.size(); ++i)
+      x_new_[i] = std::clamp(x_new_[i], lower_[i], upper_[i]);
+  }
   ++evaluations_;
   return run_.evaluate(x_new_, g_new_);
 }

@@ -51,6 +51,11 @@ class Line {
   int evaluations() const { return evaluations_; }
   /// True when the run has no evaluation left.
   bool out_of_evaluations() const { return run_.out_of_evaluations(); }
+  /// Clamps every trial point to [lower, upper] (L-BFGS-B: x + αd may leave the box by rounding).
+  void clamp_to(std::span<const double> lower, std::span<const double> upper) {
+    lower_ = lower;
+    upper_ = upper;
+  }
 
  private:
   Run& run_;
@@ -58,6 +63,7 @@ class Line {
   double f0_;
   Slope slope0_;
   std::span<double> x_new_, g_new_;
+  std::span<const double> lower_, upper_;  // empty: no clamping
   int evaluations_ = 0;
 };
 

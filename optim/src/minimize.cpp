@@ -3,7 +3,9 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <optional>
 
+#include "box.hpp"
 #include "line_search.hpp"
 #include "nabla/autodiff/error.hpp"
 #include "run.hpp"
@@ -27,9 +29,22 @@ constexpr int max_backtracks = 1000;
 }  // namespace
 
 Result run_first_order(const Objective& f, std::vector<double> x, Optimizer& optimizer,
-                       const GradientDescent* armijo, const Stop& stop, const Observer& observer) {
+                       const GradientDescent* armijo, const Stop& stop, const Observer& observer,
+                       const Bounds* bounds) {
   const std::size_t n = x.size();
+  // With bounds: x0 projected onto the box, x projected after each update, and the stopping
+  // rules on the projected gradient ‖P(x − ∇f) − x‖ (Box::projected_gradient_norm).
+  std::optional<Box> box;
+  if (bounds != nullptr) {
+    check_start(x);  // before the projection would hide an infinite coordinate
+    box.emplace(*bounds, n);
+    box->project(x);
+  }
+  const auto gradient_norm = [&box, &x](std::span<const double> g) {
+    return box ? box->projected_gradient_norm(x, g) : norm(g);
+  };
   Run run(f, x, stop, observer);
+  if (box) run.box = &*box;
   if (armijo != nullptr) {
     const Extras& e = armijo->extras;
     if (e.schedule || e.clip_value != 0 || e.clip_norm != 0 || e.weight_decay != 0) {
@@ -42,8 +57,8 @@ Result run_first_order(const Objective& f, std::vector<double> x, Optimizer& opt
   std::vector<double> g(n), x_prev(n), g_prev(n), d(armijo != nullptr ? n : 0);
   double value = run.evaluate(x, g);
   if (!std::isfinite(value) || !all_finite(g))
-    return run.finish(x, value, norm(g), Status::diverged);
-  double grad_norm = norm(g);
+    return run.finish(x, value, gradient_norm(g), Status::diverged);
+  double grad_norm = gradient_norm(g);
   double last_accepted = std::numeric_limits<double>::infinity();  // Armijo's last step length
   Status status = Status::max_iterations;
   while (!run.should_stop(value, grad_norm, status)) {
@@ -57,10 +72,16 @@ Result run_first_order(const Objective& f, std::vector<double> x, Optimizer& opt
         g_prev[i] = g[i];
         d[i] = -g[i];
       }
-      Line line(run, x_prev, d, value_prev, {-grad_norm_prev, grad_norm_prev}, x, g);
       LinePoint accepted{};
-      const Outcome result =
-          backtrack(line, lr, {armijo->c1, armijo->shrink, max_backtracks}, accepted);
+      const Backtracking options{armijo->c1, armijo->shrink, max_backtracks};
+      Outcome result;
+      if (box) {
+        result =
+            projected_backtrack(run, *box, x_prev, g_prev, value_prev, lr, options, x, g, accepted);
+      } else {
+        Line line(run, x_prev, d, value_prev, {-grad_norm_prev, grad_norm_prev}, x, g);
+        result = backtrack(line, lr, options, accepted);
+      }
       if (result != Outcome::accepted) {
         x = x_prev;
         g = g_prev;
@@ -83,6 +104,7 @@ Result run_first_order(const Objective& f, std::vector<double> x, Optimizer& opt
       g_prev = g;
       optimizer.observe(value);  // for ReduceOnPlateau
       optimizer.step(x, g);
+      if (box) box->project(x);
       lr = optimizer.learning_rate();
       value = run.evaluate(x, g);
     }
@@ -94,13 +116,14 @@ Result run_first_order(const Objective& f, std::vector<double> x, Optimizer& opt
       status = Status::diverged;
       break;
     }
-    grad_norm = norm(g);
+    grad_norm = gradient_norm(g);
     double step = 0;
     for (std::size_t i = 0; i < n; ++i) step += (x[i] - x_prev[i]) * (x[i] - x_prev[i]);
     step = std::sqrt(step);
     if (run.after_step(value, value_prev, grad_norm, step, lr, status)) break;
   }
-  return run.finish(std::move(x), value, norm(g), status);
+  const double final_norm = gradient_norm(g);
+  return run.finish(std::move(x), value, final_norm, status);
 }
 
 }  // namespace detail

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "box.hpp"
 #include "nabla/autodiff/error.hpp"
 
 namespace nabla::optim::detail {
@@ -150,6 +151,7 @@ Result Run::finish(std::vector<double> x, double value, double grad_norm, Status
     r.best_value = value;
   }
   r.grad_norm = grad_norm;
+  if (box != nullptr) r.active = box->active(r.x);
   r.iterations = iterations;
   r.evaluations = evaluations;
   r.status = status;

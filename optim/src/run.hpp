@@ -20,6 +20,8 @@ void validate(const Stop& stop);
 /// Throws nabla::Error for an empty x0 or one with a NaN or infinite coordinate.
 void check_start(std::span<const double> x0);
 
+class Box;
+
 class Run {
  public:
   /// Checks the stopping rules and the starting point x0 (nabla::Error when invalid).
@@ -43,6 +45,8 @@ class Run {
 
   int iterations = 0;
   int evaluations = 0;
+  /// The bounds of a bounded run: finish() reports the active set (Result::active).
+  const Box* box = nullptr;
 
  private:
   const Objective& f_;

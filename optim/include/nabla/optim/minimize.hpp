@@ -20,7 +20,7 @@ namespace nabla::optim {
 
 /// When minimize() stops (whichever rule fires first). 0 disables a rule.
 struct Stop {
-  double grad_tol = 1e-8;  ///< ‖∇f‖₂ ≤ grad_tol
+  double grad_tol = 1e-8;  ///< ‖∇f‖₂ ≤ grad_tol (with Bounds: the projected gradient)
   double grad_rtol = 0;  ///< ‖∇f‖₂ ≤ grad_rtol·‖∇f(x₀)‖₂ (relative to the start)
   double step_tol = 0;   ///< ‖xₖ₊₁ − xₖ‖₂ ≤ step_tol
   double value_tol = 0;  ///< |fₖ₊₁ − fₖ| ≤ value_tol·|fₖ| (relative change of f)
@@ -28,6 +28,17 @@ struct Stop {
   int max_iterations = 1000;                                 ///< updates of x
   int max_evaluations = 0;  ///< evaluations of f and ∇f (0: none, but never past INT_MAX)
   double time_limit_s = 0;  ///< wall time
+};
+
+/// Box constraints for minimize(): lowerᵢ ≤ xᵢ ≤ upperᵢ. Each vector has one entry per coordinate
+/// of x0, or is empty (no bound on that side); −∞ in lower and +∞ in upper leave a coordinate
+/// unbounded on that side, and lowerᵢ == upperᵢ fixes it. Pass it spelled out, `Bounds{...}`
+/// (a bare `{}` in that place is the Stop).
+///
+/// Example: `minimize(f, {0.5, 2.0}, LBFGS{}, Bounds{.lower = {0, 0}, .upper = {1, inf}});`
+struct Bounds {
+  std::vector<double> lower{};  ///< lower bounds, x0.size() entries or empty (none); −∞ allowed
+  std::vector<double> upper{};  ///< upper bounds, x0.size() entries or empty (none); +∞ allowed
 };
 
 /// Why minimize() stopped.
@@ -54,7 +65,7 @@ std::string_view to_string(Status status) noexcept;
 struct Iteration {
   int iteration = 0;       ///< updates of x so far
   double value = 0;        ///< f at the new x
-  double grad_norm = 0;    ///< ‖∇f‖₂ at the new x
+  double grad_norm = 0;    ///< ‖∇f‖₂ at the new x (Bounds: projected)
   double step = 0;         ///< ‖Δx‖₂ of this iteration
   double lr = 0;           ///< learning rate, or the accepted step length of a line search
   int evaluations = 0;     ///< evaluations of f and ∇f so far
@@ -108,9 +119,12 @@ struct Result {
   double value = 0;            ///< f(x)
   std::vector<double> best_x;  ///< the lowest point evaluated
   double best_value = 0;       ///< f(best_x)
-  double grad_norm = 0;        ///< ‖∇f(x)‖₂
-  int iterations = 0;          ///< updates of x
-  int evaluations = 0;         ///< evaluations of f and ∇f
+  double grad_norm = 0;  ///< ‖∇f(x)‖₂; with Bounds the projected gradient ‖P(x − ∇f(x)) − x‖₂
+  /// With Bounds, per coordinate: −1 at its lower bound (also when lower == upper), +1 at its
+  /// upper bound, 0 strictly inside; empty without Bounds.
+  std::vector<int> active;
+  int iterations = 0;   ///< updates of x
+  int evaluations = 0;  ///< evaluations of f and ∇f
   Status status = Status::max_iterations;
   History history;  ///< filled with optim::history()
 };
@@ -119,10 +133,15 @@ namespace detail {
 /// f(x) with its gradient written into g: what the methods need of a function.
 using Objective = std::function<double(std::span<const double>, std::span<double>)>;
 
+/// A first-order method; with `bounds`, projected onto them after each update.
 Result run_first_order(const Objective& f, std::vector<double> x, Optimizer& optimizer,
-                       const GradientDescent* armijo, const Stop& stop, const Observer& observer);
+                       const GradientDescent* armijo, const Stop& stop, const Observer& observer,
+                       const Bounds* bounds = nullptr);
 Result run_lbfgs(const Objective& f, std::vector<double> x, const LBFGS& method, const Stop& stop,
                  const Observer& observer);
+/// L-BFGS-B (Byrd, Lu, Nocedal & Zhu 1995), optim/src/lbfgsb.cpp.
+Result run_lbfgsb(const Objective& f, std::vector<double> x, const LBFGS& method,
+                  const Bounds& bounds, const Stop& stop, const Observer& observer);
 
 /// Adapts f: a function of Vars is differentiated by nabla; a function (x, g) → f that writes
 /// its own gradient is used as it is.
@@ -171,6 +190,41 @@ template <class F, class Method>
 Result minimize(F&& f, std::initializer_list<double> x0, Method method, Stop stop = {},
                 Observer observer = {}) {
   return minimize(std::forward<F>(f), std::vector<double>(x0), method, stop, std::move(observer));
+}
+
+/// Minimizes f from x0 within box constraints: LBFGS runs as L-BFGS-B (Byrd, Lu, Nocedal & Zhu
+/// 1995), every first-order method is projected onto the box after each update (with a projected
+/// Armijo search for GradientDescent{.line_search = true}). An x0 outside the box is projected
+/// onto it; Stop::grad_tol and grad_rtol apply to the projected gradient ‖P(x − ∇f) − x‖₂;
+/// Result::active says which bounds hold at the end (docs/optimizers.md, "Bounds").
+/// @throws nabla::Error for invalid bounds (a size other than x0's, NaN, lower > upper,
+/// lower = +∞ or upper = −∞), options or stopping rules.
+///
+/// Example:
+///   auto r = minimize(f, {0.5, 0.5}, LBFGS{}, Bounds{.lower = {0, 0}, .upper = {1, 1}});
+template <class F, class Method, std::same_as<Bounds> B>
+Result minimize(F&& f, std::vector<double> x0, Method method, const B& bounds, Stop stop = {},
+                Observer observer = {}) {
+  const detail::Objective objective = detail::objective(f);
+  if constexpr (std::same_as<Method, LBFGS>) {
+    return detail::run_lbfgsb(objective, std::move(x0), method, bounds, stop, observer);
+  } else {
+    const auto optimizer = make_optimizer(method, x0.size());
+    const GradientDescent* armijo = nullptr;
+    if constexpr (std::same_as<Method, GradientDescent>) {
+      if (method.line_search) armijo = &method;
+    }
+    return detail::run_first_order(objective, std::move(x0), *optimizer, armijo, stop, observer,
+                                   &bounds);
+  }
+}
+
+/// minimize() within bounds from a braced starting point.
+template <class F, class Method, std::same_as<Bounds> B>
+Result minimize(F&& f, std::initializer_list<double> x0, Method method, const B& bounds,
+                Stop stop = {}, Observer observer = {}) {
+  return minimize(std::forward<F>(f), std::vector<double>(x0), method, bounds, stop,
+                  std::move(observer));
 }
 
 }  // namespace nabla::optim
