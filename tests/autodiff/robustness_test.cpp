@@ -16,6 +16,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 #include "expect_error.hpp"
 
@@ -276,6 +277,156 @@ BOOST_AUTO_TEST_CASE(fused_and_unfused_agree_on_zero_times_infinity) {
                              Tensor({2}, {0.0, 4.0}));
   BOOST_TEST(g[0] == 0.0);
   BOOST_TEST(g[1] == 0.0);
+}
+
+// The tensor backward rules follow the sweep's 0·∞ = 0 and 0·NaN = 0 (detail::chain): where
+// the adjoint is 0, nothing is pushed, even through a NaN or infinite partial; where it is
+// not, NaN stays NaN.
+namespace {
+void expect_gradient(const std::string& name, const std::function<TensorVar(const TensorVar&)>& f,
+                     const Tensor& x, const std::vector<double>& expected) {
+  const std::vector<double> g = tensor_grad(f, x);
+  BOOST_TEST_REQUIRE(g.size() == expected.size(), name);
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    BOOST_TEST(same(g[i], expected[i]),
+               name << ": d/dx[" << i << "] = " << g[i] << ", expected " << expected[i]);
+  }
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(softmax_backward_pushes_nothing_from_a_zero_adjoint) {
+  // Rows [0, 0] (softmax ½, ½), [NaN, 1] (NaN), [∞, 1] (1, 0); only y[0, 0] is read.
+  const Tensor x({3, 2}, {0.0, 0.0, qnan, 1.0, inf, 1.0});
+  const TensorVar w = nabla::constant(Tensor({3, 2}, {1.0, 0.0, 0.0, 0.0, 0.0, 0.0}));
+  const std::vector<double> softmax = {0.25, -0.25, 0.0, 0.0, 0.0, 0.0};
+  const std::vector<double> log_softmax = {0.5, -0.5, 0.0, 0.0, 0.0, 0.0};
+  expect_gradient(
+      "softmax", [&](const TensorVar& t) { return nabla::sum(nabla::softmax(t) * w); }, x, softmax);
+  expect_gradient(
+      "log_softmax", [&](const TensorVar& t) { return nabla::sum(nabla::log_softmax(t) * w); }, x,
+      log_softmax);
+  // Along axis 0 (groups strided in memory): the same numbers.
+  expect_gradient(
+      "softmax axis 0",
+      [&](const TensorVar& t) {
+        return nabla::sum(nabla::softmax(nabla::transpose(t), 0) * nabla::transpose(w));
+      },
+      x, softmax);
+  expect_gradient(
+      "log_softmax axis 0",
+      [&](const TensorVar& t) {
+        return nabla::sum(nabla::log_softmax(nabla::transpose(t), 0) * nabla::transpose(w));
+      },
+      x, log_softmax);
+  // Added to an adjoint already written (x · 2 is swept first): 2 more everywhere.
+  for (bool log : {false, true}) {
+    std::vector<double> expected = log ? log_softmax : softmax;
+    for (double& e : expected) e += 2.0;
+    expect_gradient(
+        log ? "log_softmax after x · 2" : "softmax after x · 2",
+        [&](const TensorVar& t) {
+          const TensorVar y = log ? nabla::log_softmax(t) : nabla::softmax(t);
+          const TensorVar twice = t * 2.0;
+          return nabla::sum(y * w) + nabla::sum(twice);
+        },
+        x, expected);
+  }
+  // A nonzero adjoint on the NaN row: the row's gradient is NaN (nothing is hidden).
+  const TensorVar on_nan = nabla::constant(Tensor({3, 2}, {0.0, 0.0, 0.0, 1.0, 0.0, 0.0}));
+  expect_gradient("softmax, NaN row read",
+                  [&](const TensorVar& t) { return nabla::sum(nabla::softmax(t) * on_nan); }, x,
+                  {0.0, 0.0, qnan, qnan, 0.0, 0.0});
+  expect_gradient("log_softmax, NaN row read",
+                  [&](const TensorVar& t) { return nabla::sum(nabla::log_softmax(t) * on_nan); }, x,
+                  {0.0, 0.0, qnan, qnan, 0.0, 0.0});
+}
+
+BOOST_AUTO_TEST_CASE(matmul_backward_pushes_nothing_from_a_zero_adjoint) {
+  // A = [[1, 2], [∞, NaN]], B = [[∞, 1], [2, 3]]; only C[0, 1] = 1·1 + 2·3 is read:
+  // dA = dC·Bᵀ = [[1, 3], [0, 0]], dB = Aᵀ·dC = [[0, 1], [0, 2]] (the plain products give NaN
+  // for dA[0, 0], the second row of dA and every entry of dB).
+  const std::vector<double> a = {1.0, 2.0, inf, qnan}, b = {inf, 1.0, 2.0, 3.0};
+  std::vector<double> packed = a;
+  packed.insert(packed.end(), b.begin(), b.end());
+  const Tensor x({8}, packed);
+  const std::vector<double> expected = {1.0, 3.0, 0.0, 0.0, 0.0, 1.0, 0.0, 2.0};
+  const auto product = [](const TensorVar& t, const Shape& sa, const Shape& sb, const Shape& sw) {
+    const TensorVar c = nabla::matmul(nabla::reshape(nabla::slice(t, 0, 0, 4), sa),
+                                      nabla::reshape(nabla::slice(t, 0, 4, t.size()), sb));
+    return nabla::sum(c * nabla::constant(Tensor(sw, {0.0, 1.0, 0.0, 0.0})));
+  };
+  expect_gradient(
+      "matmul",
+      [&](const TensorVar& t) {
+        return product(t, {2, 2}, {2, 2}, {2, 2});
+      },
+      x, expected);
+  expect_gradient(
+      "matmul with a shared right factor",
+      [&](const TensorVar& t) {
+        return product(t, {2, 1, 2}, {2, 2}, {2, 1, 2});
+      },
+      x, expected);
+  // Batched, B's second batch [[1, 2], [3, 4]] meeting A's NaN row with a zero adjoint; after
+  // x · ½ has written the adjoint (½ more everywhere).
+  std::vector<double> batched = packed;
+  for (double v : {1.0, 2.0, 3.0, 4.0}) batched.push_back(v);
+  std::vector<double> batched_expected = expected;
+  batched_expected.resize(12, 0.0);
+  for (double& e : batched_expected) e += 0.5;
+  expect_gradient(
+      "batched matmul after x · ½",
+      [&](const TensorVar& t) {
+        const TensorVar loss = product(t, {2, 1, 2}, {2, 2, 2}, {2, 1, 2});
+        const TensorVar half = t * 0.5;
+        return loss + nabla::sum(half);
+      },
+      Tensor({12}, batched), batched_expected);
+  // Every entry of C read: the infinite and NaN products stay (dA[0, 0] = ∞ + 1, dB[1, 0] =
+  // 2 + NaN).
+  const auto all = tensor_grad(
+      [](const TensorVar& t) {
+        return nabla::sum(nabla::matmul(nabla::reshape(nabla::slice(t, 0, 0, 4), {2, 2}),
+                                        nabla::reshape(nabla::slice(t, 0, 4, 8), {2, 2})));
+      },
+      x);
+  BOOST_TEST(all[0] == inf);
+  BOOST_TEST(std::isnan(all[6]));
+}
+
+BOOST_AUTO_TEST_CASE(loss_backward_pushes_nothing_from_a_zero_adjoint) {
+  // 0 · loss + Σ 3x: the loss's partials are NaN at x (a NaN logit, ∞ − ∞ in mse), its
+  // adjoint 0: the gradient is 3 everywhere.
+  const std::vector<int> labels{0};
+  const Tensor targets({2}, {0.0, 1.0});
+  using F = std::function<TensorVar(const TensorVar&)>;
+  const std::vector<std::tuple<std::string, F, Tensor>> losses = {
+      {"cross_entropy",
+       [&](const TensorVar& t) {
+         return nabla::cross_entropy(nabla::reshape(t, {1, 2}), labels);
+       },
+       Tensor({2}, {qnan, 1.0})},
+      {"binary_cross_entropy_with_logits",
+       [&](const TensorVar& t) { return nabla::binary_cross_entropy_with_logits(t, targets); },
+       Tensor({2}, {qnan, 1.0})},
+      {"mse",
+       [](const TensorVar& t) {
+         return nabla::mse(nabla::slice(t, 0, 0, 2), nabla::slice(t, 0, 2, 4));
+       },
+       Tensor({4}, {inf, 1.0, inf, 2.0})},
+  };
+  for (const auto& [name, loss, x] : losses) {
+    const std::vector<double> three(x.size(), 3.0);
+    expect_gradient(
+        name + " · 0",
+        [&](const TensorVar& t) {
+          const TensorVar zero = 0.0 * loss(t);
+          return zero + nabla::sum(t * 3.0);
+        },
+        x, three);
+    // With a nonzero adjoint the NaN partial arrives.
+    BOOST_TEST(std::isnan(tensor_grad(loss, x)[0]), name);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(log_sum_exp_special_points_agree_in_every_form) {

@@ -1,6 +1,7 @@
 // Tensor nodes for linear algebra and shape changes: forward next to backward.
 // Each operation's forward-mode (JVP) rule on TensorDual follows its TensorVar function.
 #include <Eigen/Core>
+#include <cmath>
 #include <numeric>
 
 #include "tensor_dual_rules.hpp"
@@ -39,6 +40,27 @@ struct MatmulNode final : TensorNode {
         ConstMap(b, static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(n));
   }
 
+  // out = or += the product of an adjoint and a factor when that has ±∞ or NaN entries: plain
+  // arithmetic (`product`, or entry by entry plain(r, c) when adding, which needs no
+  // temporary), then each entry that came out NaN again as chained(r, c): Σ chain(adjoint,
+  // factor) over the inner dimension, where a zero adjoint pushes nothing even against an
+  // infinite or NaN factor. An entry that is not NaN met no such product: it is already right.
+  template <class Product, class Plain, class Chained>
+  static void store_chained(Map out, bool assign, const Product& product, Plain plain,
+                            Chained chained) {
+    if (assign) out.noalias() = product;
+    for (Eigen::Index r = 0; r < out.rows(); ++r) {
+      for (Eigen::Index c = 0; c < out.cols(); ++c) {
+        if (assign) {
+          if (std::isnan(out(r, c))) out(r, c) = chained(r, c);
+        } else {
+          const double d = plain(r, c);
+          out(r, c) += std::isnan(d) ? chained(r, c) : d;
+        }
+      }
+    }
+  }
+
   void backward(const detail::Sweep& sweep) override {
     if (!written) return;
     const auto M = static_cast<Eigen::Index>(m), K = static_cast<Eigen::Index>(k),
@@ -46,6 +68,13 @@ struct MatmulNode final : TensorNode {
     // A shared right factor: the batch is one product of (batches·M)×K by K×N.
     const std::size_t count = shared_b ? 1 : batches;
     const Eigen::Index rows = shared_b ? static_cast<Eigen::Index>(batches) * M : M;
+    // A ±∞ or NaN entry of A or B makes a whole row or column of C = A·B infinite or NaN. So
+    // with C finite, the plain products are the chain rule's: no zero entry of the adjoint
+    // meets an infinite or NaN factor (0·∞ = 0 and 0·NaN = 0 by detail::chain, not NaN).
+    // Σ 0·cᵢ is 0 when C is finite, NaN otherwise: one vectorised pass (allFinite() is not).
+    const bool plain = !std::isnan(
+        (Eigen::Map<const Eigen::ArrayXd>(value, static_cast<Eigen::Index>(shape.size())) * 0.0)
+            .sum());
     if (pushes(a, sweep)) {  // dA = dC · Bᵀ
       bool assign = false;
       double* ga = a->take_adjoint(assign);
@@ -53,10 +82,21 @@ struct MatmulNode final : TensorNode {
         Map gA(ga + t * static_cast<std::size_t>(rows * K), rows, K);
         ConstMap gC(adjoint + t * static_cast<std::size_t>(rows * N), rows, N);
         ConstMap B(b->value + t * k * n, K, N);
-        if (assign)
-          gA.noalias() = gC * B.transpose();
-        else
-          gA.noalias() += gC * B.transpose();
+        if (plain) [[likely]] {
+          if (assign)
+            gA.noalias() = gC * B.transpose();
+          else
+            gA.noalias() += gC * B.transpose();
+        } else {
+          store_chained(
+              gA, assign, gC * B.transpose(),
+              [&](Eigen::Index i, Eigen::Index j) { return gC.row(i).dot(B.row(j)); },
+              [&](Eigen::Index i, Eigen::Index j) {
+                double s = 0;
+                for (Eigen::Index c = 0; c < N; ++c) s += detail::chain(gC(i, c), B(j, c));
+                return s;
+              });
+        }
       }
     }
     if (pushes(b, sweep)) {  // dB = Aᵀ · dC
@@ -66,10 +106,21 @@ struct MatmulNode final : TensorNode {
         Map gB(gb + t * k * n, K, N);
         ConstMap A(a->value + t * static_cast<std::size_t>(rows * K), rows, K);
         ConstMap gC(adjoint + t * static_cast<std::size_t>(rows * N), rows, N);
-        if (assign)
-          gB.noalias() = A.transpose() * gC;
-        else
-          gB.noalias() += A.transpose() * gC;
+        if (plain) [[likely]] {
+          if (assign)
+            gB.noalias() = A.transpose() * gC;
+          else
+            gB.noalias() += A.transpose() * gC;
+        } else {
+          store_chained(
+              gB, assign, A.transpose() * gC,
+              [&](Eigen::Index i, Eigen::Index j) { return A.col(i).dot(gC.col(j)); },
+              [&](Eigen::Index i, Eigen::Index j) {
+                double s = 0;
+                for (Eigen::Index r = 0; r < rows; ++r) s += detail::chain(gC(r, j), A(r, i));
+                return s;
+              });
+        }
       }
     }
   }

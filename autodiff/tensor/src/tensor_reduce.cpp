@@ -201,6 +201,11 @@ struct SoftmaxNode final : TensorNode {
     }
   }
 
+  // softmax: dx = y ⊙ (g − s) with s = Σ g·y; log_softmax: dx = g − e^y · s with s = Σ g.
+  double push(std::size_t i, double s) const {
+    return log ? adjoint[i] - std::exp(value[i]) * s : value[i] * (adjoint[i] - s);
+  }
+
   void backward(const detail::Sweep& sweep) override {
     if (!written || !pushes(x, sweep)) return;
     bool assign = false;
@@ -208,18 +213,46 @@ struct SoftmaxNode final : TensorNode {
     for (std::size_t o = 0; o < outer; ++o) {
       for (std::size_t in = 0; in < inner; ++in) {
         const std::size_t base = o * n * inner + in;
-        // softmax: dx = y ⊙ (g − Σ g·y); log_softmax: dx = g − e^y · Σ g.
         double s = 0;
         for (std::size_t c = 0; c < n; ++c) {
           const std::size_t i = base + c * inner;
           s += log ? adjoint[i] : adjoint[i] * value[i];
         }
+        bool nan = false;
         for (std::size_t c = 0; c < n; ++c) {
           const std::size_t i = base + c * inner;
-          const double d = log ? adjoint[i] - std::exp(value[i]) * s : value[i] * (adjoint[i] - s);
+          const double d = push(i, s);
+          if (std::isnan(d)) [[unlikely]] {
+            nan = true;  // left to chained(): gx[i] keeps what it had
+            continue;
+          }
           gx[i] = assign ? d : gx[i] + d;
         }
+        if (nan) [[unlikely]]
+          chained(gx, base, s, assign);
       }
+    }
+  }
+
+  // The entries of the group at `base` that came out NaN, again by the convention of
+  // detail::chain(): dx_i = Σ_c chain(g_c, ∂y_c/∂x_i), so a zero adjoint g_c pushes nothing
+  // even where the partials are NaN (a NaN input makes the whole group NaN). That is the rule
+  // with s summed over the nonzero adjoints only, and 0 when every adjoint is 0. Where a plain
+  // entry is not NaN, no zero adjoint met a NaN or ∞ partial: it is already the convention's.
+  void chained(double* gx, std::size_t base, double s, bool assign) const {
+    double nonzero = 0;
+    bool any = false;
+    for (std::size_t c = 0; c < n; ++c) {
+      const std::size_t i = base + c * inner;
+      if (adjoint[i] == 0.0) continue;
+      any = true;
+      nonzero += log ? adjoint[i] : adjoint[i] * value[i];
+    }
+    for (std::size_t c = 0; c < n; ++c) {
+      const std::size_t i = base + c * inner;
+      if (!std::isnan(push(i, s))) continue;
+      const double d = any ? push(i, nonzero) : 0.0;
+      gx[i] = assign ? d : gx[i] + d;
     }
   }
   TensorNode* x;
@@ -247,7 +280,8 @@ struct CrossEntropyNode final : TensorNode {
   std::string_view name() const noexcept override { return "cross_entropy"; }
   void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(x->statement); }
   void backward(const detail::Sweep& sweep) override {
-    if (!written || !pushes(x, sweep)) return;
+    // A zero adjoint pushes nothing (detail::chain), also where softmax is NaN.
+    if (!written || adjoint[0] == 0.0 || !pushes(x, sweep)) return;
     const std::size_t rows = x->shape[0], classes = x->shape[1];
     const double scale = adjoint[0] / static_cast<double>(rows);
     bool assign = false;
@@ -276,7 +310,8 @@ struct BceNode final : TensorNode {
   std::string_view name() const noexcept override { return "binary_cross_entropy_with_logits"; }
   void inputs(std::vector<std::uint32_t>& out) const override { out.push_back(x->statement); }
   void backward(const detail::Sweep& sweep) override {
-    if (!written || !pushes(x, sweep)) return;
+    // A zero adjoint pushes nothing (detail::chain), also where σ(x) − t is NaN.
+    if (!written || adjoint[0] == 0.0 || !pushes(x, sweep)) return;
     const std::size_t n = x->shape.size();
     const double scale = adjoint[0] / static_cast<double>(n);
     const double* r = residual;
@@ -295,7 +330,8 @@ struct MseNode final : TensorNode {
     out.push_back(t->statement);
   }
   void backward(const detail::Sweep& sweep) override {
-    if (!written) return;
+    // A zero adjoint pushes nothing (detail::chain), also where p − t is ±∞ or NaN.
+    if (!written || adjoint[0] == 0.0) return;
     const std::size_t n = p->shape.size();
     const double scale = 2.0 * adjoint[0] / static_cast<double>(n);
     const double* pv = p->value;
