@@ -43,6 +43,7 @@ class Run {
 
   int iterations = 0;
   int evaluations = 0;
+  int hessian_evaluations = 0;  ///< counted by the Newton methods themselves
 
  private:
   const Objective& f_;

@@ -140,14 +140,14 @@ BOOST_AUTO_TEST_CASE(lotka_volterra_fit_converges_honestly) {
   BOOST_TEST(r.x[0] == 1.0, boost::test_tools::tolerance(0.05));
   BOOST_TEST(r.x[2] == 1.5, boost::test_tools::tolerance(0.05));
   // Multistart: every run that ends at a minimizer says so.
-  const auto m = multistart(f, {{0.8, 1.2}, {0.08, 0.12}, {1.2, 1.8}, {0.06, 0.09}}, LBFGS{}, 8,
-                            3, 2);
+  const auto m =
+      multistart(f, {{0.8, 1.2}, {0.08, 0.12}, {1.2, 1.8}, {0.06, 0.09}}, LBFGS{}, 8, 3, 2);
   for (const Result& run : m.runs) {
     BOOST_TEST_MESSAGE("  start: " << fmt::format("{}", run));
     if (std::abs(run.value - m.best.value) <= 1e-6 * m.best.value) {
-      BOOST_TEST((run.status == Status::gradient_converged ||
-                  run.status == Status::precision_limit),
-                 fmt::format("{}", run));
+      BOOST_TEST(
+          (run.status == Status::gradient_converged || run.status == Status::precision_limit),
+          fmt::format("{}", run));
     }
   }
 }
