@@ -58,8 +58,8 @@ Covariance covariance(const nabla::Hessian& h) {
                           "scaled form range from {:.3g} to {:.3g} (expected a condition number "
                           "below 1/(n·ε) = {:.3g}: some combination of the parameters is not "
                           "determined by f)",
-                          smallest, largest, 1 / (static_cast<double>(n) *
-                                                 std::numeric_limits<double>::epsilon())));
+                          smallest, largest,
+                          1 / (static_cast<double>(n) * std::numeric_limits<double>::epsilon())));
   }
   Covariance c;
   c.n = n;

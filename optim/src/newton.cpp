@@ -26,8 +26,8 @@ struct TrustRegion {
 
 [[noreturn]] void bad_option(const char* method, const char* option, double got,
                              const char* expected) {
-  nabla::detail::fail(method,
-                      fmt::format("invalid option {} (got {}, expected {})", option, got, expected));
+  nabla::detail::fail(
+      method, fmt::format("invalid option {} (got {}, expected {})", option, got, expected));
 }
 
 void validate(const char* method, const TrustRegion& o) {
@@ -145,15 +145,7 @@ std::pair<double, double> boundary_roots(double zz, double zd, double dd, double
 class SteihaugCG final : public Model {
  public:
   SteihaugCG(const HessianVector& hvp, Run& run, const NewtonCG& o, std::size_t n)
-      : hvp_(hvp),
-        run_(run),
-        o_(o),
-        n_(n),
-        z_(n),
-        r_(n),
-        d_(n),
-        bd_(n),
-        bz_(n) {}
+      : hvp_(hvp), run_(run), o_(o), n_(n), z_(n), r_(n), d_(n), bd_(n), bz_(n) {}
 
   bool at(std::span<const double> x, std::span<const double> g) override {
     x_ = x;
@@ -261,7 +253,8 @@ class DenseNewton final : public Model {
       // μ = −λ₁. With λ₁ < 0, move along q₁ to the boundary, the sign the model prefers.
       if (-lambda1 > tiny) {
         const double c0 = c_[0], cc = dot(c_, c_);
-        const double root = std::sqrt(c0 * c0 + (radius - std::sqrt(cc)) * (radius + std::sqrt(cc)));
+        const double root =
+            std::sqrt(c0 * c0 + (radius - std::sqrt(cc)) * (radius + std::sqrt(cc)));
         const auto change = [&](double t) {
           return gh_[0] * t + 0.5 * lambda[0] * ((c0 + t) * (c0 + t) - c0 * c0);
         };
@@ -307,8 +300,8 @@ class DenseNewton final : public Model {
       (length > radius ? lo : hi) = mu;
       double q2 = 0;  // ‖q‖² = pᵀ(H + μI)⁻¹p
       for (std::size_t k = 0; k < n_; ++k) q2 += c_[k] * (c_[k] / (eigen_.values[k] + mu));
-      double next = mu + (length / std::sqrt(q2)) * (length / std::sqrt(q2)) *
-                             ((length - radius) / radius);
+      double next =
+          mu + (length / std::sqrt(q2)) * (length / std::sqrt(q2)) * ((length - radius) / radius);
       if (!(next > lo && next < hi)) next = lo + 0.5 * (hi - lo);
       if (next == mu) break;
       mu = next;
