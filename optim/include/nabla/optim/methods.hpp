@@ -92,8 +92,6 @@ struct LBFGS {
   StrongWolfe line_search{};
 };
 
-}  // namespace nabla::optim
-
 /// Trust-region Newton-CG (Steihaug–Toint): each step minimises the quadratic model
 /// m(p) = ∇f·p + ½pᵀ∇²f p inside ‖p‖ ≤ Δ by conjugate gradients on Hessian-vector products
 /// (Nocedal & Wright, Algorithm 7.2), truncated at the boundary, at negative curvature, or when
@@ -116,3 +114,5 @@ struct Newton {
   double eta = 0.15;            ///< a step is accepted when actual/predicted decrease > eta
   int max_dimension = 200;      ///< larger n throws nabla::Error (use NewtonCG)
 };
+
+}  // namespace nabla::optim
