@@ -165,7 +165,7 @@ class SteihaugCG final : public Model {
     }
     double rr = dot(r_, r_);
     const std::size_t max_iterations =
-        o_.max_cg_iterations > 0 ? static_cast<std::size_t>(o_.max_cg_iterations) : n_;
+        o_.max_cg_iterations > 0 ? static_cast<std::size_t>(o_.max_cg_iterations) : 10 * n_;
     for (std::size_t j = 0; j < max_iterations; ++j) {
       hvp_(x_, d_, bd_);
       ++run_.hessian_evaluations;
@@ -230,16 +230,27 @@ class DenseNewton final : public Model {
     hessian_(x, h_);
     ++run_.hessian_evaluations;
     if (!all_finite(h_)) return false;
-    eigen_ = symmetric_eigen(h_, n_);
-    for (std::size_t k = 0; k < n_; ++k) {
-      double s = 0;
-      for (std::size_t i = 0; i < n_; ++i) s += eigen_.vectors[i * n_ + k] * g[i];
-      gh_[k] = s;
-    }
+    // The Newton step −H⁻¹g by Cholesky when H is positive definite: accurate however H is
+    // scaled, where the eigenvalues (accurate to ε·‖H‖) may not be.
+    newton_ok_ = cholesky_solve(0.0, newton_);
+    eigen_ready_ = false;
     return true;
   }
 
   Step solve(double radius, std::span<double> p) override {
+    if (newton_ok_ && norm(newton_) <= radius) {
+      std::copy(newton_.begin(), newton_.end(), p.begin());
+      return {predicted(p), false};
+    }
+    if (!eigen_ready_) {
+      eigen_ = symmetric_eigen(h_, n_);
+      for (std::size_t k = 0; k < n_; ++k) {
+        double s = 0;
+        for (std::size_t i = 0; i < n_; ++i) s += eigen_.vectors[i * n_ + k] * g_[i];
+        gh_[k] = s;
+      }
+      eigen_ready_ = true;
+    }
     const std::vector<double>& lambda = eigen_.values;
     const double lambda1 = lambda.front();
     const double scale = std::max(std::abs(lambda.front()), std::abs(lambda.back()));
@@ -264,14 +275,27 @@ class DenseNewton final : public Model {
         boundary = false;
       }
     } else {
-      solve_secular(lambda1 <= tiny ? lo + tiny : lo, radius);
+      const double mu = solve_secular(lambda1 <= tiny ? lo + tiny : lo, radius);
+      // The step for that μ again by Cholesky of H + μI when it is positive definite to
+      // rounding: accurate however H is scaled, where the eigenvalues are accurate to ε·‖H‖.
+      if (cholesky_solve(mu, shifted_)) {
+        const double length = norm(shifted_);
+        for (std::size_t i = 0; i < n_; ++i)
+          p[i] = length > radius ? shifted_[i] * (radius / length) : shifted_[i];
+        return {predicted(p), true};
+      }
     }
-    // p = Q c, and its predicted decrease −(g·p + ½ pᵀHp) with the Hessian itself.
-    for (std::size_t i = 0; i < n_; ++i) {
+    for (std::size_t i = 0; i < n_; ++i) {  // p = Q c
       double s = 0;
       for (std::size_t k = 0; k < n_; ++k) s += eigen_.vectors[i * n_ + k] * c_[k];
       p[i] = s;
     }
+    return {predicted(p), boundary};
+  }
+
+ private:
+  // −(g·p + ½ pᵀHp), with the Hessian itself.
+  double predicted(std::span<const double> p) const {
     double gp = 0, php = 0;
     for (std::size_t i = 0; i < n_; ++i) {
       double hp = 0;
@@ -279,10 +303,40 @@ class DenseNewton final : public Model {
       gp += g_[i] * p[i];
       php += p[i] * hp;
     }
-    return {-(gp + 0.5 * php), boundary};
+    return -(gp + 0.5 * php);
   }
 
- private:
+  // (H + μI) = LLᵀ and out = −(H + μI)⁻¹g; false when H + μI is not positive definite to
+  // rounding (a pivot not above n·ε times its diagonal entry) or the step is not finite.
+  bool cholesky_solve(double mu, std::vector<double>& out) {
+    std::vector<double>& l = chol_;
+    l.assign(n_ * n_, 0.0);
+    for (std::size_t j = 0; j < n_; ++j) {
+      const double diagonal = h_[j * n_ + j] + mu;
+      double d = diagonal;
+      for (std::size_t k = 0; k < j; ++k) d -= l[j * n_ + k] * l[j * n_ + k];
+      if (!(d > static_cast<double>(n_) * eps * std::abs(diagonal))) return false;
+      l[j * n_ + j] = std::sqrt(d);
+      for (std::size_t i = j + 1; i < n_; ++i) {
+        double s = h_[i * n_ + j];
+        for (std::size_t k = 0; k < j; ++k) s -= l[i * n_ + k] * l[j * n_ + k];
+        l[i * n_ + j] = s / l[j * n_ + j];
+      }
+    }
+    out.resize(n_);
+    for (std::size_t i = 0; i < n_; ++i) {  // L y = −g
+      double s = -g_[i];
+      for (std::size_t k = 0; k < i; ++k) s -= l[i * n_ + k] * out[k];
+      out[i] = s / l[i * n_ + i];
+    }
+    for (std::size_t i = n_; i-- > 0;) {  // Lᵀ p = y
+      double s = out[i];
+      for (std::size_t k = i + 1; k < n_; ++k) s -= l[k * n_ + i] * out[k];
+      out[i] = s / l[i * n_ + i];
+    }
+    return all_finite(out);
+  }
+
   // c = −ĝᵢ/(λᵢ + μ) (0 where ĝᵢ = 0); returns ‖c‖ = ‖p(μ)‖.
   double components(double mu) {
     for (std::size_t k = 0; k < n_; ++k)
@@ -291,12 +345,13 @@ class DenseNewton final : public Model {
   }
 
   // ‖p(μ)‖ = Δ for μ in (lo, hi], where ‖p(lo)‖ > Δ ≥ ‖p(hi)‖ (hi = ‖g‖/Δ − λ₁).
-  void solve_secular(double lo, double radius) {
+  // Returns μ, with c = p(μ) in the eigenbasis.
+  double solve_secular(double lo, double radius) {
     double hi = std::max(lo, norm(gh_) / radius - eigen_.values.front());
     double mu = hi;
     for (int iteration = 0; iteration < 200; ++iteration) {
       const double length = components(mu);
-      if (std::abs(length - radius) <= 1e-12 * radius) return;
+      if (std::abs(length - radius) <= 1e-12 * radius) return mu;
       (length > radius ? lo : hi) = mu;
       double q2 = 0;  // ‖q‖² = pᵀ(H + μI)⁻¹p
       for (std::size_t k = 0; k < n_; ++k) q2 += c_[k] * (c_[k] / (eigen_.values[k] + mu));
@@ -307,14 +362,16 @@ class DenseNewton final : public Model {
       mu = next;
     }
     components(mu);
+    return mu;
   }
 
   const HessianMatrix& hessian_;
   Run& run_;
   std::size_t n_;
   std::span<const double> g_;
-  std::vector<double> h_, gh_, c_;
+  std::vector<double> h_, gh_, c_, chol_, newton_, shifted_;
   SymmetricEigen eigen_;
+  bool newton_ok_ = false, eigen_ready_ = false;
 };
 
 }  // namespace
