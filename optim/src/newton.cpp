@@ -223,7 +223,7 @@ class SteihaugCG final : public Model {
 class DenseNewton final : public Model {
  public:
   DenseNewton(const HessianMatrix& hessian, Run& run, std::size_t n)
-      : hessian_(hessian), run_(run), n_(n), h_(n * n), gh_(n), c_(n) {}
+      : hessian_(hessian), run_(run), n_(n), h_(n * n), gh_(n), c_(n), q_(n) {}
 
   bool at(std::span<const double> x, std::span<const double> g) override {
     g_ = g;
@@ -259,9 +259,12 @@ class DenseNewton final : public Model {
     double lo = std::max(0.0, -lambda1);
     if (lambda1 > tiny && components(0.0) <= radius) {
       boundary = false;  // the Newton step lies inside
-    } else if (lambda1 <= tiny && components(lo + tiny) <= radius) {
+    } else if (lambda1 <= tiny && !newton_ok_ && components(lo + tiny) <= radius) {
       // The hard case (or a singular positive semidefinite H): p(μ) stays inside down to
-      // μ = −λ₁. With λ₁ < 0, move along q₁ to the boundary, the sign the model prefers.
+      // μ = −λ₁. (When Cholesky found H positive definite, λ₁ ≤ ε·‖H‖ is rounding of a small
+      // positive eigenvalue: the Newton step is just long, and the boundary step below is
+      // polished by Cholesky.) With λ₁ < 0, move along q₁ to the boundary, the sign the model
+      // prefers.
       if (-lambda1 > tiny) {
         const double c0 = c_[0], cc = dot(c_, c_);
         const double root =
@@ -275,10 +278,31 @@ class DenseNewton final : public Model {
         boundary = false;
       }
     } else {
-      const double mu = solve_secular(lambda1 <= tiny ? lo + tiny : lo, radius);
-      // The step for that μ again by Cholesky of H + μI when it is positive definite to
-      // rounding: accurate however H is scaled, where the eigenvalues are accurate to ε·‖H‖.
-      if (cholesky_solve(mu, shifted_)) {
+      double mu = solve_secular(lambda1 <= tiny ? lo + tiny : lo, radius);
+      // μ polished by Cholesky of H + μI while that is positive definite to rounding
+      // (Algorithm 4.3's Newton iteration on 1/‖p(μ)‖ − 1/Δ): accurate however H is scaled,
+      // where the eigenvalues, and so the μ above, are only accurate to ε·‖H‖.
+      bool factored = cholesky_solve(mu, shifted_);
+      for (int iteration = 0; factored && iteration < 30; ++iteration) {
+        const double length = norm(shifted_);
+        if (std::abs(length - radius) <= 1e-3 * radius) break;
+        double q2 = 0;  // ‖L⁻¹p‖²
+        for (std::size_t i = 0; i < n_; ++i) {
+          double s = shifted_[i];
+          for (std::size_t k = 0; k < i; ++k) s -= chol_[i * n_ + k] * q_[k];
+          q_[i] = s / chol_[i * n_ + i];
+          q2 += q_[i] * q_[i];
+        }
+        double next = std::max(0.0, mu + (length * length / q2) * ((length - radius) / radius));
+        if (next == mu) break;
+        if (!cholesky_solve(next, trial_)) {  // past −λ₁: half the move
+          next = 0.5 * (mu + next);
+          if (!cholesky_solve(next, trial_)) break;
+        }
+        mu = next;
+        shifted_.swap(trial_);
+      }
+      if (factored) {
         const double length = norm(shifted_);
         for (std::size_t i = 0; i < n_; ++i)
           p[i] = length > radius ? shifted_[i] * (radius / length) : shifted_[i];
@@ -369,7 +393,7 @@ class DenseNewton final : public Model {
   Run& run_;
   std::size_t n_;
   std::span<const double> g_;
-  std::vector<double> h_, gh_, c_, chol_, newton_, shifted_;
+  std::vector<double> h_, gh_, c_, chol_, newton_, shifted_, trial_, q_;
   SymmetricEigen eigen_;
   bool newton_ok_ = false, eigen_ready_ = false;
 };
