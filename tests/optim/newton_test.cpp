@@ -104,8 +104,8 @@ BOOST_AUTO_TEST_CASE(ill_conditioned_quadratic_far_fewer_iterations_than_lbfgs) 
     BOOST_TEST(converged(*r), fmt::format("{}", *r));
     BOOST_TEST(r->value < 1e-14 * q(std::span<const double>(x0)));  // the minimum is 0
   }
-  BOOST_TEST(cg.iterations * 10 < lbfgs.iterations);
-  BOOST_TEST(dense.iterations * 10 < lbfgs.iterations);
+  BOOST_TEST(cg.iterations * 100 < lbfgs.iterations);     // 24 against 7042
+  BOOST_TEST(dense.iterations * 100 < lbfgs.iterations);  // 4
   BOOST_TEST(cg.hessian_evaluations > 0);
   BOOST_TEST(dense.hessian_evaluations == dense.iterations);  // one per point stepped from
 }

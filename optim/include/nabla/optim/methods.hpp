@@ -102,11 +102,12 @@ struct NewtonCG {
   double max_radius = 1000.0;   ///< the radius never grows past this (+∞ allowed)
   double eta = 0.15;            ///< a step is accepted when actual/predicted decrease > eta
   double cg_tolerance = 0.5;    ///< the cap of the CG forcing term min(cg_tolerance, √‖∇f‖)
-  int max_cg_iterations = 0;    ///< CG iterations per step (0: n)
+  int max_cg_iterations = 0;    ///< CG iterations per step (0: 10·n)
 };
 
-/// Trust-region Newton with the dense exact Hessian, the subproblem solved exactly through an
-/// eigendecomposition of ∇²f (Nocedal & Wright §4.3, the hard case included) — for small n.
+/// Trust-region Newton with the dense exact Hessian, the subproblem solved exactly (Nocedal &
+/// Wright §4.3: Cholesky of ∇²f + μI, μ from an eigendecomposition, the hard case included) —
+/// for small n.
 /// One dense Hessian per accepted step (Result::hessian_evaluations). f must be generic.
 struct Newton {
   double initial_radius = 1.0;  ///< Δ₀
