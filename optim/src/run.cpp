@@ -154,6 +154,7 @@ Result Run::finish(std::vector<double> x, double value, double grad_norm, Status
   if (box != nullptr) r.active = box->active(r.x);
   r.iterations = iterations;
   r.evaluations = evaluations;
+  r.hessian_evaluations = hessian_evaluations;
   r.status = status;
   r.history = std::move(history_);
   if (observer_.on_finish) observer_.on_finish(r);

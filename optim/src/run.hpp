@@ -47,6 +47,7 @@ class Run {
   int evaluations = 0;
   /// The bounds of a bounded run: finish() reports the active set (Result::active).
   const Box* box = nullptr;
+  int hessian_evaluations = 0;  ///< counted by the Newton methods themselves
 
  private:
   const Objective& f_;

@@ -1,6 +1,7 @@
 // nabla — numerical optimization: the umbrella header.
 #pragma once
 
+#include "nabla/optim/covariance.hpp"
 #include "nabla/optim/format.hpp"
 #include "nabla/optim/least_squares.hpp"
 #include "nabla/optim/methods.hpp"

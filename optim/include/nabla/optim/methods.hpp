@@ -92,4 +92,28 @@ struct LBFGS {
   StrongWolfe line_search{};
 };
 
+/// Trust-region Newton-CG (Steihaug–Toint): each step minimises the quadratic model
+/// m(p) = ∇f·p + ½pᵀ∇²f p inside ‖p‖ ≤ Δ by conjugate gradients on Hessian-vector products
+/// (Nocedal & Wright, Algorithm 7.2), truncated at the boundary, at negative curvature, or when
+/// ‖r‖ ≤ min(cg_tolerance, √‖∇f‖)·‖∇f‖; the radius follows Algorithm 4.1. One Hessian-vector
+/// product per CG iteration (Result::hessian_evaluations). f must be generic in its number type.
+struct NewtonCG {
+  double initial_radius = 1.0;  ///< Δ₀
+  double max_radius = 1000.0;   ///< the radius never grows past this (+∞ allowed)
+  double eta = 0.15;            ///< a step is accepted when actual/predicted decrease > eta
+  double cg_tolerance = 0.5;    ///< the cap of the CG forcing term min(cg_tolerance, √‖∇f‖)
+  int max_cg_iterations = 0;    ///< CG iterations per step (0: 10·n)
+};
+
+/// Trust-region Newton with the dense exact Hessian, the subproblem solved exactly (Nocedal &
+/// Wright §4.3: Cholesky of ∇²f + μI, μ from an eigendecomposition, the hard case included) —
+/// for small n.
+/// One dense Hessian per accepted step (Result::hessian_evaluations). f must be generic.
+struct Newton {
+  double initial_radius = 1.0;  ///< Δ₀
+  double max_radius = 1000.0;   ///< the radius never grows past this (+∞ allowed)
+  double eta = 0.15;            ///< a step is accepted when actual/predicted decrease > eta
+  int max_dimension = 200;      ///< larger n throws nabla::Error (use NewtonCG)
+};
+
 }  // namespace nabla::optim

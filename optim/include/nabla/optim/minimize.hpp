@@ -2,6 +2,7 @@
 // point seen and (on request) the history.
 #pragma once
 
+#include <algorithm>
 #include <concepts>
 #include <cstdio>
 #include <functional>
@@ -12,6 +13,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "nabla/autodiff/forward.hpp"
 #include "nabla/autodiff/gradient.hpp"
 #include "nabla/optim/methods.hpp"
 #include "nabla/optim/optimizer.hpp"
@@ -67,7 +69,8 @@ struct Iteration {
   double value = 0;        ///< f at the new x
   double grad_norm = 0;    ///< ‖∇f‖₂ at the new x (Bounds: projected)
   double step = 0;         ///< ‖Δx‖₂ of this iteration
-  double lr = 0;           ///< learning rate, or the accepted step length of a line search
+  double lr = 0;           ///< learning rate, the accepted step length of a line search, or
+                           ///< the trust radius after the step (NewtonCG, Newton)
   int evaluations = 0;     ///< evaluations of f and ∇f so far
   double elapsed_s = 0;    ///< wall time since the start
   int max_iterations = 0;  ///< the iteration budget (Stop::max_iterations), for progress bars
@@ -125,6 +128,7 @@ struct Result {
   std::vector<int> active;
   int iterations = 0;   ///< updates of x
   int evaluations = 0;  ///< evaluations of f and ∇f
+  int hessian_evaluations = 0;  ///< Hessian-vector products (NewtonCG) or dense Hessians (Newton)
   Status status = Status::max_iterations;
   History history;  ///< filled with optim::history()
 };
@@ -142,6 +146,22 @@ Result run_lbfgs(const Objective& f, std::vector<double> x, const LBFGS& method,
 /// L-BFGS-B (Byrd, Lu, Nocedal & Zhu 1995), optim/src/lbfgsb.cpp.
 Result run_lbfgsb(const Objective& f, std::vector<double> x, const LBFGS& method,
                   const Bounds& bounds, const Stop& stop, const Observer& observer);
+
+/// ∇²f(x)·v written into hv.
+using HessianVector =
+    std::function<void(std::span<const double> x, std::span<const double> v, std::span<double> hv)>;
+/// ∇²f(x), n×n row-major, written into h.
+using HessianMatrix = std::function<void(std::span<const double> x, std::span<double> h)>;
+
+Result run_newton_cg(const Objective& f, const HessianVector& hvp, std::vector<double> x,
+                     const NewtonCG& method, const Stop& stop, const Observer& observer);
+Result run_newton(const Objective& f, const HessianMatrix& hessian, std::vector<double> x,
+                  const Newton& method, const Stop& stop, const Observer& observer);
+
+/// Whether f can be evaluated on Dual<Var> (forward over reverse), as the Newton methods need.
+template <class F>
+inline constexpr bool twice_differentiable = std::is_invocable_v<F&, std::span<const Dual<Var>>>&&
+    std::is_invocable_v<F&, std::span<const Dual<Var, nabla::detail::forward_block>>>;
 
 /// Adapts f: a function of Vars is differentiated by nabla; a function (x, g) → f that writes
 /// its own gradient is used as it is.
@@ -161,7 +181,9 @@ Objective objective(F& f) {
 }  // namespace detail
 
 /// Minimizes f from x0 with a method (GradientDescent, Momentum, Nesterov, AdaGrad, RMSProp,
-/// Adam, AdamW, LBFGS). Gradients come from nabla's reverse mode unless f supplies its own.
+/// Adam, AdamW, LBFGS, NewtonCG, Newton). Gradients come from nabla's reverse mode unless f
+/// supplies its own; the Newton methods take second derivatives by forward over reverse, so
+/// their f must be generic in its number type (a lambda taking `const auto&`).
 /// Not converging is not an error: the status says why the run ended, and best_x holds the
 /// lowest point evaluated — also after divergence.
 /// @throws nabla::Error for invalid options or stopping rules.
@@ -175,6 +197,28 @@ Result minimize(F&& f, std::vector<double> x0, Method method, Stop stop = {},
   const detail::Objective objective = detail::objective(f);
   if constexpr (std::same_as<Method, LBFGS>) {
     return detail::run_lbfgs(objective, std::move(x0), method, stop, observer);
+  } else if constexpr (std::same_as<Method, NewtonCG> || std::same_as<Method, Newton>) {
+    static_assert(detail::twice_differentiable<F>,
+                  "minimize: NewtonCG and Newton need second derivatives: f must be generic in "
+                  "its number type (a lambda taking const auto& x, callable with "
+                  "std::span<const nabla::Dual<nabla::Var>>); an f(x, g) that writes its own "
+                  "gradient has no Hessian — use LBFGS for it");
+    if constexpr (!detail::twice_differentiable<F>) {
+      return Result{};  // not reached: the static_assert above fails
+    } else if constexpr (std::same_as<Method, NewtonCG>) {
+      const detail::HessianVector hvp = [&f](std::span<const double> x, std::span<const double> v,
+                                             std::span<double> hv) {
+        const std::vector<double> product = nabla::hessian_vector_product(f, x, v);
+        std::copy(product.begin(), product.end(), hv.begin());
+      };
+      return detail::run_newton_cg(objective, hvp, std::move(x0), method, stop, observer);
+    } else {
+      const detail::HessianMatrix hessian = [&f](std::span<const double> x, std::span<double> h) {
+        const nabla::Hessian H = nabla::hessian(f, x);
+        std::copy(H.data.begin(), H.data.end(), h.begin());
+      };
+      return detail::run_newton(objective, hessian, std::move(x0), method, stop, observer);
+    }
   } else {
     const auto optimizer = make_optimizer(method, x0.size());
     const GradientDescent* armijo = nullptr;
@@ -208,6 +252,11 @@ Result minimize(F&& f, std::vector<double> x0, Method method, const B& bounds, S
   const detail::Objective objective = detail::objective(f);
   if constexpr (std::same_as<Method, LBFGS>) {
     return detail::run_lbfgsb(objective, std::move(x0), method, bounds, stop, observer);
+  } else if constexpr (std::same_as<Method, NewtonCG> || std::same_as<Method, Newton>) {
+    static_assert(!std::same_as<Method, Method>,
+                  "minimize: NewtonCG and Newton take no Bounds (trust regions without a box); "
+                  "use LBFGS, which runs as L-BFGS-B within bounds");
+    return Result{};
   } else {
     const auto optimizer = make_optimizer(method, x0.size());
     const GradientDescent* armijo = nullptr;
