@@ -126,8 +126,8 @@ struct Result {
   /// With Bounds, per coordinate: −1 at its lower bound (also when lower == upper), +1 at its
   /// upper bound, 0 strictly inside; empty without Bounds.
   std::vector<int> active;
-  int iterations = 0;   ///< updates of x
-  int evaluations = 0;  ///< evaluations of f and ∇f
+  int iterations = 0;           ///< updates of x
+  int evaluations = 0;          ///< evaluations of f and ∇f
   int hessian_evaluations = 0;  ///< Hessian-vector products (NewtonCG) or dense Hessians (Newton)
   Status status = Status::max_iterations;
   History history;  ///< filled with optim::history()
