@@ -498,7 +498,8 @@ LeastSquaresResult run_least_squares(const Residuals& f, std::vector<double> x0,
         delta = pnorm / 0.5;
       }
 
-      if (ratio >= 1e-4 && accepted_point) {
+      const bool accepted = ratio >= 1e-4 && accepted_point;
+      if (accepted) {
         x = x_new;
         cur = std::move(trial);
         xnorm = scaled_norm(x);
@@ -520,8 +521,13 @@ LeastSquaresResult run_least_squares(const Residuals& f, std::vector<double> x0,
           }
         }
       }
-      // The tests (MINPACK's order).
-      if (std::all_of(p.begin(), p.end(), [](double v) { return v == 0; })) {
+      // The tests (MINPACK's order, with the new point's gradient test first: MINPACK makes it
+      // at the top of the next iteration, after the ftol and xtol tests of this step, so an
+      // exact fit — zero residuals, zero gradient — would end as value or step converged).
+      if (accepted && gradient_measure(cur) <= o.gtol) {
+        status = Status::gradient_converged;
+        done = true;
+      } else if (std::all_of(p.begin(), p.end(), [](double v) { return v == 0; })) {
         status = Status::gradient_converged;  // the model has no descent direction left
         done = true;
       } else if (std::abs(actred) <= o.ftol && prered <= o.ftol && 0.5 * ratio <= 1) {

@@ -344,6 +344,32 @@ BOOST_AUTO_TEST_CASE(a_zero_residual_problem_has_zero_standard_errors) {
   BOOST_TEST(fit.standard_errors[1] < 1e-8 * truth[1]);
 }
 
+// An exact fit whose residuals reach 0 exactly ends on its gradient (0 ≤ gtol), not on the
+// step or the cost: a line through exact points, and a nonlinear system solved exactly.
+BOOST_AUTO_TEST_CASE(an_exact_fit_ends_gradient_converged) {
+  const auto line = [](const auto& b) {
+    using T = std::decay_t<decltype(b[0])>;
+    std::vector<T> r;
+    for (int i = 0; i < 5; ++i) r.push_back(T(b[0] * double(i) + b[1]) - (2.0 * i + 1));
+    return r;
+  };
+  const auto fit = least_squares(line, {0, 0});
+  BOOST_TEST_MESSAGE("exact line: " << fmt::format("{}", fit));
+  BOOST_TEST(fit.cost == 0);
+  BOOST_TEST(fit.grad_norm == 0);
+  BOOST_TEST(fit.status == Status::gradient_converged);
+  BOOST_TEST((fit.x == std::vector<double>{2, 1}));
+  const auto system = [](const auto& b) {
+    using T = std::decay_t<decltype(b[0])>;
+    return std::vector<T>{T(b[0] - 3.0), T(b[1] * b[1] - 4.0), T(b[0] * b[1] - 6.0)};
+  };
+  const auto solved = least_squares(system, {1, 1});
+  BOOST_TEST(solved.cost == 0);
+  BOOST_TEST(solved.status == Status::gradient_converged);
+  // The evaluations are those of the test at the top of the next iteration: none is added.
+  BOOST_TEST(fit.evaluations == fit.iterations + 1);
+}
+
 // As many residuals as parameters: an exact fit with no degrees of freedom left for σ².
 BOOST_AUTO_TEST_CASE(as_many_residuals_as_parameters_leave_no_degrees_of_freedom) {
   const std::vector<double> x = {100, 400}, y = {20, 50};
