@@ -136,10 +136,174 @@ class Wolfe {
   const StrongWolfe& o_;
 };
 
+// Moré & Thuente, "Line search algorithms with guaranteed
+// sufficient decrease", ACM TOMS 20(3), 1994 — the safeguarded step of their Section 4 (four
+// cases of cubic and quadratic interpolation, extrapolation at most 4× the last step), on
+// φ(α) − c1·α·φ'(0) until a point with sufficient decrease is found, then on φ itself; trial
+// steps within [0, alpha_max]. A NaN or infinite f or ∇f is "too far": the step is halved and
+// becomes the largest allowed. Accepts a point satisfying the strong Wolfe conditions, or
+// alpha_max when f decreases sufficiently and still slopes down there.
+class MoreThuente {
+ public:
+  MoreThuente(Line& line, const StrongWolfe& o, double alpha_max)
+      : line_(line), o_(o), alpha_max_(alpha_max) {}
+
+  Outcome search(double stp, LinePoint& out) {
+    const double finit = line_.f0(), ginit = line_.slope0(), gtest = o_.c1 * ginit;
+    constexpr double xtol = 0.1;
+    double width = alpha_max_, width1 = 2 * width;
+    double stx = 0, fx = finit, gx = ginit, sty = 0, fy = finit, gy = ginit;
+    double stmin = 0, stmax = stp + 4 * stp, stpmax = alpha_max_;
+    bool brackt = false, stage1 = true;
+    stp = std::min(stp, stpmax);
+    while (line_.evaluations() < o_.max_evaluations) {
+      if (line_.out_of_evaluations()) return Outcome::out_of_evaluations;
+      const double f = line_.value_at(stp);
+      if (!std::isfinite(f) || !line_.gradient_finite()) {  // too far: back off
+        stpmax = stp;
+        stp = stx + 0.5 * (stp - stx);
+        if (stp <= stx) return Outcome::failed;
+        continue;
+      }
+      const double g = line_.slope(), ftest = finit + stp * gtest;
+      if (f <= ftest && std::abs(g) <= -o_.c2 * ginit) return accept(stp, f, g, out);
+      if (stp >= alpha_max_ && f <= ftest && g < 0) return accept(stp, f, g, out);
+      if (stage1 && f <= ftest && g >= 0) stage1 = false;
+      // The bracket is as narrow as rounding or xtol allows: the point just evaluated (the best
+      // one, stx, when the step fell outside) is taken when it decreases f sufficiently.
+      if (brackt && (stp <= stmin || stp >= stmax || stmax - stmin <= xtol * stmax)) {
+        if (f <= ftest && f < finit) return accept(stp, f, g, out);
+        break;
+      }
+      if (brackt && line_.flat(std::max(stx, sty), fx) && line_.flat(std::max(stx, sty), fy))
+        return Outcome::flat;
+      if (stage1 && f <= fx && f > ftest) {  // the modified function ψ(α) = φ(α) − α·c1·φ'(0)
+        double fxm = fx - stx * gtest, fym = fy - sty * gtest, gxm = gx - gtest, gym = gy - gtest;
+        step(stx, fxm, gxm, sty, fym, gym, stp, f - stp * gtest, g - gtest, brackt, stmin, stmax);
+        fx = fxm + stx * gtest;
+        fy = fym + sty * gtest;
+        gx = gxm + gtest;
+        gy = gym + gtest;
+      } else {
+        step(stx, fx, gx, sty, fy, gy, stp, f, g, brackt, stmin, stmax);
+      }
+      if (brackt) {  // force a sufficient shrink of the bracket
+        if (std::abs(sty - stx) >= 0.66 * width1) stp = stx + 0.5 * (sty - stx);
+        width1 = width;
+        width = std::abs(sty - stx);
+        stmin = std::min(stx, sty);
+        stmax = std::max(stx, sty);
+      } else {
+        stmin = stp + 1.1 * (stp - stx);
+        stmax = stp + 4 * (stp - stx);
+      }
+      stp = std::clamp(stp, 0.0, stpmax);
+      if (brackt && (stp <= stmin || stp >= stmax || stmax - stmin <= xtol * stmax)) stp = stx;
+      if (stp <= 0) break;
+    }
+    // No step met the conditions: f flat to rounding, or a failure.
+    return line_.flat(std::max(stx, sty), fx) && line_.flat(std::max(stx, sty), fy)
+               ? Outcome::flat
+               : Outcome::failed;
+  }
+
+ private:
+  static Outcome accept(double stp, double f, double g, LinePoint& out) {
+    out = {stp, f, g};  // x_new and g_new hold the point just evaluated
+    return Outcome::accepted;
+  }
+
+  // Moré & Thuente's safeguarded step: from the best point (stx, fx, dx), the other end of the
+  // interval (sty, fy, dy) and the trial (stp, fp, dp), the next trial into stp, and the new
+  // interval.
+  static void step(double& stx, double& fx, double& dx, double& sty, double& fy, double& dy,
+                   double& stp, double fp, double dp, bool& brackt, double stpmin, double stpmax) {
+    const double sgnd = dp * (dx / std::abs(dx));
+    const auto cubic_gamma = [](double theta, double a, double b, bool clamp_zero) {
+      const double s = std::max({std::abs(theta), std::abs(a), std::abs(b)});
+      const double disc = (theta / s) * (theta / s) - (a / s) * (b / s);
+      return s * std::sqrt(clamp_zero ? std::max(0.0, disc) : disc);
+    };
+    double stpf;
+    if (fp > fx) {  // 1: a higher value — the minimum is bracketed
+      const double theta = 3 * (fx - fp) / (stp - stx) + dx + dp;
+      double gamma = cubic_gamma(theta, dx, dp, true);
+      if (stp < stx) gamma = -gamma;
+      const double p = (gamma - dx) + theta, q = ((gamma - dx) + gamma) + dp;
+      const double stpc = stx + p / q * (stp - stx);
+      const double stpq = stx + dx / ((fx - fp) / (stp - stx) + dx) / 2 * (stp - stx);
+      stpf = std::abs(stpc - stx) < std::abs(stpq - stx) ? stpc : stpc + (stpq - stpc) / 2;
+      brackt = true;
+    } else if (sgnd < 0) {  // 2: lower, with the derivative changing sign — bracketed
+      const double theta = 3 * (fx - fp) / (stp - stx) + dx + dp;
+      double gamma = cubic_gamma(theta, dx, dp, true);
+      if (stp > stx) gamma = -gamma;
+      const double p = (gamma - dp) + theta, q = ((gamma - dp) + gamma) + dx;
+      const double stpc = stp + p / q * (stx - stp);
+      const double stpq = stp + dp / (dp - dx) * (stx - stp);
+      stpf = std::abs(stpc - stp) > std::abs(stpq - stp) ? stpc : stpq;
+      brackt = true;
+    } else if (std::abs(dp) < std::abs(dx)) {  // 3: lower, same sign, the derivative shrinks
+      const double theta = 3 * (fx - fp) / (stp - stx) + dx + dp;
+      double gamma = cubic_gamma(theta, dx, dp, true);
+      if (stp > stx) gamma = -gamma;
+      const double p = (gamma - dp) + theta, q = (gamma + (dx - dp)) + gamma, r = p / q;
+      double stpc;
+      if (r < 0 && gamma != 0)
+        stpc = stp + r * (stx - stp);
+      else
+        stpc = stp > stx ? stpmax : stpmin;
+      const double stpq = stp + dp / (dp - dx) * (stx - stp);
+      if (brackt) {
+        stpf = std::abs(stpc - stp) < std::abs(stpq - stp) ? stpc : stpq;
+        stpf = stp > stx ? std::min(stp + 0.66 * (sty - stp), stpf)
+                         : std::max(stp + 0.66 * (sty - stp), stpf);
+      } else {
+        stpf = std::abs(stpc - stp) > std::abs(stpq - stp) ? stpc : stpq;
+        stpf = std::clamp(stpf, stpmin, stpmax);
+      }
+    } else {  // 4: lower, same sign, the derivative does not shrink
+      if (brackt) {
+        const double theta = 3 * (fp - fy) / (sty - stp) + dy + dp;
+        double gamma = cubic_gamma(theta, dy, dp, false);
+        if (stp > sty) gamma = -gamma;
+        const double p = (gamma - dp) + theta, q = ((gamma - dp) + gamma) + dy;
+        stpf = stp + p / q * (sty - stp);
+      } else {
+        stpf = stp > stx ? stpmax : stpmin;
+      }
+    }
+    if (fp > fx) {
+      sty = stp;
+      fy = fp;
+      dy = dp;
+    } else {
+      if (sgnd < 0) {
+        sty = stx;
+        fy = fx;
+        dy = dx;
+      }
+      stx = stp;
+      fx = fp;
+      dx = dp;
+    }
+    stp = std::isfinite(stpf) ? stpf : stx + 0.5 * (sty - stx);
+  }
+
+  Line& line_;
+  const StrongWolfe& o_;
+  double alpha_max_;
+};
+
 }  // namespace
 
 Outcome strong_wolfe(Line& line, double alpha0, const StrongWolfe& options, LinePoint& accepted) {
   return Wolfe(line, options).search(alpha0, accepted);
+}
+
+Outcome more_thuente(Line& line, double alpha0, const StrongWolfe& options, double alpha_max,
+                     LinePoint& accepted) {
+  return MoreThuente(line, options, alpha_max).search(alpha0, accepted);
 }
 
 }  // namespace nabla::optim::detail

@@ -1,8 +1,9 @@
 // Internal: the line searches of minimize(), shared by every method that searches along a
-// direction — backtracking (Armijo) for GradientDescent{.line_search = true}, strong Wolfe
-// (Nocedal & Wright, Algorithms 3.5 and 3.6) for LBFGS. Both evaluate f through a Line, which
-// evaluates through the Run: every evaluation is counted, kept as the best point when it is, and
-// stopped by the evaluation budget.
+// direction — backtracking (Armijo) for GradientDescent{.line_search = true} (projected within
+// bounds), strong Wolfe (Nocedal & Wright, Algorithms 3.5 and 3.6) for LBFGS, Moré–Thuente within
+// a largest step for L-BFGS-B. All evaluate f through a Line, which evaluates through the Run:
+// every evaluation is counted, kept as the best point when it is, and stopped by the evaluation
+// budget.
 #pragma once
 
 #include <cmath>
@@ -117,5 +118,14 @@ Outcome backtrack(Line& line, double alpha0, const Backtracking& options, LinePo
 /// options.max_evaluations evaluations; Outcome::flat as soon as f is flat to rounding over the
 /// bracket.
 Outcome strong_wolfe(Line& line, double alpha0, const StrongWolfe& options, LinePoint& accepted);
+
+/// A step satisfying the strong Wolfe conditions within [0, alpha_max], by Moré & Thuente's
+/// safeguarded interpolation (ACM TOMS 20(3), 1994) — L-BFGS-B's search, where alpha_max is the
+/// largest step that stays inside the box. Accepts alpha_max itself when f decreases
+/// sufficiently there and still slopes down. A NaN or infinite f or ∇f halves the step and makes
+/// it the largest allowed. At most options.max_evaluations evaluations; Outcome::flat as
+/// strong_wolfe.
+Outcome more_thuente(Line& line, double alpha0, const StrongWolfe& options, double alpha_max,
+                     LinePoint& accepted);
 
 }  // namespace nabla::optim::detail
