@@ -36,8 +36,7 @@ int main() {
       opt::minimize(loss, {1.0, 1.0, 1.0}, opt::GradientDescent{.lr = 1, .line_search = true},
                     nonnegative, {.grad_tol = 1e-10, .max_iterations = 10000});
   fmt::print("unconstrained least squares: x = [{:.6f}]\n", fmt::join(free.x, ", "));
-  fmt::print("L-BFGS-B:  {}\n           active set [{}] (-1: at the lower bound)\n", lbfgsb,
-             fmt::join(lbfgsb.active, ", "));
+  fmt::print("L-BFGS-B:  {}\n", lbfgsb);  // the active set printed too: x[1] at its lower bound
   fmt::print("projected gradient descent: {}\n", projected);
   fmt::print("exact:     x = [{:.8f}]\n", fmt::join(exact, ", "));
 

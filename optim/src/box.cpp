@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "nabla/autodiff/error.hpp"
+#include "nabla/optim/multistart.hpp"
 
 namespace nabla::optim::detail {
 
@@ -91,6 +92,18 @@ Outcome projected_backtrack(Run& run, const Box& box, std::span<const double> x,
     if (std::abs(value - f0) <= noise && std::abs(decrease) <= noise) return Outcome::flat;
   }
   return run.out_of_evaluations() ? Outcome::out_of_evaluations : Outcome::failed;
+}
+
+void check_multistart_bounds(const Bounds& bounds, std::size_t n) {
+  for (const auto* side : {&bounds.lower, &bounds.upper}) {
+    if (!side->empty() && side->size() != n) {
+      nabla::detail::fail(
+          "nabla::optim::multistart",
+          fmt::format("bounds.{} has {} values (expected {}, one per interval of the box, or none)",
+                      side == &bounds.lower ? "lower" : "upper", side->size(), n));
+    }
+  }
+  (void)Box(bounds, n);  // NaN, lower > upper, lower = +inf, upper = -inf
 }
 
 }  // namespace nabla::optim::detail

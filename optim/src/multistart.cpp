@@ -122,3 +122,16 @@ MultistartResult run_multistart(const std::function<Result(std::vector<double>)>
 }
 
 }  // namespace nabla::optim::detail
+
+namespace nabla::optim {
+
+Bounds to_bounds(const Box& box) {
+  Bounds bounds;
+  for (const auto& [lo, hi] : box) {
+    bounds.lower.push_back(lo);
+    bounds.upper.push_back(hi);
+  }
+  return bounds;
+}
+
+}  // namespace nabla::optim

@@ -149,6 +149,58 @@ BOOST_AUTO_TEST_CASE(history_and_summary) {
   BOOST_TEST(s.find("gradient_converged after") == 0u, s);
 }
 
+BOOST_AUTO_TEST_CASE(printed_active_set_and_hessian_evaluations) {
+  Result r;
+  r.status = Status::gradient_converged;
+  r.iterations = 10;
+  r.evaluations = 11;
+  r.value = r.best_value = 1.5;
+  r.grad_norm = 2.5e-9;
+  r.x = {0, 0.5, 1};
+  const std::string plain =
+      "gradient_converged after 10 iterations (11 evaluations): f = 1.5, |grad| = 2.5e-09, "
+      "x = [0, 0.5, 1]";
+  BOOST_TEST(fmt::format("{}", r) == plain);
+  r.active = {0, 0, 0};  // bounded, but all free: nothing more
+  BOOST_TEST(fmt::format("{}", r) == plain);
+  r.active = {-1, 0, 1};
+  BOOST_TEST(fmt::format("{}", r) == plain + "; active: x[0] at lower, x[2] at upper");
+  r.best_value = 1.0;  // the best value seen comes after the active set
+  BOOST_TEST(fmt::format("{}", r) ==
+             plain + "; active: x[0] at lower, x[2] at upper; best f = 1 seen on the way");
+  r.best_value = 1.5;
+  r.active = {};
+  r.hessian_evaluations = 7;
+  BOOST_TEST(fmt::format("{}", r) ==
+             "gradient_converged after 10 iterations (11 evaluations, 7 Hessian evaluations): "
+             "f = 1.5, |grad| = 2.5e-09, x = [0, 0.5, 1]");
+
+  // Many coordinates at a bound: the first six, then how many in all.
+  r.hessian_evaluations = 0;
+  r.x.assign(10, 0.0);
+  r.active.assign(10, 1);
+  r.active[3] = 0;
+  const std::string many = fmt::format("{}", r);
+  BOOST_TEST(many.find("; active: x[0] at upper, x[1] at upper, x[2] at upper, x[4] at upper, "
+                       "x[5] at upper, x[6] at upper, … (9 at a bound)") != std::string::npos,
+             many);
+
+  // From real runs: L-BFGS-B on a bound, and Newton's Hessians.
+  const auto bowl = [](const auto& x) { return pow(x[0] - 2.0, 2) + pow(x[1] + 1.0, 2); };
+  const Result bounded =
+      minimize(bowl, {0.5, 0.5}, LBFGS{}, Bounds{.lower = {0, 0}, .upper = {1, 1}});
+  const std::string b = fmt::format("{}", bounded);
+  BOOST_TEST(b.find("x = [1, 0]; active: x[0] at upper, x[1] at lower") != std::string::npos, b);
+  BOOST_TEST(b.find("Hessian") == std::string::npos, b);
+  const Result newton = minimize(bowl, {0.5, 0.5}, Newton{});
+  const std::string n = fmt::format("{}", newton);
+  BOOST_TEST(newton.hessian_evaluations > 0);
+  BOOST_TEST(n.find(fmt::format("evaluations, {} Hessian evaluations)",
+                                newton.hessian_evaluations)) != std::string::npos,
+             n);
+  BOOST_TEST(n.find("active") == std::string::npos, n);
+}
+
 BOOST_AUTO_TEST_CASE(user_supplied_gradients) {
   const auto f = [](std::span<const double> x, std::span<double> g) {
     g[0] = 2 * (x[0] - 3);
