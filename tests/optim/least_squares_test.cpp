@@ -519,6 +519,14 @@ BOOST_AUTO_TEST_CASE(invalid_input_throws_saying_what_was_expected) {
       contains(message(x0, {.lower = {1}}), "invalid option lower (got 1 values, expected 2"));
   BOOST_TEST(contains(message(x0, {.x_scale = {1, 0}}), "invalid option x_scale[1] (got 0"));
   BOOST_TEST(contains(message(x0, {.loss_scale = 0}), "invalid option loss_scale (got 0"));
+  // C² overflowing or underflowing made the cost inf·0 = NaN, reported as "the cost overflows
+  // at x0" for valid residuals.
+  BOOST_TEST(contains(message(x0, {.loss = Loss::cauchy, .loss_scale = 1e300}),
+                      "invalid option loss_scale (got 1e+300"));
+  BOOST_TEST(contains(message(x0, {.loss = Loss::huber, .loss_scale = 1e-300}),
+                      "invalid option loss_scale (got 1e-300"));
+  BOOST_TEST(contains(message(x0, {.loss_scale = -1}), "invalid option loss_scale (got -1"));
+  BOOST_TEST(message(x0, {.loss = Loss::soft_l1, .loss_scale = 1e150}).empty());
   BOOST_TEST(contains(message(x0, {.ftol = -1}), "invalid option ftol (got -1"));
   BOOST_TEST(contains(message(x0, {.xtol = NaN}), "invalid option xtol (got nan"));
   BOOST_TEST(contains(message(x0, {.gtol = Inf}), "invalid option gtol (got inf"));
