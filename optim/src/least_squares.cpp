@@ -443,8 +443,21 @@ LeastSquaresResult run_least_squares(const Residuals& f, std::vector<double> x0,
       break;
     }
     column_norms(cur);
-    if (o.x_scale.empty())
-      for (std::size_t j = 0; j < n; ++j) d[j] = std::max(d[j], colnorm[j]);
+    if (o.x_scale.empty()) {
+      // MINPACK keeps the largest column norm seen; a column that has since shrunk by more than
+      // 10⁸ (a residual like exp(50x²) fitted from far out) restarts at its current norm: else
+      // its singular value in J̃·D⁻¹ falls below the rank cutoff, the step leaves it out and the
+      // run ended gradient_converged far from a minimum.
+      bool rescaled = false;
+      for (std::size_t j = 0; j < n; ++j) {
+        if (colnorm[j] > 0 && colnorm[j] < 1e-8 * d[j]) {
+          d[j] = colnorm[j];
+          rescaled = true;
+        }
+        d[j] = std::max(d[j], colnorm[j]);
+      }
+      if (rescaled) xnorm = scaled_norm(x);
+    }
     free_set.clear();
     for (std::size_t j = 0; j < n; ++j)
       if (!held(j, cur)) free_set.push_back(j);

@@ -502,6 +502,23 @@ BOOST_AUTO_TEST_CASE(non_finite_residuals_during_the_run_are_rejected_steps) {
   BOOST_TEST(close(fit.x[0], 0.01, 1e-10));
 }
 
+// A residual whose Jacobian column shrinks by many orders of magnitude (exp(50x²) from x = 1):
+// the largest column norm seen, MINPACK's scale, put the column below the rank cutoff and the run
+// ended gradient_converged at x ≈ 0.553 with cost 9.6e12 and ‖∇cost‖ 1e15.
+BOOST_AUTO_TEST_CASE(a_column_that_shrinks_by_orders_of_magnitude_is_rescaled) {
+  const auto fit = least_squares(
+      [](const auto& p) {
+        using T = std::decay_t<decltype(p[0])>;
+        using std::exp;
+        return std::vector<T>{exp(50.0 * p[0] * p[0]) - 3.0, p[1] - 1.0, p[0]};
+      },
+      {1.0, 1.0});
+  BOOST_TEST(converged(fit.status));
+  BOOST_TEST(fit.cost < 0.011);
+  BOOST_TEST(fit.grad_norm < 1e-6);
+  BOOST_TEST(close(fit.x[1], 1.0, 1e-10));
+}
+
 BOOST_AUTO_TEST_CASE(invalid_input_throws_saying_what_was_expected) {
   const nist::Problem& p = nist::misra1a;
   const auto r = residuals_of(exponential, p.x, p.y);
