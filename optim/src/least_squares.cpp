@@ -250,8 +250,12 @@ void check_options(const LeastSquares& o, std::size_t n) {
   };
   const auto i = static_cast<int>(o.loss);
   check(i >= 0 && i <= 3, "loss", i, "linear, huber, soft_l1 or cauchy");
-  check(std::isfinite(o.loss_scale) && o.loss_scale > 0, "loss_scale", o.loss_scale,
-        "a finite value > 0");
+  // The cost is ½C²Σρ((r/C)²): C² must neither overflow nor underflow (C = 1e300 made it
+  // inf·0 = NaN, reported as a cost overflowing at x0).
+  const double c2 = o.loss_scale * o.loss_scale;
+  check(o.loss_scale > 0 && std::isfinite(c2) && c2 >= std::numeric_limits<double>::min(),
+        "loss_scale", o.loss_scale,
+        "a value > 0 whose square is a finite normal double, between about 1e-154 and 1e154");
   check(o.ftol >= 0 && std::isfinite(o.ftol), "ftol", o.ftol, "a finite value >= 0");
   check(o.xtol >= 0 && std::isfinite(o.xtol), "xtol", o.xtol, "a finite value >= 0");
   check(o.gtol >= 0 && std::isfinite(o.gtol), "gtol", o.gtol, "a finite value >= 0");
@@ -439,8 +443,21 @@ LeastSquaresResult run_least_squares(const Residuals& f, std::vector<double> x0,
       break;
     }
     column_norms(cur);
-    if (o.x_scale.empty())
-      for (std::size_t j = 0; j < n; ++j) d[j] = std::max(d[j], colnorm[j]);
+    if (o.x_scale.empty()) {
+      // MINPACK keeps the largest column norm seen; a column that has since shrunk by more than
+      // 10⁸ (a residual like exp(50x²) fitted from far out) restarts at its current norm: else
+      // its singular value in J̃·D⁻¹ falls below the rank cutoff, the step leaves it out and the
+      // run ended gradient_converged far from a minimum.
+      bool rescaled = false;
+      for (std::size_t j = 0; j < n; ++j) {
+        if (colnorm[j] > 0 && colnorm[j] < 1e-8 * d[j]) {
+          d[j] = colnorm[j];
+          rescaled = true;
+        }
+        d[j] = std::max(d[j], colnorm[j]);
+      }
+      if (rescaled) xnorm = scaled_norm(x);
+    }
     free_set.clear();
     for (std::size_t j = 0; j < n; ++j)
       if (!held(j, cur)) free_set.push_back(j);

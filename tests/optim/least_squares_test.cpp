@@ -502,6 +502,23 @@ BOOST_AUTO_TEST_CASE(non_finite_residuals_during_the_run_are_rejected_steps) {
   BOOST_TEST(close(fit.x[0], 0.01, 1e-10));
 }
 
+// A residual whose Jacobian column shrinks by many orders of magnitude (exp(50x²) from x = 1):
+// the largest column norm seen, MINPACK's scale, put the column below the rank cutoff and the run
+// ended gradient_converged at x ≈ 0.553 with cost 9.6e12 and ‖∇cost‖ 1e15.
+BOOST_AUTO_TEST_CASE(a_column_that_shrinks_by_orders_of_magnitude_is_rescaled) {
+  const auto fit = least_squares(
+      [](const auto& p) {
+        using T = std::decay_t<decltype(p[0])>;
+        using std::exp;
+        return std::vector<T>{exp(50.0 * p[0] * p[0]) - 3.0, p[1] - 1.0, p[0]};
+      },
+      {1.0, 1.0});
+  BOOST_TEST(converged(fit.status));
+  BOOST_TEST(fit.cost < 0.011);
+  BOOST_TEST(fit.grad_norm < 1e-6);
+  BOOST_TEST(close(fit.x[1], 1.0, 1e-10));
+}
+
 BOOST_AUTO_TEST_CASE(invalid_input_throws_saying_what_was_expected) {
   const nist::Problem& p = nist::misra1a;
   const auto r = residuals_of(exponential, p.x, p.y);
@@ -519,6 +536,14 @@ BOOST_AUTO_TEST_CASE(invalid_input_throws_saying_what_was_expected) {
       contains(message(x0, {.lower = {1}}), "invalid option lower (got 1 values, expected 2"));
   BOOST_TEST(contains(message(x0, {.x_scale = {1, 0}}), "invalid option x_scale[1] (got 0"));
   BOOST_TEST(contains(message(x0, {.loss_scale = 0}), "invalid option loss_scale (got 0"));
+  // C² overflowing or underflowing made the cost inf·0 = NaN, reported as "the cost overflows
+  // at x0" for valid residuals.
+  BOOST_TEST(contains(message(x0, {.loss = Loss::cauchy, .loss_scale = 1e300}),
+                      "invalid option loss_scale (got 1e+300"));
+  BOOST_TEST(contains(message(x0, {.loss = Loss::huber, .loss_scale = 1e-300}),
+                      "invalid option loss_scale (got 1e-300"));
+  BOOST_TEST(contains(message(x0, {.loss_scale = -1}), "invalid option loss_scale (got -1"));
+  BOOST_TEST(message(x0, {.loss = Loss::soft_l1, .loss_scale = 1e150}).empty());
   BOOST_TEST(contains(message(x0, {.ftol = -1}), "invalid option ftol (got -1"));
   BOOST_TEST(contains(message(x0, {.xtol = NaN}), "invalid option xtol (got nan"));
   BOOST_TEST(contains(message(x0, {.gtol = Inf}), "invalid option gtol (got inf"));

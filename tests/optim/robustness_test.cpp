@@ -623,4 +623,34 @@ BOOST_AUTO_TEST_CASE(multistart_orders_minima_with_nan_runs) {
   BOOST_TEST(all_nan.best.x == all_nan.runs[0].x);
 }
 
+// Hostile stopping rules and boxes (adversarial pass): a relative gradient rule at a start whose
+// gradient is exactly 0 ends there at once (no 0/0), and a box with lower == upper everywhere
+// leaves nothing to move: every method ends at the bound after one evaluation.
+BOOST_AUTO_TEST_CASE(zero_start_gradient_and_fully_fixed_box_end_at_once) {
+  const Stop relative{.grad_tol = 0, .grad_rtol = 0.1};
+  const std::vector<Result> at_minimum = {
+      minimize(quadratic, {1.0, 0.0}, LBFGS{}, relative),
+      minimize(quadratic, {1.0, 0.0}, LBFGS{}, Bounds{.lower = {0, 0}, .upper = {5, 5}}, relative),
+      minimize(quadratic, {1.0, 0.0}, Newton{}, relative),
+      minimize(quadratic, {1.0, 0.0}, NewtonCG{}, relative),
+      minimize(quadratic, {1.0, 0.0}, Adam{}, relative)};
+  for (const Result& r : at_minimum) {
+    BOOST_TEST((r.status == Status::gradient_converged));
+    BOOST_TEST(r.iterations == 0);
+    BOOST_TEST(r.evaluations == 1);
+  }
+  const Bounds fixed{.lower = {2, 2}, .upper = {2, 2}};
+  const std::vector<Result> boxed = {
+      minimize(quadratic, {3.0, 3.0}, LBFGS{}, fixed),
+      minimize(quadratic, {3.0, 3.0}, Adam{}, fixed),
+      minimize(quadratic, {3.0, 3.0}, GradientDescent{.line_search = true}, fixed)};
+  for (const Result& r : boxed) {
+    BOOST_TEST((r.status == Status::gradient_converged));
+    BOOST_TEST(r.x == (std::vector<double>{2, 2}));
+    BOOST_TEST(r.value == 5.0);
+    BOOST_TEST(r.active == (std::vector<int>{-1, -1}));
+    BOOST_TEST(r.evaluations == 1);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -52,8 +52,8 @@ std::string_view to_string(CovarianceStatus status) noexcept;
 /// Options of least_squares(). The defaults fit most curve fits; every tolerance may be 0
 /// (the run then stops when nothing changes to rounding).
 struct LeastSquares {
-  Loss loss = Loss::linear;     ///< robust loss (see Loss)
-  double loss_scale = 1;        ///< C > 0: residuals beyond about C count as outliers
+  Loss loss = Loss::linear;  ///< robust loss (see Loss)
+  double loss_scale = 1;     ///< C in about [1e-154, 1e154]: residuals beyond about C are outliers
   std::vector<double> lower{};  ///< lower bounds, n entries or empty (none); −∞ allowed
   std::vector<double> upper{};  ///< upper bounds, n entries or empty (none); +∞ allowed
   /// Characteristic sizes of the parameters (n entries > 0), or empty: scale from the Jacobian's

@@ -99,7 +99,7 @@ struct LBFGS {
 /// product per CG iteration (Result::hessian_evaluations). f must be generic in its number type.
 struct NewtonCG {
   double initial_radius = 1.0;  ///< Δ₀
-  double max_radius = 1000.0;   ///< the radius never grows past this (+∞ allowed)
+  double max_radius = 1000.0;   ///< the radius never grows past this (finite, >= Δ₀)
   double eta = 0.15;            ///< a step is accepted when actual/predicted decrease > eta
   double cg_tolerance = 0.5;    ///< the cap of the CG forcing term min(cg_tolerance, √‖∇f‖)
   int max_cg_iterations = 0;    ///< CG iterations per step (0: 10·n)
@@ -111,7 +111,7 @@ struct NewtonCG {
 /// One dense Hessian per accepted step (Result::hessian_evaluations). f must be generic.
 struct Newton {
   double initial_radius = 1.0;  ///< Δ₀
-  double max_radius = 1000.0;   ///< the radius never grows past this (+∞ allowed)
+  double max_radius = 1000.0;   ///< the radius never grows past this (finite, >= Δ₀)
   double eta = 0.15;            ///< a step is accepted when actual/predicted decrease > eta
   int max_dimension = 200;      ///< larger n throws nabla::Error (use NewtonCG)
 };
