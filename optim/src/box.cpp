@@ -53,9 +53,11 @@ void Box::project(std::span<double> x) const {
 }
 
 double Box::projected_gradient_norm(std::span<const double> x, std::span<const double> g) const {
+  // P(x − g) − x coordinate by coordinate as −g clipped to the room left before the bound, so
+  // that a small gradient is not lost when |x| is large (x − g rounding to x).
   std::vector<double> p(x.size());
   for (std::size_t i = 0; i < x.size(); ++i)
-    p[i] = std::clamp(x[i] - g[i], lower[i], upper[i]) - x[i];
+    p[i] = g[i] > 0 ? -std::min(g[i], x[i] - lower[i]) : std::min(-g[i], upper[i] - x[i]);
   return norm(p);
 }
 

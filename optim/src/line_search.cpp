@@ -77,6 +77,9 @@ class Wolfe {
       previous = p;
       alpha *= 2;
     }
+    // Out of evaluations while f kept falling (unbounded below, or a long way to go): the last
+    // point evaluated decreased f sufficiently — take it rather than lose the progress.
+    if (previous.alpha > 0) return accept(previous, out);
     return Outcome::failed;
   }
 
@@ -115,6 +118,7 @@ class Wolfe {
     return std::clamp(t, a + 0.1 * w, b - 0.1 * w);
   }
   Outcome zoom(LinePoint lo, LinePoint hi, LinePoint& out) {
+    bool lo_is_last = false;  // whether x_new and g_new hold lo (the last point evaluated)
     while (line_.evaluations() < o_.max_evaluations) {
       if (line_.out_of_evaluations()) return Outcome::out_of_evaluations;
       if (std::abs(hi.alpha - lo.alpha) <= 1e-16 * std::max(1.0, std::abs(lo.alpha))) break;
@@ -123,12 +127,16 @@ class Wolfe {
       const LinePoint p = evaluate(trial(lo, hi));
       if (!sufficient(p) || p.value >= lo.value) {
         hi = p;
+        lo_is_last = false;
       } else {
         if (curvature(p)) return accept(p, out);
         if (p.slope * (hi.alpha - lo.alpha) >= 0) hi = lo;
         lo = p;
+        lo_is_last = true;
       }
     }
+    // As in search(): a last point with sufficient decrease is progress, not a failure.
+    if (lo_is_last && lo.alpha > 0) return accept(lo, out);
     return Outcome::failed;
   }
 
@@ -155,17 +163,22 @@ class MoreThuente {
     double stx = 0, fx = finit, gx = ginit, sty = 0, fy = finit, gy = ginit;
     double stmin = 0, stmax = stp + 4 * stp, stpmax = alpha_max_;
     bool brackt = false, stage1 = true;
+    LinePoint last{};              // the last point evaluated (x_new and g_new hold it) …
+    bool last_sufficient = false;  // … and whether it decreased f sufficiently
     stp = std::min(stp, stpmax);
     while (line_.evaluations() < o_.max_evaluations) {
       if (line_.out_of_evaluations()) return Outcome::out_of_evaluations;
       const double f = line_.value_at(stp);
       if (!std::isfinite(f) || !line_.gradient_finite()) {  // too far: back off
+        last_sufficient = false;
         stpmax = stp;
         stp = stx + 0.5 * (stp - stx);
         if (stp <= stx) return Outcome::failed;
         continue;
       }
       const double g = line_.slope(), ftest = finit + stp * gtest;
+      last = {stp, f, g};
+      last_sufficient = f <= ftest && f < finit;
       if (f <= ftest && std::abs(g) <= -o_.c2 * ginit) return accept(stp, f, g, out);
       if (stp >= alpha_max_ && f <= ftest && g < 0) return accept(stp, f, g, out);
       if (stage1 && f <= ftest && g >= 0) stage1 = false;
@@ -201,7 +214,9 @@ class MoreThuente {
       if (brackt && (stp <= stmin || stp >= stmax || stmax - stmin <= xtol * stmax)) stp = stx;
       if (stp <= 0) break;
     }
-    // No step met the conditions: f flat to rounding, or a failure.
+    // Out of evaluations (or of room) after a sufficient decrease: take that point, as
+    // Wolfe::search does. Otherwise no step met the conditions: f flat to rounding, or a failure.
+    if (last_sufficient) return accept(last.alpha, last.value, last.slope, out);
     return line_.flat(std::max(stx, sty), fx) && line_.flat(std::max(stx, sty), fy)
                ? Outcome::flat
                : Outcome::failed;

@@ -153,3 +153,40 @@ BOOST_AUTO_TEST_CASE(lotka_volterra_fit_converges_honestly) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(unbounded_below)
+
+BOOST_AUTO_TEST_CASE(a_search_that_runs_out_while_f_falls_keeps_the_progress) {
+  // f → −∞ along the line: the searches used to spend their budget doubling the step and end
+  // line_search_failed at x0 with best_x far below; now they take the last point that
+  // decreased f sufficiently, and the run goes on. (L-BFGS-B still ends line_search_failed
+  // near −1e16 here, where a unit step no longer moves x: see the session note.)
+  const auto down = [](const auto& x) { return -(x[0] * x[0]) - x[1]; };
+  const Result r = minimize(down, {1.0, 1.0}, LBFGS{});
+  BOOST_TEST((r.status != Status::line_search_failed), fmt::format("{}", r));
+  BOOST_TEST(r.value < -1e10, fmt::format("{}", r));  // f(x0) = −2
+  const Result b = minimize([](const auto& x) { return x[0] + x[1]; }, {0.0, 0.0}, LBFGS{},
+                            Bounds{.lower = {-1e300, -1e300}, .upper = {}});
+  BOOST_TEST(b.value < -1e10, fmt::format("{}", b));  // f(x0) = 0
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(projected_gradient)
+
+BOOST_AUTO_TEST_CASE(a_small_gradient_far_from_the_origin_is_not_rounded_away) {
+  // P(x − g) − x with x = −1e17 and g = 1 used to round to 0 (x − 1 == x), so a bounded run
+  // far out reported gradient_converged with |grad| = 0 on a linear f.
+  const auto linear = [](const auto& x) { return x[0] + 0.0 * x[1]; };
+  const Result r = minimize(linear, {-1e17, 5.0}, LBFGS{},
+                            Bounds{.lower = {-1e300, 0.0}, .upper = {}}, Stop{.max_iterations = 0});
+  BOOST_TEST(r.grad_norm == 1.0);
+  BOOST_TEST((r.status == Status::max_iterations), fmt::format("{}", r));
+  // At the bound the component pointing out is dropped; inside, all of it counts.
+  const Result at =
+      minimize(linear, {-1e300, 5.0}, LBFGS{}, Bounds{.lower = {-1e300, 0.0}, .upper = {}},
+               Stop{.max_iterations = 0});
+  BOOST_TEST(at.grad_norm == 0.0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
