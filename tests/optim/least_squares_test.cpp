@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "error_of.hpp"
 #include "nist_strd.hpp"
 
 using namespace nabla::optim;
@@ -36,18 +37,6 @@ namespace {
 const double NaN = std::numeric_limits<double>::quiet_NaN();
 const double Inf = std::numeric_limits<double>::infinity();
 
-// The models, written once for double, Var and Dual.
-const auto exponential = [](const auto& b, double x) {
-  using std::exp;
-  return b[0] * (1.0 - exp(-b[1] * x));
-};
-const auto misra1d_model = [](const auto& b, double x) {
-  return b[0] * b[1] * x / (1.0 + b[1] * x);
-};
-const auto mgh09_model = [](const auto& b, double x) {
-  return b[0] * (x * x + x * b[1]) / (x * x + x * b[2] + b[3]);
-};
-const auto michaelis_menten = [](const auto& b, double x) { return b[0] * x / (b[1] + x); };
 // Gauss1's model: a decaying exponential and two Gaussian peaks.
 const auto gaussians = [](const auto& b, double x) {
   using std::exp;
@@ -181,15 +170,7 @@ std::vector<double> normal_noise(std::size_t count, std::uint32_t seed) {
   return out;
 }
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const nabla::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::error_of;
 
 bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
@@ -202,21 +183,21 @@ BOOST_AUTO_TEST_SUITE(least_squares_regressions)
 // Exponential decay: Misra1a (lower difficulty) and BoxBOD (higher), 6 digits with tight
 // tolerances and 4 with the defaults.
 BOOST_AUTO_TEST_CASE(exponential_decay_misra1a_and_boxbod_match_the_certified_values) {
-  check_certified(nist::misra1a, exponential, tight, 1e-6);
-  check_certified(nist::misra1a, exponential, {}, 1e-4);
-  check_certified(nist::boxbod, exponential, tight, 1e-6);
-  check_certified(nist::boxbod, exponential, {}, 1e-4);
+  check_certified(nist::misra1a, nist::exponential, tight, 1e-6);
+  check_certified(nist::misra1a, nist::exponential, {}, 1e-4);
+  check_certified(nist::boxbod, nist::exponential, tight, 1e-6);
+  check_certified(nist::boxbod, nist::exponential, {}, 1e-4);
 }
 
 // Michaelis–Menten: Puromycin against Bates & Watts' 4 published digits, and against the
 // independent finite-difference computation to 6.
 BOOST_AUTO_TEST_CASE(michaelis_menten_puromycin_matches_the_published_and_independent_values) {
   const nist::Problem& p = nist::puromycin;
-  check_certified(p, michaelis_menten, {}, 5e-4);
-  const auto r = residuals_of(michaelis_menten, p.x, p.y);
+  check_certified(p, nist::michaelis_menten, {}, 5e-4);
+  const auto r = residuals_of(nist::michaelis_menten, p.x, p.y);
   const auto a = least_squares(r, p.starts[0], tight);
   const auto b = least_squares(r, p.starts[1], tight);
-  const Reference ref = reference(michaelis_menten, p.x, p.y, a.x);
+  const Reference ref = reference(nist::michaelis_menten, p.x, p.y, a.x);
   BOOST_TEST(ref.cosine < 1e-7);
   for (std::size_t j = 0; j < 2; ++j) {
     BOOST_TEST(close(a.x[j], b.x[j], 1e-8));
@@ -266,10 +247,10 @@ BOOST_AUTO_TEST_CASE(sum_of_gaussians_matches_an_independent_computation) {
 
 // Rational models: Misra1d (average difficulty) and MGH09 (higher; start 1 is far off).
 BOOST_AUTO_TEST_CASE(rational_models_misra1d_and_mgh09_match_the_certified_values) {
-  check_certified(nist::misra1d, misra1d_model, tight, 1e-6);
-  check_certified(nist::misra1d, misra1d_model, {}, 1e-4);
-  check_certified(nist::mgh09, mgh09_model, tight, 1e-6);
-  check_certified(nist::mgh09, mgh09_model, {}, 1e-4);
+  check_certified(nist::misra1d, nist::misra1d_model, tight, 1e-6);
+  check_certified(nist::misra1d, nist::misra1d_model, {}, 1e-4);
+  check_certified(nist::mgh09, nist::mgh09_model, tight, 1e-6);
+  check_certified(nist::mgh09, nist::mgh09_model, {}, 1e-4);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -285,7 +266,7 @@ BOOST_AUTO_TEST_CASE(a_bound_active_at_the_solution) {
   auto r = [&](const auto& b) {
     largest_b1 = std::max(largest_b1, b[0].value());
     smallest_b2 = std::min(smallest_b2, b[1].value());
-    return residuals_of(exponential, p.x, p.y)(b);
+    return residuals_of(nist::exponential, p.x, p.y)(b);
   };
   for (const auto& x0 : p.starts) {
     largest_b1 = 0;
@@ -332,8 +313,8 @@ BOOST_AUTO_TEST_CASE(a_bound_active_at_the_solution) {
 BOOST_AUTO_TEST_CASE(a_zero_residual_problem_has_zero_standard_errors) {
   const std::vector<double> truth = {240, 5.5e-4};
   std::vector<double> y;
-  for (double x : nist::misra_x) y.push_back(exponential(truth, x));
-  const auto fit = least_squares(residuals_of(exponential, nist::misra_x, y), {500, 1e-4});
+  for (double x : nist::misra_x) y.push_back(nist::exponential(truth, x));
+  const auto fit = least_squares(residuals_of(nist::exponential, nist::misra_x, y), {500, 1e-4});
   BOOST_TEST_MESSAGE("exact data: " << fmt::format("{}", fit));
   BOOST_TEST(converged(fit.status));
   BOOST_TEST(close(fit.x[0], truth[0], 1e-10));
@@ -373,7 +354,7 @@ BOOST_AUTO_TEST_CASE(an_exact_fit_ends_gradient_converged) {
 // As many residuals as parameters: an exact fit with no degrees of freedom left for σ².
 BOOST_AUTO_TEST_CASE(as_many_residuals_as_parameters_leave_no_degrees_of_freedom) {
   const std::vector<double> x = {100, 400}, y = {20, 50};
-  const auto fit = least_squares(residuals_of(exponential, x, y), {100, 1e-3});
+  const auto fit = least_squares(residuals_of(nist::exponential, x, y), {100, 1e-3});
   BOOST_TEST(fit.cost < 1e-20);
   BOOST_TEST(fit.covariance_status == CovarianceStatus::no_degrees_of_freedom);
   BOOST_TEST(std::isnan(fit.sigma2));
@@ -413,13 +394,13 @@ BOOST_AUTO_TEST_CASE(huge_and_tiny_magnitudes_fit_like_the_original) {
     BOOST_TEST_CONTEXT("scale " << scale) {
       std::vector<double> y = p.y, x = p.x;
       for (double& v : y) v *= scale;
-      auto fit = least_squares(residuals_of(exponential, p.x, y), {500 * scale, 1e-4}, tight);
+      auto fit = least_squares(residuals_of(nist::exponential, p.x, y), {500 * scale, 1e-4}, tight);
       BOOST_TEST(close(fit.x[0], p.b[0] * scale, 1e-6));
       BOOST_TEST(close(fit.x[1], p.b[1], 1e-6));
       BOOST_TEST(close(fit.standard_errors[0], p.se[0] * scale, 1e-6));
       BOOST_TEST(close(fit.standard_errors[1], p.se[1], 1e-6));
       for (double& v : x) v *= scale;  // b2 of magnitude 1e∓100
-      fit = least_squares(residuals_of(exponential, x, p.y), {500, 1e-4 / scale}, tight);
+      fit = least_squares(residuals_of(nist::exponential, x, p.y), {500, 1e-4 / scale}, tight);
       BOOST_TEST(close(fit.x[0], p.b[0], 1e-6));
       BOOST_TEST(close(fit.x[1], p.b[1] / scale, 1e-6));
       BOOST_TEST(close(fit.standard_errors[1], p.se[1] / scale, 1e-6));
@@ -449,8 +430,8 @@ BOOST_AUTO_TEST_CASE(one_parameter_matches_the_closed_form) {
 BOOST_AUTO_TEST_CASE(zero_tolerances_stop_at_rounding) {
   const nist::Problem& p = nist::misra1a;
   for (const auto& x0 : p.starts) {
-    const auto fit =
-        least_squares(residuals_of(exponential, p.x, p.y), x0, {.ftol = 0, .xtol = 0, .gtol = 0});
+    const auto fit = least_squares(residuals_of(nist::exponential, p.x, p.y), x0,
+                                   {.ftol = 0, .xtol = 0, .gtol = 0});
     BOOST_TEST(fit.status != Status::max_evaluations, fmt::format("{}", fit));
     BOOST_TEST(close(fit.x[0], p.b[0], 1e-8));
     BOOST_TEST(close(fit.standard_errors[1], p.se[1], 1e-8));
@@ -461,7 +442,7 @@ BOOST_AUTO_TEST_CASE(zero_tolerances_stop_at_rounding) {
 // fit gives the same answer as one that never saw the exception.
 BOOST_AUTO_TEST_CASE(an_exception_from_the_residuals_propagates_and_leaves_the_tape_usable) {
   const nist::Problem& p = nist::misra1a;
-  const auto r = residuals_of(exponential, p.x, p.y);
+  const auto r = residuals_of(nist::exponential, p.x, p.y);
   for (JacobianMode mode : {JacobianMode::reverse, JacobianMode::forward}) {
     int calls = 0;
     auto throwing = [&](const auto& b) {
@@ -521,7 +502,7 @@ BOOST_AUTO_TEST_CASE(a_column_that_shrinks_by_orders_of_magnitude_is_rescaled) {
 
 BOOST_AUTO_TEST_CASE(invalid_input_throws_saying_what_was_expected) {
   const nist::Problem& p = nist::misra1a;
-  const auto r = residuals_of(exponential, p.x, p.y);
+  const auto r = residuals_of(nist::exponential, p.x, p.y);
   const auto message = [&](std::vector<double> x0, LeastSquares o) {
     return error_of([&] { (void)least_squares(r, x0, o); });
   };
@@ -657,7 +638,7 @@ BOOST_AUTO_TEST_CASE(robust_losses_follow_scipys_definitions_and_resist_outliers
 // callable with Var only run in reverse mode.
 BOOST_AUTO_TEST_CASE(forward_and_reverse_mode_agree) {
   const nist::Problem& p = nist::mgh09;
-  const auto r = residuals_of(mgh09_model, p.x, p.y);
+  const auto r = residuals_of(nist::mgh09_model, p.x, p.y);
   const auto automatic = least_squares(r, p.starts[1]);
   const auto forward = least_squares(r, p.starts[1], {.jacobian = JacobianMode::forward});
   const auto reverse = least_squares(r, p.starts[1], {.jacobian = JacobianMode::reverse});
@@ -687,7 +668,7 @@ BOOST_AUTO_TEST_CASE(forward_and_reverse_mode_agree) {
 // The callback sees every accepted step and can stop the run; the evaluation budget is a status.
 BOOST_AUTO_TEST_CASE(callback_and_budget_statuses) {
   const nist::Problem& p = nist::mgh09;
-  const auto r = residuals_of(mgh09_model, p.x, p.y);
+  const auto r = residuals_of(nist::mgh09_model, p.x, p.y);
   std::vector<Iteration> seen;
   const auto stopped = least_squares(r, p.starts[0], {}, [&](const Iteration& it) {
     seen.push_back(it);

@@ -5,6 +5,7 @@
 // §2.1: the treated enzyme), whose published estimates have 4 significant digits.
 #pragma once
 
+#include <cmath>
 #include <vector>
 
 namespace nist {
@@ -72,5 +73,18 @@ inline const Problem puromycin = {
     {212.7, 0.06412},
     {6.947, 0.008281},
     0};
+
+// The models of the problems, written once for double, Var and Dual: y = model(b, x).
+inline const auto exponential = [](const auto& b, double x) {
+  using std::exp;
+  return b[0] * (1.0 - exp(-b[1] * x));
+};
+inline const auto misra1d_model = [](const auto& b, double x) {
+  return b[0] * b[1] * x / (1.0 + b[1] * x);
+};
+inline const auto mgh09_model = [](const auto& b, double x) {
+  return b[0] * (x * x + x * b[1]) / (x * x + x * b[2] + b[3]);
+};
+inline const auto michaelis_menten = [](const auto& b, double x) { return b[0] * x / (b[1] + x); };
 
 }  // namespace nist

@@ -20,6 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include "error_of.hpp"
+
 using namespace nabla::optim;
 
 namespace {
@@ -31,16 +33,7 @@ const auto quadratic = [](const auto& x) { return (x[0] - 1.0) * (x[0] - 1.0) + 
 // x⁴ − 4x² + 2x: global minimum near −1.5257, local minimum near 1.2670.
 const auto quartic = [](const auto& x) { return pow(x[0], 4) - 4.0 * x[0] * x[0] + 2.0 * x[0]; };
 
-// The message of the nabla::Error that `f` throws ("" when it throws none).
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const nabla::Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using testing::error_of;
 
 // Checks that making an optimizer with this schedule throws nabla::Error, and that the message
 // names the option.
