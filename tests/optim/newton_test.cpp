@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "error_of.hpp"
 #include "mgh_problems.hpp"
 
 using namespace nabla::optim;
@@ -63,15 +64,7 @@ std::vector<double> repeat(std::vector<double> block, std::size_t n) {
   return x;
 }
 
-template <class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const nabla::Error& e) {
-    return e.what();
-  }
-  return "no nabla::Error";
-}
+using testing::error_of;
 
 bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
@@ -307,27 +300,27 @@ BOOST_AUTO_TEST_CASE(invalid_options_name_the_option) {
   const auto f = [](const auto& x) { return x[0] * x[0]; };
   const double nan = std::numeric_limits<double>::quiet_NaN();
   for (double bad : {0.0, -1.0, nan, std::numeric_limits<double>::infinity()}) {
-    BOOST_TEST(contains(message_of([&] { minimize(f, {1.0}, NewtonCG{.initial_radius = bad}); }),
+    BOOST_TEST(contains(error_of([&] { minimize(f, {1.0}, NewtonCG{.initial_radius = bad}); }),
                         "NewtonCG: invalid option initial_radius"));
-    BOOST_TEST(contains(message_of([&] { minimize(f, {1.0}, Newton{.initial_radius = bad}); }),
+    BOOST_TEST(contains(error_of([&] { minimize(f, {1.0}, Newton{.initial_radius = bad}); }),
                         "Newton: invalid option initial_radius"));
   }
   for (double bad : {0.5, -1.0, nan, std::numeric_limits<double>::infinity()}) {
-    BOOST_TEST(contains(message_of([&] { minimize(f, {1.0}, NewtonCG{.max_radius = bad}); }),
+    BOOST_TEST(contains(error_of([&] { minimize(f, {1.0}, NewtonCG{.max_radius = bad}); }),
                         "invalid option max_radius"));
   }
   for (double bad : {-0.1, 0.25, nan})
-    BOOST_TEST(contains(message_of([&] { minimize(f, {1.0}, Newton{.eta = bad}); }),
-                        "invalid option eta"));
+    BOOST_TEST(
+        contains(error_of([&] { minimize(f, {1.0}, Newton{.eta = bad}); }), "invalid option eta"));
   for (double bad : {0.0, 1.0, nan})
-    BOOST_TEST(contains(message_of([&] { minimize(f, {1.0}, NewtonCG{.cg_tolerance = bad}); }),
+    BOOST_TEST(contains(error_of([&] { minimize(f, {1.0}, NewtonCG{.cg_tolerance = bad}); }),
                         "invalid option cg_tolerance"));
-  BOOST_TEST(contains(message_of([&] { minimize(f, {1.0}, NewtonCG{.max_cg_iterations = -1}); }),
+  BOOST_TEST(contains(error_of([&] { minimize(f, {1.0}, NewtonCG{.max_cg_iterations = -1}); }),
                       "invalid option max_cg_iterations"));
-  const std::string big = message_of([&] { minimize(f, std::vector<double>(300, 1.0), Newton{}); });
+  const std::string big = error_of([&] { minimize(f, std::vector<double>(300, 1.0), Newton{}); });
   BOOST_TEST(contains(big, "300 coordinates, above max_dimension = 200"), big);
   BOOST_TEST(contains(big, "use NewtonCG"));
-  BOOST_TEST(contains(message_of([&] { minimize(f, {nan}, NewtonCG{}); }), "x0[0] is nan"));
+  BOOST_TEST(contains(error_of([&] { minimize(f, {nan}, NewtonCG{}); }), "x0[0] is nan"));
 }
 
 BOOST_AUTO_TEST_CASE(observer_counts_and_budgets) {
@@ -399,19 +392,16 @@ BOOST_AUTO_TEST_CASE(quadratic_forms_scales_and_errors) {
   BOOST_TEST(s(0, 1) == -0.5 / det, boost::test_tools::tolerance(1e-13));
   // Not a minimum, singular, or not finite: nabla::Error saying which.
   const auto saddle = [](const auto& x) { return x[0] * x[0] - x[1] * x[1]; };
-  BOOST_TEST(contains(message_of([&] {
-                        covariance(saddle, {0.0, 0.0});
-                      }),
-                      "not positive definite"));
+  BOOST_TEST(contains(error_of([&] { covariance(saddle, {0.0, 0.0}); }), "not positive definite"));
   const auto indefinite = [](const auto& x) { return x[0] * x[0] + x[1] * x[1] + 3 * x[0] * x[1]; };
-  BOOST_TEST(contains(message_of([&] {
+  BOOST_TEST(contains(error_of([&] {
                         covariance(indefinite, {0.0, 0.0});
                       }),
                       "not positive definite"));
   const auto singular = [](const auto& x) { return pow(x[0] + x[1], 2); };
-  BOOST_TEST(contains(message_of([&] { covariance(singular, {0.0, 0.0}); }), "singular"));
+  BOOST_TEST(contains(error_of([&] { covariance(singular, {0.0, 0.0}); }), "singular"));
   const auto kink = [](const auto& x) { return sqrt(x[0] * x[0]); };
-  BOOST_TEST(contains(message_of([&] { covariance(kink, {0.0}); }), "expected a finite"));
+  BOOST_TEST(contains(error_of([&] { covariance(kink, {0.0}); }), "expected a finite"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
