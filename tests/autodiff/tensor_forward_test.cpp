@@ -14,6 +14,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -1129,6 +1130,36 @@ BOOST_AUTO_TEST_CASE(every_declared_operation_has_a_jvp_row) {
   for (const auto& [d, why] : not_operations) {
     BOOST_TEST(declared.count(d) == 1u, d << " (" << why << ") is no longer declared");
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_function_that_throws_mid_hvp_leaves_the_tape_as_it_was) {
+  // The loss records tensor and scalar work, then throws: the helpers rewind (RewindGuard), and
+  // the next call is unaffected — no stale node, no half-recorded tangent.
+  const Tensor th = random_tensor({6}, 41, -1.0, 1.0), v = random_tensor({6}, 42);
+  const auto loss = [](const auto& t) { return sum(tanh(t) * t) + 0.5 * sum(t * t); };
+  const std::vector<double> reference = nabla::hessian_vector_product(loss, th, v);
+  nabla::Tape& tape = nabla::Tape::active();
+  const nabla::Position before = tape.position();
+  for (int k = 0; k < 3; ++k) {
+    BOOST_CHECK_THROW((void)nabla::hessian_vector_product(
+                          [&](const auto& t) {
+                            const auto y = loss(t) * loss(t);
+                            if (y.item().value().value() >= 0.0) throw std::runtime_error("user");
+                            return y;
+                          },
+                          th, v),
+                      std::runtime_error);
+    BOOST_CHECK_THROW((void)nabla::jvp(
+                          [&](const auto& t) -> nabla::TensorDual {
+                            (void)exp(t);
+                            throw std::runtime_error("user");
+                          },
+                          th, v),
+                      std::runtime_error);
+    BOOST_TEST((tape.position() == before));
+  }
+  const std::vector<double> again = nabla::hessian_vector_product(loss, th, v);
+  BOOST_TEST(again == reference, boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

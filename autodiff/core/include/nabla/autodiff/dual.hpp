@@ -25,9 +25,12 @@ class Dual;
 // A Dual<double> operation is its value plus d·p per tangent. The zero convention (0·∞ = 0,
 // as the reverse sweep) made every term a compare and branch, which kept the compiler from
 // folding constant partials and cost the chained Rosenbrock JVP 9–10× its plain loop. The
-// convention only changes a term when p is ±∞ or NaN, so each operation tests its partials
-// once (finite_partials) and multiplies plainly when they are finite; constant partials fold
-// at compile time. Measured in docs/benchmarks.md ("Forward mode and second derivatives").
+// convention only changes a term whose plain product is NaN (0·±∞; a NaN tangent or partial
+// gives NaN either way), so each operation multiplies plainly and looks at its result once:
+// only a NaN tangent is recomputed term by term with the convention (tangent_term). The test
+// is off the critical path and almost never taken; constant partials (±1 of + and −, c of x·c)
+// fold at compile time and need no test (a NaN there comes from a NaN tangent). Measured in
+// docs/benchmarks.md ("Forward mode and second derivatives").
 
 namespace detail {
 /// The tangent term d·p of the chain rule. For doubles 0·anything = 0, the convention of the
@@ -42,9 +45,8 @@ T tangent_term(const T& d, const T& p) {
     return d * p;
   }
 }
-/// True when an operation's double partials are all finite, so plain d·p already follows the
-/// convention of tangent_term (0·p = 0). One test per operation instead of one per term, and
-/// none for constant partials (±1 of + and −, c of x·c), which fold away: Note [Forward cost].
+/// True when an operation's double partials are all finite: its plain products then already
+/// follow tangent_term's convention (Note [Forward cost]). Constant partials fold to true.
 inline bool finite_partials(double p) noexcept {
   return std::abs(p) <= std::numeric_limits<double>::max();
 }
@@ -58,6 +60,10 @@ inline constexpr bool is_dual<Dual<T, N>> = true;
 /// The number types of forward mode: double, Var, and Duals of them (nesting).
 template <class T>
 concept ForwardNumber = std::same_as<T, double> || std::same_as<T, Var> || is_dual<T>;
+/// Dual<Var> (one tangent) operators build DualExpression nodes instead of recording at once
+/// (Note [Lazy Dual<Var>]).
+template <class T, std::size_t N>
+inline constexpr bool lazy_dual = std::same_as<T, Var>&& N == 1;
 /// Stands for "no second number type" in Dual<double>'s mixed operators (T is double there).
 struct NoOther {};
 template <class T>
@@ -85,6 +91,7 @@ template <class T, std::size_t N>
 class Dual {
   static_assert(N >= 1, "a Dual carries at least one tangent");
   using Other = detail::DualOther<T>;
+  static constexpr bool kLazy = detail::lazy_dual<T, N>;  // operators in DualExpression
 
  public:
   using value_type = T;                         ///< the number type of value and tangents
@@ -113,22 +120,24 @@ class Dual {
   /// +a (the same number)
   friend Dual operator+(const Dual& a) { return a; }
   /// −a
-  friend Dual operator-(const Dual& a) { return detail::dual_unary<detail::NegFn>(a); }
+  friend Dual operator-(const Dual& a) requires(!kLazy) {
+    return detail::dual_unary<detail::NegFn>(a);
+  }
 
-#define NABLA_DUAL_OPERATOR(op, Fn, NumberFn, NumberFirstFn)                      \
-  friend Dual operator op(const Dual& a, const Dual& b) {                         \
-    return detail::dual_binary<detail::Fn>(a, b);                                 \
-  }                                                                               \
-  friend Dual operator op(const Dual& a, double c) {                              \
-    return detail::dual_with_number<detail::NumberFn>(a, c);                      \
-  }                                                                               \
-  friend Dual operator op(double c, const Dual& b) {                              \
-    return detail::dual_with_number<detail::NumberFirstFn>(b, c);                 \
-  }                                                                               \
-  friend Dual operator op(const Dual& a, const Other& b) { return a op Dual(b); } \
-  friend Dual operator op(const Other& a, const Dual& b) { return Dual(a) op b; } \
-  friend Dual& operator op##=(Dual& a, const Dual& b) { return a = a op b; }      \
-  friend Dual& operator op##=(Dual& a, double c) { return a = a op c; }
+#define NABLA_DUAL_OPERATOR(op, Fn, NumberFn, NumberFirstFn)                                       \
+  friend Dual operator op(const Dual& a, const Dual& b) requires(!kLazy) {                         \
+    return detail::dual_binary<detail::Fn>(a, b);                                                  \
+  }                                                                                                \
+  friend Dual operator op(const Dual& a, double c) requires(!kLazy) {                              \
+    return detail::dual_with_number<detail::NumberFn>(a, c);                                       \
+  }                                                                                                \
+  friend Dual operator op(double c, const Dual& b) requires(!kLazy) {                              \
+    return detail::dual_with_number<detail::NumberFirstFn>(b, c);                                  \
+  }                                                                                                \
+  friend Dual operator op(const Dual& a, const Other& b) requires(!kLazy) { return a op Dual(b); } \
+  friend Dual operator op(const Other& a, const Dual& b) requires(!kLazy) { return Dual(a) op b; } \
+  friend Dual& operator op##=(Dual& a, const Dual& b) requires(!kLazy) { return a = a op b; }      \
+  friend Dual& operator op##=(Dual& a, double c) requires(!kLazy) { return a = a op c; }
   NABLA_DUAL_OPERATOR(+, AddFn, AddNumberFn, AddNumberFn)
   NABLA_DUAL_OPERATOR(-, SubFn, SubNumberFn, NumberSubFn)
   NABLA_DUAL_OPERATOR(*, MulFn, MulNumberFn, MulNumberFn)
@@ -189,46 +198,69 @@ T apply_binary(const T& a, const T& b) {
   }
 }
 
+/// y with the tangents ẋ·p of an operation of one operand x whose partial is p.
+template <class T, std::size_t N>
+[[gnu::always_inline]] inline Dual<T, N> with_tangents(const T& y, const Dual<T, N>& x,
+                                                       const T& p) {
+  if constexpr (std::same_as<T, double>) {
+    return Dual<T, N>(
+        y, forward_tangents<N>([&] { return finite_partials(p); },
+                               [&](std::size_t i) { return x.tangent(i) * p; },
+                               [&](std::size_t i) { return tangent_term(x.tangent(i), p); }));
+  } else {
+    std::array<T, N> d;
+    for (std::size_t i = 0; i < N; ++i) d[i] = tangent_term(x.tangent(i), p);
+    return Dual<T, N>(y, d);
+  }
+}
+
+// For one Var tangent, the partial (an expression of Vars) is fused into the tangent's
+// statement: ẏ = ẋ·f′(x) records as one statement, not two.
+/// The N tangents of a Dual<double> operation (Note [Forward cost]). plain(i) is direction
+/// i's plain product, careful(i) the same term by term with the zero convention, finite()
+/// whether the partials are all finite (then plain = careful). One direction: the plain tangent,
+/// recomputed only when it came out NaN with a non-finite partial. Several: one test of the
+/// partials for all directions.
+template <std::size_t N, class Finite, class Plain, class Careful>
+[[gnu::always_inline]] inline std::array<double, N> forward_tangents(Finite finite, Plain plain,
+                                                                     Careful careful) {
+  std::array<double, N> d;
+  if constexpr (N == 1) {
+    d[0] = plain(0);
+    if (d[0] != d[0] && !finite()) [[unlikely]]
+      d[0] = careful(0);
+  } else if (finite()) [[likely]] {
+    for (std::size_t i = 0; i < N; ++i) d[i] = plain(i);
+  } else {
+    for (std::size_t i = 0; i < N; ++i) d[i] = careful(i);
+  }
+  return d;
+}
+
 // For one Var tangent, the partial (an expression of Vars) is fused into the tangent's
 // statement: ẏ = ẋ·f′(x) records as one statement, not two.
 template <class F, class T, std::size_t N>
-Dual<T, N> dual_unary(const Dual<T, N>& x) {
+[[gnu::always_inline]] inline Dual<T, N> dual_unary(const Dual<T, N>& x) {
   const T& a = x.value();
   const T y = apply_unary<F>(a);
   if constexpr (std::same_as<T, Var> && N == 1) {
     return Dual<T, N>(y, Var(x.tangent() * F::partial(a, y)));
   }
   const T p = F::partial(a, y);
-  std::array<T, N> d;
-  if constexpr (std::same_as<T, double>) {
-    if (finite_partials(p)) [[likely]] {
-      for (std::size_t i = 0; i < N; ++i) d[i] = x.tangent(i) * p;
-      return Dual<T, N>(y, d);
-    }
-  }
-  for (std::size_t i = 0; i < N; ++i) d[i] = tangent_term(x.tangent(i), p);
-  return Dual<T, N>(y, d);
+  return with_tangents(y, x, p);
 }
 template <class F, class T, std::size_t N>
-Dual<T, N> dual_with_number(const Dual<T, N>& x, double c) {
+[[gnu::always_inline]] inline Dual<T, N> dual_with_number(const Dual<T, N>& x, double c) {
   const T& a = x.value();
   const T y = apply_with_number<F>(a, c);
   if constexpr (std::same_as<T, Var> && N == 1) {
     return Dual<T, N>(y, Var(x.tangent() * F::partial(a, y, c)));
   }
   const T p = F::partial(a, y, c);
-  std::array<T, N> d;
-  if constexpr (std::same_as<T, double>) {
-    if (finite_partials(p)) [[likely]] {
-      for (std::size_t i = 0; i < N; ++i) d[i] = x.tangent(i) * p;
-      return Dual<T, N>(y, d);
-    }
-  }
-  for (std::size_t i = 0; i < N; ++i) d[i] = tangent_term(x.tangent(i), p);
-  return Dual<T, N>(y, d);
+  return with_tangents(y, x, p);
 }
 template <class F, class T, std::size_t N>
-Dual<T, N> dual_binary(const Dual<T, N>& a, const Dual<T, N>& b) {
+[[gnu::always_inline]] inline Dual<T, N> dual_binary(const Dual<T, N>& a, const Dual<T, N>& b) {
   const T y = apply_binary<F>(a.value(), b.value());
   if constexpr (std::same_as<T, Var> && N == 1) {
     return Dual<T, N>(y, Var(a.tangent() * F::partial_a(a.value(), b.value(), y) +
@@ -236,17 +268,19 @@ Dual<T, N> dual_binary(const Dual<T, N>& a, const Dual<T, N>& b) {
   }
   const T pa = F::partial_a(a.value(), b.value(), y);
   const T pb = F::partial_b(a.value(), b.value(), y);
-  std::array<T, N> d;
+  const auto careful = [&](std::size_t i) {
+    return tangent_term(a.tangent(i), pa) + tangent_term(b.tangent(i), pb);
+  };
   if constexpr (std::same_as<T, double>) {
-    if (finite_partials(pa, pb)) [[likely]] {
-      for (std::size_t i = 0; i < N; ++i) d[i] = a.tangent(i) * pa + b.tangent(i) * pb;
-      return Dual<T, N>(y, d);
-    }
+    return Dual<T, N>(
+        y, forward_tangents<N>([&] { return finite_partials(pa, pb); },
+                               [&](std::size_t i) { return a.tangent(i) * pa + b.tangent(i) * pb; },
+                               careful));
+  } else {
+    std::array<T, N> d;
+    for (std::size_t i = 0; i < N; ++i) d[i] = careful(i);
+    return Dual<T, N>(y, d);
   }
-  for (std::size_t i = 0; i < N; ++i) {
-    d[i] = tangent_term(a.tangent(i), pa) + tangent_term(b.tangent(i), pb);
-  }
-  return Dual<T, N>(y, d);
 }
 /// x with the mean of x's and y's tangents (fmin and fmax on a tie).
 template <class T, std::size_t N>
@@ -256,6 +290,180 @@ Dual<T, N> dual_tie(const Dual<T, N>& x, const Dual<T, N>& y) {
   return r;
 }
 }  // namespace detail
+
+// Note [Lazy Dual<Var>]
+// Forward over reverse (Hessian-vector products) runs f on Dual<Var>: a value and a tangent,
+// both recorded. Recorded one operation at a time, the chained Rosenbrock's loop line
+//     f += 100.0 * (t * t) + u * u;
+// took 16 statements per iteration (a value and a tangent statement per operation) where the
+// gradient takes one fused statement per line. So + − · / on Dual<Var> (one tangent) build a
+// DualExpression instead: its value and its tangent are Var expression templates (Note
+// [Expression templates]) — the tangent of a·b is ȧ·b + a·ḃ, an expression over the leaves of
+// a, b and their tangents — and becoming a Dual<Var> (initialisation, assignment, a function
+// call) records each as one statement: two statements per line. The tangent's partials are the
+// rows' partials written out (1, −1, b, a, 1/b, −q/b), as the eager operations use them. The
+// functions of the rule table take a DualExpression by recording it first. A DualExpression
+// holds its operands by value, so `auto e = a * b;` is safe; two different expression types
+// do not mix in `c ? e1 : e2` (write `Dual<Var>(e1)`), as for Var.
+
+/// A Dual<Var> operation not yet recorded: its value and tangent as Var expressions
+/// (Note [Lazy Dual<Var>]). Converting it to Dual<Var> records each as one statement.
+template <Expression V, Expression D>
+class DualExpression {
+ public:
+  using value_type = Var;  ///< the number type it becomes
+  /// The expression of a value and of its tangent.
+  DualExpression(const V& value, const D& tangent) : value_(value), tangent_(tangent) {}
+  /// The value's expression (value().value() is the number).
+  [[nodiscard]] const V& value() const noexcept { return value_; }
+  /// The tangent's expression.
+  [[nodiscard]] const D& tangent() const noexcept { return tangent_; }
+  /// Records value and tangent (one statement each).
+  operator Dual<Var>() const { return Dual<Var>(Var(value_), Var(tangent_)); }  // NOLINT
+
+ private:
+  V value_;
+  D tangent_;
+};
+
+namespace detail {
+template <class T>
+inline constexpr bool is_dual_expression = false;
+template <class V, class D>
+inline constexpr bool is_dual_expression<DualExpression<V, D>> = true;
+/// A Dual<Var> with one tangent, recorded or not.
+template <class T>
+concept LazyDual = std::same_as<T, Dual<Var>> || is_dual_expression<T>;
+/// What a lazy operator takes beside a LazyDual: a LazyDual, a Var expression or a number
+/// (these two have no tangent).
+template <class T>
+concept LazyOperand = LazyDual<T> || Expression<T> || std::is_arithmetic_v<T>;
+template <class A, class B>
+concept LazyOperands = (LazyDual<A> && LazyOperand<B>) || (LazyOperand<A> && LazyDual<B>);
+
+/// The value of a lazy operand as a Var expression (a number stays a double).
+template <class X>
+auto lazy_value(const X& x) {
+  if constexpr (LazyDual<X>) {
+    return x.value();
+  } else if constexpr (std::is_arithmetic_v<X>) {
+    return static_cast<double>(x);
+  } else {
+    return x;
+  }
+}
+
+template <class V, class D>
+DualExpression<V, D> dual_expression(const V& v, const D& d) {
+  return DualExpression<V, D>(v, d);
+}
+// The four operations on lazy operands, by which of them carry a tangent.
+template <class A, class B>
+auto lazy_add(const A& a, const B& b) {
+  const auto va = lazy_value(a), vb = lazy_value(b);
+  if constexpr (LazyDual<A> && LazyDual<B>) {
+    return dual_expression(va + vb, a.tangent() + b.tangent());
+  } else if constexpr (LazyDual<A>) {
+    return dual_expression(va + vb, a.tangent());
+  } else {
+    return dual_expression(va + vb, b.tangent());
+  }
+}
+template <class A, class B>
+auto lazy_sub(const A& a, const B& b) {
+  const auto va = lazy_value(a), vb = lazy_value(b);
+  if constexpr (LazyDual<A> && LazyDual<B>) {
+    return dual_expression(va - vb, a.tangent() - b.tangent());
+  } else if constexpr (LazyDual<A>) {
+    return dual_expression(va - vb, a.tangent());
+  } else {
+    return dual_expression(va - vb, -b.tangent());
+  }
+}
+template <class A, class B>
+auto lazy_mul(const A& a, const B& b) {
+  const auto va = lazy_value(a), vb = lazy_value(b);
+  if constexpr (LazyDual<A> && LazyDual<B>) {
+    return dual_expression(va * vb, a.tangent() * vb + b.tangent() * va);
+  } else if constexpr (LazyDual<A>) {
+    return dual_expression(va * vb, a.tangent() * vb);
+  } else {
+    return dual_expression(va * vb, b.tangent() * va);
+  }
+}
+template <class A, class B>
+auto lazy_div(const A& a, const B& b) {  // ∂a = 1/b, ∂b = −q/b
+  const auto va = lazy_value(a), vb = lazy_value(b);
+  const auto q = va / vb;
+  if constexpr (LazyDual<A> && LazyDual<B>) {
+    return dual_expression(q, a.tangent() * (1.0 / vb) + b.tangent() * (-q / vb));
+  } else if constexpr (LazyDual<A>) {
+    return dual_expression(q, a.tangent() * (1.0 / vb));
+  } else {
+    return dual_expression(q, b.tangent() * (-q / vb));
+  }
+}
+}  // namespace detail
+
+/// a + b of Dual<Var>s (recorded or not), Var expressions and numbers: a DualExpression.
+template <class A, class B>
+requires detail::LazyOperands<A, B>
+auto operator+(const A& a, const B& b) { return detail::lazy_add(a, b); }
+/// a − b (a DualExpression).
+template <class A, class B>
+requires detail::LazyOperands<A, B>
+auto operator-(const A& a, const B& b) { return detail::lazy_sub(a, b); }
+/// a · b (a DualExpression).
+template <class A, class B>
+requires detail::LazyOperands<A, B>
+auto operator*(const A& a, const B& b) { return detail::lazy_mul(a, b); }
+/// a / b (a DualExpression).
+template <class A, class B>
+requires detail::LazyOperands<A, B>
+auto operator/(const A& a, const B& b) { return detail::lazy_div(a, b); }
+/// −a (a DualExpression).
+template <detail::LazyDual A>
+auto operator-(const A& a) {
+  return detail::dual_expression(-detail::lazy_value(a), -a.tangent());
+}
+/// +a of an unrecorded Dual<Var> operation (the same expression).
+template <class V, class D>
+DualExpression<V, D> operator+(const DualExpression<V, D>& a) {
+  return a;
+}
+/// a += b on a Dual<Var>: recorded as one value and one tangent statement.
+template <class B>
+requires detail::LazyOperand<B> Dual<Var>
+&operator+=(Dual<Var>& a, const B& b) { return a = a + b; }
+/// a −= b
+template <class B>
+requires detail::LazyOperand<B> Dual<Var>
+&operator-=(Dual<Var>& a, const B& b) { return a = a - b; }
+/// a ·= b
+template <class B>
+requires detail::LazyOperand<B> Dual<Var>
+&operator*=(Dual<Var>& a, const B& b) { return a = a * b; }
+/// a /= b
+template <class B>
+requires detail::LazyOperand<B> Dual<Var>
+&operator/=(Dual<Var>& a, const B& b) { return a = a / b; }
+/// Compares values (not differentiable; records nothing).
+template <class A, class B>
+requires(detail::is_dual_expression<A> || detail::is_dual_expression<B>) &&
+    detail::LazyOperands<A, B> bool operator==(const A& a, const B& b) {
+  return detail::primal(a) == detail::primal(b);
+}
+/// Orders by value (not differentiable; records nothing).
+template <class A, class B>
+requires(detail::is_dual_expression<A> || detail::is_dual_expression<B>) &&
+    detail::LazyOperands<A, B> std::partial_ordering operator<=>(const A& a, const B& b) {
+  return detail::primal(a) <=> detail::primal(b);
+}
+/// The innermost value of an unrecorded Dual<Var> operation (nothing is recorded).
+template <class V, class D>
+[[nodiscard]] double value(const DualExpression<V, D>& x) noexcept {
+  return detail::primal(x);
+}
 
 /// The innermost value of a Dual as a double (for printing and branching in generic code).
 template <class T, std::size_t N>
@@ -397,6 +605,78 @@ bool isinf(const Dual<T, N>& x) noexcept {
 /// True when the value is finite.
 template <class T, std::size_t N>
 bool isfinite(const Dual<T, N>& x) noexcept {
+  return std::isfinite(detail::primal(x));
+}
+
+// ---- The same functions of an unrecorded Dual<Var> operation: recorded first --------------
+
+namespace detail {
+/// A DualExpression recorded as a Dual<Var>; anything else as it is.
+template <class X>
+decltype(auto) recorded(const X& x) {
+  if constexpr (is_dual_expression<X>) {
+    return Dual<Var>(x);
+  } else {
+    return (x);
+  }
+}
+template <class A, class B>
+concept WithDualExpression = (is_dual_expression<A> || is_dual_expression<B>)&&LazyOperands<A, B>;
+}  // namespace detail
+
+#define NABLA_DUAL_EXPRESSION_UNARY(Fn, name)       \
+  /** name of an unrecorded Dual<Var> operation. */ \
+  template <class V, class D>                       \
+  Dual<Var> name(const DualExpression<V, D>& x) {   \
+    return name(Dual<Var>(x));                      \
+  }
+NABLA_UNARY_FUNCTIONS(NABLA_DUAL_EXPRESSION_UNARY)
+NABLA_DUAL_EXPRESSION_UNARY(AbsFn, fabs)
+NABLA_DUAL_EXPRESSION_UNARY(_, floor)
+NABLA_DUAL_EXPRESSION_UNARY(_, ceil)
+NABLA_DUAL_EXPRESSION_UNARY(_, round)
+NABLA_DUAL_EXPRESSION_UNARY(_, trunc)
+#undef NABLA_DUAL_EXPRESSION_UNARY
+#define NABLA_DUAL_EXPRESSION_BINARY(name)                                           \
+  /** name with an unrecorded Dual<Var> operation on either side. */                 \
+  template <class A, class B>                                                        \
+  requires detail::WithDualExpression<A, B> Dual<Var> name(const A& a, const B& b) { \
+    return name(detail::recorded(a), detail::recorded(b));                           \
+  }
+NABLA_DUAL_EXPRESSION_BINARY(pow)
+NABLA_DUAL_EXPRESSION_BINARY(hypot)
+NABLA_DUAL_EXPRESSION_BINARY(atan2)
+NABLA_DUAL_EXPRESSION_BINARY(fmin)
+NABLA_DUAL_EXPRESSION_BINARY(fmax)
+NABLA_DUAL_EXPRESSION_BINARY(min)
+NABLA_DUAL_EXPRESSION_BINARY(max)
+#undef NABLA_DUAL_EXPRESSION_BINARY
+/// ψ⁽ⁿ⁾ of an unrecorded Dual<Var> operation.
+template <class V, class D>
+Dual<Var> polygamma(int n, const DualExpression<V, D>& x) {
+  return polygamma(n, Dual<Var>(x));
+}
+/// x·y + z with an unrecorded Dual<Var> operation among them.
+template <class X, class Y, class Z>
+requires(detail::LazyDual<X> || detail::LazyDual<Y> || detail::LazyDual<Z>) &&
+    detail::LazyOperand<X>&& detail::LazyOperand<Y>&& detail::LazyOperand<Z> auto fma(const X& x,
+                                                                                      const Y& y,
+                                                                                      const Z& z) {
+  return x * y + z;
+}
+/// True when the value is NaN.
+template <class V, class D>
+bool isnan(const DualExpression<V, D>& x) noexcept {
+  return std::isnan(detail::primal(x));
+}
+/// True when the value is ±∞.
+template <class V, class D>
+bool isinf(const DualExpression<V, D>& x) noexcept {
+  return std::isinf(detail::primal(x));
+}
+/// True when the value is finite.
+template <class V, class D>
+bool isfinite(const DualExpression<V, D>& x) noexcept {
   return std::isfinite(detail::primal(x));
 }
 

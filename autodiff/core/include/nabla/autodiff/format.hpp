@@ -63,6 +63,17 @@ struct fmt::formatter<nabla::Dual<T, N>> : fmt::formatter<double> {
   }
 };
 
+/// Prints an unrecorded Dual<Var> operation as the Dual<Var> it would become (nothing is
+/// recorded).
+template <class V, class D>
+struct fmt::formatter<nabla::DualExpression<V, D>> : fmt::formatter<nabla::Dual<double>> {
+  template <class Context>
+  auto format(const nabla::DualExpression<V, D>& x, Context& ctx) const {
+    return fmt::formatter<nabla::Dual<double>>::format(
+        nabla::Dual<double>(x.value().value(), x.tangent().value()), ctx);
+  }
+};
+
 /// Prints a gradient check report as a table (see nabla::to_string(const GradientCheck&)).
 template <>
 struct fmt::formatter<nabla::GradientCheck> : fmt::formatter<std::string_view> {

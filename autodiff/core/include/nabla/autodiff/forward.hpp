@@ -26,9 +26,9 @@ namespace nabla {
 // calls them inside can itself be differentiated by any helper — forward mode (Dual<double>)
 // wraps the inner point in one more Dual, reverse mode (Var) records the inner forward
 // passes on the tape — to any order. Second derivatives of a double point run forward over
-// reverse: the function is evaluated once on Dual<Var> per group of directions, and each
-// tangent's gradient is one reverse sweep (a Hessian-vector product costs about three
-// gradients).
+// reverse: the function is evaluated once on Dual<Var> per direction, and the tangent's
+// gradient is one reverse sweep (a Hessian-vector product costs about two to four gradients:
+// Note [Lazy Dual<Var>] in dual.hpp).
 
 /// f's value and J·v of a vector function at a point (jvp()).
 struct JacobianVectorProduct {
@@ -58,8 +58,12 @@ struct ValueGradientHessian {
 };
 
 namespace detail {
-/// The number of directions carried at once by jacobian_forward and the Hessian helpers.
+/// The number of directions carried at once by jacobian_forward.
 inline constexpr std::size_t forward_block = 4;
+/// The number of Hessian columns per evaluation of f on Dual<Var, N>: one, since Dual<Var>
+/// with one tangent records fused statements (Note [Lazy Dual<Var>]) and each column's sweep
+/// then covers only its own recording (a block of four columns is swept four times).
+inline constexpr std::size_t hessian_block = 1;
 
 /// The outputs of f as a vector of T: a single number, or a range of them.
 template <class T, class R>
@@ -251,11 +255,11 @@ std::vector<double> hessian_vector_product(F&& f, std::span<const double> x,
   return hv;
 }
 
-/// f(x), ∇f(x) and the dense symmetric ∇²f(x): ⌈n/4⌉ evaluations of f on Dual<Var, 4> and one
-/// reverse sweep per Hessian column (plus one for the gradient).
+/// f(x), ∇f(x) and the dense symmetric ∇²f(x): one Hessian-vector product per column (f on
+/// Dual<Var> seeded with e_j, one reverse sweep), plus one sweep for the gradient.
 template <class F>
 ValueGradientHessian value_gradient_hessian(F&& f, std::span<const double> x) {
-  constexpr std::size_t N = detail::forward_block;
+  constexpr std::size_t N = detail::hessian_block;
   const std::size_t n = x.size();
   ValueGradientHessian out{0.0, std::vector<double>(n),
                            Hessian{n, detail::square_matrix("nabla::hessian", n)}};
