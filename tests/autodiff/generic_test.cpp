@@ -153,5 +153,82 @@ BOOST_AUTO_TEST_CASE(self_adjoint_eigen_solver_on_vars) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(points_as_ranges) {
+  const auto f = [](const auto& x) { return x[0] * x[0] * x[1] + 3.0 * x[2]; };
+  const std::vector<double> want = {2 * 1.0 * 2.0, 1.0, 3.0};  // at (1, 2, 5)
+  const auto same = [&](const nabla::ValueAndGradient& r) {
+    BOOST_TEST(r.value == 17.0);
+    BOOST_TEST(r.gradient == want);
+  };
+  Eigen::VectorXd x(3);
+  x << 1.0, 2.0, 5.0;
+  same(nabla::value_and_gradient(f, x));
+  same(nabla::value_and_gradient(f, std::array{1.0, 2.0, 5.0}));
+  same(nabla::value_and_gradient(f, Eigen::Vector3d(1.0, 2.0, 5.0)));
+  same(nabla::value_and_gradient(f, 0.5 * (2 * x)));  // an expression: copied once
+  // A strided row of a column-major matrix: viewed through its iterators, not its data().
+  Eigen::Matrix3d m;
+  m << 1.0, 2.0, 5.0,  //
+      -7.0, -8.0, -9.0,  //
+      4.0, 4.0, 4.0;
+  same(nabla::value_and_gradient(f, m.row(0)));
+  // gradient(): Eigen point and buffer; a strided buffer is written through a copy.
+  Eigen::VectorXd g(3);
+  BOOST_TEST(nabla::gradient(f, x, g) == 17.0);
+  BOOST_TEST((g == Eigen::Vector3d(4.0, 1.0, 3.0)));
+  Eigen::Matrix3d out = Eigen::Matrix3d::Zero();
+  auto row = out.row(2);
+  BOOST_TEST(nabla::gradient(f, m.row(0), row) == 17.0);
+  BOOST_TEST((out.row(2) == Eigen::RowVector3d(4.0, 1.0, 3.0)));
+  BOOST_TEST((out.row(0) == Eigen::RowVector3d::Zero()));
+  std::array<double, 3> ga{};
+  BOOST_TEST(nabla::gradient(f, x, ga) == 17.0);
+  BOOST_TEST(ga[0] == 4.0);
+  // jacobian() takes them too.
+  const nabla::Jacobian J = nabla::jacobian(
+      [](const auto& v) { return std::vector<Var>{v[0] * v[1], v[2]}; }, x);
+  BOOST_TEST(J(0, 1) == 1.0);
+  BOOST_TEST(J(1, 2) == 1.0);
+  // Misuse: a gradient buffer of the wrong size, a point of floats (does not compile).
+  Eigen::VectorXd short_g(2);
+  nabla::test::expect_error([&] { (void)nabla::gradient(f, x, short_g); },
+                            {"nabla::gradient", "3", "2"});
+  static_assert(AcceptsPoint<Eigen::VectorXd>);
+  static_assert(AcceptsPoint<std::array<double, 2>>);
+  static_assert(!AcceptsPoint<std::vector<float>>, "no silent conversion of floats");
+  static_assert(!AcceptsPoint<Eigen::VectorXf>);
+  static_assert(!AcceptsPoint<Eigen::Matrix<Var, -1, 1>>);
+}
+
+BOOST_AUTO_TEST_CASE(minimize_and_least_squares_from_eigen_vectors) {
+  const auto rosenbrock = [](const auto& x) {
+    return 100.0 * pow(x[1] - x[0] * x[0], 2) + pow(1.0 - x[0], 2);
+  };
+  Eigen::VectorXd x0(2);
+  x0 << -1.2, 1.0;
+  const auto r = nabla::optim::minimize(rosenbrock, x0, nabla::optim::LBFGS{});
+  BOOST_TEST(r.x[0] == 1.0, boost::test_tools::tolerance(1e-6));
+  BOOST_TEST(r.x[1] == 1.0, boost::test_tools::tolerance(1e-6));
+  // The same run as from a std::vector.
+  const auto v = nabla::optim::minimize(rosenbrock, std::vector{-1.2, 1.0}, nabla::optim::LBFGS{});
+  BOOST_TEST(r.x == v.x);
+  BOOST_TEST(r.evaluations == v.evaluations);
+  // Within bounds, from an Eigen vector.
+  const auto b = nabla::optim::minimize(rosenbrock, x0, nabla::optim::LBFGS{},
+                                        nabla::optim::Bounds{.lower = {-2, -2}, .upper = {0.5, 2}});
+  BOOST_TEST(b.x[0] == 0.5, boost::test_tools::tolerance(1e-9));
+  // An exponential decay fitted by least_squares from an Eigen vector.
+  const std::vector<double> t = {0, 1, 2, 3};
+  const auto fit = nabla::optim::least_squares(
+      [&](const auto& p) {
+        std::vector<std::decay_t<decltype(p[0])>> res;
+        for (double ti : t) res.push_back(p[0] * exp(-p[1] * ti) - 2.0 * std::exp(-0.5 * ti));
+        return res;
+      },
+      Eigen::Vector2d(1.0, 0.1));
+  BOOST_TEST(fit.x[0] == 2.0, boost::test_tools::tolerance(1e-8));
+  BOOST_TEST(fit.x[1] == 0.5, boost::test_tools::tolerance(1e-8));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
