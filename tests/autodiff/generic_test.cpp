@@ -230,5 +230,32 @@ BOOST_AUTO_TEST_CASE(minimize_and_least_squares_from_eigen_vectors) {
   BOOST_TEST(fit.x[1] == 0.5, boost::test_tools::tolerance(1e-8));
 }
 
+BOOST_AUTO_TEST_CASE(capture_with_braced_outputs) {
+  nabla::Tape tape;
+  nabla::Tape::Scope scope(tape);
+  const Var a = nabla::variable(2.0), b = nabla::variable(3.0);
+  const Var y = a * b;
+  const Var z = y + sin(a);
+  const auto outputs = [](const nabla::graph::Graph& g) {
+    std::vector<std::uint32_t> s;
+    for (auto v : boost::make_iterator_range(boost::vertices(g)))
+      if (g[v].output) s.push_back(g[v].statement);
+    return s;
+  };
+  const std::vector<std::uint32_t> just_y = {y.index()}, both = {y.index(), z.index()};
+  BOOST_TEST(outputs(nabla::graph::capture(tape, {y})) == just_y);
+  BOOST_TEST(outputs(nabla::graph::capture(tape, y)) == just_y);
+  BOOST_TEST(outputs(nabla::graph::capture(tape, {y, z})) == both);
+  BOOST_TEST(outputs(nabla::graph::capture(tape, std::vector<Var>{y, z})) == both);
+  // Empty braces mean what no outputs means: the last statement.
+  const std::vector<std::uint32_t> last = {z.index()};
+  BOOST_TEST(outputs(nabla::graph::capture(tape, {})) == last);
+  BOOST_TEST(outputs(nabla::graph::capture(tape)) == last);
+  // A Var of another tape is an error, as with a span.
+  nabla::Tape other;
+  const Var foreign = other.variable(1.0);
+  nabla::test::expect_error([&] { (void)nabla::graph::capture(tape, {foreign}); }, {"tape"});
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
