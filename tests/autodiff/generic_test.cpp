@@ -184,11 +184,12 @@ BOOST_AUTO_TEST_CASE(points_as_ranges) {
   std::array<double, 3> ga{};
   BOOST_TEST(nabla::gradient(f, x, ga) == 17.0);
   BOOST_TEST(ga[0] == 4.0);
-  // jacobian() takes them too.
+  // jacobian() and check_gradient() take them too.
   const nabla::Jacobian J = nabla::jacobian(
       [](const auto& v) { return std::vector<Var>{v[0] * v[1], v[2]}; }, x);
   BOOST_TEST(J(0, 1) == 1.0);
   BOOST_TEST(J(1, 2) == 1.0);
+  BOOST_TEST(nabla::check_gradient(f, x).ok);
   // Misuse: a gradient buffer of the wrong size, a point of floats (does not compile).
   Eigen::VectorXd short_g(2);
   nabla::test::expect_error([&] { (void)nabla::gradient(f, x, short_g); },
@@ -259,3 +260,169 @@ BOOST_AUTO_TEST_CASE(capture_with_braced_outputs) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+// ---- check_gradient: the (x, g) form and kinks ----
+
+namespace {
+
+// A 2-2-1 ReLU network on one example u = (1, 2) with target 2: the parameters are the hidden
+// weights W (row-major, x[0..3]) and the output weights v (x[4..5]); the loss is (ŷ − 2)².
+// The biases are fixed: b₀ = 0, b₁ = −0.7.
+template <class T>
+auto relu_loss(std::span<const T> x) {
+  using nabla::relu;
+  const double u0 = 1.0, u1 = 2.0;
+  const T z0 = x[0] * u0 + x[1] * u1;
+  const T z1 = x[2] * u0 + x[3] * u1 - 0.7;
+  const T out = x[4] * relu(z0) + x[5] * relu(z1);
+  return T((out - 2.0) * (out - 2.0));
+}
+
+// Its gradient by hand (relu′(0) = 0, as nabla's), with `slip` times the right ∂/∂v.
+double relu_loss_and_gradient(std::span<const double> x, std::span<double> g, double slip) {
+  const double z0 = x[0] + 2 * x[1], z1 = x[2] + 2 * x[3] - 0.7;
+  const double h0 = z0 > 0 ? z0 : 0, h1 = z1 > 0 ? z1 : 0;
+  const double r = x[4] * h0 + x[5] * h1 - 2.0;
+  const double m0 = z0 > 0 ? 1 : 0, m1 = z1 > 0 ? 1 : 0;
+  g[0] = 2 * r * x[4] * m0;
+  g[1] = 2 * r * x[4] * m0 * 2;
+  g[2] = 2 * r * x[5] * m1;
+  g[3] = 2 * r * x[5] * m1 * 2;
+  g[4] = slip * 2 * r * h0;
+  g[5] = slip * 2 * r * h1;
+  return r * r;
+}
+
+// z₀ = 0 exactly (a kink at x for x[0], x[1]) and z₁ = 0.3 + 2·0.2 − 0.7 + 1e-5 (a kink 1e-5
+// away: within the step of x[2] and x[3]).
+const std::vector<double> at_kinks = {0.5, -0.25, 0.3 + 1e-5, 0.2, 1.5, -0.8};
+// Both units well away from their kinks.
+const std::vector<double> smooth_point = {0.5, 0.25, 0.6, 0.2, 1.5, -0.8};
+
+const auto right_hand = [](std::span<const double> x, std::span<double> g) {
+  return relu_loss_and_gradient(x, g, 1.0);
+};
+const auto wrong_hand = [](std::span<const double> x, std::span<double> g) {
+  return relu_loss_and_gradient(x, g, 0.5);  // forgot the 2 of d(r²)/dr in ∂/∂v
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(check_forms)
+
+BOOST_AUTO_TEST_CASE(hand_written_gradients) {
+  const auto f = [](std::span<const double> x, std::span<double> g) {
+    g[0] = 2 * x[0] * x[1];
+    g[1] = x[0] * x[0] + std::cos(x[1]);
+    return x[0] * x[0] * x[1] + std::sin(x[1]);
+  };
+  const nabla::GradientCheck good = nabla::check_gradient(f, {1.5, -0.5});
+  BOOST_TEST(good.ok);
+  BOOST_TEST(good.value == 1.5 * 1.5 * -0.5 + std::sin(-0.5));
+  const auto bad = [](std::span<const double> x, std::span<double> g) {
+    g[0] = x[0] * x[1];  // missing factor 2
+    g[1] = x[0] * x[0] + std::cos(x[1]);
+    return x[0] * x[0] * x[1] + std::sin(x[1]);
+  };
+  const nabla::GradientCheck wrong = nabla::check_gradient(bad, std::vector{1.5, -0.5});
+  BOOST_TEST(!wrong.ok);
+  BOOST_TEST(!wrong.consistent);
+  BOOST_TEST(!wrong.rows[0].ok);
+  BOOST_TEST(!wrong.rows[0].kink);
+  BOOST_TEST(wrong.rows[1].ok);
+  BOOST_TEST(wrong.rows[0].numeric == 2 * 1.5 * -0.5, boost::test_tools::tolerance(1e-9));
+  // An entry f never writes is NaN, not a silent 0.
+  const auto forgets = [](std::span<const double> x, std::span<double> g) {
+    g[0] = 2 * x[0];
+    return x[0] * x[0] + x[1] * 0.0;
+  };
+  const nabla::GradientCheck unwritten = nabla::check_gradient(forgets, {1.0, 2.0});
+  BOOST_TEST(unwritten.rows[0].ok);
+  BOOST_TEST(std::isnan(unwritten.rows[1].analytic));
+  BOOST_TEST(!unwritten.rows[1].ok);
+  BOOST_TEST(!unwritten.ok);
+  // The same form at an Eigen point; invalid input as for the other form.
+  BOOST_TEST(nabla::check_gradient(f, Eigen::Vector2d(1.5, -0.5)).ok);
+  nabla::test::expect_error([&] { (void)nabla::check_gradient(f, {not_a_number, 1.0}); },
+                            {"nabla::check_gradient", "x[0]", "not finite"});
+  nabla::test::expect_error(
+      [&] { (void)nabla::check_gradient(f, {1.0, 1.0}, {.rtol = -1}); }, {"rtol", "-1"});
+}
+
+BOOST_AUTO_TEST_CASE(relu_network_kinks_are_not_wrong_derivatives) {
+  const auto ad = [](const auto& x) { return relu_loss(std::span<const Var>(x)); };
+  // At the kinks: nabla's gradient (reverse mode) and the right hand gradient agree with each
+  // other, and the check calls the rows with kinks in the step unreliable, not wrong.
+  for (const nabla::GradientCheck& c :
+       {nabla::check_gradient(ad, at_kinks), nabla::check_gradient(right_hand, at_kinks)}) {
+    BOOST_TEST(!c.ok);
+    BOOST_TEST(c.consistent);
+    BOOST_TEST(c.kinks == 4u);
+    for (std::size_t i = 0; i < 4; ++i) BOOST_TEST((c.rows[i].kink && !c.rows[i].ok), i);
+    BOOST_TEST(c.rows[4].ok);
+    BOOST_TEST(c.rows[5].ok);
+    const std::string report = nabla::to_string(c);
+    BOOST_TEST(report.find("INCONCLUSIVE") != std::string::npos, report);
+    BOOST_TEST(report.find("kink within h of x[i]") != std::string::npos, report);
+    BOOST_TEST(report.find("<- disagree") == std::string::npos, report);
+    BOOST_TEST(report.find("FAILED") == std::string::npos, report);
+  }
+  // A smaller step (below the distance to z₁'s kink) checks x[2] and x[3]; x[0], x[1] sit on it.
+  const nabla::GradientCheck small = nabla::check_gradient(ad, at_kinks, {.step = 1e-7});
+  BOOST_TEST(small.rows[2].ok);
+  BOOST_TEST(small.rows[3].ok);
+  BOOST_TEST(small.rows[0].kink);
+  // Away from the kinks every row agrees.
+  const nabla::GradientCheck smooth = nabla::check_gradient(right_hand, smooth_point);
+  BOOST_TEST(smooth.ok);
+  BOOST_TEST(smooth.kinks == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(wrong_derivatives_on_a_relu_network_are_reported_wrong) {
+  // ∂/∂v off by a factor 2: the smooth rows (v) disagree and are not called kinks.
+  for (const auto& x : {at_kinks, smooth_point}) {
+    const nabla::GradientCheck c = nabla::check_gradient(wrong_hand, x);
+    BOOST_TEST(!c.ok);
+    BOOST_TEST(!c.consistent);
+    for (std::size_t i = 4; i < 6; ++i) {
+      if (c.rows[i].analytic == 0.0) continue;  // h₀ = 0 at the kinks: 0.5·0 is still right
+      BOOST_TEST((!c.rows[i].ok && !c.rows[i].kink), i);
+    }
+    const std::string report = nabla::to_string(c);
+    BOOST_TEST(report.find("gradient check FAILED") != std::string::npos, report);
+    BOOST_TEST(report.find("<- disagree") != std::string::npos, report);
+  }
+  // Smooth rows of a smooth function with a wrong derivative are never kinks, whatever the
+  // curvature: sin(30x) with a derivative off by 1%.
+  const auto wavy = [](std::span<const double> x, std::span<double> g) {
+    g[0] = 1.01 * 30 * std::cos(30 * x[0]);
+    return std::sin(30 * x[0]);
+  };
+  const nabla::GradientCheck w = nabla::check_gradient(wavy, {0.3});
+  BOOST_TEST(!w.ok);
+  BOOST_TEST(!w.rows[0].kink);
+  BOOST_TEST(w.rows[0].kink_size < 0.01 * w.rows[0].abs_error);
+}
+
+BOOST_AUTO_TEST_CASE(abs_and_max_kinks_in_directional_mode) {
+  // |x₀| with x₀ = 10⁻⁵ and max(x₁, x₂) with x₁ − x₂ = 10⁻⁵: kinks inside the steps (a kink
+  // on x itself would be invisible here: symmetric differences of |x| at 0 give 0, which is
+  // what nabla's abs′(0) is).
+  const auto f = [](const auto& x) {
+    return Var(abs(x[0]) + 0.5 * (x[1] + x[2] + abs(x[1] - x[2])) + x[3] * x[3]);
+  };
+  const std::vector<double> x = {1e-5, 1.0 + 1e-5, 1.0, 2.0};
+  const nabla::GradientCheck full = nabla::check_gradient(f, x);
+  BOOST_TEST(full.consistent);
+  BOOST_TEST(full.rows[0].kink);
+  BOOST_TEST(full.rows[1].kink);
+  BOOST_TEST(full.rows[2].kink);
+  BOOST_TEST(full.rows[3].ok);
+  const nabla::GradientCheck dir =
+      nabla::check_gradient(f, x, {.mode = nabla::CheckMode::directional, .directions = 6});
+  BOOST_TEST(dir.consistent);
+  BOOST_TEST(dir.kinks > 0u);
+  const std::string report = nabla::to_string(dir);
+  BOOST_TEST(report.find("along that direction") != std::string::npos, report);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
