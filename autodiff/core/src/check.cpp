@@ -58,21 +58,46 @@ struct Numeric {
   double derivative;
   double truncation;  // estimated from the two differences
   double rounding;    // bound on what rounding in f contributes
+  double kink = 0;    // how far the differences depart from a smooth f's (Note [Kinks in the step])
 };
 
-// Derivative of t ↦ f(x + t·d) at t = 0 (detail::richardson_difference).
+// Note [Kinks in the step]
+// A kink of f (relu, abs, max: a jump Δ in slope) between x − h and x + h makes the central
+// differences unreliable: at a kink on x itself both D(h) and D(h/2) give the mean of the two
+// slopes, which the analytic gradient (one of them) misses by Δ/2. Such a row is not a wrong
+// derivative, and the report says so. The four values the differences already take tell the
+// two apart, with the value f(x) the check has anyway:
+//   K₁ = 2|D(h) − D(h/2)|              (≈ f‴h²/4 for a smooth f)
+//   K₂ = |s(h) − 2·s(h/2)|, s(t) = (f(x+t) − 2f(x) + f(x−t))/t  (one-sided slopes' gap; a smooth
+//        f has s(t) ≈ f″t, so K₂ ≈ f⁗h³/16)
+// For one kink at distance δ < h with locally linear pieces, K₁ = Δ·δ/h and K₂ = Δ·|3δ/h − 1|
+// (δ < h/2), both Δ(1 − δ/h) beyond h/2: max(K₁, K₂) ≥ Δ/4, never both 0, while the error the kink
+// causes in the extrapolated difference is at most Δ/2 and at most 2·max(K₁, K₂). A row that
+// disagrees is called a kink when K = max(K₁, K₂) is at least half its abs error and above the
+// rounding bound; a wrong derivative of a smooth f leaves K at truncation level, far below its
+// error. (A wrong derivative at a kink is reported as a kink: the differences cannot check it.)
+
+// Derivative of t ↦ f(x + t·d) at t = 0 (detail::richardson_difference), and the kink measure
+// from the same four values.
 Numeric directional_derivative(const std::function<double(std::span<const double>)>& f,
                                std::span<const double> x, std::span<const double> d, double h,
                                double fx) {
   std::vector<double> p(x.begin(), x.end());
+  double plus_h = 0, minus_h = 0, plus_half = 0, minus_half = 0;
   const detail::Difference r = detail::richardson_difference(
       [&](double t) {
         for (std::size_t i = 0; i < x.size(); ++i) p[i] = x[i] + t * d[i];
-        return f(p);
+        const double v = f(p);
+        (t == h ? plus_h : t == -h ? minus_h : t > 0 ? plus_half : minus_half) = v;
+        return v;
       },
       h);
   const double rounding = 64 * eps * (std::abs(fx) + 1) / h;
-  return {r.derivative, r.truncation, rounding};
+  const double d_h = (plus_h - minus_h) / (2 * h), d_half = (plus_half - minus_half) / h;
+  const double s_h = (plus_h - 2 * fx + minus_h) / h;
+  const double s_half = (plus_half - 2 * fx + minus_half) / (h / 2);
+  const double kink = std::max(2 * std::abs(d_h - d_half), std::abs(s_h - 2 * s_half));
+  return {r.derivative, r.truncation, rounding, std::isnan(kink) ? 0.0 : kink};
 }
 
 GradientCheckRow compare(std::size_t index, double analytic, Numeric numeric,
@@ -89,6 +114,8 @@ GradientCheckRow compare(std::size_t index, double analytic, Numeric numeric,
   // Rounding in f limits what differences can resolve, so it widens the tolerance; the
   // truncation estimate does not (it would hide a kink or a wrong derivative).
   row.ok = row.abs_error <= o.atol + o.rtol * scale + numeric.rounding;
+  row.kink_size = numeric.kink;
+  row.kink = !row.ok && numeric.kink > numeric.rounding && numeric.kink >= 0.5 * row.abs_error;
   return row;
 }
 
@@ -97,6 +124,10 @@ template <class Check>
 void summarize(Check& out) {
   for (const auto& r : out.rows) {
     out.ok = out.ok && r.ok;
+    if constexpr (requires { out.kinks; }) {
+      out.kinks += r.kink;
+      out.consistent = out.consistent && (r.ok || r.kink);
+    }
     out.max_abs_error = std::max(out.max_abs_error, r.abs_error);
     out.max_rel_error = std::max(out.max_rel_error, r.rel_error);
     if (std::isnan(r.abs_error)) out.max_abs_error = out.max_rel_error = r.abs_error;
@@ -254,11 +285,18 @@ std::string to_string(const GradientCheck& c) {
   std::size_t bad = 0;
   for (const GradientCheckRow& r : c.rows) bad += !r.ok;
   const char* what = c.directional ? "directions" : "coordinates";
+  const std::size_t wrong = bad - c.kinks;
+  std::string counts = fmt::format("{} of {} {} agree", c.rows.size() - bad, c.rows.size(), what);
+  if (c.kinks > 0) {
+    counts +=
+        fmt::format(", {} disagree, {} unreliable (f has a kink within the step)", wrong, c.kinks);
+  }
   std::string s = fmt::format(
-      "gradient check {}: {} of {} {} agree; f = {:.6g}, max abs error {:.2e}, max rel error "
-      "{:.2e}{}\n",
-      c.ok ? "passed" : "FAILED", c.rows.size() - bad, c.rows.size(), what, c.value,
-      c.max_abs_error, c.max_rel_error,
+      "gradient check {}: {}; f = {:.6g}, max abs error {:.2e}, max rel error {:.2e}{}\n",
+      c.ok           ? "passed"
+      : c.consistent ? "INCONCLUSIVE"
+                     : "FAILED",
+      counts, c.value, c.max_abs_error, c.max_rel_error,
       c.directional ? fmt::format(" (random directions, seed {})", c.seed) : std::string());
   s += fmt::format("{:>9} {:>15} {:>15} {:>10} {:>10} {:>10}\n",
                    c.directional ? "direction" : "x[i]", "analytic", "numeric", "abs err",
@@ -266,7 +304,16 @@ std::string to_string(const GradientCheck& c) {
   for (const GradientCheckRow& r : c.rows) {
     s += fmt::format("{:>9} {:>15.8e} {:>15.8e} {:>10.2e} {:>10.2e} {:>10.2e}{}\n", r.index,
                      r.analytic, r.numeric, r.abs_error, r.rel_error, r.numeric_error,
-                     r.ok ? "" : "  <- disagree");
+                     r.ok     ? ""
+                     : r.kink ? "  <- kink: differences unreliable"
+                              : "  <- disagree");
+  }
+  if (c.kinks > 0) {
+    s += fmt::format(
+        "kink: f has a kink within h of x{} (e.g. relu/abs/max): finite differences are "
+        "unreliable there, not evidence of a wrong derivative — move the point or use a smaller "
+        "step (CheckOptions::step)\n",
+        c.directional ? " along that direction" : "[i]");
   }
   return s;
 }

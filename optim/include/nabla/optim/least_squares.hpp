@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <functional>
 #include <initializer_list>
+#include <ranges>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -150,6 +151,18 @@ LeastSquaresResult least_squares(F&& residuals, std::initializer_list<double> x0
                                  std::function<bool(const Iteration&)> callback = {}) {
   return least_squares(std::forward<F>(residuals), std::vector<double>(x0), std::move(options),
                        std::move(callback));
+}
+
+/// least_squares() from a starting point given as any range of doubles that is not a
+/// std::vector: `std::array`, `std::span<const double>`, `Eigen::VectorXd` (nabla::DoubleRange),
+/// copied into the run's iterate.
+template <class F, DoubleRange R>
+requires(!std::convertible_to<const R&, std::vector<double>>) LeastSquaresResult
+    least_squares(F&& residuals, const R& x0, LeastSquares options = {},
+                  std::function<bool(const Iteration&)> callback = {}) {
+  return least_squares(std::forward<F>(residuals),
+                       std::vector<double>(std::ranges::begin(x0), std::ranges::end(x0)),
+                       std::move(options), std::move(callback));
 }
 
 }  // namespace nabla::optim

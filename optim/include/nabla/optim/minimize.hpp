@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <functional>
 #include <limits>
+#include <ranges>
 #include <span>
 #include <string>
 #include <string_view>
@@ -236,6 +237,22 @@ Result minimize(F&& f, std::initializer_list<double> x0, Method method, Stop sto
   return minimize(std::forward<F>(f), std::vector<double>(x0), method, stop, std::move(observer));
 }
 
+/// minimize() from a starting point given as any range of doubles that is not a std::vector:
+/// `std::array`, `std::span<const double>`, `Eigen::VectorXd` (nabla::DoubleRange; Eigen is not
+/// included for it). The point is copied into the run's iterate; f is called as for the
+/// std::vector overload (with `std::span<const Var>`, or `(x, g)` with spans of double).
+///
+/// Example:
+///   Eigen::VectorXd x0(2);  x0 << -1.2, 1.0;
+///   auto r = nabla::optim::minimize(rosenbrock, x0, nabla::optim::LBFGS{});
+template <class F, class Method, DoubleRange R>
+requires(!std::convertible_to<const R&, std::vector<double>>) Result
+    minimize(F&& f, const R& x0, Method method, Stop stop = {}, Observer observer = {}) {
+  return minimize(std::forward<F>(f),
+                  std::vector<double>(std::ranges::begin(x0), std::ranges::end(x0)), method, stop,
+                  std::move(observer));
+}
+
 /// Minimizes f from x0 within box constraints: LBFGS runs as L-BFGS-B (Byrd, Lu, Nocedal & Zhu
 /// 1995), every first-order method is projected onto the box after each update (with a projected
 /// Armijo search for GradientDescent{.line_search = true}). An x0 outside the box is projected
@@ -274,6 +291,17 @@ Result minimize(F&& f, std::initializer_list<double> x0, Method method, const B&
                 Stop stop = {}, Observer observer = {}) {
   return minimize(std::forward<F>(f), std::vector<double>(x0), method, bounds, stop,
                   std::move(observer));
+}
+
+/// minimize() within bounds from a starting point given as a range of doubles (std::array,
+/// std::span<const double>, Eigen::VectorXd, ...: nabla::DoubleRange).
+template <class F, class Method, DoubleRange R, std::same_as<Bounds> B>
+requires(!std::convertible_to<const R&, std::vector<double>>) Result
+    minimize(F&& f, const R& x0, Method method, const B& bounds, Stop stop = {},
+             Observer observer = {}) {
+  return minimize(std::forward<F>(f),
+                  std::vector<double>(std::ranges::begin(x0), std::ranges::end(x0)), method, bounds,
+                  stop, std::move(observer));
 }
 
 }  // namespace nabla::optim

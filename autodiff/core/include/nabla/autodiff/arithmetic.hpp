@@ -1,8 +1,10 @@
 // nabla — arithmetic on Var and expressions: + − * / (every mix with double), unary −,
-// compound assignment, and comparisons (on values). Each operator returns an expression node
+// compound assignment, comparisons and classification (isnan, isinf, isfinite, signbit: on
+// values). Each operator returns an expression node
 // (Note [Expression templates]); its value and partials sit side by side below.
 #pragma once
 
+#include <cmath>
 #include <compare>
 #include <type_traits>
 
@@ -264,6 +266,33 @@ template <class A, class B>
 requires Comparable<A, B>
 constexpr std::partial_ordering operator<=>(const A& a, const B& b) {
   return value(a) <=> value(b);
+}
+
+// Classification reads the value, like the comparisons: nothing is recorded and the result is
+// not differentiable. Found by argument-dependent lookup, so generic code that writes
+// `using std::isnan; isnan(x)` — Eigen's numext::isnan/isinf/isfinite among others, which its
+// eigen-solvers call — is right for double, Var and expressions alike.
+
+/// True when the value of x is NaN (on the value: records nothing, not differentiable).
+template <Expression E>
+[[nodiscard]] bool isnan(const E& x) {
+  return std::isnan(value(x));
+}
+/// True when the value of x is +∞ or −∞ (on the value: records nothing).
+template <Expression E>
+[[nodiscard]] bool isinf(const E& x) {
+  return std::isinf(value(x));
+}
+/// True when the value of x is neither NaN nor ±∞ (on the value: records nothing).
+template <Expression E>
+[[nodiscard]] bool isfinite(const E& x) {
+  return std::isfinite(value(x));
+}
+/// True when the sign bit of the value is set: negative numbers, −0.0, −∞ and NaNs with the
+/// sign bit (on the value: records nothing).
+template <Expression E>
+[[nodiscard]] bool signbit(const E& x) {
+  return std::signbit(value(x));
 }
 
 }  // namespace nabla

@@ -4,8 +4,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "nabla/autodiff/forward.hpp"
@@ -40,11 +42,26 @@ struct GradientCheckRow {
   double rel_error = 0;      ///< abs_error / max(|analytic|, |numeric|)  (0 when both are 0)
   double numeric_error = 0;  ///< estimated error of the numeric value itself
   bool ok = true;            ///< within atol + rtol·max(|analytic|, |numeric|) (+ rounding)
+  /// The row disagrees, and f is not smooth within the step: the differences at h and h/2
+  /// (central and one-sided) do not scale as they do for a smooth f, by enough to explain the
+  /// disagreement — f has a kink (relu, abs, max, ...) within h of x along this coordinate or
+  /// direction, so the numeric value is unreliable there (Note [Kinks in the step]). Never
+  /// set on rows that agree.
+  bool kink = false;
+  /// How far the differences depart from a smooth f's (max of 2|D(h) − D(h/2)| and
+  /// |s(h) − 2·s(h/2)| with s(t) = (f(x+t) − 2f(x) + f(x−t))/t): ≈ 0 for a smooth f, of the
+  /// order of the jump in slope at a kink.
+  double kink_size = 0;
 };
 
 /// The report of check_gradient(); prints as a table with fmt (nabla/autodiff/format.hpp).
 struct GradientCheck {
-  bool ok = true;                      ///< every row agrees
+  bool ok = true;  ///< every row agrees
+  /// No row gives evidence of a wrong derivative: every row agrees or is a kink row
+  /// (GradientCheckRow::kink: the differences are unreliable there). `ok` is false when a
+  /// kink row could not be checked; `consistent` is what to assert on a function with kinks.
+  bool consistent = true;
+  std::size_t kinks = 0;               ///< rows that disagree where f has a kink within the step
   double max_abs_error = 0;            ///< the largest abs_error of any row
   double max_rel_error = 0;            ///< the largest rel_error of any row
   double value = 0;                    ///< f(x)
@@ -70,6 +87,9 @@ struct HessianCheck {
 };
 
 namespace detail {
+/// What an unwritten entry of a hand-written gradient reads as.
+inline constexpr double check_nan = std::numeric_limits<double>::quiet_NaN();
+
 /// A derivative by finite differences and the estimate of its truncation error.
 struct Difference {
   double derivative;  ///< (4·D(h/2) − D(h))/3
@@ -96,10 +116,19 @@ GradientCheck compare_gradient(std::span<const double> x, const ValueAndGradient
                                const CheckOptions& options);
 }  // namespace detail
 
+/// A function that writes its own gradient, as minimize() accepts: `f(x, g) -> f(x)` with x a
+/// `std::span<const double>` and g a `std::span<double>` of x's size.
+template <class F>
+concept GradientFunction =
+    std::is_invocable_r_v<double, F&, std::span<const double>, std::span<double>>;
+
 /// Compares the reverse-mode gradient of f at x with Richardson-extrapolated central finite
 /// differences (error O(h⁴)), coordinate by coordinate, or along seeded random directions for
-/// large inputs. f is the same callable value_and_gradient() takes.
-/// @throws nabla::Error for invalid options (negative step or tolerances, zero directions).
+/// large inputs. f is the same callable value_and_gradient() takes. A row that disagrees where
+/// f has a kink within the step (relu, abs, max: the differences are unreliable there) is
+/// marked as such, not as a wrong derivative (GradientCheckRow::kink, GradientCheck::consistent).
+/// @throws nabla::Error for invalid options (negative step or tolerances, zero directions) or a
+/// point that is not finite.
 ///
 /// Example:
 ///   auto report = nabla::check_gradient(loss, x);
@@ -117,11 +146,44 @@ requires ScalarFunction<F> GradientCheck check_gradient(F&& f, std::span<const d
   return detail::compare_gradient(x, analytic, evaluate, options);
 }
 
+/// Checks a hand-written gradient: f(x, g) writes ∇f(x) into g and returns f(x) (the form
+/// minimize() accepts). The values f returns are differenced; the g it writes at x is compared.
+/// Entries of g that f leaves unwritten read as NaN, so they fail instead of passing as 0.
+/// @throws nabla::Error as the other form; whatever f throws.
+///
+/// Example:
+///   auto report = nabla::check_gradient(
+///       [](std::span<const double> x, std::span<double> g) {
+///         g[0] = 2 * x[0];
+///         return x[0] * x[0];
+///       },
+///       {3.0});
+template <class F>
+requires(GradientFunction<F> && !ScalarFunction<F>) GradientCheck
+    check_gradient(F&& f, std::span<const double> x, CheckOptions options = {}) {
+  ValueAndGradient analytic{0.0, std::vector<double>(x.size(), detail::check_nan)};
+  analytic.value = f(x, std::span<double>(analytic.gradient));
+  std::vector<double> scratch(x.size());
+  const std::function<double(std::span<const double>)> evaluate = [&](std::span<const double> p) {
+    return static_cast<double>(f(p, std::span<double>(scratch)));
+  };
+  return detail::compare_gradient(x, analytic, evaluate, options);
+}
+
 /// check_gradient() for a braced point.
 template <class F>
-requires ScalarFunction<F> GradientCheck check_gradient(F&& f, std::initializer_list<double> x,
-                                                        CheckOptions options = {}) {
+requires ScalarFunction<F> || GradientFunction<F> GradientCheck
+check_gradient(F&& f, std::initializer_list<double> x, CheckOptions options = {}) {
   return check_gradient(std::forward<F>(f), std::span<const double>(x.begin(), x.size()), options);
+}
+
+/// check_gradient() at a point given as a range of doubles: std::array, Eigen::VectorXd, ...
+/// (nabla::DoubleRange, Note [Points as ranges]).
+template <class F, PointRange R>
+requires ScalarFunction<F> || GradientFunction<F> GradientCheck
+check_gradient(F&& f, const R& x, CheckOptions options = {}) {
+  std::vector<double> copy;
+  return check_gradient(std::forward<F>(f), detail::as_point(x, copy), options);
 }
 
 /// The report as a table (what the fmt formatter prints).

@@ -105,6 +105,11 @@ template <class Derived>
 struct ExpressionBase {
   /// Records the expression as one statement (Note [Expression templates]).
   operator Var() const { return record(static_cast<const Derived&>(*this)); }  // NOLINT
+  /// The value, as `static_cast<double>(e)`: nothing is recorded and, as with value(), the
+  /// double is not differentiable (Var::operator double).
+  [[nodiscard]] explicit operator double() const {
+    return static_cast<const Derived&>(*this).value();
+  }
 };
 
 template <class E>

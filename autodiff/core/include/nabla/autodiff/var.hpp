@@ -31,6 +31,10 @@ class Var {
 
   /// The value computed in the forward run.
   [[nodiscard]] constexpr double value() const noexcept { return value_; }
+  /// The value, for generic code that writes `static_cast<double>(x)` (Eigen's `cast<double>()`
+  /// among others). Reading a value is not differentiable: the double is a constant to any later
+  /// computation, exactly like value(). Explicit, so a Var never silently becomes a double.
+  [[nodiscard]] constexpr explicit operator double() const noexcept { return value_; }
   /// The statement index of this Var on the active tape; 0 for constants (tape.hpp).
   /// @throws nabla::Error when it belongs to another tape or was rewound away.
   [[nodiscard]] std::uint32_t index() const;

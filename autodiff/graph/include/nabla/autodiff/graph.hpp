@@ -12,6 +12,7 @@
 #pragma GCC diagnostic pop
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <iosfwd>
 #include <span>
 #include <string>
@@ -57,6 +58,14 @@ using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirection
 Graph capture(const Tape& tape, std::span<const Var> outputs = {});
 /// capture() with a tensor output (e.g. a loss).
 Graph capture(const Tape& tape, const TensorVar& output);
+/// capture() with one scalar output: `capture(tape, loss)`.
+inline Graph capture(const Tape& tape, const Var& output) {
+  return capture(tape, std::span<const Var>(&output, 1));
+}
+/// capture() with a braced list of outputs: `capture(tape, {y})`, `capture(tape, {y, z})`.
+inline Graph capture(const Tape& tape, std::initializer_list<Var> outputs) {
+  return capture(tape, std::span<const Var>(outputs.begin(), outputs.size()));
+}
 
 // ---- Graphviz ----
 
