@@ -1,11 +1,13 @@
 // Fashion-MNIST: a 784-512-10 ReLU network trained with Adam on mini-batches of 128.
 // Tensor operations record one node each on the tape; the loop records a batch, sweeps, steps
 // and rewinds without allocating once warm. Prints a progress bar and the test accuracy after
-// every epoch, and writes fashion_mnist.csv and fashion_mnist.svg (loss and accuracy curves).
+// every epoch, and writes fashion_mnist.csv and fashion_mnist.svg (loss and accuracy curves) and
+// the trained parameters to fashion_mnist.npz (numpy.load reads it), loaded back and checked.
 //
 // Options: --epochs E (5)  --train N (all 60000)  --test N (all 10000)  --min-accuracy A (0)
 //          --data DIR (/usr/share/datasets/fashion-mnist)
 #include <nabla/autodiff.hpp>
+#include <nabla/autodiff/npz.hpp>
 #include <nabla/optim.hpp>
 
 #include <fmt/format.h>
@@ -198,8 +200,19 @@ int main(int argc, char** argv) {
                terminal ? "\r" : "", epoch, losses.back(), 100 * accuracies.back(), seconds);
   }
   write_curves(losses, accuracies);
-  fmt::print("tape after training: {}\nwrote fashion_mnist.csv and fashion_mnist.svg\n",
-             tape.statistics());
+  // The trained parameters as NumPy arrays W1, b1, W2, b2; a fresh model loads them back.
+  nabla::nn::save(model.params, "fashion_mnist.npz");
+  Model reloaded;
+  nabla::nn::load(reloaded.params, "fashion_mnist.npz");
+  const double reloaded_accuracy = accuracy(reloaded, x_test, test_labels);
+  fmt::print(
+      "tape after training: {}\nwrote fashion_mnist.csv, fashion_mnist.svg and fashion_mnist.npz "
+      "(reloaded: test accuracy {:.2f}%)\n",
+      tape.statistics(), 100 * reloaded_accuracy);
+  if (reloaded_accuracy != accuracies.back()) {
+    fmt::print(stderr, "the reloaded parameters give another test accuracy\n");
+    return 1;
+  }
   if (accuracies.back() < o.min_accuracy) {
     fmt::print(stderr, "test accuracy {:.2f}% is below the required {:.2f}%\n",
                100 * accuracies.back(), 100 * o.min_accuracy);

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 #include "expect_error.hpp"
+#include "temp_dir.hpp"
 
 using nabla::Shape;
 using nabla::Tensor;
@@ -31,40 +32,7 @@ using Bytes = std::vector<unsigned char>;
 namespace {
 
 using nabla::test::expect_error;
-
-// A fresh temporary directory, removed with everything in it at the end of the scope.
-class TempDir {
- public:
-  TempDir() {
-    static int count = 0;
-    path_ = std::filesystem::temp_directory_path() /
-            fmt::format("nabla_idx_test_{}_{}", ::getpid(), count++);
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::permissions(path_, std::filesystem::perms::owner_all,
-                                 std::filesystem::perm_options::add, ec);
-    std::filesystem::remove_all(path_, ec);
-  }
-  // Writes the bytes to a file of that name; returns its path.
-  std::string write(const std::string& name, const Bytes& bytes) const {
-    const std::string path = (path_ / name).string();
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    BOOST_REQUIRE(f != nullptr);
-    if (!bytes.empty())
-      BOOST_REQUIRE(std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size());
-    BOOST_REQUIRE(std::fclose(f) == 0);
-    return path;
-  }
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using nabla::test::TempDir;
 
 void append_big_endian(Bytes& out, std::uint64_t v, int bytes) {
   for (int k = bytes - 1; k >= 0; --k) out.push_back(static_cast<unsigned char>(v >> (8 * k)));

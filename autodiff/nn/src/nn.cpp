@@ -8,27 +8,12 @@
 #include <numeric>
 
 #include "nabla/autodiff/error.hpp"
+#include "random.hpp"
 
 namespace nabla::nn {
 
-namespace {
-// splitmix64: tiny, fast, and the same sequence on every platform (unlike std:: distributions).
-std::uint64_t next(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-double uniform01(std::uint64_t& state) {  // in (0, 1)
-  return (static_cast<double>(next(state) >> 11) + 0.5) * 0x1.0p-53;
-}
-std::size_t below(std::uint64_t& state, std::size_t n) {    // uniform in [0, n), unbiased
-  const std::uint64_t limit = UINT64_MAX - UINT64_MAX % n;  // reject the uneven tail
-  std::uint64_t r = next(state);
-  while (r >= limit) r = next(state);
-  return static_cast<std::size_t>(r % n);
-}
-}  // namespace
+using rng::below;
+using rng::uniform01;
 
 // Note [Parameter lifetime]
 // A recorded use of a parameter is a leaf node that points into the set's buffers and holds a
