@@ -1,7 +1,7 @@
 // A small SVG line-chart writer for the examples: axes with "nice" ticks (1, 2, 5 × 10^k) and
 // their values, a logarithmic axis when asked, axis labels, a title, a legend box, and clipping
 // to the plot area. Header-only; every example that draws a chart uses it, and
-// examples/chart_stress.cpp with tests/check_svg.py checks what it writes.
+// tests/chart/chart_stress.cpp with tests/check_svg.py checks what it writes.
 //
 //   chart::Chart c{.title = "loss", .x = {.label = "epoch"}, .y = {.label = "loss (nats)"}};
 //   c.series.push_back({.name = "training", .x = {1, 2, 3}, .y = {0.9, 0.5, 0.4}});
