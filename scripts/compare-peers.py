@@ -86,10 +86,10 @@ if chart is None:
 
 
 def nice_step(raw):
-    """The smallest step of 1, 2 or 5 × 10^k that is at least raw (> 0)."""
+    """The step of 1, 2 or 5 × 10^k nearest to raw (> 0), as chart.hpp's nice_step."""
     e = math.floor(math.log10(raw))
     f = raw / 10.0 ** e
-    m = 1 if f <= 1 else 2 if f <= 2 else 5 if f <= 5 else 10
+    m = 1 if f < 1.5 else 2 if f < 3 else 5 if f < 7 else 10
     return m * 10.0 ** e
 
 

@@ -117,12 +117,13 @@ inline double text_width(std::string_view text, double size = font_size) {
 /// within an ulp; an exponent below the subnormal range gives 0).
 inline double pow10(int e) { return std::pow(10.0, static_cast<double>(e)); }
 
-/// The "nice" step (1, 2 or 5 × 10^k) nearest above `raw` (> 0, finite).
+/// The "nice" step (1, 2 or 5 × 10^k) nearest to `raw` (> 0, finite): raw/10^k below 1.5
+/// gives 1, below 3 gives 2, below 7 gives 5, else 10 (so range/5 gives 4 to 7 intervals).
 inline double nice_step(double raw) {
   int e = static_cast<int>(std::floor(std::log10(raw)));
   // raw / 10^e in [1, 10), computed in two stages near the ends of the double range.
   double f = e < -290 ? (raw * 1e300) / pow10(e + 300) : raw / pow10(e);
-  double m = f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10;
+  double m = f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10;
   if (m == 10) m = 1, ++e;
   return e < -290 ? m * pow10(e + 300) * 1e-300 : m * pow10(e);
 }
