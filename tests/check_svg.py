@@ -5,7 +5,7 @@
 
 COMMAND runs in a fresh temporary directory; each --svg NAME must exist there afterwards
 (--all: every *.svg there, at least one). Each SVG must
-  - be well-formed XML with an <svg> root and no NaN or infinity in any attribute;
+  - be well-formed XML with an <svg> root and no NaN or infinity in any attribute or tick label;
   - render with rsvg-convert (Debian package librsvg2-bin) to a non-empty PNG;
   - have, in every chart panel (a top-level <g> of the writers in examples/common/chart.hpp and
     scripts/compare-peers.py), a non-empty title, two axis labels, and ticks with tick values;
@@ -42,6 +42,9 @@ def check_panel(name, panel, problems):
     if len(axis_labels) < 2:
         problems.append(f"{name} [{label}]: {len(axis_labels)} axis labels, 2 needed")
     tick_labels = [t for t in texts.get("tick-label", []) if (t.text or "").strip()]
+    for t in tick_labels:
+        if BAD_NUMBER.search(t.text):
+            problems.append(f"{name} [{label}]: the tick label '{t.text}'")
     if len(tick_labels) < 4:
         problems.append(f"{name} [{label}]: {len(tick_labels)} tick labels, at least 4 needed")
     if len(texts.get("tick", [])) < 2:
