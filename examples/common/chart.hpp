@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace chart {
@@ -299,6 +300,42 @@ inline bool clip(Point& a, Point& b) {
   return std::isfinite(a.x) && std::isfinite(a.y) && std::isfinite(b.x) && std::isfinite(b.y);
 }
 
+/// The distance from p to the segment a–b.
+inline double distance_to_segment(Point p, Point a, Point b) {
+  const double dx = b.x - a.x, dy = b.y - a.y, length2 = dx * dx + dy * dy;
+  const double t =
+      length2 > 0 ? std::clamp(((p.x - a.x) * dx + (p.y - a.y) * dy) / length2, 0.0, 1.0) : 0.0;
+  return std::hypot(a.x + t * dx - p.x, a.y + t * dy - p.y);
+}
+
+/// A polyline (in pixels) without the points that lie within `tolerance` pixels of the simpler
+/// line (Ramer, Douglas and Peucker): straight and flat stretches of many points shrink to their
+/// ends, and the drawing does not change visibly.
+inline std::vector<Point> simplify(const std::vector<Point>& line, double tolerance) {
+  if (line.size() < 3) return line;
+  std::vector<char> keep(line.size(), 0);
+  keep.front() = keep.back() = 1;
+  std::vector<std::pair<std::size_t, std::size_t>> todo = {{0, line.size() - 1}};
+  while (!todo.empty()) {
+    const auto [first, last] = todo.back();
+    todo.pop_back();
+    double worst = 0;
+    std::size_t at = first;
+    for (std::size_t k = first + 1; k < last; ++k)
+      if (const double d = distance_to_segment(line[k], line[first], line[last]); d > worst)
+        worst = d, at = k;
+    if (worst > tolerance) {
+      keep[at] = 1;
+      todo.push_back({first, at});
+      todo.push_back({at, last});
+    }
+  }
+  std::vector<Point> kept;
+  for (std::size_t k = 0; k < line.size(); ++k)
+    if (keep[k]) kept.push_back(line[k]);
+  return kept;
+}
+
 /// Appends one panel (a chart at horizontal offset `left`) to `out`.
 inline void panel(std::string& out, const Chart& c, int offset, int index) {
   if (c.width < 120 || c.height < 100)
@@ -408,8 +445,11 @@ inline void panel(std::string& out, const Chart& c, int offset, int index) {
     }
     const std::string dash = s.dashed ? " stroke-dasharray=\"6,4\"" : "";
     for (const auto& run : runs) {
+      std::vector<Point> pixels;
+      for (const Point& q : run) pixels.push_back({px(q.x), py(q.y)});
       std::string points;
-      for (const Point& q : run) points += fmt::format("{:.2f},{:.2f} ", px(q.x), py(q.y));
+      for (const Point& q : simplify(pixels, 0.1))
+        points += fmt::format("{:.2f},{:.2f} ", q.x, q.y);
       points.pop_back();
       out += fmt::format(
           "<polyline class=\"series\" points=\"{}\" fill=\"none\" stroke=\"{}\" "
