@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "common/chart.hpp"
+
 namespace {
 
 struct Options {
@@ -95,41 +97,25 @@ void write_curves(const std::vector<double>& loss, const std::vector<double>& ac
     fmt::print(csv, "{},{:.6f},{:.4f}\n", e + 1, loss[e], acc[e]);
   std::fclose(csv);
   // Two panels: mean training loss and test accuracy per epoch.
-  std::string svg =
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"640\" height=\"280\" "
-      "font-family=\"sans-serif\" font-size=\"12\">\n";
-  const auto panel = [&](double x0, const std::vector<double>& v, const char* title,
-                         const char* colour) {
-    double lo = v[0], hi = v[0];
-    for (double y : v) lo = std::min(lo, y), hi = std::max(hi, y);
-    if (hi == lo) hi = lo + 1;
-    svg += fmt::format("<text x=\"{}\" y=\"20\">{} (min {:.4f}, max {:.4f})</text>\n", x0, title,
-                       lo, hi);
-    svg += fmt::format(
-        "<rect x=\"{}\" y=\"30\" width=\"280\" height=\"220\" fill=\"none\" "
-        "stroke=\"#888\"/>\n",
-        x0);
-    std::string points;
-    for (std::size_t e = 0; e < v.size(); ++e) {
-      const double px =
-          x0 + 10 +
-          260.0 * static_cast<double>(e) / std::max<double>(1, static_cast<double>(v.size() - 1));
-      const double py = 240 - 200 * (v[e] - lo) / (hi - lo);
-      points += fmt::format("{:.1f},{:.1f} ", px, py);
-      svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"/>\n", px, py,
-                         colour);
-    }
-    svg += fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>\n",
-                       points, colour);
-    svg += fmt::format("<text x=\"{}\" y=\"270\">epoch 1 … {}</text>\n", x0 + 100, v.size());
-  };
-  panel(20, loss, "training loss", "#c0392b");
-  panel(340, acc, "test accuracy", "#2471a3");
-  svg += "</svg>\n";
-  std::FILE* out = std::fopen("fashion_mnist.svg", "w");
-  if (out == nullptr) throw std::runtime_error("cannot write fashion_mnist.svg");
-  std::fputs(svg.c_str(), out);
-  std::fclose(out);
+  std::vector<double> epochs, percent;
+  for (std::size_t e = 0; e < loss.size(); ++e) {
+    epochs.push_back(static_cast<double>(e + 1));
+    percent.push_back(100 * acc[e]);
+  }
+  const chart::Chart loss_chart{
+      .title = "training loss",
+      .x = {.label = "epoch"},
+      .y = {.label = "mean cross-entropy per image (nats)"},
+      .series = {{.name = "training loss", .x = epochs, .y = loss, .markers = true}}};
+  const chart::Chart accuracy_chart{.title = "test accuracy",
+                                    .x = {.label = "epoch"},
+                                    .y = {.label = "test accuracy (% of images)"},
+                                    .series = {{.name = "test accuracy",
+                                                .x = epochs,
+                                                .y = percent,
+                                                .color = "#d55e00",
+                                                .markers = true}}};
+  chart::write("fashion_mnist.svg", chart::svg({loss_chart, accuracy_chart}));
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // The same quadratic bowl f(x, y) = ½(x² + 10y²) from the same start with a too-small, a
 // too-large and a good learning rate; prints how each ends and writes the trajectories
-// (learning_rate.csv) and a picture of the contour lines with the three paths
-// (learning_rate.svg) into the working directory.
+// (learning_rate.csv) and a chart (learning_rate.svg: the three paths on the contour lines, and
+// f per iteration on a logarithmic axis) into the working directory.
 #include <nabla/autodiff.hpp>
 #include <nabla/optim.hpp>
 
@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common/chart.hpp"
+
 namespace {
 
 struct Path {
@@ -18,11 +20,50 @@ struct Path {
   double lr;
   const char* color;
   nabla::optim::Result result;
+  std::vector<std::vector<double>> points;  // the start and every iterate
 };
 
-// Maps plot coordinates to SVG pixels: x ∈ [−5, 5], y ∈ [−3, 3].
-double px(double x) { return 40 + (x + 5) * 60; }
-double py(double y) { return 40 + (3 - y) * 60; }
+// Two panels: the paths on the contour lines of the bowl (clipped to x ∈ [−5, 5],
+// y ∈ [−3, 3], equal scales), and f along each path on a logarithmic axis.
+template <class F>
+void write_chart(const std::vector<Path>& paths, const F& f) {
+  chart::Chart plane{.title = "gradient descent paths on f(x, y) = ½(x² + 10y²)",
+                     .x = {.label = "x (dimensionless)", .min = -5, .max = 5},
+                     .y = {.label = "y (dimensionless)", .min = -3, .max = 3},
+                     .legend = chart::Corner::top_right,
+                     .width = 560,
+                     .height = 380};
+  for (const double level : {0.5, 2.0, 5.0, 10.0, 20.0}) {  // ½(x² + 10y²) = level
+    chart::Series ellipse{
+        .name = level == 0.5 ? "contours of f" : "", .color = "#bbbbbb", .width = 1};
+    for (int k = 0; k <= 120; ++k) {
+      const double t = 2 * std::numbers::pi * k / 120;
+      ellipse.x.push_back(std::sqrt(2 * level) * std::cos(t));
+      ellipse.y.push_back(std::sqrt(2 * level / 10) * std::sin(t));
+    }
+    plane.series.push_back(ellipse);
+  }
+  chart::Chart values{
+      .title = "f along each path",
+      .x = {.label = "iteration"},
+      .y = {.label = "f(x, y) (dimensionless, log scale)", .scale = chart::Scale::log},
+      .legend = chart::Corner::bottom_left,
+      .width = 440,
+      .height = 380};
+  for (const Path& p : paths) {
+    chart::Series path{.name = p.label, .color = p.color, .width = 1.5};
+    chart::Series value = path;
+    for (std::size_t k = 0; k < p.points.size(); ++k) {
+      path.x.push_back(p.points[k][0]);
+      path.y.push_back(p.points[k][1]);
+      value.x.push_back(static_cast<double>(k));
+      value.y.push_back(f(p.points[k]));
+    }
+    plane.series.push_back(path);
+    values.series.push_back(value);
+  }
+  chart::write("learning_rate.svg", chart::svg({plane, values}));
+}
 
 }  // namespace
 
@@ -31,14 +72,15 @@ int main() {
   const auto bowl = [](const auto& p) { return 0.5 * (p[0] * p[0] + 10.0 * p[1] * p[1]); };
   const std::vector<double> start = {-4.5, 1.5};
   // Along y the curvature is 10, so gradient descent is stable only for lr < 2/10 = 0.2.
-  std::vector<Path> paths = {{"too small (lr = 0.002)", 0.002, "#1f77b4", {}},
-                             {"too large (lr = 0.205)", 0.205, "#d62728", {}},
-                             {"good (lr = 0.15)", 0.15, "#2ca02c", {}}};
+  std::vector<Path> paths = {{"too small (lr = 0.002)", 0.002, "#0072b2", {}, {}},
+                             {"too large (lr = 0.205)", 0.205, "#d55e00", {}, {}},
+                             {"good (lr = 0.15)", 0.15, "#009e73", {}, {}}};
   std::FILE* csv = std::fopen("learning_rate.csv", "w");
   if (csv == nullptr) return 1;
   fmt::print(csv, "lr,iteration,x,y,f\n");
   for (Path& p : paths) {
-    std::vector<std::vector<double>> points = {start};
+    std::vector<std::vector<double>>& points = p.points;
+    points = {start};
     p.result = minimize(bowl, start, GradientDescent{.lr = p.lr},
                         Stop{.grad_tol = 1e-6, .max_iterations = 150});
     // Re-run step by step to record the trajectory (the observer sees values, not points).
@@ -54,40 +96,9 @@ int main() {
                  bowl(points[k]));
     fmt::print("{:<24} {} after {} iterations: f = {:.4g} at ({:.4g}, {:.4g})\n", p.label,
                p.result.status, p.result.iterations, p.result.value, p.result.x[0], p.result.x[1]);
-    // The picture: contour ellipses once, then this path.
-    static std::string svg;
-    if (svg.empty()) {
-      svg =
-          "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"680\" height=\"470\" "
-          "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"680\" height=\"470\" "
-          "fill=\"white\"/>\n";
-      for (double level : {0.5, 2.0, 5.0, 10.0, 20.0}) {  // ½(x² + 10y²) = level
-        svg += fmt::format(
-            "<ellipse cx=\"{}\" cy=\"{}\" rx=\"{:.1f}\" ry=\"{:.1f}\" "
-            "fill=\"none\" stroke=\"#bbb\"/>\n",
-            px(0), py(0), std::sqrt(2 * level) * 60, std::sqrt(2 * level / 10) * 60);
-      }
-    }
-    std::string line;
-    for (const auto& q : points) {
-      if (std::abs(q[0]) > 5 || std::abs(q[1]) > 3.3) break;  // leaves the picture
-      line += fmt::format("{:.1f},{:.1f} ", px(q[0]), py(q[1]));
-    }
-    svg +=
-        fmt::format("<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"1.5\"/>\n",
-                    line, p.color);
-    if (&p == &paths.back()) {
-      for (std::size_t k = 0; k < paths.size(); ++k)
-        svg += fmt::format("<text x=\"50\" y=\"{}\" fill=\"{}\">{}</text>\n", 20 + 15 * k,
-                           paths[k].color, paths[k].label);
-      svg += "</svg>\n";
-      std::FILE* out = std::fopen("learning_rate.svg", "w");
-      if (out == nullptr) return 1;
-      std::fputs(svg.c_str(), out);
-      std::fclose(out);
-    }
   }
   std::fclose(csv);
+  write_chart(paths, bowl);
   fmt::print("wrote learning_rate.csv and learning_rate.svg\n");
   const bool shapes = paths[2].result.status == Status::gradient_converged &&
                       paths[0].result.status == Status::max_iterations &&
