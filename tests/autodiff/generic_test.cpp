@@ -40,7 +40,9 @@ struct Product {
   }
 };
 template <class X>
-concept AcceptsPoint = requires(const X& x) { nabla::value_and_gradient(Product{}, x); };
+concept AcceptsPoint = requires(const X& x) {
+  nabla::value_and_gradient(Product{}, x);
+};
 
 // A symmetric 3×3 matrix of the parameters p (6 of them: the upper triangle), in any number type.
 template <class T, class P>
@@ -143,8 +145,8 @@ BOOST_AUTO_TEST_CASE(self_adjoint_eigen_solver_on_vars) {
     // with the double solver's eigenvector v; an off-diagonal parameter sits in two entries.
     const Eigen::SelfAdjointEigenSolver<Eigen::Matrix3d> es(a);
     const Eigen::Vector3d v = es.eigenvectors().col(k);
-    const std::array<double, 6> exact = {v(0) * v(0),     2 * v(0) * v(1), 2 * v(0) * v(2),
-                                         v(1) * v(1),     2 * v(1) * v(2), v(2) * v(2)};
+    const std::array<double, 6> exact = {v(0) * v(0), 2 * v(0) * v(1), 2 * v(0) * v(2),
+                                         v(1) * v(1), 2 * v(1) * v(2), v(2) * v(2)};
     for (std::size_t i = 0; i < p.size(); ++i) {
       BOOST_TEST(std::abs(r.gradient[i] - exact[i]) < 1e-10,
                  "eigenvalue " << k << ", p[" << i << "]: " << r.gradient[i] << " vs " << exact[i]);
@@ -168,7 +170,7 @@ BOOST_AUTO_TEST_CASE(points_as_ranges) {
   same(nabla::value_and_gradient(f, 0.5 * (2 * x)));  // an expression: copied once
   // A strided row of a column-major matrix: viewed through its iterators, not its data().
   Eigen::Matrix3d m;
-  m << 1.0, 2.0, 5.0,  //
+  m << 1.0, 2.0, 5.0,    //
       -7.0, -8.0, -9.0,  //
       4.0, 4.0, 4.0;
   same(nabla::value_and_gradient(f, m.row(0)));
@@ -186,7 +188,10 @@ BOOST_AUTO_TEST_CASE(points_as_ranges) {
   BOOST_TEST(ga[0] == 4.0);
   // jacobian() and check_gradient() take them too.
   const nabla::Jacobian J = nabla::jacobian(
-      [](const auto& v) { return std::vector<Var>{v[0] * v[1], v[2]}; }, x);
+      [](const auto& v) {
+        return std::vector<Var>{v[0] * v[1], v[2]};
+      },
+      x);
   BOOST_TEST(J(0, 1) == 1.0);
   BOOST_TEST(J(1, 2) == 1.0);
   BOOST_TEST(nabla::check_gradient(f, x).ok);
@@ -342,10 +347,16 @@ BOOST_AUTO_TEST_CASE(hand_written_gradients) {
   BOOST_TEST(!unwritten.ok);
   // The same form at an Eigen point; invalid input as for the other form.
   BOOST_TEST(nabla::check_gradient(f, Eigen::Vector2d(1.5, -0.5)).ok);
-  nabla::test::expect_error([&] { (void)nabla::check_gradient(f, {not_a_number, 1.0}); },
-                            {"nabla::check_gradient", "x[0]", "not finite"});
   nabla::test::expect_error(
-      [&] { (void)nabla::check_gradient(f, {1.0, 1.0}, {.rtol = -1}); }, {"rtol", "-1"});
+      [&] {
+        (void)nabla::check_gradient(f, {not_a_number, 1.0});
+      },
+      {"nabla::check_gradient", "x[0]", "not finite"});
+  nabla::test::expect_error(
+      [&] {
+        (void)nabla::check_gradient(f, {1.0, 1.0}, {.rtol = -1});
+      },
+      {"rtol", "-1"});
 }
 
 BOOST_AUTO_TEST_CASE(relu_network_kinks_are_not_wrong_derivatives) {

@@ -20,7 +20,9 @@ const auto rosenbrock = [](const auto& x) {
   return 100.0 * pow(x[1] - x[0] * x[0], 2) + pow(1.0 - x[0], 2);
 };
 template <class X>
-concept Startable = requires(const X& x) { minimize(rosenbrock, x, LBFGS{}); };
+concept Startable = requires(const X& x) {
+  minimize(rosenbrock, x, LBFGS{});
+};
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(start_ranges)
@@ -29,9 +31,9 @@ BOOST_AUTO_TEST_CASE(array_span_and_c_array_start_the_same_run) {
   const Result v = minimize(rosenbrock, std::vector{-1.2, 1.0}, LBFGS{});
   const std::array<double, 2> a = {-1.2, 1.0};
   const double c[] = {-1.2, 1.0};
-  for (const Result& r : {minimize(rosenbrock, a, LBFGS{}),
-                          minimize(rosenbrock, std::span<const double>(a), LBFGS{}),
-                          minimize(rosenbrock, c, LBFGS{}, Stop{}, Observer{})}) {
+  for (const Result& r :
+       {minimize(rosenbrock, a, LBFGS{}), minimize(rosenbrock, std::span<const double>(a), LBFGS{}),
+        minimize(rosenbrock, c, LBFGS{}, Stop{}, Observer{})}) {
     BOOST_TEST(r.x == v.x);
     BOOST_TEST(r.evaluations == v.evaluations);
   }
