@@ -79,17 +79,22 @@ std::vector<T> outputs_of(R&& r) {
 
 void check_direction(const char* function, std::size_t x, std::size_t v);
 
-/// Records the inputs of f once and evaluates f on Dual<Var, N> over them as many times as the
-/// caller asks, rewinding to just after the inputs between evaluations (second derivatives).
+/// Records the inputs of f and evaluates f on Dual<Var, N> over them as many times as the
+/// caller asks, rewinding between evaluations (second derivatives). Each evaluation after the
+/// first records the inputs again (Recording::restart: n statements, and every use of an input
+/// stays on the tape's fast lookup).
 template <std::size_t N>
 class DualRecording {
  public:
   explicit DualRecording(std::span<const double> x)
-      : vars_(rec_.inputs(x)), after_(Tape::active().position()), points_(x.size()) {}
+      : x_(x), vars_(rec_.inputs(x)), after_(Tape::active().position()), points_(x.size()) {}
   /// The point with tangent i of input j set from seed(i, j).
   template <class Seed>
   std::span<const Dual<Var, N>> point(Seed&& seed) {
-    Tape::active().rewind(after_);
+    if (Tape::active().position() != after_) {
+      vars_ = rec_.restart(x_);
+      after_ = Tape::active().position();
+    }
     for (std::size_t j = 0; j < vars_.size(); ++j) {
       std::array<Var, N> d;
       for (std::size_t i = 0; i < N; ++i) d[i] = Var(seed(i, j));
@@ -101,6 +106,7 @@ class DualRecording {
   void gradient(const Var& y, std::span<double> g) { rec_.gradient(y, g); }
 
  private:
+  std::span<const double> x_;
   Recording rec_;
   std::span<const Var> vars_;
   Position after_;

@@ -135,6 +135,13 @@ class Recording {
     tape_.variables(x, inputs_);
     return inputs_;
   }
+  /// Rewinds to the start and records the inputs again, for one more evaluation of f: after a
+  /// rewind the tape is in a new epoch (Note [Tape epochs]), where inputs recorded before it
+  /// would take the slow lookup at every use.
+  std::span<const Var> restart(std::span<const double> x) {
+    tape_.rewind(start_);
+    return inputs(x);
+  }
   /// Sweeps from y and writes the gradient with respect to the inputs into g.
   /// @throws nabla::Error when f rewound or cleared the tape below the inputs.
   void gradient(const Var& y, std::span<double> g) {
