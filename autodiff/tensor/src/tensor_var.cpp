@@ -779,6 +779,7 @@ TensorVar detail::shared_parameter(MutableTensorView value, MutableTensorView gr
   Tape& tape = Tape::active();
   auto [node, out] =
       make<SharedLeafNode>(tape, value.shape(), false, value.data(), std::move(owner));
+  if (!grad_enabled()) return out;  // a constant (Note [Inference mode])
   node->adjoint = gradient.data();
   node->external = true;
   node->written = true;
@@ -796,6 +797,7 @@ TensorVar parameter(MutableTensorView value, MutableTensorView gradient) {
   (void)detail::view_values(gradient, "nabla::parameter");
   Tape& tape = Tape::active();
   auto [node, out] = make<LeafNode>(tape, value.shape(), false, value.data());
+  if (!grad_enabled()) return out;  // a constant (Note [Inference mode])
   node->adjoint = gradient.data();
   node->external = true;
   node->written = true;

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "nabla/autodiff/no_grad.hpp"
 #include "nabla/autodiff/tape.hpp"
 #include "nabla/autodiff/tensor.hpp"
 #include "nabla/autodiff/var.hpp"
@@ -421,6 +422,27 @@ check_gradient(F&& f, const X& x, CheckOptions options = {}) {
 }  // namespace nabla
 
 namespace nabla {
+/// Runs f() in inference mode (a NoGrad scope, Note [Inference mode] in no_grad.hpp) and
+/// returns its result as plain values, copied before the scope rewinds the tape: a TensorVar as
+/// a Tensor, a Var or scalar expression as a double, anything else as f returned it. The tape
+/// is left as it was.
+///
+/// Example:
+///   nabla::Tensor logits = nabla::inference([&] { return model(nabla::constant(x)); });
+template <class F>
+requires std::invocable<F&>
+auto inference(F&& f) {
+  const NoGrad no_grad;
+  using R = std::remove_cvref_t<std::invoke_result_t<F&>>;
+  if constexpr (std::same_as<R, TensorVar>) {
+    return Tensor(f().value());
+  } else if constexpr (Expression<R>) {
+    return f().value();
+  } else {
+    return f();
+  }
+}
+
 /// A recorded constant that *refers to* the caller's data instead of copying it (for large
 /// fixed data such as a design matrix): the data must stay alive and unchanged until the tape
 /// is rewound below this node.
