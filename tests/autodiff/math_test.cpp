@@ -459,6 +459,112 @@ BOOST_AUTO_TEST_CASE(activations) {
   BOOST_TEST(nabla::sigmoid(-1000.0) == 0.0);
 }
 
+// The activations of deep learning, against closed forms in long double (PyTorch's formulas:
+// gelu exact, silu, leaky_relu, elu), at the kinks too: the derivative at 0 is the left one
+// (leaky_relu′(0) = s, elu′(0) = α), as relu′(0) = 0 (docs/functions.md).
+BOOST_AUTO_TEST_CASE(deep_learning_activations) {
+  using L = long double;
+  const L inv_sqrt2 = 1 / std::sqrt(2.0L), inv_sqrt_2pi = 1 / std::sqrt(2 * std::numbers::pi_v<L>);
+  const auto dgelu = [=](double x) {
+    const L t = x;
+    return double(0.5L * std::erfc(-t * inv_sqrt2) + t * inv_sqrt_2pi * std::exp(-t * t / 2));
+  };
+  const auto dsilu = [](double x) {
+    const L t = x, s = 1 / (1 + std::exp(-t));
+    return double(s * (1 + t * (1 - s)));
+  };
+  const auto pts = with(line, {40.0, -40.0, 700.0, -700.0, -38.0, 0.0});
+  expect_unary(
+      "gelu", [](auto x) { return nabla::gelu(x); }, dgelu, pts);
+  expect_unary(
+      "silu", [](auto x) { return nabla::silu(x); }, dsilu, pts);
+  const auto smooth = with(line, {-0.75, 0.25, 0.0});
+  for (double s : {0.01, 0.2, 0.0, -0.5, 2.0}) {
+    expect_unary(
+        "leaky_relu(" + std::to_string(s) + ")", [s](auto x) { return nabla::leaky_relu(x, s); },
+        [s](double x) { return x > 0 ? 1.0 : s; }, smooth, distance_to_zero);
+  }
+  expect_unary(
+      "leaky_relu (default slope)", [](auto x) { return nabla::leaky_relu(x); },
+      [](double x) { return x > 0 ? 1.0 : 0.01; }, smooth, distance_to_zero);
+  for (double a : {1.0, 0.5, 2.0}) {
+    expect_unary(
+        "elu(" + std::to_string(a) + ")", [a](auto x) { return nabla::elu(x, a); },
+        [a](double x) { return x > 0 ? 1.0 : double(a * std::exp(L(x))); },
+        with(smooth, {-700.0, -40.0}), distance_to_zero);
+  }
+  // Values as PyTorch's at known points.
+  BOOST_TEST(nabla::gelu(1.0) == 0.8413447460685429, boost::test_tools::tolerance(1e-15));
+  BOOST_TEST(nabla::gelu(-1.0) == -0.15865525393145707, boost::test_tools::tolerance(1e-15));
+  BOOST_TEST(nabla::silu(1.0) == 0.7310585786300049, boost::test_tools::tolerance(1e-15));
+  BOOST_TEST(nabla::elu(-1.0) == std::expm1(-1.0));
+  BOOST_TEST(nabla::leaky_relu(-2.0) == -0.02);
+  // gelu far left: accurate to its condition number x² (1 + erf(x/√2) would cancel to 0 from
+  // x ≈ −8.3 on: 0, where the true value is −1.5e−196 at x = −30).
+  BOOST_TEST(nabla::gelu(-30.0) < 0.0);
+  BOOST_TEST(nabla::gelu(-30.0) == double(-30.0L * 0.5L * std::erfc(30.0L * inv_sqrt2)),
+             boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(-30.0 * 0.5 * (1 + std::erf(-30.0 / std::sqrt(2.0))) == 0.0);  // what erf gives
+  // Parameters must be finite.
+  BOOST_CHECK_THROW((void)nabla::leaky_relu(1.0, std::nan("")), nabla::Error);
+  BOOST_CHECK_THROW((void)nabla::elu(Var(1.0), inf), nabla::Error);
+  BOOST_CHECK_THROW((void)nabla::leaky_relu(nabla::Dual<double>(1.0, 1.0), -inf), nabla::Error);
+}
+
+// Every rule at the awkward points (−0, 0, ±∞, NaN, ±1e300, the kinks): value and derivative
+// in reverse and forward mode agree, and are the documented limits (docs/functions.md).
+BOOST_AUTO_TEST_CASE(deep_learning_activations_at_special_points) {
+  struct Expect {
+    double x, value, derivative;
+  };
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const auto check = [&](const std::string& name, auto f, const std::vector<Expect>& cases) {
+    for (const Expect& c : cases) {
+      const auto r = nabla::value_and_gradient([&](const auto& v) { return Var(f(v[0])); }, {c.x});
+      const auto d = f(nabla::Dual<double>(c.x, 1.0));
+      // Values to the sign of a zero; derivatives as numbers (a sweep adds into +0).
+      const auto same = [](double a, double b) {
+        return (std::isnan(a) && std::isnan(b)) || (a == b && std::signbit(a) == std::signbit(b));
+      };
+      const auto equal = [](double a, double b) {
+        return (std::isnan(a) && std::isnan(b)) || a == b;
+      };
+      BOOST_TEST(same(r.value, c.value), name << "(" << c.x << ") = " << r.value);
+      BOOST_TEST(same(d.value(), c.value), name << "(" << c.x << ") forward = " << d.value());
+      BOOST_TEST(equal(r.gradient[0], c.derivative),
+                 name << "'(" << c.x << ") = " << r.gradient[0] << ", expected " << c.derivative);
+      BOOST_TEST(equal(d.tangent(), c.derivative),
+                 name << "'(" << c.x << ") forward = " << d.tangent());
+    }
+  };
+  // x·Φ(x) and x·σ(x) share their special points: a gate that is ½ at 0, 0 at −∞, 1 at +∞.
+  const std::vector<Expect> gated = {{0.0, 0.0, 0.5},     {-0.0, -0.0, 0.5}, {inf, inf, 1.0},
+                                     {-inf, -0.0, 0.0},   {nan, nan, nan},   {1e300, 1e300, 1.0},
+                                     {-1e300, -0.0, -0.0}};
+  check(
+      "gelu", [](auto x) { return nabla::gelu(x); }, gated);
+  check(
+      "silu", [](auto x) { return nabla::silu(x); }, gated);
+  check("leaky_relu", [](auto x) { return nabla::leaky_relu(x, 0.1); },
+        {{0.0, 0.0, 0.1},
+         {-0.0, -0.0, 0.1},
+         {inf, inf, 1.0},
+         {-inf, -inf, 0.1},
+         {nan, nan, 0.1},
+         {1e300, 1e300, 1.0},
+         {-2.0, -0.2, 0.1}});
+  check("leaky_relu slope 0", [](auto x) { return nabla::leaky_relu(x, 0.0); },
+        {{0.0, 0.0, 0.0}, {-inf, 0.0, 0.0}, {2.0, 2.0, 1.0}});
+  check("elu", [](auto x) { return nabla::elu(x, 2.0); },
+        {{0.0, 0.0, 2.0},
+         {-0.0, -0.0, 2.0},
+         {inf, inf, 1.0},
+         {-inf, -2.0, 0.0},
+         {nan, nan, nan},
+         {1e300, 1e300, 1.0},
+         {-1e300, -2.0, 0.0}});
+}
+
 BOOST_AUTO_TEST_CASE(log_sum_exp) {
   const std::vector<std::vector<double>> cases = {{0.0},
                                                   {1.0, 2.0, 3.0},

@@ -497,6 +497,54 @@ BOOST_AUTO_TEST_CASE(tensor_and_scalar_rules_agree_at_edge_points) {
        [](const Var& v) { return Var(abs(v)); }},
       {"relu", [](const TensorVar& t) { return nabla::relu(t); },
        [](const Var& v) { return Var(relu(v)); }},
+      {"exp2", [](const TensorVar& t) { return nabla::exp2(t); },
+       [](const Var& v) { return Var(exp2(v)); }},
+      {"expm1", [](const TensorVar& t) { return nabla::expm1(t); },
+       [](const Var& v) { return Var(expm1(v)); }},
+      {"log2", [](const TensorVar& t) { return nabla::log2(t); },
+       [](const Var& v) { return Var(log2(v)); }},
+      {"log10", [](const TensorVar& t) { return nabla::log10(t); },
+       [](const Var& v) { return Var(log10(v)); }},
+      {"cbrt", [](const TensorVar& t) { return nabla::cbrt(t); },
+       [](const Var& v) { return Var(cbrt(v)); }},
+      {"sin", [](const TensorVar& t) { return nabla::sin(t); },
+       [](const Var& v) { return Var(sin(v)); }},
+      {"cos", [](const TensorVar& t) { return nabla::cos(t); },
+       [](const Var& v) { return Var(cos(v)); }},
+      {"tan", [](const TensorVar& t) { return nabla::tan(t); },
+       [](const Var& v) { return Var(tan(v)); }},
+      {"asin", [](const TensorVar& t) { return nabla::asin(t); },
+       [](const Var& v) { return Var(asin(v)); }},
+      {"acos", [](const TensorVar& t) { return nabla::acos(t); },
+       [](const Var& v) { return Var(acos(v)); }},
+      {"atan", [](const TensorVar& t) { return nabla::atan(t); },
+       [](const Var& v) { return Var(atan(v)); }},
+      {"sinh", [](const TensorVar& t) { return nabla::sinh(t); },
+       [](const Var& v) { return Var(sinh(v)); }},
+      {"cosh", [](const TensorVar& t) { return nabla::cosh(t); },
+       [](const Var& v) { return Var(cosh(v)); }},
+      {"asinh", [](const TensorVar& t) { return nabla::asinh(t); },
+       [](const Var& v) { return Var(asinh(v)); }},
+      {"acosh", [](const TensorVar& t) { return nabla::acosh(t); },
+       [](const Var& v) { return Var(acosh(v)); }},
+      {"atanh", [](const TensorVar& t) { return nabla::atanh(t); },
+       [](const Var& v) { return Var(atanh(v)); }},
+      {"erf", [](const TensorVar& t) { return nabla::erf(t); },
+       [](const Var& v) { return Var(erf(v)); }},
+      {"erfc", [](const TensorVar& t) { return nabla::erfc(t); },
+       [](const Var& v) { return Var(erfc(v)); }},
+      {"gelu", [](const TensorVar& t) { return nabla::gelu(t); },
+       [](const Var& v) { return Var(gelu(v)); }},
+      {"silu", [](const TensorVar& t) { return nabla::silu(t); },
+       [](const Var& v) { return Var(silu(v)); }},
+      {"leaky_relu", [](const TensorVar& t) { return nabla::leaky_relu(t); },
+       [](const Var& v) { return Var(leaky_relu(v)); }},
+      {"leaky_relu 0.3", [](const TensorVar& t) { return nabla::leaky_relu(t, 0.3); },
+       [](const Var& v) { return Var(leaky_relu(v, 0.3)); }},
+      {"elu", [](const TensorVar& t) { return nabla::elu(t); },
+       [](const Var& v) { return Var(elu(v)); }},
+      {"elu 0.5", [](const TensorVar& t) { return nabla::elu(t, 0.5); },
+       [](const Var& v) { return Var(elu(v, 0.5)); }},
       {"pow 2.5", [](const TensorVar& t) { return nabla::pow(t, 2.5); },
        [](const Var& v) { return Var(pow(v, 2.5)); }},
       {"pow 0", [](const TensorVar& t) { return nabla::pow(t, 0.0); },
@@ -696,6 +744,16 @@ LD sigmoid(LD x) {
   return chain(x, 1 / (1 + expl(-x.v)), e / ((1 + e) * (1 + e)));
 }
 LD softplus(LD x) { return chain(x, log1pl(expl(x.v)), 1 / (1 + expl(-x.v))); }
+LD gelu(LD x) {
+  const long double c = erfcl(-x.v / sqrtl(2.0L));
+  return chain(x, 0.5L * x.v * c, 0.5L * c + x.v * expl(-x.v * x.v / 2) / sqrtl(2 * pi_l));
+}
+LD silu(LD x) {
+  const long double s = 1 / (1 + expl(-x.v)), s_minus = 1 / (1 + expl(x.v));  // σ(x), σ(−x)
+  return chain(x, x.v * s, s * (1 + x.v * s_minus));
+}
+LD leaky_relu(LD x) { return x.v > 0 ? chain(x, x.v, 1) : chain(x, 0.01L * x.v, 0.01L); }
+LD elu(LD x) { return x.v > 0 ? chain(x, x.v, 1) : chain(x, expm1l(x.v), expl(x.v)); }
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(elementary_derivatives_hold_at_every_magnitude) {
@@ -742,6 +800,10 @@ BOOST_AUTO_TEST_CASE(elementary_derivatives_hold_at_every_magnitude) {
       NABLA_RULE(abs, all),
       NABLA_RULE(sigmoid, all),
       NABLA_RULE(softplus, all),
+      NABLA_RULE(gelu, all),
+      NABLA_RULE(silu, all),
+      NABLA_RULE(leaky_relu, all),
+      NABLA_RULE(elu, all),
       Rule{"pow(x, 2.5)", [](const Var& x) { return Var(pow(x, 2.5)); },
            [](LD x) { return pow(x, 2.5); }, positive,
            [](double x_) {

@@ -15,6 +15,7 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <numbers>
 #include <random>
 #include <set>
 #include <string>
@@ -239,6 +240,120 @@ std::vector<Row> elementwise_rows() {
      {.derivative = sigmoid_value}},
   };
   // clang-format on
+  // The rows of the scalar rule table (math.hpp) taken over by tensors, each against its closed
+  // form in long double and finite differences.
+  const auto pi = std::numbers::pi_v<L>;
+  const auto unit_scale = join({draws(all, {any}, {1, 1e-100, 1e3}), zeros(all)});
+  const auto inside_unit = join({draws(all, {{-0.9, 0.9}}, {1, 1e-100}), zeros(all)});
+  const auto signed_big = join({draws(all, {any}, magnitudes_to_1e300), zeros(all)});
+  const auto tails = join({draws(all, {any}, {1e-100, 1e100}), draws(all, {{20, 40, true}}, {1}),
+                           draws(all, {{700, 800, true}}, {1}), zeros(all)});
+  const auto dgelu = [=](double x) {
+    const L t = x;
+    return double(0.5L * std::erfc(-t / std::sqrt(2.0L)) +
+                  t * std::exp(-t * t / 2) / std::sqrt(2 * pi));
+  };
+  const auto dsilu = [=](double x) {
+    const L t = x, s = 1 / (1 + std::exp(-t)), s_minus = 1 / (1 + std::exp(t));
+    return double(s * (1 + t * s_minus));
+  };
+  // clang-format off
+  rows.insert(rows.end(), {
+    {"elementwise", "exp2", {"exp2(TensorVar)"}, unary(nabla::exp2),
+     join({draws(all, {any}, {1, 1e-100}), draws(all, {{600, 1000, true}}, {1}), zeros(all)}),
+     {.derivative = [=](double x) { return double(std::exp2(ld(x)) * std::log(2.0L)); }}},
+    {"elementwise", "expm1", {"expm1(TensorVar)"}, unary(nabla::expm1),
+     join({draws(all, {any}, {1, 1e-100}), draws(all, {{600, 700, true}}, {1}), zeros(all)}),
+     {.derivative = [=](double x) { return double(std::exp(ld(x))); }}},
+    {"elementwise", "log2", {"log2(TensorVar)"}, unary(nabla::log2), positive_values,
+     {.step = relative_step,
+      .derivative = [=](double x) { return double(1 / (ld(x) * std::log(2.0L))); }}},
+    {"elementwise", "log10", {"log10(TensorVar)"}, unary(nabla::log10), positive_values,
+     {.step = relative_step,
+      .derivative = [=](double x) { return double(1 / (ld(x) * std::log(10.0L))); }}},
+    {"elementwise", "cbrt", {"cbrt(TensorVar)"}, unary(nabla::cbrt), signed_big,
+     {.step = away_from_0, .derivative = [=](double x) {
+        const L c = std::cbrt(ld(x));
+        return double(1 / (3 * c * c));
+      }}},
+    {"elementwise", "sin", {"sin(TensorVar)"}, unary(nabla::sin), unit_scale,
+     {.derivative = [=](double x) { return double(std::cos(ld(x))); }}},
+    {"elementwise", "cos", {"cos(TensorVar)"}, unary(nabla::cos), unit_scale,
+     {.derivative = [=](double x) { return double(-std::sin(ld(x))); }}},
+    {"elementwise", "tan", {"tan(TensorVar)"}, unary(nabla::tan),
+     join({draws(all, {{-1.2, 1.2}}, {1, 1e-100}), zeros(all)}),
+     {.derivative = [=](double x) { return double(1 / (std::cos(ld(x)) * std::cos(ld(x)))); }}},
+    {"elementwise", "asin", {"asin(TensorVar)"}, unary(nabla::asin), inside_unit,
+     {.step = relative_away_from({-1.0, 1.0}),
+      .derivative = [=](double x) { return double(1 / std::sqrt(1 - ld(x) * ld(x))); }}},
+    {"elementwise", "acos", {"acos(TensorVar)"}, unary(nabla::acos), inside_unit,
+     {.step = relative_away_from({-1.0, 1.0}),
+      .derivative = [=](double x) { return double(-1 / std::sqrt(1 - ld(x) * ld(x))); }}},
+    {"elementwise", "atan", {"atan(TensorVar)"}, unary(nabla::atan), signed_big,
+     {.step = relative_step, .derivative = [=](double x) { return double(1 / (1 + ld(x) * ld(x))); }}},
+    {"elementwise", "sinh", {"sinh(TensorVar)"}, unary(nabla::sinh),
+     join({draws(all, {any}, {1, 1e-100}), draws(all, {{20, 40, true}}, {1}), zeros(all)}),
+     {.derivative = [=](double x) { return double(std::cosh(ld(x))); }}},
+    {"elementwise", "cosh", {"cosh(TensorVar)"}, unary(nabla::cosh),
+     join({draws(all, {any}, {1, 1e-100}), draws(all, {{20, 40, true}}, {1}), zeros(all)}),
+     {.derivative = [=](double x) { return double(std::sinh(ld(x))); }}},
+    {"elementwise", "asinh", {"asinh(TensorVar)"}, unary(nabla::asinh), signed_big,
+     {.step = relative_step,
+      .derivative = [=](double x) { return double(1 / std::sqrt(ld(x) * ld(x) + 1)); }}},
+    {"elementwise", "acosh", {"acosh(TensorVar)"}, unary(nabla::acosh),
+     join({draws(all, {{1.2, 3}}, {1}), draws(all, {positive}, {1e3, 1e100, 1e300})}),
+     {.step = relative_away_from({1.0}),
+      .derivative = [=](double x) { return double(1 / std::sqrt(ld(x) * ld(x) - 1)); }}},
+    {"elementwise", "atanh", {"atanh(TensorVar)"}, unary(nabla::atanh), inside_unit,
+     {.step = relative_away_from({-1.0, 1.0}),
+      .derivative = [=](double x) { return double(1 / (1 - ld(x) * ld(x))); }}},
+    {"elementwise", "erf", {"erf(TensorVar)"}, unary(nabla::erf),
+     join({unit_scale, draws(all, {{3, 6, true}}, {1})}),
+     {.derivative = [=](double x) { return double(2 / std::sqrt(pi) * std::exp(-ld(x) * ld(x))); }}},
+    {"elementwise", "erfc", {"erfc(TensorVar)"}, unary(nabla::erfc),
+     join({unit_scale, draws(all, {{3, 6, true}}, {1})}),
+     {.derivative = [=](double x) { return double(-2 / std::sqrt(pi) * std::exp(-ld(x) * ld(x))); }}},
+    // gelu′ and silu′ have a root (x ≈ −0.75, −1.28) where they are differences of terms near
+    // 0.2 and 1: there no value is relative-exact to 1e−13, so the closed forms are checked
+    // away from it, in the tails (where differences resolve nothing) and at tiny magnitudes.
+    {"elementwise", "gelu", {"gelu(TensorVar)"}, unary(nabla::gelu),
+     join({draws(all, {any}, {1}), zeros(all)})},
+    {"elementwise", "gelu (tails)", {"gelu(TensorVar)"}, unary(nabla::gelu), tails,
+     {.derivative = dgelu}},
+    {"elementwise", "silu", {"silu(TensorVar)"}, unary(nabla::silu),
+     join({draws(all, {any}, {1}), zeros(all)})},
+    {"elementwise", "silu (tails)", {"silu(TensorVar)"}, unary(nabla::silu), tails,
+     {.derivative = dsilu}},
+  });
+  // clang-format on
+  // leaky_relu and elu: the derivative at the kink 0 is the left one (docs/functions.md), no
+  // difference is taken there.
+  for (double slope : {0.01, 0.2, 0.0, -0.5}) {
+    rows.push_back(
+        {"elementwise",
+         fmt::format("leaky_relu(x, {})", slope),
+         {"leaky_relu(TensorVar,double)"},
+         [slope](Args x) { return nabla::leaky_relu(x[0], slope); },
+         signed_values,
+         {.step = away_from_0, .derivative = [slope](double x) { return x > 0 ? 1.0 : slope; }}});
+  }
+  rows.push_back(
+      {"elementwise",
+       "leaky_relu(x) (default slope)",
+       {"leaky_relu(TensorVar,double)"},
+       [](Args x) { return nabla::leaky_relu(x[0]); },
+       signed_values,
+       {.step = away_from_0, .derivative = [](double x) { return x > 0 ? 1.0 : 0.01; }}});
+  for (double alpha : {1.0, 0.5, 2.0}) {
+    rows.push_back({"elementwise",
+                    fmt::format("elu(x, {})", alpha),
+                    {"elu(TensorVar,double)"},
+                    [alpha](Args x) { return nabla::elu(x[0], alpha); },
+                    join({signed_values, draws(all, {{20, 40, true}}, {1})}),
+                    {.step = away_from_0, .derivative = [=](double x) {
+                       return x > 0 ? 1.0 : double(alpha * std::exp(ld(x)));
+                     }}});
+  }
   // clamp: the derivative is 1 on [lo, hi] including the bounds (docs/tensors.md, "g inside
   // [lo, hi], 0 outside"): no difference is taken at a bound.
   for (const auto& [lo, hi] : {std::pair{-1.0, 1.5}, std::pair{-1e100, 1e100}}) {

@@ -83,6 +83,12 @@ void detail::check_polygamma_order(int n) {
   }
 }
 
+void detail::require_finite_parameter(const char* function, const char* name, double c) {
+  if (!std::isfinite(c)) {
+    fail(function, fmt::format("invalid {} (got {}, expected a finite number)", name, c));
+  }
+}
+
 Var fmin(const Var& x, const Var& y) {
   const double a = x.value(), b = y.value();
   if (a == b) return Tape::active().record(Op::fmin, a, x, 0.5, y, 0.5);

@@ -7,9 +7,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <limits>
+#include <mutex>
 
 #include "nabla/autodiff/error.hpp"
+#include "nabla/autodiff/no_grad.hpp"
 
 namespace nabla {
 
@@ -486,6 +489,7 @@ void Tape::sweep_all(std::size_t last, std::size_t first, std::size_t floor, boo
 }
 
 void Tape::reverse(Position from) {
+  detail::require_grad("nabla::Tape::reverse");
   check_position("nabla::Tape::reverse", from);
   ensure_adjoints();
   zero_from_ = adjoints_;  // the sweep leaves adjoints behind
@@ -509,6 +513,7 @@ void Tape::backward(const Var& y) { backward(y, Position{}); }
 void Tape::backward(const Var& y, Position from) {
   check_position("nabla::Tape::backward", from);
   const std::uint32_t iy = index_of(y);
+  begin_backward("nabla::backward", iy);
   // Zero every adjoint: entries at or past adjoints_ are zeroed by ensure_adjoints(), so only
   // the part already in use needs a fill (an optimizer loop would otherwise zero twice).
   std::fill(adjoint_.begin(), adjoint_.begin() + static_cast<std::ptrdiff_t>(adjoints_), 0.0);
@@ -530,6 +535,7 @@ void Tape::backward(const Var& y, Position from) {
 }
 
 void Tape::prepare_gradient(Position from) {
+  detail::require_grad("nabla::gradient");
   check_position("nabla::gradient", from);
   // Note [Clean adjoints]: make [from, end) zero without touching what is known to be zero;
   // adjoints before `from` belong to the caller and are left as they are.
@@ -627,6 +633,10 @@ void Tape::rewind(Position to) {
     std::erase_if(labels_, [&](const auto& e) { return e.first >= to.statement; });
   statements_ = to.statement;
   operands_ = to.operand;
+  if (to.statement <= last_sweep_output_) {  // Note [Growth warning]: the last output is gone
+    sweeps_without_rewind_ = 0;
+    last_sweep_output_ = 0;
+  }
   if (epochs_.back().start >= to.statement) {  // (a helper's loop: the same place every call)
     drop_epoch(epochs_.back());
     epochs_.pop_back();
@@ -656,6 +666,7 @@ void Tape::clear() { rewind(Position{1, 0}); }
 
 void Tape::release() {
   clear();
+  growth_warned_ = false;
   arena_.release();
   std::vector<std::uint32_t>(1, 0).swap(end_);
   std::vector<Op>(1, Op::constant).swap(op_);
@@ -678,14 +689,134 @@ TapeStatistics Tape::statistics() const noexcept {
   s.bytes_used = statements_ * (sizeof(std::uint32_t) + sizeof(Op)) +
                  operands_ * (sizeof(std::uint32_t) + sizeof(double));
   s.adjoint_bytes = std::min(adjoints_, statements_) * sizeof(double);
-  s.bytes_reserved = end_.capacity() * sizeof(std::uint32_t) + op_.capacity() * sizeof(Op) +
-                     arg_.capacity() * sizeof(std::uint32_t) +
-                     partial_.capacity() * sizeof(double) + adjoint_.capacity() * sizeof(double);
-  s.bytes_reserved += arena_.bytes_reserved();
+  s.scalar_bytes_reserved = end_.capacity() * sizeof(std::uint32_t) + op_.capacity() * sizeof(Op) +
+                            arg_.capacity() * sizeof(std::uint32_t) +
+                            partial_.capacity() * sizeof(double) +
+                            adjoint_.capacity() * sizeof(double);
+  s.tensor_bytes_reserved = arena_.bytes_reserved();
+  s.bytes_reserved = s.scalar_bytes_reserved + s.tensor_bytes_reserved;
   s.allocations = allocations_ + arena_.allocations();
   s.tensor_nodes = nodes_.size();
   s.tensor_bytes = arena_.bytes_used();
+  s.bytes_in_use = s.bytes_used + s.adjoint_bytes + s.tensor_bytes;
+  s.sweeps_without_rewind = sweeps_without_rewind_;
   return s;
+}
+
+namespace {
+// "512 B", "31.0 kB", "266.9 MB", "1.2 GB" (decimal units).
+std::string bytes(std::size_t n) {
+  if (n < 1000) return fmt::format("{} B", n);
+  const char* units[] = {"kB", "MB", "GB", "TB"};
+  double v = static_cast<double>(n) / 1000.0;
+  std::size_t u = 0;
+  while (v >= 1000.0 && u + 1 < std::size(units)) {
+    v /= 1000.0;
+    ++u;
+  }
+  return fmt::format("{:.1f} {}", v, units[u]);
+}
+}  // namespace
+
+std::string to_string(const TapeStatistics& s) {
+  std::string out = fmt::format(
+      "{} statements, {} tensor nodes; in use {} (scalar {}, adjoints {}, tensors {}); reserved "
+      "{} (scalar {}, tensors {}) in {} allocations",
+      s.statements, s.tensor_nodes, bytes(s.bytes_in_use), bytes(s.bytes_used),
+      bytes(s.adjoint_bytes), bytes(s.tensor_bytes), bytes(s.bytes_reserved),
+      bytes(s.scalar_bytes_reserved), bytes(s.tensor_bytes_reserved), s.allocations);
+  if (s.sweeps_without_rewind > 1) {
+    out += fmt::format("; {} backward() calls without a rewind", s.sweeps_without_rewind);
+  }
+  return out;
+}
+
+// ---- Growth warning ----
+
+// Note [Growth warning]
+// A tape keeps everything recorded until it is rewound. A training loop written with
+// PyTorch's habits — record, backward(), step, and no tape.rewind(start) — therefore keeps
+// every step's recording (267 MB after 300 steps of a small MLP), and each backward() sweeps
+// all of it. The tape counts sweeps from outputs recorded one after another (a new step's
+// loss) and forgets the count when it is rewound below the last one (what a correct loop, and
+// nn::compute_gradients, does every step; a gradient helper's own rewind, above it, does not
+// count). From the third such sweep on, if the tape holds growth_warning() bytes in use or
+// more (64 MiB by default), it warns once — through the warning handler, a line on stderr by
+// default — with its statistics and the fix. A warning, not an error: a recording that grows
+// on purpose (a long time series swept as it goes) is legitimate; set_growth_warning(0) turns
+// it off.
+
+namespace {
+std::atomic<std::size_t> growth_warning_bytes{std::size_t{64} << 20};
+std::mutex warning_mutex;
+std::function<void(std::string_view)>& warning_handler() {
+  static std::function<void(std::string_view)> handler;
+  return handler;
+}
+void warn(std::string_view message) {
+  const std::lock_guard lock(warning_mutex);
+  if (warning_handler()) {
+    warning_handler()(message);
+  } else {
+    fmt::print(stderr, "{}\n", message);
+    std::fflush(stderr);
+  }
+}
+}  // namespace
+
+void set_growth_warning(std::size_t bytes) noexcept {
+  growth_warning_bytes.store(bytes, std::memory_order_relaxed);
+}
+
+std::size_t growth_warning() noexcept {
+  return growth_warning_bytes.load(std::memory_order_relaxed);
+}
+
+void set_warning_handler(std::function<void(std::string_view)> handler) {
+  const std::lock_guard lock(warning_mutex);
+  warning_handler() = std::move(handler);
+}
+
+void Tape::begin_backward(const char* function, std::size_t s) {
+  detail::require_grad(function);
+  if (s > last_sweep_output_) {
+    ++sweeps_without_rewind_;
+    last_sweep_output_ = s;
+  }
+  if (growth_warned_ || sweeps_without_rewind_ < 3) return;
+  const std::size_t limit = growth_warning();
+  if (limit == 0) return;
+  const TapeStatistics st = statistics();
+  if (st.bytes_in_use < limit) return;
+  growth_warned_ = true;
+  warn(fmt::format(
+      "nabla: warning: a tape keeps {} in use after {} backward() calls without a rewind: "
+      "everything recorded since it was last rewound is kept, and each backward() sweeps all "
+      "of it. Rewind after each training step (const nabla::Position start = tape.position(); "
+      "... tape.rewind(start);) or use nabla::nn::compute_gradients, which does. Tape: {}. "
+      "(Shown once per tape; nabla::set_growth_warning(0) turns it off.)",
+      bytes(st.bytes_in_use), sweeps_without_rewind_, to_string(st)));
+}
+
+// ---- Inference mode (Note [Inference mode] in no_grad.hpp) ----
+
+void detail::no_grad_error(const char* function) {
+  fail(function,
+       "called inside a nabla::NoGrad scope, where nothing is recorded to differentiate "
+       "(expected the sweep after the scope ends: record the computation outside it)");
+}
+
+NoGrad::NoGrad() noexcept : tape_(&Tape::active()), start_(tape_->position()) {
+  ++detail::no_grad_depth;
+}
+
+NoGrad::~NoGrad() {
+  --detail::no_grad_depth;
+  if (tape_->position().statement <= start_.statement) return;  // nothing recorded, or rewound
+  try {
+    tape_->rewind(start_);
+  } catch (const Error&) {  // the caller rewound below the scope's start and recorded again
+  }
 }
 
 // ---- Diagnostics and labels ----

@@ -207,3 +207,18 @@ std::span<const std::size_t> BatchSampler::operator[](std::size_t k) const {
 }
 
 }  // namespace nabla::nn
+
+namespace nabla {
+
+double detail::backward_loss(const TensorVar& loss) {
+  const TensorView v = loss.value();
+  nabla::backward(loss);  // checks that the loss has one element
+  return v.data()[0];
+}
+
+double detail::backward_loss(const Var& loss) {
+  nabla::backward(loss);
+  return loss.value();
+}
+
+}  // namespace nabla

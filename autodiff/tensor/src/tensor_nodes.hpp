@@ -11,6 +11,7 @@
 
 #include "nabla/autodiff/error.hpp"
 #include "nabla/autodiff/math.hpp"
+#include "nabla/autodiff/no_grad.hpp"
 #include "nabla/autodiff/tensor_var.hpp"
 
 namespace nabla::detail::tensor {
@@ -53,9 +54,11 @@ T* allocate_array(Tape& tape, std::size_t n) {
 // below the node gives all of it back.
 // When memory or the tape runs out, the node is destroyed, the arena goes back to `mark` and a
 // nabla::Error names the operation: a failed operation records nothing.
+// Inside a NoGrad scope every node is a constant (Note [Inference mode] in no_grad.hpp).
 template <class N, class... A>
 std::pair<N*, TensorVar> make_from(detail::Arena::Mark mark, Tape& tape, const Shape& shape,
                                    bool grad, double* value, A&&... args) {
+  grad = grad && grad_enabled();
   N* node = nullptr;
   try {
     node = new (detail::TapeAccess::arena(tape).allocate(sizeof(N))) N(std::forward<A>(args)...);

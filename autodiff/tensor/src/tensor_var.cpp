@@ -163,7 +163,56 @@ struct FromScalar {
   static constexpr std::string_view name = op_name(Fn::op);
   static double f(double x, const UnaryArgs&) { return Fn::value(x); }
   static double d(double x, double y, const UnaryArgs&) { return Fn::partial(x, y); }
+  // The second derivative: the row's partial evaluated on Dual<double> (Derivative below).
+  static double dd(double x, const UnaryArgs&) {
+    const Dual<double> xd(x, 1.0);
+    return Dual<double>(Fn::partial(xd, detail::apply_unary<Fn>(xd))).tangent();
+  }
 };
+// A row with a parameter (NABLA_PARAMETRIC_FUNCTIONS in math.hpp), carried in UnaryArgs::p.
+template <class Fn>
+struct FromScalarWithNumber {
+  static constexpr std::string_view name = op_name(Fn::op);
+  static double f(double x, const UnaryArgs& p) { return Fn::value(x, p.p); }
+  static double d(double x, double y, const UnaryArgs& p) { return Fn::partial(x, y, p.p); }
+  static double dd(double x, const UnaryArgs& p) {
+    const Dual<double> xd(x, 1.0);
+    return Dual<double>(Fn::partial(xd, detail::apply_with_number<Fn>(xd, p.p), p.p)).tangent();
+  }
+};
+// The derivative of a row as an elementwise operation of its own: its value is the row's
+// partial (the reverse rule's, bit for bit), its derivative the row's second derivative (the
+// partial evaluated on Dual<double>, Note [Generic rules]). The JVP of a row multiplies the
+// tangent by it, recorded, so that a Hessian-vector product differentiates it: no rule is
+// written a second time.
+template <class F>
+struct Derivative {
+  static constexpr std::string_view name = "derivative";
+  static double f(double x, const UnaryArgs& p) { return F::d(x, F::f(x, p), p); }
+  static double d(double x, double, const UnaryArgs& p) { return F::dd(x, p); }
+};
+using Exp2 = FromScalar<detail::Exp2Fn>;
+using Expm1 = FromScalar<detail::Expm1Fn>;
+using Log2 = FromScalar<detail::Log2Fn>;
+using Log10 = FromScalar<detail::Log10Fn>;
+using Cbrt = FromScalar<detail::CbrtFn>;
+using Sin = FromScalar<detail::SinFn>;
+using Cos = FromScalar<detail::CosFn>;
+using Tan = FromScalar<detail::TanFn>;
+using Asin = FromScalar<detail::AsinFn>;
+using Acos = FromScalar<detail::AcosFn>;
+using Atan = FromScalar<detail::AtanFn>;
+using Sinh = FromScalar<detail::SinhFn>;
+using Cosh = FromScalar<detail::CoshFn>;
+using Asinh = FromScalar<detail::AsinhFn>;
+using Acosh = FromScalar<detail::AcoshFn>;
+using Atanh = FromScalar<detail::AtanhFn>;
+using Erf = FromScalar<detail::ErfFn>;
+using Erfc = FromScalar<detail::ErfcFn>;
+using Gelu = FromScalar<detail::GeluFn>;
+using Silu = FromScalar<detail::SiluFn>;
+using LeakyRelu = FromScalarWithNumber<detail::LeakyReluFn>;
+using Elu = FromScalarWithNumber<detail::EluFn>;
 using Neg = FromScalar<detail::NegFn>;
 using Exp = FromScalar<detail::ExpFn>;
 using Log = FromScalar<detail::LogFn>;
@@ -213,6 +262,15 @@ TensorVar unary(const TensorVar& x, UnaryArgs p = {}) {
   double* y = node->value;
   for (std::size_t i = 0, n = xn->shape.size(); i < n; ++i) y[i] = F::f(xv[i], p);
   return out;
+}
+
+// The JVP of a row's elementwise operation, y = F(x): ẏ = F′(x) ⊙ ẋ with F′ recorded
+// (Derivative<F>), by the 0·∞ = 0 convention of times().
+template <class F>
+TensorDual row_jvp(const TensorDual& x, const TensorVar& y, UnaryArgs p = {}) {
+  return with_tangent(y, map(tangent_of(x), [&](const TensorVar& t) {
+                        return times(t, unary<Derivative<F>>(x.value(), p));
+                      }));
 }
 
 // ---- Scalars and tensors ----
@@ -627,6 +685,62 @@ TensorDual softplus(const TensorDual& x) {
                         return times(t, sigmoid(x.value()));
                       }));
 }
+// The rows of the rule table without a formula of their own here: value and derivative from
+// the row (FromScalar), the JVP from the row's partial (row_jvp).
+TensorVar exp2(const TensorVar& x) { return unary<Exp2>(x); }
+TensorDual exp2(const TensorDual& x) { return row_jvp<Exp2>(x, exp2(x.value())); }
+TensorVar expm1(const TensorVar& x) { return unary<Expm1>(x); }
+TensorDual expm1(const TensorDual& x) { return row_jvp<Expm1>(x, expm1(x.value())); }
+TensorVar log2(const TensorVar& x) { return unary<Log2>(x); }
+TensorDual log2(const TensorDual& x) { return row_jvp<Log2>(x, log2(x.value())); }
+TensorVar log10(const TensorVar& x) { return unary<Log10>(x); }
+TensorDual log10(const TensorDual& x) { return row_jvp<Log10>(x, log10(x.value())); }
+TensorVar cbrt(const TensorVar& x) { return unary<Cbrt>(x); }
+TensorDual cbrt(const TensorDual& x) { return row_jvp<Cbrt>(x, cbrt(x.value())); }
+TensorVar sin(const TensorVar& x) { return unary<Sin>(x); }
+TensorDual sin(const TensorDual& x) { return row_jvp<Sin>(x, sin(x.value())); }
+TensorVar cos(const TensorVar& x) { return unary<Cos>(x); }
+TensorDual cos(const TensorDual& x) { return row_jvp<Cos>(x, cos(x.value())); }
+TensorVar tan(const TensorVar& x) { return unary<Tan>(x); }
+TensorDual tan(const TensorDual& x) { return row_jvp<Tan>(x, tan(x.value())); }
+TensorVar asin(const TensorVar& x) { return unary<Asin>(x); }
+TensorDual asin(const TensorDual& x) { return row_jvp<Asin>(x, asin(x.value())); }
+TensorVar acos(const TensorVar& x) { return unary<Acos>(x); }
+TensorDual acos(const TensorDual& x) { return row_jvp<Acos>(x, acos(x.value())); }
+TensorVar atan(const TensorVar& x) { return unary<Atan>(x); }
+TensorDual atan(const TensorDual& x) { return row_jvp<Atan>(x, atan(x.value())); }
+TensorVar sinh(const TensorVar& x) { return unary<Sinh>(x); }
+TensorDual sinh(const TensorDual& x) { return row_jvp<Sinh>(x, sinh(x.value())); }
+TensorVar cosh(const TensorVar& x) { return unary<Cosh>(x); }
+TensorDual cosh(const TensorDual& x) { return row_jvp<Cosh>(x, cosh(x.value())); }
+TensorVar asinh(const TensorVar& x) { return unary<Asinh>(x); }
+TensorDual asinh(const TensorDual& x) { return row_jvp<Asinh>(x, asinh(x.value())); }
+TensorVar acosh(const TensorVar& x) { return unary<Acosh>(x); }
+TensorDual acosh(const TensorDual& x) { return row_jvp<Acosh>(x, acosh(x.value())); }
+TensorVar atanh(const TensorVar& x) { return unary<Atanh>(x); }
+TensorDual atanh(const TensorDual& x) { return row_jvp<Atanh>(x, atanh(x.value())); }
+TensorVar erf(const TensorVar& x) { return unary<Erf>(x); }
+TensorDual erf(const TensorDual& x) { return row_jvp<Erf>(x, erf(x.value())); }
+TensorVar erfc(const TensorVar& x) { return unary<Erfc>(x); }
+TensorDual erfc(const TensorDual& x) { return row_jvp<Erfc>(x, erfc(x.value())); }
+TensorVar gelu(const TensorVar& x) { return unary<Gelu>(x); }
+TensorDual gelu(const TensorDual& x) { return row_jvp<Gelu>(x, gelu(x.value())); }
+TensorVar silu(const TensorVar& x) { return unary<Silu>(x); }
+TensorDual silu(const TensorDual& x) { return row_jvp<Silu>(x, silu(x.value())); }
+TensorVar leaky_relu(const TensorVar& x, double negative_slope) {
+  detail::LeakyReluFn::check(negative_slope);
+  return unary<LeakyRelu>(x, {negative_slope, 0});
+}
+TensorDual leaky_relu(const TensorDual& x, double negative_slope) {
+  return row_jvp<LeakyRelu>(x, leaky_relu(x.value(), negative_slope), {negative_slope, 0});
+}
+TensorVar elu(const TensorVar& x, double alpha) {
+  detail::EluFn::check(alpha);
+  return unary<Elu>(x, {alpha, 0});
+}
+TensorDual elu(const TensorDual& x, double alpha) {
+  return row_jvp<Elu>(x, elu(x.value(), alpha), {alpha, 0});
+}
 TensorVar clamp(const TensorVar& x, double lo, double hi) {
   if (!(lo <= hi)) {
     detail::fail("nabla::clamp",
@@ -665,6 +779,7 @@ TensorVar detail::shared_parameter(MutableTensorView value, MutableTensorView gr
   Tape& tape = Tape::active();
   auto [node, out] =
       make<SharedLeafNode>(tape, value.shape(), false, value.data(), std::move(owner));
+  if (!grad_enabled()) return out;  // a constant (Note [Inference mode])
   node->adjoint = gradient.data();
   node->external = true;
   node->written = true;
@@ -682,6 +797,7 @@ TensorVar parameter(MutableTensorView value, MutableTensorView gradient) {
   (void)detail::view_values(gradient, "nabla::parameter");
   Tape& tape = Tape::active();
   auto [node, out] = make<LeafNode>(tape, value.shape(), false, value.data());
+  if (!grad_enabled()) return out;  // a constant (Note [Inference mode])
   node->adjoint = gradient.data();
   node->external = true;
   node->written = true;

@@ -17,6 +17,7 @@
 #include "nabla/autodiff/forward.hpp"
 #include "nabla/autodiff/gradient.hpp"
 #include "nabla/autodiff/math.hpp"
+#include "nabla/autodiff/no_grad.hpp"
 #include "nabla/autodiff/op.hpp"
 #include "nabla/autodiff/reduce.hpp"
 #include "nabla/autodiff/tape.hpp"

@@ -494,6 +494,16 @@ Dual<T, N> polygamma(int n, const Dual<T, N>& x) {
   return detail::dual_with_number<detail::PolygammaFn>(x, n);
 }
 
+#define NABLA_DUAL_PARAMETRIC(Fn, name, default_parameter)                    \
+  /** name of a Dual and the row's parameter: the row's value and partial. */ \
+  template <class T, std::size_t N>                                           \
+  Dual<T, N> name(const Dual<T, N>& x, double c = default_parameter) {        \
+    detail::Fn::check(c);                                                     \
+    return detail::dual_with_number<detail::Fn>(x, c);                        \
+  }
+NABLA_PARAMETRIC_FUNCTIONS(NABLA_DUAL_PARAMETRIC)
+#undef NABLA_DUAL_PARAMETRIC
+
 #define NABLA_DUAL_BINARY(Fn, NumberFn, NumberFirstFn, name)                             \
   /** name of two Duals. */                                                              \
   template <class T, std::size_t N>                                                      \

@@ -92,16 +92,13 @@ struct fmt::formatter<nabla::HessianCheck> : fmt::formatter<std::string_view> {
   }
 };
 
-/// Prints tape statistics on one line.
+/// Prints tape statistics on one line: memory in use and reserved, scalar and tensor parts
+/// (see nabla::to_string(const TapeStatistics&)).
 template <>
 struct fmt::formatter<nabla::TapeStatistics> : fmt::formatter<std::string_view> {
   template <class Context>
   auto format(const nabla::TapeStatistics& s, Context& ctx) const {
-    return fmt::format_to(ctx.out(),
-                          "{} statements, {} operands, {} bytes used (+{} of adjoints), {} bytes "
-                          "reserved",
-                          s.statements, s.operands, s.bytes_used, s.adjoint_bytes,
-                          s.bytes_reserved);
+    return fmt::formatter<std::string_view>::format(nabla::to_string(s), ctx);
   }
 };
 

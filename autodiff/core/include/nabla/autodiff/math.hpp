@@ -141,6 +141,84 @@ struct SoftplusFn {
   }
 };
 
+/// gelu(x) = x·Φ(x) = ½·x·erfc(−x/√2) (the exact form, PyTorch's default), and its derivative
+/// Φ(x) + x·φ(x). erfc keeps Φ(x) relative-exact for x ≪ 0, where 1 + erf(x/√2) would cancel;
+/// at ±∞ the value and derivative are their limits (−0 and 0 at −∞, +∞ and 1 at +∞), where the
+/// formulas would give ∞·0.
+struct GeluFn {
+  static constexpr Op op = Op::gelu;
+  template <class T>
+  static T value(const T& x) {
+    NABLA_USING_STD;
+    if (x == -std::numeric_limits<double>::infinity()) return T(-0.0);
+    return 0.5 * x * erfc(-x * std::numbers::sqrt2 * 0.5);
+  }
+  template <class T>
+  static auto partial(const T& x, const T&) {
+    NABLA_USING_STD;
+    if (std::isinf(primal(x))) return T(x > 0 ? 1.0 : 0.0);
+    const double inv_sqrt_2pi = 0.5 * std::numbers::sqrt2 * std::numbers::inv_sqrtpi;
+    return T(0.5 * erfc(-x * std::numbers::sqrt2 * 0.5) + x * (inv_sqrt_2pi * exp(-0.5 * x * x)));
+  }
+};
+/// silu(x) = x·σ(x) (also called swish) and its derivative σ(x)·(1 + x·σ(−x)), exact in the
+/// tails through σ's row; at ±∞ the limits (−0 and 0 at −∞, +∞ and 1 at +∞).
+struct SiluFn {
+  static constexpr Op op = Op::silu;
+  template <class T>
+  static T value(const T& x) {
+    if (x == -std::numeric_limits<double>::infinity()) return T(-0.0);
+    return x * SigmoidFn::value(x);
+  }
+  template <class T>
+  static auto partial(const T& x, const T&) {
+    if (std::isinf(primal(x))) return T(x > 0 ? 1.0 : 0.0);
+    if constexpr (std::same_as<T, double>) {
+      return SigmoidFn::value(x) * (1.0 + x * SigmoidFn::value(-x));
+    } else {
+      return T(sigmoid(x) * (1.0 + x * sigmoid(-x)));  // the rule applied (Note [Generic rules])
+    }
+  }
+};
+
+// Functions of an expression and a parameter with a default (NABLA_PARAMETRIC_FUNCTIONS):
+// value(x, c), partial(x, value, c), and check(c), which throws for a parameter the function
+// does not take.
+/// Throws a nabla::Error naming `function` unless its parameter `name` = c is finite.
+void require_finite_parameter(const char* function, const char* name, double c);
+/// leaky_relu(x, s) = x for x > 0, else s·x (s = 0 gives relu exactly, also at −∞); derivative
+/// 1 for x > 0, else s: s at the kink x = 0, the left derivative, as relu′(0) = 0 and PyTorch.
+struct LeakyReluFn {
+  static constexpr Op op = Op::leaky_relu;
+  static void check(double c) {
+    require_finite_parameter("nabla::leaky_relu", "negative_slope", c);
+  }
+  template <class T>
+  static T value(const T& x, double c) {
+    return x > 0 ? x : T(c == 0 ? 0.0 : c * x);
+  }
+  template <class T>
+  static auto partial(const T& x, const T&, double c) {
+    return T(x > 0 ? 1.0 : c);
+  }
+};
+/// elu(x, α) = x for x > 0, else α·(eˣ − 1); derivative 1 for x > 0, else α·eˣ: α at x = 0,
+/// the left derivative (as relu′(0) = 0 and PyTorch; for α = 1 both sides agree).
+struct EluFn {
+  static constexpr Op op = Op::elu;
+  static void check(double c) { require_finite_parameter("nabla::elu", "alpha", c); }
+  template <class T>
+  static T value(const T& x, double c) {
+    NABLA_USING_STD;
+    return x > 0 ? x : T(c * expm1(x));
+  }
+  template <class T>
+  static auto partial(const T& x, const T&, double c) {
+    NABLA_USING_STD;
+    return x > 0 ? T(1.0) : T(c * exp(x));
+  }
+};
+
 /// ∂atan2(y, x)/∂y = x/(x² + y²) (wrt_y) or ∂/∂x = −y/(x² + y²), scaled by s = max(|x|, |y|)
 /// first so that x² + y² neither underflows nor overflows (0 at the origin and at infinity).
 /// s is a number: x/s and y/s are exact in any number type, and the result does not depend on s.
@@ -296,7 +374,9 @@ struct Atan2Fn {  // atan2(y, x);  ∂y = x/(x² + y²),  ∂x = −y/(x² + y²
   X(SinhFn, sinh) X(CoshFn, cosh) X(TanhFn, tanh) X(AsinhFn, asinh) X(AcoshFn, acosh)       \
   X(AtanhFn, atanh) X(ErfFn, erf) X(ErfcFn, erfc) X(TgammaFn, tgamma) X(LgammaFn, lgamma)   \
   X(DigammaFn, digamma) X(AbsFn, abs) X(ReluFn, relu) X(SigmoidFn, sigmoid)                 \
-  X(SoftplusFn, softplus)
+  X(SoftplusFn, softplus) X(GeluFn, gelu) X(SiluFn, silu)
+// Functions of an operand and a parameter with a default: the row, the name, the default.
+#define NABLA_PARAMETRIC_FUNCTIONS(X) X(LeakyReluFn, leaky_relu, 0.01) X(EluFn, elu, 1.0)
 #define NABLA_UNARY_RULES(X) X(NegFn, operator-) NABLA_UNARY_FUNCTIONS(X)
 // Two-argument functions: the row for two operands, the rows for an operand and a number.
 #define NABLA_BINARY_FUNCTIONS(X)                                       \
@@ -527,6 +607,47 @@ auto relu(const E& x) {
 
 /// max(x, 0) for a double.
 inline double relu(double x) noexcept { return x > 0 ? x : 0.0; }
+/// gelu(x) = x·Φ(x) (Φ the standard normal CDF; the exact form, PyTorch's default);
+/// d/dx = Φ(x) + x·φ(x)
+template <Expression E>
+auto gelu(const E& x) {
+  return Unary<detail::GeluFn, E>(x);
+}
+/// gelu(x) = x·Φ(x) for a double.
+inline double gelu(double x) noexcept { return detail::GeluFn::value(x); }
+/// silu(x) = x·σ(x) (swish); d/dx = σ(x)·(1 + x·σ(−x))
+template <Expression E>
+auto silu(const E& x) {
+  return Unary<detail::SiluFn, E>(x);
+}
+/// silu(x) = x·σ(x) for a double.
+inline double silu(double x) noexcept { return detail::SiluFn::value(x); }
+/// leaky_relu(x, s) = x for x > 0, else s·x; d/dx = 1 for x > 0, else s (s at 0)
+/// @throws nabla::Error when negative_slope is not finite.
+template <Expression E>
+auto leaky_relu(const E& x, double negative_slope = 0.01) {
+  detail::LeakyReluFn::check(negative_slope);
+  return WithNumber<detail::LeakyReluFn, E>(x, negative_slope);
+}
+/// leaky_relu(x, s) for a double.
+/// @throws nabla::Error when negative_slope is not finite.
+inline double leaky_relu(double x, double negative_slope = 0.01) {
+  detail::LeakyReluFn::check(negative_slope);
+  return detail::LeakyReluFn::value(x, negative_slope);
+}
+/// elu(x, α) = x for x > 0, else α·(eˣ − 1); d/dx = 1 for x > 0, else α·eˣ (α at 0)
+/// @throws nabla::Error when alpha is not finite.
+template <Expression E>
+auto elu(const E& x, double alpha = 1.0) {
+  detail::EluFn::check(alpha);
+  return WithNumber<detail::EluFn, E>(x, alpha);
+}
+/// elu(x, α) for a double.
+/// @throws nabla::Error when alpha is not finite.
+inline double elu(double x, double alpha = 1.0) {
+  detail::EluFn::check(alpha);
+  return detail::EluFn::value(x, alpha);
+}
 
 // ---- Powers and two-argument functions -------------------------------------------------------
 

@@ -28,17 +28,45 @@ struct Position {
   friend bool operator==(const Position&, const Position&) = default;
 };
 
-/// Memory and size figures of a tape (Tape::statistics()).
+/// Memory and size figures of a tape (Tape::statistics(); `fmt::print("{}", s)` prints them in
+/// one line). What the process holds for the tape is bytes_reserved: scalar recording, adjoints
+/// and the tensor arena together.
 struct TapeStatistics {
-  std::size_t statements = 0;      ///< recorded statements (inputs included, slot 0 excluded)
-  std::size_t operands = 0;        ///< recorded operand entries (index + partial)
-  std::size_t bytes_used = 0;      ///< bytes of recording in use: 5 per statement, 12 per operand
-  std::size_t adjoint_bytes = 0;   ///< bytes of adjoints in use (8 per statement after a sweep)
-  std::size_t bytes_reserved = 0;  ///< bytes allocated for recording and adjoints
-  std::size_t allocations = 0;     ///< times the tape grew its buffers since construction
-  std::size_t tensor_nodes = 0;    ///< recorded tensor nodes (each is also one statement)
-  std::size_t tensor_bytes = 0;    ///< bytes of tensor values, adjoints and nodes in use
+  std::size_t statements = 0;  ///< recorded statements (inputs included, slot 0 excluded)
+  std::size_t operands = 0;    ///< recorded operand entries (index + partial)
+  /// Bytes of scalar recording in use: 5 per statement, 12 per operand (tensor data is in
+  /// tensor_bytes; everything in use is bytes_in_use).
+  std::size_t bytes_used = 0;
+  std::size_t adjoint_bytes = 0;  ///< bytes of adjoints in use (8 per statement after a sweep)
+  /// Every byte the tape holds: scalar recording, adjoints and the tensor arena
+  /// (scalar_bytes_reserved + tensor_bytes_reserved).
+  std::size_t bytes_reserved = 0;
+  std::size_t allocations = 0;   ///< times the tape grew its buffers since construction
+  std::size_t tensor_nodes = 0;  ///< recorded tensor nodes (each is also one statement)
+  std::size_t tensor_bytes = 0;  ///< bytes of tensor values, adjoints and nodes in use
+  /// Bytes in use, all of it: bytes_used + adjoint_bytes + tensor_bytes.
+  std::size_t bytes_in_use = 0;
+  std::size_t scalar_bytes_reserved = 0;  ///< bytes held for scalar recording and adjoints
+  std::size_t tensor_bytes_reserved = 0;  ///< bytes held by the tensor arena
+  /// Sweeps (backward()) from outputs recorded one after another since the tape was last
+  /// rewound below one of them: above 1, the recording of earlier steps is still kept (a
+  /// training loop that does not rewind; Note [Growth warning]).
+  std::size_t sweeps_without_rewind = 0;
 };
+
+/// The statistics in one line, e.g. "1,204 statements, 300 tensor nodes; in use 266.9 MB
+/// (scalar 31.0 kB, adjoints 9.6 kB, tensors 266.8 MB); reserved 267.1 MB ...".
+std::string to_string(const TapeStatistics& s);
+
+/// Sets the size from which a tape that keeps the recording of earlier training steps warns
+/// once (Note [Growth warning]); 0 turns the warning off. For the whole process; the default is
+/// 64 MiB.
+void set_growth_warning(std::size_t bytes) noexcept;
+/// The current growth-warning size (0: off).
+[[nodiscard]] std::size_t growth_warning() noexcept;
+/// Where nabla's warnings go: by default a line on stderr. Pass an empty function to restore
+/// the default. For the whole process.
+void set_warning_handler(std::function<void(std::string_view)> handler);
 
 // Note [Jacobian taping]
 // Statement s (its position is its identity) stores where its operands end, end_[s], and a
@@ -394,6 +422,7 @@ class Tape {
   /// of the node at statement s, and sweeps from s down to the first statement.
   template <class Seed>
   void backward_node(std::uint32_t s, Seed&& seed) {
+    begin_backward("nabla::backward", s);
     zero_adjoints();
     ensure_adjoints();
     zero_from_ = adjoints_;
@@ -476,7 +505,10 @@ class Tape {
   void grow(std::size_t operands) { grow_for(1, operands); }
   // Room (memory and ids) for `statements` more statements and `operands` more operands.
   void grow_for(std::size_t statements, std::size_t operands);
-  void prepare_gradient(Position from);      // zeroes adjoints [from, end) as a helper sweep needs
+  void prepare_gradient(Position from);  // zeroes adjoints [from, end) as a helper sweep needs
+  // A user's sweep from statement s: refused inside a NoGrad scope; counted, and warned about
+  // when the tape keeps earlier steps (Note [Growth warning]).
+  void begin_backward(const char* function, std::size_t s);
   void grow_statements(std::size_t needed);  // capacity for `needed` statements (slot 0 included)
   void grow_operands(std::size_t needed);
   void ensure_adjoints() {  // adjoints exist and are initialised for every statement
@@ -545,6 +577,11 @@ class Tape {
   std::size_t statement_limit_ = 1;
   std::size_t operand_capacity_ = 0;  // arg_.size()
   std::size_t allocations_ = 0;
+  // Note [Growth warning]: sweeps from outputs recorded one after another, the last one's
+  // statement, and whether this tape has warned.
+  std::size_t sweeps_without_rewind_ = 0;
+  std::size_t last_sweep_output_ = 0;
+  bool growth_warned_ = false;
 
   // The current epoch (Note [Tape epochs]), kept apart from epochs_ for the fast paths.
   std::uint64_t lo_ = 0;        // id of statement start_

@@ -1,16 +1,26 @@
 // nabla::nn — parameters, initialisers and mini-batches for training tensor models.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "nabla/autodiff/tensor.hpp"
 #include "nabla/autodiff/tensor_var.hpp"
+
+namespace nabla::detail {
+/// Sweeps from a one-element loss (nabla::backward) and returns its value (nn::compute_gradients).
+/// @throws nabla::Error when the loss has more than one element.
+double backward_loss(const TensorVar& loss);
+/// Sweeps from a scalar loss (nabla::backward) and returns its value (nn::compute_gradients).
+double backward_loss(const Var& loss);
+}  // namespace nabla::detail
 
 namespace nabla::nn {
 
@@ -118,6 +128,32 @@ class Parameters {
   std::uint64_t state_;  // the initialisers' generator (splitmix64)
   std::shared_ptr<const void> alive_ = std::make_shared<int>(0);  // handles watch it expire
 };
+
+/// One training step's gradients: sets the gradients of `params` to 0, records f() — the loss:
+/// a one-element TensorVar, a Var or a scalar expression — on the active tape, sweeps from it
+/// into params.gradients(), and rewinds the tape to where it was (also when f throws), so that
+/// a training loop keeps the tape's memory flat however many steps it runs. Returns the loss.
+/// Then step the optimizer: `opt->step(params.values(), params.gradients())`. (Accumulating
+/// over several batches: record them all in f.)
+/// @throws nabla::Error when the loss has more than one element, and what f throws.
+///
+/// Example:
+///   const double loss = nabla::nn::compute_gradients(params, [&] {
+///     return nabla::cross_entropy(nabla::matmul(nabla::constant(x), W) + b, labels);
+///   });
+///   adam->step(params.values(), params.gradients());
+template <class F>
+requires std::invocable<F&>
+double compute_gradients(Parameters& params, F&& f) {
+  params.zero_grad();
+  const nabla::detail::RewindGuard recording;  // rewinds also when f throws
+  using R = std::remove_cvref_t<std::invoke_result_t<F&>>;
+  if constexpr (std::same_as<R, TensorVar>) {
+    return nabla::detail::backward_loss(f());
+  } else {
+    return nabla::detail::backward_loss(Var(f()));
+  }
+}
 
 /// Shuffled mini-batches of the indices 0 … n−1, reshuffled by every call to shuffle():
 /// deterministic for a seed.

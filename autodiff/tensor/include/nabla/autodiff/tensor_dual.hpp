@@ -185,6 +185,54 @@ TensorDual softplus(const TensorDual& x);
 /// x limited to [lo, hi] (tangent [lo ≤ x ≤ hi] ⊙ ẋ, as the reverse rule).
 /// @throws nabla::Error when lo > hi.
 TensorDual clamp(const TensorDual& x, double lo, double hi);
+// The elementwise functions of the scalar rule table: tangent f′(x) ⊙ ẋ, with f′ the row's
+// partial (the reverse rule's), itself recorded so that an HVP differentiates it.
+/// 2ˣ.
+TensorDual exp2(const TensorDual& x);
+/// eˣ − 1.
+TensorDual expm1(const TensorDual& x);
+/// log₂ x.
+TensorDual log2(const TensorDual& x);
+/// log₁₀ x.
+TensorDual log10(const TensorDual& x);
+/// ∛x.
+TensorDual cbrt(const TensorDual& x);
+/// sin x.
+TensorDual sin(const TensorDual& x);
+/// cos x.
+TensorDual cos(const TensorDual& x);
+/// tan x.
+TensorDual tan(const TensorDual& x);
+/// asin x.
+TensorDual asin(const TensorDual& x);
+/// acos x.
+TensorDual acos(const TensorDual& x);
+/// atan x.
+TensorDual atan(const TensorDual& x);
+/// sinh x.
+TensorDual sinh(const TensorDual& x);
+/// cosh x.
+TensorDual cosh(const TensorDual& x);
+/// asinh x.
+TensorDual asinh(const TensorDual& x);
+/// acosh x.
+TensorDual acosh(const TensorDual& x);
+/// atanh x.
+TensorDual atanh(const TensorDual& x);
+/// erf x.
+TensorDual erf(const TensorDual& x);
+/// erfc x.
+TensorDual erfc(const TensorDual& x);
+/// x·Φ(x) (the exact GELU).
+TensorDual gelu(const TensorDual& x);
+/// x·σ(x) (SiLU).
+TensorDual silu(const TensorDual& x);
+/// x for x > 0, else negative_slope·x (tangent: the reverse rule's derivative ⊙ ẋ).
+/// @throws nabla::Error when negative_slope is not finite.
+TensorDual leaky_relu(const TensorDual& x, double negative_slope = 0.01);
+/// x for x > 0, else α·(eˣ − 1).
+/// @throws nabla::Error when alpha is not finite.
+TensorDual elu(const TensorDual& x, double alpha = 1.0);
 
 // ---- Linear algebra and shape (the tangent takes the same operation, or its product rule) ----
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "nabla/autodiff/no_grad.hpp"
 #include "nabla/autodiff/tape.hpp"
 #include "nabla/autodiff/tensor.hpp"
 #include "nabla/autodiff/var.hpp"
@@ -225,6 +226,54 @@ TensorVar softplus(const TensorVar& x);
 /// x limited to [lo, hi] (derivative 1 inside and at the bounds, 0 outside).
 /// @throws nabla::Error when lo > hi.
 TensorVar clamp(const TensorVar& x, double lo, double hi);
+// The elementwise functions below take value and derivative from the scalar rule table
+// (math.hpp; docs/functions.md gives each derivative and its special points).
+/// 2ˣ.
+TensorVar exp2(const TensorVar& x);
+/// eˣ − 1 (accurate near 0).
+TensorVar expm1(const TensorVar& x);
+/// log₂ x.
+TensorVar log2(const TensorVar& x);
+/// log₁₀ x.
+TensorVar log10(const TensorVar& x);
+/// ∛x (the derivative is +∞ at 0).
+TensorVar cbrt(const TensorVar& x);
+/// sin x.
+TensorVar sin(const TensorVar& x);
+/// cos x.
+TensorVar cos(const TensorVar& x);
+/// tan x.
+TensorVar tan(const TensorVar& x);
+/// asin x (the derivative is +∞ at ±1).
+TensorVar asin(const TensorVar& x);
+/// acos x (the derivative is −∞ at ±1).
+TensorVar acos(const TensorVar& x);
+/// atan x.
+TensorVar atan(const TensorVar& x);
+/// sinh x.
+TensorVar sinh(const TensorVar& x);
+/// cosh x.
+TensorVar cosh(const TensorVar& x);
+/// asinh x.
+TensorVar asinh(const TensorVar& x);
+/// acosh x (the derivative is +∞ at 1).
+TensorVar acosh(const TensorVar& x);
+/// atanh x (the derivative is +∞ at ±1).
+TensorVar atanh(const TensorVar& x);
+/// erf x.
+TensorVar erf(const TensorVar& x);
+/// erfc x = 1 − erf x (accurate where erf x is near 1).
+TensorVar erfc(const TensorVar& x);
+/// x·Φ(x), Φ the standard normal CDF (the exact GELU, PyTorch's default).
+TensorVar gelu(const TensorVar& x);
+/// x·σ(x) (SiLU, swish).
+TensorVar silu(const TensorVar& x);
+/// x for x > 0, else negative_slope·x (derivative negative_slope at 0, as PyTorch).
+/// @throws nabla::Error when negative_slope is not finite.
+TensorVar leaky_relu(const TensorVar& x, double negative_slope = 0.01);
+/// x for x > 0, else α·(eˣ − 1) (derivative α at 0, as PyTorch).
+/// @throws nabla::Error when alpha is not finite.
+TensorVar elu(const TensorVar& x, double alpha = 1.0);
 
 // ---- Linear algebra and shape ----
 
@@ -373,6 +422,27 @@ check_gradient(F&& f, const X& x, CheckOptions options = {}) {
 }  // namespace nabla
 
 namespace nabla {
+/// Runs f() in inference mode (a NoGrad scope, Note [Inference mode] in no_grad.hpp) and
+/// returns its result as plain values, copied before the scope rewinds the tape: a TensorVar as
+/// a Tensor, a Var or scalar expression as a double, anything else as f returned it. The tape
+/// is left as it was.
+///
+/// Example:
+///   nabla::Tensor logits = nabla::inference([&] { return model(nabla::constant(x)); });
+template <class F>
+requires std::invocable<F&>
+auto inference(F&& f) {
+  const NoGrad no_grad;
+  using R = std::remove_cvref_t<std::invoke_result_t<F&>>;
+  if constexpr (std::same_as<R, TensorVar>) {
+    return Tensor(f().value());
+  } else if constexpr (Expression<R>) {
+    return f().value();
+  } else {
+    return f();
+  }
+}
+
 /// A recorded constant that *refers to* the caller's data instead of copying it (for large
 /// fixed data such as a design matrix): the data must stay alive and unchanged until the tape
 /// is rewound below this node.
