@@ -2,8 +2,9 @@
 //
 // The scalar core (this component: needs only fmt) and, when they are installed or on the
 // include path, the headers of the other autodiff components: tensors (nabla-tensor), training
-// utilities (nabla-nn) and data loading (nabla-data). Link the components you use; a program
-// that uses only Var, the gradient helpers and check_gradient links with fmt alone.
+// utilities and layers (nabla-nn) and data files and saved parameters (nabla-data). Link the
+// components you use; a program that uses only Var, the gradient helpers and check_gradient
+// links with fmt alone.
 // graph.hpp (Boost.Graph, heavy to compile) is never included here.
 #pragma once
 
@@ -30,8 +31,10 @@
 #include "nabla/autodiff/tensor_var.hpp"
 #endif
 #if __has_include("nabla/autodiff/nn.hpp")
+#include "nabla/autodiff/layers.hpp"
 #include "nabla/autodiff/nn.hpp"
 #endif
 #if __has_include("nabla/autodiff/idx.hpp")
 #include "nabla/autodiff/idx.hpp"
+#include "nabla/autodiff/npz.hpp"
 #endif

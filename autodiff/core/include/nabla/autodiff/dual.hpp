@@ -661,6 +661,14 @@ NABLA_DUAL_EXPRESSION_BINARY(fmax)
 NABLA_DUAL_EXPRESSION_BINARY(min)
 NABLA_DUAL_EXPRESSION_BINARY(max)
 #undef NABLA_DUAL_EXPRESSION_BINARY
+#define NABLA_DUAL_EXPRESSION_PARAMETRIC(Fn, name, default_parameter)           \
+  /** name of an unrecorded Dual<Var> operation and the row's parameter. */     \
+  template <class V, class D>                                                   \
+  Dual<Var> name(const DualExpression<V, D>& x, double c = default_parameter) { \
+    return name(Dual<Var>(x), c);                                               \
+  }
+NABLA_PARAMETRIC_FUNCTIONS(NABLA_DUAL_EXPRESSION_PARAMETRIC)
+#undef NABLA_DUAL_EXPRESSION_PARAMETRIC
 /// ψ⁽ⁿ⁾ of an unrecorded Dual<Var> operation.
 template <class V, class D>
 Dual<Var> polygamma(int n, const DualExpression<V, D>& x) {
