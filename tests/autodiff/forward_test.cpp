@@ -5,12 +5,16 @@
 #include <fmt/format.h>
 #include <nabla/autodiff.hpp>
 
+#include <algorithm>
+#include <array>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <limits>
 #include <random>
+#include <span>
 #include <stdexcept>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "expect_error.hpp"
@@ -513,6 +517,53 @@ BOOST_AUTO_TEST_CASE(misuse_is_reported) {
   // A long loop of Hessians does not grow the tape.
   for (int i = 0; i < 200; ++i) (void)nabla::hessian(rosenbrock, x);
   BOOST_TEST((tape.position() == before));
+}
+
+// ---- Adversarial cases of the lazy Dual<Var> (Note [Lazy Dual<Var>]) -----------------------
+
+namespace {
+// A Horner step for a fold: e % HornerStep{x, c} is e·x + c, one line however long the fold.
+template <class T>
+struct HornerStep {
+  const T& x;
+  double c;
+};
+template <class E, class T>
+auto operator%(const E& e, const HornerStep<T>& s) {
+  return e * s.x + s.c;
+}
+template <class T, std::size_t... I>
+T long_line(std::span<const T> x, std::index_sequence<I...>) {
+  // 400 products summed and a Horner polynomial of degree 150, each one expression: the
+  // tangent of a product copies the values, so unbounded DualExpressions grew quadratically
+  // and their temporaries overflowed an 8 MiB stack (SIGSEGV at about 300 terms, or degree 90).
+  const T sum = (... + (x[I % 3] * x[(I + 1) % 3]));
+  const T horner = [&]<std::size_t... J>(std::index_sequence<J...>) {
+    return T((x[0] % ... % HornerStep<T>{x[1], 1.0 / (J + 1)}));
+  }
+  (std::make_index_sequence<150>{});
+  return sum / 100.0 + horner;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_very_long_dual_var_line_neither_overflows_the_stack_nor_drifts) {
+  const auto f = [](const auto& x) {
+    using T = std::decay_t<decltype(x[0])>;
+    return long_line(std::span<const T>(x), std::make_index_sequence<400>{});
+  };
+  const std::vector<double> x = {0.3, 0.9, -0.4}, v = {1.0, -0.5, 2.0};
+  const std::vector<double> hv = nabla::hessian_vector_product(f, x, v);
+  const std::vector<double> ref = forward_over_forward_hvp(f, x, v);
+  for (std::size_t i = 0; i < 3; ++i) BOOST_TEST(hv[i] == ref[i], tt::tolerance(1e-12));
+  // Still fused: far fewer than the two statements per operation of the eager recording.
+  nabla::Tape tape;
+  const nabla::Tape::Scope scope(tape);
+  std::vector<Dual<Var>> p;
+  for (std::size_t i = 0; i < 3; ++i) p.emplace_back(tape.variable(x[i]), Var(v[i]));
+  const auto before = tape.position();
+  const Dual<Var> y = f(p);
+  BOOST_TEST(tape.position().statement - before.statement < 2u * 400u);
+  BOOST_TEST(y.value().value() == f(std::vector<double>(x)), tt::tolerance(1e-13));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -304,7 +304,9 @@ Dual<T, N> dual_tie(const Dual<T, N>& x, const Dual<T, N>& y) {
 // rows' partials written out (1, −1, b, a, 1/b, −q/b), as the eager operations use them. The
 // functions of the rule table take a DualExpression by recording it first. A DualExpression
 // holds its operands by value, so `auto e = a * b;` is safe; two different expression types
-// do not mix in `c ? e1 : e2` (write `Dual<Var>(e1)`), as for Var.
+// do not mix in `c ? e1 : e2` (write `Dual<Var>(e1)`), as for Var. A DualExpression of more
+// than max_lazy_leaves leaves is recorded as it is built, so a line of any length needs bounded
+// stack and compile time.
 
 /// A Dual<Var> operation not yet recorded: its value and tangent as Var expressions
 /// (Note [Lazy Dual<Var>]). Converting it to Dual<Var> records each as one statement.
@@ -353,9 +355,21 @@ auto lazy_value(const X& x) {
   }
 }
 
+/// The most Var leaves (value and tangent together) a DualExpression keeps unrecorded. The
+/// tangent of a product holds copies of both values, so without a bound a long line grows
+/// quadratically (a Horner polynomial: the tangent of each step copies the value so far), and
+/// its temporaries, all alive until the end of the line, overflowed the stack at a few hundred
+/// operations. A line of ordinary length stays far below it.
+inline constexpr std::size_t max_lazy_leaves = 64;
+/// The DualExpression of v and d; recorded first (two statements) when it would exceed
+/// max_lazy_leaves, so the line goes on from two Vars.
 template <class V, class D>
-DualExpression<V, D> dual_expression(const V& v, const D& d) {
-  return DualExpression<V, D>(v, d);
+auto dual_expression(const V& v, const D& d) {
+  if constexpr (leaves<V>() + leaves<D>() > max_lazy_leaves) {
+    return DualExpression<Var, Var>(Var(v), Var(d));
+  } else {
+    return DualExpression<V, D>(v, d);
+  }
 }
 // The four operations on lazy operands, by which of them carry a tangent.
 template <class A, class B>
