@@ -566,4 +566,44 @@ BOOST_AUTO_TEST_CASE(a_very_long_dual_var_line_neither_overflows_the_stack_nor_d
   BOOST_TEST(y.value().value() == f(std::vector<double>(x)), tt::tolerance(1e-13));
 }
 
+BOOST_AUTO_TEST_CASE(generic_code_that_took_a_dual_var_takes_its_expression) {
+  // Code that compiled on the eager Dual<Var> of 7c4bda5: an index on tangent(), directions,
+  // derivative() at an expression, an unscoped enumerator as a number, a Dual<Dual<Var>>
+  // compound assignment with an expression, log_sum_exp of a mixed braced list.
+  enum Scale { two = 2 };
+  const auto f = [](const auto& x) {
+    using T = std::decay_t<decltype(x[0])>;
+    T s = x[0] * two + two * x[1] - x[0] / two;
+    s += two;
+    if constexpr (std::is_same_v<T, Dual<Var>>) {
+      const auto e = x[0] * x[1];
+      static_assert(std::decay_t<decltype(e)>::directions == 1);
+      const T copy(Var(e.value()), Var(e.tangent(0)));
+      s += copy - T(e);  // 0, with value and tangent
+      s += nabla::log_sum_exp({x[0] * x[1], x[1], x[0] + x[1]});
+    } else {
+      s += nabla::log_sum_exp({T(x[0] * x[1]), x[1], T(x[0] + x[1])});
+    }
+    // d/dt (t³) at t = x₀x₁: 3(x₀x₁)²; nested forward mode over the expression.
+    s += nabla::derivative([](const auto& t) { return t * t * t; }, x[0] * x[1]);
+    // One more level: Dual<Dual<Var>> (or Dual<Dual<Dual<double>>>) with expressions of x.
+    s += nabla::derivative(
+        [&](const auto& t) {
+          auto u = t * t;
+          u += x[0] * x[1];
+          u -= x[1] / 3;
+          u *= x[0] - x[1];
+          return u;
+        },
+        x[1]);
+    return s;
+  };
+  for (unsigned seed = 11; seed <= 14; ++seed) {
+    const std::vector<double> x = random_point(2, seed), v = random_point(2, seed + 50);
+    const std::vector<double> hv = nabla::hessian_vector_product(f, x, v);
+    const std::vector<double> ref = forward_over_forward_hvp(f, x, v);
+    for (std::size_t i = 0; i < 2; ++i) BOOST_TEST(hv[i] == ref[i], tt::tolerance(1e-12));
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
