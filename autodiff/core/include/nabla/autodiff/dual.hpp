@@ -137,7 +137,8 @@ class Dual {
   friend Dual operator op(const Dual& a, const Other& b) requires(!kLazy) { return a op Dual(b); } \
   friend Dual operator op(const Other& a, const Dual& b) requires(!kLazy) { return Dual(a) op b; } \
   friend Dual& operator op##=(Dual& a, const Dual& b) requires(!kLazy) { return a = a op b; }      \
-  friend Dual& operator op##=(Dual& a, double c) requires(!kLazy) { return a = a op c; }
+  friend Dual& operator op##=(Dual& a, double c) requires(!kLazy) { return a = a op c; }           \
+  friend Dual& operator op##=(Dual& a, const Other& b) requires(!kLazy) { return a = a op b; }
   NABLA_DUAL_OPERATOR(+, AddFn, AddNumberFn, AddNumberFn)
   NABLA_DUAL_OPERATOR(-, SubFn, SubNumberFn, NumberSubFn)
   NABLA_DUAL_OPERATOR(*, MulFn, MulNumberFn, MulNumberFn)
@@ -304,20 +305,29 @@ Dual<T, N> dual_tie(const Dual<T, N>& x, const Dual<T, N>& y) {
 // rows' partials written out (1, −1, b, a, 1/b, −q/b), as the eager operations use them. The
 // functions of the rule table take a DualExpression by recording it first. A DualExpression
 // holds its operands by value, so `auto e = a * b;` is safe; two different expression types
-// do not mix in `c ? e1 : e2` (write `Dual<Var>(e1)`), as for Var.
+// do not mix in `c ? e1 : e2` (write `Dual<Var>(e1)`), as for Var. Nor does an expression
+// take what only a Dual<Var> does: `auto s = a * b; s += c;`, `c ? a * b : 0.0`,
+// `std::max(a * b, c)`, a user's `template <class T> T sq(const T&)` called with `a - b` (T
+// is deduced as the expression), or a template over Dual<T, N> (name the type: `const T s =
+// a * b;`). A DualExpression of more than max_lazy_leaves leaves is recorded as it is built,
+// so a line of any length needs bounded stack and compile time.
 
 /// A Dual<Var> operation not yet recorded: its value and tangent as Var expressions
 /// (Note [Lazy Dual<Var>]). Converting it to Dual<Var> records each as one statement.
 template <Expression V, Expression D>
 class DualExpression {
  public:
-  using value_type = Var;  ///< the number type it becomes
+  using value_type = Var;                       ///< the number type it becomes
+  static constexpr std::size_t directions = 1;  ///< one tangent, as Dual<Var>
   /// The expression of a value and of its tangent.
   DualExpression(const V& value, const D& tangent) : value_(value), tangent_(tangent) {}
   /// The value's expression (value().value() is the number).
   [[nodiscard]] const V& value() const noexcept { return value_; }
-  /// The tangent's expression.
-  [[nodiscard]] const D& tangent() const noexcept { return tangent_; }
+  /// The tangent's expression. Takes an index as Dual<Var>::tangent(i) does (generic code that
+  /// writes `y.tangent(0)`); there is one tangent, so i must be 0.
+  [[nodiscard]] const D& tangent([[maybe_unused]] std::size_t i = 0) const noexcept {
+    return tangent_;
+  }
   /// Records value and tangent (one statement each).
   operator Dual<Var>() const { return Dual<Var>(Var(value_), Var(tangent_)); }  // NOLINT
 
@@ -334,10 +344,15 @@ inline constexpr bool is_dual_expression<DualExpression<V, D>> = true;
 /// A Dual<Var> with one tangent, recorded or not.
 template <class T>
 concept LazyDual = std::same_as<T, Dual<Var>> || is_dual_expression<T>;
+/// A number beside a lazy operand: an arithmetic type, or an unscoped enumeration (which
+/// converts to double, as the eager operators' double parameter took it).
+template <class T>
+concept LazyNumber = std::is_arithmetic_v<T> ||
+    (std::is_enum_v<T>&& std::is_convertible_v<T, double>);
 /// What a lazy operator takes beside a LazyDual: a LazyDual, a Var expression or a number
 /// (these two have no tangent).
 template <class T>
-concept LazyOperand = LazyDual<T> || Expression<T> || std::is_arithmetic_v<T>;
+concept LazyOperand = LazyDual<T> || Expression<T> || LazyNumber<T>;
 template <class A, class B>
 concept LazyOperands = (LazyDual<A> && LazyOperand<B>) || (LazyOperand<A> && LazyDual<B>);
 
@@ -346,16 +361,28 @@ template <class X>
 auto lazy_value(const X& x) {
   if constexpr (LazyDual<X>) {
     return x.value();
-  } else if constexpr (std::is_arithmetic_v<X>) {
+  } else if constexpr (LazyNumber<X>) {
     return static_cast<double>(x);
   } else {
     return x;
   }
 }
 
+/// The most Var leaves (value and tangent together) a DualExpression keeps unrecorded. The
+/// tangent of a product holds copies of both values, so without a bound a long line grows
+/// quadratically (a Horner polynomial: the tangent of each step copies the value so far), and
+/// its temporaries, all alive until the end of the line, overflowed the stack at a few hundred
+/// operations. A line of ordinary length stays far below it.
+inline constexpr std::size_t max_lazy_leaves = 64;
+/// The DualExpression of v and d; recorded first (two statements) when it would exceed
+/// max_lazy_leaves, so the line goes on from two Vars.
 template <class V, class D>
-DualExpression<V, D> dual_expression(const V& v, const D& d) {
-  return DualExpression<V, D>(v, d);
+auto dual_expression(const V& v, const D& d) {
+  if constexpr (leaves<V>() + leaves<D>() > max_lazy_leaves) {
+    return DualExpression<Var, Var>(Var(v), Var(d));
+  } else {
+    return DualExpression<V, D>(v, d);
+  }
 }
 // The four operations on lazy operands, by which of them carry a tangent.
 template <class A, class B>
@@ -789,10 +816,18 @@ Dual<T, N> dot(std::span<const Dual<T, N>> a, std::span<const Dual<T, N>> b) {
   }
 }
 
-/// log_sum_exp() of a braced list.
+/// log_sum_exp() of a braced list (of Dual<Var>: the overload below).
 template <class T, std::size_t N>
-Dual<T, N> log_sum_exp(std::initializer_list<Dual<T, N>> xs) {
+requires(!detail::lazy_dual<T, N>) Dual<T, N> log_sum_exp(std::initializer_list<Dual<T, N>> xs) {
   return log_sum_exp(std::span<const Dual<T, N>>(xs.begin(), xs.size()));
+}
+
+/// log_sum_exp() of a braced list of Dual<Var>s, which may mix in unrecorded operations
+/// (`log_sum_exp({a * b, c})`: the list's type is not deduced, its elements become Dual<Var>).
+template <class T = Var>
+requires std::same_as<T, Var> Dual<T> log_sum_exp(
+    std::initializer_list<std::type_identity_t<Dual<T>>> xs) {
+  return log_sum_exp(std::span<const Dual<T>>(xs.begin(), xs.size()));
 }
 
 /// ln Σ e^(xᵢ) of Duals, by the one log-sum-exp rule: the tangent is Σ wᵢ ẋᵢ with the softmax

@@ -146,6 +146,12 @@ requires detail::ForwardNumber<T> T derivative(F&& f, const T& x) {
   const Dual<T> y = f(Dual<T>(x, T(1.0)));
   return y.tangent();
 }
+/// derivative() at an unrecorded Dual<Var> operation (`derivative(f, x[0] * x[1])` inside a
+/// function evaluated on Dual<Var>): at the Dual<Var> it records.
+template <class F, class V, class D>
+Dual<Var> derivative(F&& f, const DualExpression<V, D>& x) {
+  return derivative(std::forward<F>(f), Dual<Var>(x));
+}
 /// derivative() at an integer or float point (`derivative(f, 2)`): taken at it as a double.
 template <class F, class A>
 requires(std::is_arithmetic_v<A> && !std::same_as<A, double>) double derivative(F&& f, A x) {
