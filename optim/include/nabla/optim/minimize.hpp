@@ -161,8 +161,7 @@ Result run_newton(const Objective& f, const HessianMatrix& hessian, std::vector<
 
 /// Whether f can be evaluated on Dual<Var> (forward over reverse), as the Newton methods need.
 template <class F>
-inline constexpr bool twice_differentiable = std::is_invocable_v<F&, std::span<const Dual<Var>>>&&
-    std::is_invocable_v<F&, std::span<const Dual<Var, nabla::detail::forward_block>>>;
+inline constexpr bool twice_differentiable = std::is_invocable_v<F&, std::span<const Dual<Var>>>;
 
 /// Adapts f: a function of Vars is differentiated by nabla; a function (x, g) → f that writes
 /// its own gradient is used as it is.
