@@ -601,19 +601,19 @@ BOOST_AUTO_TEST_CASE(dual_expressions_keep_the_eager_hessians_at_special_points)
       {4, 0.0, 1.0, {not_a_number, not_a_number, not_a_number, not_a_number}, {-inf, not_a_number}},
       {4, 0.0, 0.0, {not_a_number, inf, inf, not_a_number}, {-inf, inf}},
       {4, 1.0, 0.0, {not_a_number, not_a_number, not_a_number, not_a_number}, {not_a_number, inf}},
-      {7, 0.0, 1.0, {-inf, inf, inf, not_a_number}, {-inf, inf}},
-      {7, 0.0, -1.0, {inf, inf, inf, not_a_number}, {not_a_number, inf}},
-      {7, -0.0, 1.0, {-inf, -inf, -inf, not_a_number}, {not_a_number, -inf}},
+      {7, 0.0, 1.0, {-inf, inf, inf, 0x0p+0}, {-inf, inf}},
+      {7, 0.0, -1.0, {inf, inf, inf, 0x0p+0}, {not_a_number, inf}},
+      {7, -0.0, 1.0, {-inf, -inf, -inf, 0x0p+0}, {not_a_number, -inf}},
       {1, 1.0, 0.0, {0x0p+0, -inf, -inf, inf}, {inf, -inf}},
       {1, 0.0, 0.0, {0x0p+0, -inf, -inf, not_a_number}, {inf, not_a_number}},
       {1, 1.0, -0.0, {0x0p+0, -inf, -inf, -inf}, {inf, not_a_number}},
-      {32, 0.0, 1.0, {0x0p+0, not_a_number, not_a_number, not_a_number}, {not_a_number, not_a_number}},
+      {32, 0.0, 1.0, {0x0p+0, not_a_number, not_a_number, 0x0p+0}, {not_a_number, not_a_number}},
       {32, 1.0, 0.0, {0x0p+0, 0x0p+0, 0x0p+0, 0x0p+0}, {0x0p+0, 0x0p+0}},
       {32, 2.5, 1.0, {0x0p+0, 0x0p+0, 0x0p+0, 0x0p+0}, {0x0p+0, 0x0p+0}},
       {9, 0.0, 2.5, {0x0p+0, 0x0p+0, 0x0p+0, 0x0p+0}, {0x0p+0, 0x0p+0}},
       {9, 0.0, 0.0, {0x0p+0, 0x0p+0, 0x0p+0, 0x0p+0}, {0x0p+0, 0x0p+0}},
       {9, -1.0, 2.5, {not_a_number, not_a_number, not_a_number, 0x0p+0}, {not_a_number, not_a_number}},
-      {15, 0.0, 1.0, {-inf, inf, inf, not_a_number}, {-inf, inf}},
+      {15, 0.0, 1.0, {-inf, inf, inf, 0x0p+0}, {-inf, inf}},
       {10, 0.0, 0.0, {0x0p+0, 0x0p+0, 0x0p+0, 0x0p+0}, {0x0p+0, 0x0p+0}},
       {12, 0.0, 0.0, {not_a_number, not_a_number, not_a_number, not_a_number}, {not_a_number, not_a_number}},
       {12, 1.0, -1.0, {not_a_number, not_a_number, not_a_number, not_a_number}, {not_a_number, inf}},
@@ -621,21 +621,27 @@ BOOST_AUTO_TEST_CASE(dual_expressions_keep_the_eager_hessians_at_special_points)
       {37, 1.0, 1.0, {0x0p+0, 0x1p-1, 0x1p-1, 0x0p+0}, {-0x1p+0, 0x1p-1}},
       {37, 0.0, 0.0, {0x0p+0, 0x1p-1, 0x1p-1, 0x0p+0}, {-0x1p+0, 0x1p-1}},
       {27, 0.0, 0.0, {0x0p+0, 0x0p+0, 0x0p+0, 0x0p+0}, {0x0p+0, 0x0p+0}},
-      {13, 1.0, 0.0, {0x0p+0, not_a_number, not_a_number, not_a_number}, {-inf, inf}},
+      {13, 1.0, 0.0, {0x0p+0, inf, inf, -inf}, {-inf, inf}},
       {0, inf, 1.0, {0x0p+0, 0x1p+0, 0x1p+0, 0x0p+0}, {-0x1p+1, 0x1p+0}},
       {2, inf, 0.0, {inf, not_a_number, not_a_number, 0x0p+0}, {inf, 0x0p+0}},
-      {3, not_a_number, 1.0, {not_a_number, not_a_number, not_a_number, not_a_number}, {not_a_number, not_a_number}},
+      {3, not_a_number, 1.0, {not_a_number, not_a_number, not_a_number, 0x1.9p+7}, {not_a_number, not_a_number}},
       {3, 1e+300, 1.0, {inf, not_a_number, not_a_number, 0x1.9p+7}, {inf, -0x1.2aa4f4a405be2p+1005}},
-      {36, 1.0, -0.0, {not_a_number, -inf, -inf, -inf}, {inf, not_a_number}},  // 7c4bda5: hv[1] = +inf, see below
-      {21, inf, 1.0, {not_a_number, not_a_number, not_a_number, not_a_number}, {not_a_number, not_a_number}},
+      {36, 1.0, -0.0, {0x0p+0, -inf, -inf, -inf}, {inf, not_a_number}},  // 7c4bda5: hv[1] = +inf, see below
+      {21, inf, 1.0, {0x0p+0, not_a_number, not_a_number, not_a_number}, {not_a_number, not_a_number}},
       {8, 0.0, 1.0, {0x0p+0, -0x1p+1, -0x1p+1, 0x0p+0}, {0x1p+2, -0x1p+1}},
-      {29, 0.0, 1.0, {-inf, inf, inf, not_a_number}, {-inf, inf}},
+      {29, 0.0, 1.0, {-inf, inf, inf, 0x0p+0}, {-inf, inf}},
   };
   // clang-format on
-  // Row 36 (a·(1/b) at b = −0) is the one change: 7c4bda5 gave hv[1] = +∞, the lazy recording
-  // NaN. H·v there is H₁₀ + H₁₁·(−2) = −∞ + ∞ (both recordings give H₁₀ = H₁₁ = −∞): NaN is the
-  // product of the Hessian both report; +∞ came from summing the adjoints of the recorded 1/b
-  // before multiplying.
+  // Since the recorded tangent terms follow the zero convention (detail::TangentMulFn), a
+  // Hessian column whose direction does not move an operand with an infinite (or NaN) partial
+  // no longer picks up 0·∞: √a·b, log(a)·b, 0^a·b, √a·√b at a = 0 have H₂₂ = 0 (f is linear
+  // in b there), a·(1/b) at b = −0 has H₁₁ = 0, σ(a·b) at a = ∞ has H₁₁ = 0, Rosenbrock at
+  // a = NaN has H₂₂ = 200 (its b-part does not involve a), and (a/b)·b at b = 0 — NaN there —
+  // reports ±∞ instead of NaN in its b entries. Those rows were NaN before.
+  // Row 36 (a·(1/b) at b = −0) is the one change of the lazy recording: 7c4bda5 gave hv[1] = +∞,
+  // the lazy recording NaN. H·v there is H₁₀ + H₁₁·(−2) = −∞ + ∞ (both recordings give H₁₀ = H₁₁ =
+  // −∞): NaN is the product of the Hessian both report; +∞ came from summing the adjoints of the
+  // recorded 1/b before multiplying.
   for (const Row& r : rows) {
     const auto f = [&](const auto& x) { return special_point_function(r.k, x[0], x[1]); };
     const std::vector<double> x = {r.a, r.b};
@@ -652,6 +658,46 @@ BOOST_AUTO_TEST_CASE(dual_expressions_keep_the_eager_hessians_at_special_points)
                              r.hv[i]));
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_direction_that_does_not_move_a_singular_operand_gives_no_nan) {
+  // f = g(a)·b with g′(0) infinite (√a, log a, √a·√b) at (0, 1): f is linear in b, so
+  // H·(0, 1) = (∂²f/∂a∂b, 0) = (g′(0), 0) and H·0 = 0 — the zero convention of the reverse sweep,
+  // applied to the recorded tangent terms (their value 0·∞ was NaN). Both the lazy lines and the
+  // eager Dual<Var> operations (a function of an expression records the expression first).
+  const double inf = std::numeric_limits<double>::infinity();
+  for (const int k : {15, 7, 29}) {
+    const auto f = [&](const auto& x) { return special_point_function(k, x[0], x[1]); };
+    const std::vector<double> x = {0.0, 1.0};
+    const auto h0 = nabla::hessian_vector_product(f, x, std::vector{0.0, 0.0});
+    BOOST_TEST(h0[0] == 0.0, fmt::format("case {}: (H·0)₀ = {}", k, h0[0]));
+    BOOST_TEST(h0[1] == 0.0, fmt::format("case {}: (H·0)₁ = {}", k, h0[1]));
+    const auto h2 = nabla::hessian_vector_product(f, x, std::vector{0.0, 1.0});
+    BOOST_TEST(h2[0] == inf, fmt::format("case {}: H₁₂ = {}", k, h2[0]));
+    BOOST_TEST(h2[1] == 0.0, fmt::format("case {}: H₂₂ = {}", k, h2[1]));
+  }
+  // The same through Var functions of a Dual<Var> (not an expression): √a·b with a named.
+  const auto g = [](const auto& x) {
+    using T = std::decay_t<decltype(x[0])>;
+    const T s = sqrt(x[0]);
+    const T p = s * x[1];
+    return p;
+  };
+  const auto hg = nabla::hessian(g, std::vector{0.0, 2.0});
+  BOOST_TEST(hg(1, 1) == 0.0);
+  BOOST_TEST(hg(0, 1) == inf);
+  BOOST_TEST(hg(0, 0) == -inf);
+  // Forward over forward: ∂²(√a·b)/∂b² at (0, 1), both levels along b.
+  using DD = nabla::Dual<nabla::Dual<double>>;
+  const DD a(nabla::Dual<double>(0.0, 0.0), nabla::Dual<double>(0.0, 0.0));
+  const DD b(nabla::Dual<double>(1.0, 1.0), nabla::Dual<double>(1.0, 0.0));
+  const DD y = sqrt(a) * b;
+  BOOST_TEST(y.tangent().tangent() == 0.0);
+  BOOST_TEST(y.tangent().value() == 0.0);
+  // and along a then b: ∂²/∂a∂b = 1/(2√a) = ∞
+  const DD a2(nabla::Dual<double>(0.0, 0.0), nabla::Dual<double>(1.0, 0.0));
+  const DD b2(nabla::Dual<double>(1.0, 1.0), nabla::Dual<double>(0.0, 0.0));
+  BOOST_TEST((sqrt(a2) * b2).tangent().tangent() == inf);
 }
 
 namespace {

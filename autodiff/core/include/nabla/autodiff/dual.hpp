@@ -33,16 +33,47 @@ class Dual;
 // docs/benchmarks.md ("Forward mode and second derivatives").
 
 namespace detail {
-/// The tangent term d·p of the chain rule. For doubles 0·anything = 0, the convention of the
-/// reverse sweep (a zero adjoint is never pushed on): a direction that does not move an input
-/// gives no derivative, even through an infinite partial. For Var and Dual tangents the product
-/// is kept as is: a tangent that is 0 at this point may still have a derivative.
+/// The row of a recorded tangent term d·p (forward over reverse): its value follows the zero
+/// convention, chain(d, p) — a tangent that is 0 at this point contributes 0 even through an
+/// infinite partial, so √a·b at a = 0 has ∂²/∂b² = 0, not NaN — while its partials stay p and
+/// d: a tangent that is 0 here may still have a derivative (which then meets p).
+struct TangentMulFn {
+  static constexpr Op op = Op::mul;
+  static double value(double d, double p) { return chain(d, p); }
+  static double partial_a(double, double p, double) { return p; }
+  static double partial_b(double d, double, double) { return d; }
+};
+/// d·c for a recorded tangent d and a number partial c (TangentMulFn with a number).
+struct TangentMulNumberFn {
+  static constexpr Op op = Op::mul;
+  static double value(double d, double c) { return chain(d, c); }
+  static double partial(double, double, double c) { return c; }
+};
+/// The tangent term d·p of a tangent expression d and a partial p (an expression or a number)
+/// as a Var expression with TangentMulFn's value.
+template <class D, class P>
+auto tangent_times(const D& d, const P& p) {
+  if constexpr (std::is_arithmetic_v<P>) {
+    return WithNumber<TangentMulNumberFn, D>(d, static_cast<double>(p));
+  } else {
+    return Binary<TangentMulFn, D, P>(d, p);
+  }
+}
+
+/// The tangent term d·p of the chain rule, 0 when d is 0 (even through an infinite partial):
+/// the convention of the reverse sweep, where a zero adjoint is never pushed on — a direction
+/// that does not move an input gives no derivative. For doubles chain(d, p); for Var tangents
+/// a recorded TangentMulFn; for Dual tangents (nesting) the Dual product with its value's term
+/// taken by the same rule (its tangents, the product's, may be nonzero).
 template <class T>
 T tangent_term(const T& d, const T& p) {
   if constexpr (std::same_as<T, double>) {
     return chain(d, p);
+  } else if constexpr (std::same_as<T, Var>) {
+    return Var(tangent_times(d, p));
   } else {
-    return d * p;
+    const T r = d * p;
+    return T(tangent_term(d.value(), p.value()), r.tangents());
   }
 }
 /// True when an operation's double partials are all finite: its plain products then already
@@ -245,7 +276,7 @@ template <class F, class T, std::size_t N>
   const T& a = x.value();
   const T y = apply_unary<F>(a);
   if constexpr (std::same_as<T, Var> && N == 1) {
-    return Dual<T, N>(y, Var(x.tangent() * F::partial(a, y)));
+    return Dual<T, N>(y, Var(tangent_times(x.tangent(), F::partial(a, y))));
   }
   const T p = F::partial(a, y);
   return with_tangents(y, x, p);
@@ -255,7 +286,7 @@ template <class F, class T, std::size_t N>
   const T& a = x.value();
   const T y = apply_with_number<F>(a, c);
   if constexpr (std::same_as<T, Var> && N == 1) {
-    return Dual<T, N>(y, Var(x.tangent() * F::partial(a, y, c)));
+    return Dual<T, N>(y, Var(tangent_times(x.tangent(), F::partial(a, y, c))));
   }
   const T p = F::partial(a, y, c);
   return with_tangents(y, x, p);
@@ -264,8 +295,8 @@ template <class F, class T, std::size_t N>
 [[gnu::always_inline]] inline Dual<T, N> dual_binary(const Dual<T, N>& a, const Dual<T, N>& b) {
   const T y = apply_binary<F>(a.value(), b.value());
   if constexpr (std::same_as<T, Var> && N == 1) {
-    return Dual<T, N>(y, Var(a.tangent() * F::partial_a(a.value(), b.value(), y) +
-                             b.tangent() * F::partial_b(a.value(), b.value(), y)));
+    return Dual<T, N>(y, Var(tangent_times(a.tangent(), F::partial_a(a.value(), b.value(), y)) +
+                             tangent_times(b.tangent(), F::partial_b(a.value(), b.value(), y))));
   }
   const T pa = F::partial_a(a.value(), b.value(), y);
   const T pb = F::partial_b(a.value(), b.value(), y);
@@ -411,11 +442,12 @@ template <class A, class B>
 auto lazy_mul(const A& a, const B& b) {
   const auto va = lazy_value(a), vb = lazy_value(b);
   if constexpr (LazyDual<A> && LazyDual<B>) {
-    return dual_expression(va * vb, a.tangent() * vb + b.tangent() * va);
+    return dual_expression(va * vb,
+                           tangent_times(a.tangent(), vb) + tangent_times(b.tangent(), va));
   } else if constexpr (LazyDual<A>) {
-    return dual_expression(va * vb, a.tangent() * vb);
+    return dual_expression(va * vb, tangent_times(a.tangent(), vb));
   } else {
-    return dual_expression(va * vb, b.tangent() * va);
+    return dual_expression(va * vb, tangent_times(b.tangent(), va));
   }
 }
 template <class A, class B>
@@ -423,11 +455,12 @@ auto lazy_div(const A& a, const B& b) {  // ∂a = 1/b, ∂b = −q/b
   const auto va = lazy_value(a), vb = lazy_value(b);
   const auto q = va / vb;
   if constexpr (LazyDual<A> && LazyDual<B>) {
-    return dual_expression(q, a.tangent() * (1.0 / vb) + b.tangent() * (-q / vb));
+    return dual_expression(
+        q, tangent_times(a.tangent(), 1.0 / vb) + tangent_times(b.tangent(), -q / vb));
   } else if constexpr (LazyDual<A>) {
-    return dual_expression(q, a.tangent() * (1.0 / vb));
+    return dual_expression(q, tangent_times(a.tangent(), 1.0 / vb));
   } else {
-    return dual_expression(q, b.tangent() * (-q / vb));
+    return dual_expression(q, tangent_times(b.tangent(), -q / vb));
   }
 }
 }  // namespace detail
