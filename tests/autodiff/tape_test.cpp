@@ -3,6 +3,7 @@
 
 #include <boost/test/unit_test.hpp>
 #include <string>
+#include <vector>
 
 using nabla::Position;
 using nabla::Tape;
@@ -137,6 +138,52 @@ BOOST_AUTO_TEST_CASE(reserve_avoids_growth) {
   Var y = tape.variable(2.0);
   for (int i = 0; i < 900; ++i) y = y * y * 0.5;
   BOOST_TEST(tape.statistics().allocations == allocations);
+}
+
+BOOST_AUTO_TEST_CASE(growth_through_the_mapped_sizes_keeps_the_recording) {
+  // Note [Tape memory]: the arrays start in malloc, move to their own mapping past 1 MiB and
+  // grow there by mremap (huge pages past 4 MiB). A recording grown across all three, released,
+  // and grown again — from a reserve() hint too — keeps every statement: the gradient of
+  // Σ (xᵢ − i)·xᵢ₊₁ + xᵢ² (3 statements per term) is checked entry by entry.
+  const auto run = [](Tape& tape, std::size_t n) {
+    std::vector<Var> x(n);
+    std::vector<double> values(n);
+    for (std::size_t i = 0; i < n; ++i) values[i] = 0.25 * static_cast<double>(i % 7) - 0.5;
+    tape.variables(values, x);
+    Var f = 0.0;
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      const Var shifted = x[i] - static_cast<double>(i % 3);
+      const Var term = shifted * x[i + 1];
+      f = f + term + x[i] * x[i];
+    }
+    tape.backward(f);
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      double exact = 0.0;
+      if (i + 1 < n) exact += values[i + 1] + 2.0 * values[i];
+      if (i > 0) exact += values[i - 1] - static_cast<double>((i - 1) % 3);
+      if (tape.adjoint(x[i]) != exact) ++wrong;
+    }
+    return wrong;
+  };
+  Tape tape;
+  Tape::Scope scope(tape);
+  const std::size_t n = 400'000;  // 1.6 M statements, 2.4 M operands: 29 MB of partials
+  BOOST_TEST(run(tape, n) == 0u);
+  const auto grown = tape.statistics();
+  BOOST_TEST(grown.statements >= 4 * (n - 1));
+  BOOST_TEST(grown.scalar_bytes_reserved >= grown.bytes_used + grown.adjoint_bytes);
+  tape.clear();
+  BOOST_TEST(run(tape, n) == 0u);
+  BOOST_TEST(tape.statistics().allocations == grown.allocations);  // memory kept
+  tape.release();
+  BOOST_TEST(tape.statistics().scalar_bytes_reserved < 1024u);
+  BOOST_TEST(run(tape, 1000) == 0u);  // grows again from nothing
+  tape.clear();
+  tape.reserve(5 * n, 6 * n);  // one step to the final size: no growth while recording
+  const auto reserved = tape.statistics().allocations;
+  BOOST_TEST(run(tape, n) == 0u);
+  BOOST_TEST(tape.statistics().allocations == reserved + 1);  // the adjoints only
 }
 
 BOOST_AUTO_TEST_CASE(stale_and_foreign_vars_throw) {

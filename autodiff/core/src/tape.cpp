@@ -77,8 +77,11 @@ void detail::advance_ids_for_testing(std::uint64_t n) {
 }
 
 Tape::Tape() {
-  end_.assign(1, 0);
-  op_.assign(1, Op::constant);
+  end_.grow_to(1);
+  op_.grow_to(1);
+  end_[0] = 0;
+  op_[0] = Op::constant;
+  statement_capacity_ = end_.size();
   start_epoch(1, 1024);
 }
 
@@ -243,11 +246,12 @@ void Tape::grow_statements(std::size_t needed) {
         "nabla::Tape",
         fmt::format("the tape is full ({} statements needed; expected at most 2^32 - 2)", needed));
   }
-  const std::size_t capacity =
-      std::min(max_index, std::max({std::size_t{1024}, 2 * end_.size(), needed}));
+  std::size_t capacity =
+      std::min(max_index, std::max({std::size_t{1024}, 2 * statement_capacity_, needed}));
   try {
-    end_.resize(capacity);
-    op_.resize(capacity);
+    end_.grow_to(capacity);
+    op_.grow_to(capacity);
+    capacity = std::min({max_index, end_.size(), op_.size()});
   } catch (const std::bad_alloc&) {
     detail::fail("nabla::Tape", fmt::format("out of memory growing the tape to {} statements "
                                             "({} in use)",
@@ -264,11 +268,12 @@ void Tape::grow_operands(std::size_t needed) {
         "nabla::Tape",
         fmt::format("the tape is full ({} operands needed; expected at most 2^32 - 2)", needed));
   }
-  const std::size_t capacity =
-      std::min(max_index, std::max({std::size_t{2048}, 2 * arg_.size(), needed}));
+  std::size_t capacity =
+      std::min(max_index, std::max({std::size_t{2048}, 2 * operand_capacity_, needed}));
   try {
-    arg_.resize(capacity);
-    partial_.resize(capacity);
+    arg_.grow_to(capacity);
+    partial_.grow_to(capacity);
+    capacity = std::min({max_index, arg_.size(), partial_.size()});
   } catch (const std::bad_alloc&) {
     detail::fail("nabla::Tape", fmt::format("out of memory growing the tape to {} operands ({} "
                                             "in use)",
@@ -366,12 +371,16 @@ detail::Node* Tape::node_at(std::uint32_t s) const noexcept {
 
 void Tape::grow_adjoints() {
   if (adjoint_.size() < statements_) {
-    adjoint_.resize(std::max(statements_, end_.size()));
+    try {
+      adjoint_.grow_to(std::max(statements_, statement_capacity_));
+    } catch (const std::bad_alloc&) {
+      detail::fail("nabla::Tape",
+                   fmt::format("out of memory for the adjoints of {} statements", statements_));
+    }
     ++allocations_;
   }
   if (adjoints_ < statements_) {
-    std::fill(adjoint_.begin() + static_cast<std::ptrdiff_t>(adjoints_),
-              adjoint_.begin() + static_cast<std::ptrdiff_t>(statements_), 0.0);
+    std::fill(adjoint_.data() + adjoints_, adjoint_.data() + statements_, 0.0);
     adjoints_ = statements_;
   }
 }
@@ -516,7 +525,7 @@ void Tape::backward(const Var& y, Position from) {
   begin_backward("nabla::backward", iy);
   // Zero every adjoint: entries at or past adjoints_ are zeroed by ensure_adjoints(), so only
   // the part already in use needs a fill (an optimizer loop would otherwise zero twice).
-  std::fill(adjoint_.begin(), adjoint_.begin() + static_cast<std::ptrdiff_t>(adjoints_), 0.0);
+  std::fill(adjoint_.data(), adjoint_.data() + adjoints_, 0.0);
   ensure_adjoints();
   if (iy == 0) return;  // a constant output: every derivative is zero
   if (iy < from.statement) {
@@ -542,8 +551,7 @@ void Tape::prepare_gradient(Position from) {
   ensure_adjoints();
   const std::size_t first = from.statement;
   if (zero_from_ > first) {
-    std::fill(adjoint_.begin() + static_cast<std::ptrdiff_t>(first),
-              adjoint_.begin() + static_cast<std::ptrdiff_t>(std::min(zero_from_, adjoints_)), 0.0);
+    std::fill(adjoint_.data() + first, adjoint_.data() + std::min(zero_from_, adjoints_), 0.0);
   }
   // The consuming sweep leaves [from, end) zero again.
   zero_from_ = std::min(zero_from_, first);
@@ -593,7 +601,7 @@ double& Tape::adjoint(const Var& x) {
 }
 
 void Tape::zero_adjoints() noexcept {
-  std::fill(adjoint_.begin(), adjoint_.begin() + static_cast<std::ptrdiff_t>(adjoints_), 0.0);
+  std::fill(adjoint_.data(), adjoint_.data() + adjoints_, 0.0);
   zero_from_ = 0;
 }
 
@@ -668,11 +676,15 @@ void Tape::release() {
   clear();
   growth_warned_ = false;
   arena_.release();
-  std::vector<std::uint32_t>(1, 0).swap(end_);
-  std::vector<Op>(1, Op::constant).swap(op_);
-  std::vector<std::uint32_t>().swap(arg_);
-  std::vector<double>().swap(partial_);
-  std::vector<double>().swap(adjoint_);
+  end_.release();
+  op_.release();
+  arg_.release();
+  partial_.release();
+  adjoint_.release();
+  end_.grow_to(1);
+  op_.grow_to(1);
+  end_[0] = 0;
+  op_[0] = Op::constant;
   adjoints_ = 0;
   zero_from_ = 0;
   statement_capacity_ = end_.size();

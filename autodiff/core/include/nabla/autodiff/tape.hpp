@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "nabla/autodiff/buffer.hpp"
 #include "nabla/autodiff/error.hpp"
 #include "nabla/autodiff/node.hpp"
 #include "nabla/autodiff/op.hpp"
@@ -29,8 +30,9 @@ struct Position {
 };
 
 /// Memory and size figures of a tape (Tape::statistics(); `fmt::print("{}", s)` prints them in
-/// one line). What the process holds for the tape is bytes_reserved: scalar recording, adjoints
-/// and the tensor arena together.
+/// one line). What the tape has reserved is bytes_reserved: scalar recording, adjoints and the
+/// tensor arena together. The scalar part is address space: pages of it never written are not
+/// resident (Note [Tape memory] in buffer.hpp), so the process holds about what is in use.
 struct TapeStatistics {
   std::size_t statements = 0;  ///< recorded statements (inputs included, slot 0 excluded)
   std::size_t operands = 0;    ///< recorded operand entries (index + partial)
@@ -562,13 +564,14 @@ class Tape {
     std::unordered_map<std::uint32_t, detail::Evaluation> evaluations;
   };
 
-  // Storage vectors are sized to their capacity; statements_/operands_ count what is in use.
-  std::vector<std::uint32_t> end_;  // per statement: one past its last operand
-  std::vector<Op> op_;              // per statement: its operation
-  std::vector<std::uint32_t> arg_;  // per operand: statement index of the operand
-  std::vector<double> partial_;     // per operand: d statement / d operand
-  std::vector<double> adjoint_;     // per statement, valid in [0, adjoints_)
-  std::size_t statements_ = 1;      // slot 0 is the constant slot
+  // Storage is sized to its capacity and not initialised (Note [Tape memory] in buffer.hpp);
+  // statements_/operands_ count what is in use.
+  detail::Buffer<std::uint32_t> end_;  // per statement: one past its last operand
+  detail::Buffer<Op> op_;              // per statement: its operation
+  detail::Buffer<std::uint32_t> arg_;  // per operand: statement index of the operand
+  detail::Buffer<double> partial_;     // per operand: d statement / d operand
+  detail::Buffer<double> adjoint_;     // per statement, valid in [0, adjoints_)
+  std::size_t statements_ = 1;         // slot 0 is the constant slot
   std::size_t operands_ = 0;
   std::size_t adjoints_ = 0;            // adjoints [0, adjoints_) are initialised
   std::size_t zero_from_ = 0;           // adjoints [zero_from_, adjoints_) are known to be 0
