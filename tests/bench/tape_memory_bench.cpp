@@ -89,7 +89,8 @@ int main(int argc, char** argv) {
   const double used = static_cast<double>(s.bytes_used + s.adjoint_bytes + n * sizeof(nabla::Var));
   fmt::print(
       "| {} statements | cold {:.1f} ms | warm {:.1f} ms | cold / warm {:.2f} | recording, "
-      "adjoints and input handles {:.0f} MB | peak resident growth {:.0f} MB | peak / used {:.2f} | reserved {:.0f} "
+      "adjoints and input handles {:.0f} MB | peak resident growth {:.0f} MB | peak / used {:.2f} "
+      "| reserved {:.0f} "
       "MB | bytes per statement {:.1f} |\n",
       s.statements, cold * 1e3, warm_median * 1e3, cold / warm_median, used / 1e6, peak / 1e6,
       peak / used, static_cast<double>(s.scalar_bytes_reserved) / 1e6,

@@ -151,6 +151,15 @@ class Recording {
       check_inputs();
     tape_.gradient(y, start_, g);
   }
+  /// Sweeps from the outputs ys, up to 8 per sweep (Tape::jacobian), and writes row r of the
+  /// Jacobian with respect to the inputs into J[r·n …] (n inputs).
+  /// @throws nabla::Error when f rewound or cleared the tape below the inputs.
+  void jacobian(std::span<const Var> ys, std::span<double> J) {
+    if (!inputs_.empty() &&
+        !TapeAccess::is_at(tape_, inputs_.back(), start_.statement + inputs_.size() - 1))
+      check_inputs();
+    tape_.jacobian(ys, start_, J);
+  }
 
  private:
   static std::vector<Var>& acquire();
@@ -238,7 +247,8 @@ double gradient(F&& f, const X& x, G&& g) {
 }
 
 /// The Jacobian of a vector function f (returning a range of Var, e.g. std::vector<Var>) at x:
-/// one recording, one reverse sweep per output.
+/// one recording, one reverse sweep per 8 outputs (each statement carrying one adjoint per
+/// output of its block; Note [Vector sweeps] in tape.cpp).
 /// @throws nabla::Error when f returns no output, or not `expected_outputs` of them (when given).
 ///
 /// Example:
@@ -252,12 +262,13 @@ Jacobian jacobian(F&& f, std::span<const double> x, std::size_t expected_outputs
   const std::size_t m = static_cast<std::size_t>(std::ranges::size(ys));
   detail::check_outputs(m, expected_outputs);
   Jacobian J{m, x.size(), std::vector<double>(m), std::vector<double>(m * x.size(), 0.0)};
-  std::size_t i = 0;
+  std::vector<Var> outputs;
+  outputs.reserve(m);
   for (const Var& y : ys) {
-    J.values[i] = y.value();
-    rec.gradient(y, std::span<double>(J.data).subspan(i * J.cols, J.cols));
-    ++i;
+    J.values[outputs.size()] = y.value();
+    outputs.push_back(y);
   }
+  rec.jacobian(outputs, J.data);
   return J;
 }
 

@@ -343,6 +343,15 @@ class Tape {
   /// @throws nabla::Error when `from` or the inputs are no longer on the tape, or y is stale.
   void gradient(const Var& y, Position from, std::span<double> g);
 
+  /// The gradient helpers' vector sweep (Note [Vector sweeps] in tape.cpp): row r of J (m × n,
+  /// row-major, m = ys.size(), n = J.size() / m) is dys[r]/dvᵢ for the n inputs v recorded at
+  /// `from`, as gradient() gives one row. Up to 8 outputs share one sweep, each statement
+  /// carrying one adjoint per output; a recording with tensor nodes after `from` takes one
+  /// scalar sweep per output. Leaves every scalar adjoint as gradient() does.
+  /// @throws nabla::Error when `from` or the inputs are no longer on the tape, an output is
+  /// stale, or J.size() is not a multiple of ys.size().
+  void jacobian(std::span<const Var> ys, Position from, std::span<double> J);
+
   /// The adjoint of x (d output / d x after a sweep). The reference is valid until the next
   /// recording or sweep.
   /// @throws nabla::Error when x is a constant, or belongs to another tape, or was rewound away.
@@ -525,6 +534,10 @@ class Tape {
   // statements and nodes below it receive nothing (0: no floor).
   template <bool consume>
   void sweep_all(std::size_t last, std::size_t first, std::size_t floor, bool reset = true);
+  // The vector sweep of K outputs (Note [Vector sweeps]): statements last down to first, K
+  // adjoints per statement at vector_adjoint_[(s − floor)·K …]; operands below floor get nothing.
+  template <std::size_t K>
+  void sweep_vector(std::size_t last, std::size_t first, std::size_t floor) noexcept;
   void reset_node_adjoints(std::size_t last, std::size_t first) noexcept;
   void drop_nodes(std::uint32_t from) noexcept;  // destroys the nodes at statements >= from
   void start_epoch(std::size_t start, std::size_t ids);
@@ -566,12 +579,13 @@ class Tape {
 
   // Storage is sized to its capacity and not initialised (Note [Tape memory] in buffer.hpp);
   // statements_/operands_ count what is in use.
-  detail::Buffer<std::uint32_t> end_;  // per statement: one past its last operand
-  detail::Buffer<Op> op_;              // per statement: its operation
-  detail::Buffer<std::uint32_t> arg_;  // per operand: statement index of the operand
-  detail::Buffer<double> partial_;     // per operand: d statement / d operand
-  detail::Buffer<double> adjoint_;     // per statement, valid in [0, adjoints_)
-  std::size_t statements_ = 1;         // slot 0 is the constant slot
+  detail::Buffer<std::uint32_t> end_;      // per statement: one past its last operand
+  detail::Buffer<Op> op_;                  // per statement: its operation
+  detail::Buffer<std::uint32_t> arg_;      // per operand: statement index of the operand
+  detail::Buffer<double> partial_;         // per operand: d statement / d operand
+  detail::Buffer<double> adjoint_;         // per statement, valid in [0, adjoints_)
+  detail::Buffer<double> vector_adjoint_;  // the vector sweep's K adjoints per statement
+  std::size_t statements_ = 1;             // slot 0 is the constant slot
   std::size_t operands_ = 0;
   std::size_t adjoints_ = 0;            // adjoints [0, adjoints_) are initialised
   std::size_t zero_from_ = 0;           // adjoints [zero_from_, adjoints_) are known to be 0
