@@ -31,8 +31,9 @@ namespace {
 // of reductions. Recorded as n operands, each costs an index and a partial (12 bytes), a
 // lookup when recorded and a scatter in the sweep. A run is recorded instead as one tape node
 // (Note [Tensor nodes]) holding `first` and n, and the partials only where they are not known:
-// none for sum, the data weights for dot(data, x), the softmax weights for log_sum_exp; its
-// backward is a contiguous loop adjoint[first + i] += wᵢ·a that the compiler vectorises.
+// none for sum, the data weights for dot(data, x), the softmax weights for log_sum_exp, the
+// standardised residuals for normal_log_density (Run::divisor); its backward is a contiguous
+// loop adjoint[first + i] += wᵢ·a that the compiler vectorises.
 // Recognising a run costs one comparison per operand, in the pass that computes the value
 // (idᵢ − id₀ = i), and two tape checks: the first and the last operand are statements first and
 // first + n − 1 of the tape's current block (TapeAccess::is_at). Ids of one block are
@@ -49,6 +50,10 @@ constexpr std::size_t run_minimum = 16;
 struct Run {
   std::uint32_t first = 0;
   const double* w = nullptr;
+  // Not 0: the partials are −wᵢ / divisor, computed in the sweep (the density keeps the
+  // standardised residuals zᵢ and σ: a vectorised division there instead of a scalar one in
+  // the recording pass, the same partial bit for bit).
+  double divisor = 0.0;
 };
 
 // A scalar operand of a run node beside its runs (μ and σ of a normal density).
@@ -73,6 +78,10 @@ class RunNode final : public detail::Node {
       double* __restrict out = adjoint + r.first;
       if (r.w == nullptr) {
         for (std::size_t i = lo; i < n_; ++i) out[i] += a;
+      } else if (r.divisor != 0.0) {
+        const double* __restrict w = r.w;
+        const double d = r.divisor;
+        for (std::size_t i = lo; i < n_; ++i) out[i] += (-w[i] / d) * a;
       } else {
         const double* __restrict w = r.w;
         for (std::size_t i = lo; i < n_; ++i) out[i] += w[i] * a;
@@ -205,12 +214,12 @@ struct SumPass {
 [[gnu::noinline]] SumPass sum_pass(std::span<const Var> xs) noexcept {
   double s = 0.0;
   const std::uint64_t id0 = xs.empty() ? 0 : xs[0].id();
-  bool consecutive = true;
+  std::uint64_t gaps = 0;  // non-zero once an id is out of its place
   for (std::size_t i = 0; i < xs.size(); ++i) {
     s += xs[i].value();
-    consecutive &= xs[i].id() - id0 == i;
+    gaps |= (xs[i].id() - id0) ^ i;
   }
-  return {s, consecutive};
+  return {s, gaps == 0};
 }
 
 // The other reductions' passes likewise: the value, the partials and the id check.
@@ -218,42 +227,42 @@ struct SumPass {
                                             double* __restrict p) noexcept {
   double s = 0.0;
   const std::uint64_t id0 = xs.empty() ? 0 : xs[0].id();
-  bool consecutive = true;
+  std::uint64_t gaps = 0;  // non-zero once an id is out of its place
   for (std::size_t i = 0; i < xs.size(); ++i) {
     const double v = xs[i].value();
     s += v * v;
     p[i] = 2.0 * v;
-    consecutive &= xs[i].id() - id0 == i;
+    gaps |= (xs[i].id() - id0) ^ i;
   }
-  return {s, consecutive};
+  return {s, gaps == 0};
 }
 
 [[gnu::noinline]] SumPass dot_pass(std::span<const Var> a, std::span<const Var> b,
                                    double* __restrict pa, double* __restrict pb) noexcept {
   double s = 0.0;
   const std::uint64_t ida = a.empty() ? 0 : a[0].id(), idb = b.empty() ? 0 : b[0].id();
-  bool consecutive = true;
+  std::uint64_t gaps = 0;  // non-zero once an id is out of its place
   for (std::size_t i = 0; i < a.size(); ++i) {
     const double x = a[i].value(), y = b[i].value();
     s += x * y;
     pa[i] = y;
     pb[i] = x;
-    consecutive &= (a[i].id() - ida == i) & (b[i].id() - idb == i);
+    gaps |= ((a[i].id() - ida) ^ i) | ((b[i].id() - idb) ^ i);
   }
-  return {s, consecutive};
+  return {s, gaps == 0};
 }
 
 [[gnu::noinline]] SumPass dot_data_pass(std::span<const double> a, std::span<const Var> b,
                                         double* __restrict p) noexcept {
   double s = 0.0;
   const std::uint64_t id0 = b.empty() ? 0 : b[0].id();
-  bool consecutive = true;
+  std::uint64_t gaps = 0;  // non-zero once an id is out of its place
   for (std::size_t i = 0; i < a.size(); ++i) {
     s += a[i] * b[i].value();
     p[i] = a[i];
-    consecutive &= b[i].id() - id0 == i;
+    gaps |= (b[i].id() - id0) ^ i;
   }
-  return {s, consecutive};
+  return {s, gaps == 0};
 }
 
 // The partials are the softmax weights. The buffer holds the terms e^(x − max) first, so each
@@ -262,10 +271,10 @@ struct SumPass {
 [[gnu::noinline]] SumPass log_sum_exp_pass(std::span<const Var> xs, double* __restrict w) noexcept {
   detail::LogSumExp k;
   const std::uint64_t id0 = xs[0].id();
-  bool consecutive = true;
+  std::uint64_t gaps = 0;  // non-zero once an id is out of its place
   for (std::size_t i = 0; i < xs.size(); ++i) {
     k.see(xs[i].value());
-    consecutive &= xs[i].id() - id0 == i;
+    gaps |= (xs[i].id() - id0) ^ i;
   }
   for (std::size_t i = 0; i < xs.size(); ++i) w[i] = k.add(xs[i].value());
   if (std::isfinite(k.max)) {
@@ -274,26 +283,29 @@ struct SumPass {
   } else {
     for (std::size_t i = 0; i < xs.size(); ++i) w[i] = k.weight(xs[i].value(), w[i]);
   }
-  return {k.value(), consecutive};
+  return {k.value(), gaps == 0};
 }
 
 struct DensityPass {
   double squares, residuals;  // Σz², Σz
   bool consecutive;
 };
+// z = (yᵢ − μ)/σ into z first (a loop the compiler vectorises, divisions included), then the
+// two sums over z (the chains of additions, in the order of the loop they replace).
 [[gnu::noinline]] DensityPass density_pass(std::span<const Var> y, double m, double s,
-                                           double* __restrict p) noexcept {
-  double squares = 0.0, residuals = 0.0;  // Note [Standardised residuals]
+                                           double* __restrict z) noexcept {
   const std::uint64_t id0 = y.empty() ? 0 : y[0].id();
-  bool consecutive = true;
+  std::uint64_t gaps = 0;  // non-zero once an id is out of its place
   for (std::size_t i = 0; i < y.size(); ++i) {
-    const double z = (y[i].value() - m) / s;
-    residuals += z;
-    squares += z * z;
-    p[i] = -z / s;
-    consecutive &= y[i].id() - id0 == i;
+    z[i] = (y[i].value() - m) / s;
+    gaps |= (y[i].id() - id0) ^ i;
   }
-  return {squares, residuals, consecutive};
+  double squares = 0.0, residuals = 0.0;  // Note [Standardised residuals]
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    residuals += z[i];
+    squares += z[i] * z[i];
+  }
+  return {squares, residuals, gaps == 0};
 }
 
 constexpr double half_log_two_pi = 0.91893853320467274178;  // ½ ln 2π
@@ -393,16 +405,17 @@ Var normal_log_density(std::span<const Var> y, const Var& mu, const Var& sigma) 
   // n + 2 partials: those of y, then μ's and σ's (the general path's operand order).
   Recorder rec(n, may_run(y), 1, 2);
   double* p = rec.partials();
-  const auto [squares, residuals, consecutive] = density_pass(y, m, s, p);
+  const auto [squares, residuals, consecutive] = density_pass(y, m, s, p);  // p holds z
   const double count = static_cast<double>(n);
   p[n] = residuals / s;
   p[n + 1] = (squares - count) / s;
   const double value = -0.5 * squares - count * (std::log(s) + half_log_two_pi);
   if (const std::uint32_t first = rec.run(y, consecutive)) {
     Tape& tape = rec.tape();
-    return rec.node(Op::normal_log_density, value, {first, p}, {}, {tape.index_of(mu), p[n]},
+    return rec.node(Op::normal_log_density, value, {first, p, s}, {}, {tape.index_of(mu), p[n]},
                     {tape.index_of(sigma), p[n + 1]});
   }
+  for (std::size_t i = 0; i < n; ++i) p[i] = -p[i] / s;  // ∂yᵢ = −zᵢ/σ
   thread_local std::vector<Var> operands;
   operands.assign(y.begin(), y.end());
   operands.push_back(mu);
