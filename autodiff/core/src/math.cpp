@@ -118,18 +118,7 @@ double log_sum_exp(std::span<const double> xs) {
   return k.value();
 }
 
-Var log_sum_exp(std::span<const Var> xs) {
-  detail::require_nonempty_log_sum_exp(xs.size());
-  detail::LogSumExp k;
-  for (const Var& x : xs) k.see(x.value());
-  // The partials are the softmax weights; a per-thread buffer avoids an allocation per call.
-  // It holds the terms e^(x − max) first, so each input costs one exp.
-  thread_local std::vector<double> weights;
-  weights.resize(xs.size());
-  for (std::size_t i = 0; i < xs.size(); ++i) weights[i] = k.add(xs[i].value());
-  const double y = k.value();
-  for (std::size_t i = 0; i < xs.size(); ++i) weights[i] = k.weight(xs[i].value(), weights[i]);
-  return Tape::active().record(Op::log_sum_exp, y, xs, weights);
-}
+// log_sum_exp(std::span<const Var>) is in reduce.cpp, with the other reductions (Note
+// [Reduction runs]).
 
 }  // namespace nabla
