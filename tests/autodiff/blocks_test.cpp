@@ -457,4 +457,98 @@ BOOST_AUTO_TEST_CASE(nested_block_gradients) {
   BOOST_TEST(gb[0] == 1.0);
 }
 
+BOOST_AUTO_TEST_CASE(a_run_time_number_of_blocks) {
+  // A chain of L layers of run-time count: f = Σ_l Π_i (1 + w_l,i)·l, against the one-vector
+  // gradient of the same function.
+  for (std::size_t layers : {std::size_t{1}, std::size_t{4}}) {
+    std::vector<std::vector<double>> w, g;
+    for (std::size_t l = 0; l < layers; ++l) {
+      w.push_back(std::vector<double>(l + 1));
+      for (std::size_t i = 0; i <= l; ++i) w.back()[i] = 0.1 * static_cast<double>(i + l) - 0.2;
+      g.push_back(std::vector<double>(l + 1, -1.0));
+    }
+    w.insert(w.begin() + 1, std::vector<double>{});  // an empty block too
+    g.insert(g.begin() + 1, std::vector<double>{});
+    const auto layer = [](const auto& v, std::size_t l) {
+      Var p = static_cast<double>(l);
+      for (const Var& e : v) p *= 1.0 + e;
+      return p;
+    };
+    const double value = nabla::gradient_blocks(
+        [&](std::span<const std::span<const Var>> blocks) {
+          Var f = 0.0;
+          for (std::size_t l = 0; l < blocks.size(); ++l) f += layer(blocks[l], l);
+          return f;
+        },
+        w, g);
+    std::vector<double> x;
+    for (const auto& b : w) x.insert(x.end(), b.begin(), b.end());
+    const auto r = nabla::value_and_gradient(
+        [&](std::span<const Var> v) {
+          Var f = 0.0;
+          std::size_t at = 0;
+          for (std::size_t l = 0; l < w.size(); ++l) {
+            f += layer(v.subspan(at, w[l].size()), l);
+            at += w[l].size();
+          }
+          return f;
+        },
+        x);
+    BOOST_TEST(value == r.value);
+    std::vector<double> joined;
+    for (const auto& b : g) joined.insert(joined.end(), b.begin(), b.end());
+    BOOST_TEST(joined == r.gradient, boost::test_tools::per_element());
+    BOOST_TEST(joined.size() == x.size());
+  }
+  // Spans over the caller's arrays work as blocks too, and no block at all is a constant.
+  double a[2] = {2.0, 3.0}, ga[2] = {};
+  const std::vector<std::span<const double>> xs = {std::span<const double>(a)};
+  const std::vector<std::span<double>> gs = {std::span<double>(ga)};
+  const auto f = [](std::span<const std::span<const Var>> b) { return Var(b[0][0] * b[0][1]); };
+  BOOST_TEST(nabla::gradient_blocks(f, xs, gs) == 6.0);
+  BOOST_TEST(ga[0] == 3.0);
+  BOOST_TEST(ga[1] == 2.0);
+  const std::vector<std::vector<double>> none;
+  std::vector<std::vector<double>> no_grads;
+  BOOST_TEST(nabla::gradient_blocks([](std::span<const std::span<const Var>>) { return Var(1.5); },
+                                    none, no_grads) == 1.5);
+  // Wrong counts and sizes.
+  std::vector<std::vector<double>> two = {{1.0}, {2.0}}, one = {{0.0}}, bad = {{0.0}, {0.0, 0.0}};
+  const auto g2 = [](std::span<const std::span<const Var>> b) { return Var(b[0][0] * b[1][0]); };
+  BOOST_TEST(message_of([&] { nabla::gradient_blocks(g2, two, one); }) ==
+             "nabla::gradient_blocks: the number of gradient blocks is wrong (got 1 for 2 input "
+             "blocks, expected 2)");
+  BOOST_TEST(message_of([&] { nabla::gradient_blocks(g2, two, bad); }) ==
+             "nabla::gradient_blocks: gradient block 1 of 2 has the wrong size (got 2 entries for "
+             "an input block of 1, expected 1)");
+  BOOST_TEST(nabla::Tape::active().statistics().statements == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(the_docs_example) {
+  // docs/getting-started.md, "Parameters in several buffers".
+  std::vector<double> w = {0.5, -1.0, 2.0}, b = {0.1};
+  std::vector<double> grad_w(w.size()), grad_b(b.size());
+  const std::vector<double> xs = {1, 2, 3, 0, 1, -1}, ys = {4, -2};
+  const auto loss = [&](const auto& weights, const auto& bias) {
+    Var f = 0.0;
+    for (std::size_t p = 0; p < ys.size(); ++p) {
+      Var r = bias[0] - ys[p];
+      for (std::size_t j = 0; j < weights.size(); ++j) r += weights[j] * xs[3 * p + j];
+      f += r * r;
+    }
+    return f;
+  };
+  const double value = nabla::gradient(loss, nabla::blocks(w, b), nabla::blocks(grad_w, grad_b));
+  const auto tol = boost::test_tools::tolerance(1e-14);
+  BOOST_TEST(value == 1.17, tol);
+  BOOST_TEST(grad_w[0] == 1.2, tol);
+  BOOST_TEST(grad_w[1] == 0.6, tol);
+  BOOST_TEST(grad_w[2] == 5.4, tol);
+  BOOST_TEST(grad_b[0] == -0.6, tol);
+  const auto [f, grad] = nabla::value_and_gradient(loss, nabla::blocks(w, b));
+  BOOST_TEST(f == value);
+  BOOST_TEST(grad[0] == grad_w, boost::test_tools::per_element());
+  BOOST_TEST(grad[1] == grad_b, boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -93,6 +93,14 @@ void not_contiguous(std::size_t block, std::size_t blocks, std::size_t size) {
                    block, blocks, size));
 }
 
+void check_block_count(const char* function, std::size_t x, std::size_t g) {
+  if (x != g) {
+    fail(function, fmt::format("the number of gradient blocks is wrong (got {} for {} input "
+                               "blocks, expected {})",
+                               g, x, x));
+  }
+}
+
 void check_blocks(const char* function, std::span<const std::span<const double>> x,
                   std::span<const std::span<double>> g) {
   for (std::size_t k = 0; k < x.size(); ++k) {

@@ -460,6 +460,60 @@ requires BlockFunction<F, N> ValueAndBlockGradient<N> value_and_gradient(F&& f,
   return out;
 }
 
+/// A function of a number of parameter blocks known at run time (gradient_blocks()): callable
+/// with `std::span<const std::span<const Var>>`, one span per block, returning a Var.
+template <class F>
+concept BlockListFunction = detail::ReturnsVar<F, std::span<const std::span<const Var>>>;
+
+namespace detail {
+void check_block_count(const char* function, std::size_t x, std::size_t g);
+
+/// A list of blocks as spans of E (`const double` for points, `double` for gradients): each
+/// element of r must convert to std::span<E> (a std::vector<double>, a span, ...).
+template <class E, class R>
+std::vector<std::span<E>> block_list(R&& r) {
+  std::vector<std::span<E>> out;
+  out.reserve(static_cast<std::size_t>(std::ranges::size(r)));
+  for (auto&& b : r) out.emplace_back(b);
+  return out;
+}
+}  // namespace detail
+
+/// gradient() over a number of parameter blocks known only at run time (the weight matrices of
+/// a model with a run-time number of layers): x and g are ranges with one block each (a
+/// `std::vector<std::vector<double>>`, a `std::vector<std::span<double>>`, ...), and f takes
+/// them as one `std::span<const std::span<const Var>>`, block k as `blocks[k]`. Block k's
+/// gradient is written straight into g[k]; f's value is returned (Note [Parameter blocks]).
+/// A name of its own: a generic f of a list of blocks cannot be tried as a function of one
+/// span, which GCC 12 does for every gradient() overload before it looks at the arguments.
+/// @throws nabla::Error when x and g differ in their number of blocks, a block of g differs
+/// in size from its block of x, or two blocks of g overlap in memory.
+///
+/// Example:
+///   std::vector<std::vector<double>> layers = {{1.0, 2.0}, {3.0}}, grads = {{0, 0}, {0}};
+///   double f = nabla::gradient_blocks(
+///       [](std::span<const std::span<const nabla::Var>> w) { return w[0][1] * w[1][0]; },
+///       layers, grads);   // f == 6, grads == {{0, 3}, {2}}
+template <class F, std::ranges::sized_range X, std::ranges::sized_range G>
+requires BlockListFunction<F>
+double gradient_blocks(F&& f, const X& x, G&& g) {
+  const std::vector<std::span<const double>> xs = detail::block_list<const double>(x);
+  const std::vector<std::span<double>> gs = detail::block_list<double>(g);
+  detail::check_block_count("nabla::gradient_blocks", xs.size(), gs.size());
+  detail::check_blocks("nabla::gradient_blocks", xs, gs);
+  std::vector<std::span<const Var>> vars(xs.size());
+  detail::Recording rec;
+  const std::span<const Var> all = rec.inputs(xs);
+  std::size_t at = 0;
+  for (std::size_t k = 0; k < xs.size(); ++k) {
+    vars[k] = all.subspan(at, xs[k].size());
+    at += xs[k].size();
+  }
+  const Var y = f(std::span<const std::span<const Var>>(vars));
+  rec.gradient(y, gs);
+  return y.value();
+}
+
 // Note [Parameter blocks]
 // A model's parameters often live in several buffers (ADBench GMM's alphas, means and icf; an
 // LSTM's main and extra parameters; a network's weight matrices). The block forms take them
@@ -471,8 +525,11 @@ requires BlockFunction<F, N> ValueAndBlockGradient<N> value_and_gradient(F&& f,
 // blocks is a template parameter (Ceres' AutoDiffCostFunction, JAX's argnums, a tuple of
 // tensors in torch.autograd.grad): f names each block as a parameter, a wrong count or a
 // const gradient buffer fails to compile, and nothing is allocated per block. A number of
-// blocks known only at run time can pass one std::span per block to the same machinery
-// through a fixed maximum, or keep its parameters in one flat buffer (nn::Parameters).
+// blocks known only at run time (Ceres' DynamicAutoDiffCostFunction, a list of tensors) goes
+// through gradient_blocks() to the same machinery, f taking a span of spans. That form has a
+// name of its own rather than a gradient() overload: GCC 12 checks an overload's constraints
+// before the conversions of its other arguments, so gradient(f, span<const double>, ...)
+// would instantiate a generic f of a list of blocks with one span of Var, a hard error.
 // Aliasing: an output block may be an input block's buffer (the inputs are read when recorded,
 // the gradient is written after the sweep); two output blocks that overlap throw, since one
 // block's gradient would overwrite the other's.
