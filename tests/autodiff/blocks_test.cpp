@@ -549,6 +549,18 @@ BOOST_AUTO_TEST_CASE(the_docs_example) {
   BOOST_TEST(f == value);
   BOOST_TEST(grad[0] == grad_w, boost::test_tools::per_element());
   BOOST_TEST(grad[1] == grad_b, boost::test_tools::per_element());
+
+  std::vector<std::vector<double>> layers = {{1.0, 2.0}, {}, {3.0}}, grads = {{0, 0}, {}, {0}};
+  const double product = nabla::gradient_blocks(
+      [](std::span<const std::span<const Var>> blocks) {
+        Var p = 1.0;
+        for (const std::span<const Var> block : blocks)
+          for (const Var& v : block) p *= v;
+        return p;
+      },
+      layers, grads);
+  BOOST_TEST(product == 6.0);
+  BOOST_TEST((grads == std::vector<std::vector<double>>{{6.0, 3.0}, {}, {2.0}}));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
