@@ -361,7 +361,8 @@ inline constexpr bool block_function<F, std::index_sequence<I...>> =
 
 /// Records the blocks of x as the inputs of rec and returns f of them, one span per block.
 template <class F, std::size_t N>
-Var call_with_blocks(F& f, Recording& rec, const std::array<std::span<const double>, N>& x) {
+decltype(auto) call_with_blocks(F& f, Recording& rec,
+                                const std::array<std::span<const double>, N>& x) {
   const std::span<const Var> all = rec.inputs(x);
   std::array<std::span<const Var>, N> v{};
   std::size_t at = 0;
@@ -369,7 +370,7 @@ Var call_with_blocks(F& f, Recording& rec, const std::array<std::span<const doub
     v[k] = all.subspan(at, x[k].size());
     at += x[k].size();
   }
-  return [&]<std::size_t... I>(std::index_sequence<I...>) { return Var(f(v[I]...)); }
+  return [&]<std::size_t... I>(std::index_sequence<I...>)->decltype(auto) { return f(v[I]...); }
   (std::make_index_sequence<N>{});
 }
 
@@ -433,7 +434,7 @@ double gradient(F&& f, const Blocks<TX, N>& x, const Blocks<TG, M>& g) {
   const std::array<std::span<const double>, N> xs = detail::read_only(x);
   detail::check_blocks("nabla::gradient", xs, g.spans);
   detail::Recording rec;
-  const Var y = detail::call_with_blocks(f, rec, xs);
+  const Var y = Var(detail::call_with_blocks(f, rec, xs));
   rec.gradient(y, g.spans);
   return y.value();
 }
@@ -458,6 +459,36 @@ requires BlockFunction<F, N> ValueAndBlockGradient<N> value_and_gradient(F&& f,
   }
   out.value = gradient(std::forward<F>(f), x, g);
   return out;
+}
+
+/// The Jacobian of a vector function f of N parameter blocks (f called as by gradient(f, x, g),
+/// returning a range of Var): one recording, one reverse sweep per output. Its columns are the
+/// blocks' entries in order, block 0 first: ∂fᵢ/∂(block k, entry j) is column
+/// (size of blocks 0 … k−1) + j.
+/// @throws nabla::Error when f returns no output, or not `expected_outputs` of them (when given).
+///
+/// Example:
+///   auto J = nabla::jacobian([](const auto& w, const auto& b) {
+///     return std::vector<nabla::Var>{w[0] * b[0], w[1] + b[0]};
+///   }, nabla::blocks(w, b));   // w of size 2, b of size 1: J is 2×3
+template <class F, class TX, std::size_t N>
+Jacobian jacobian(F&& f, const Blocks<TX, N>& x, std::size_t expected_outputs = 0) {
+  const std::array<std::span<const double>, N> xs = detail::read_only(x);
+  detail::Recording rec;
+  const auto ys = detail::call_with_blocks(f, rec, xs);
+  const std::size_t m = static_cast<std::size_t>(std::ranges::size(ys));
+  detail::check_outputs(m, expected_outputs);
+  std::size_t n = 0;
+  for (const std::span<const double> b : xs) n += b.size();
+  Jacobian J{m, n, std::vector<double>(m), std::vector<double>(m * n, 0.0)};
+  std::size_t i = 0;
+  for (const Var& y : ys) {
+    J.values[i] = y.value();
+    // The blocks are consecutive inputs: a row is one sweep over all of them.
+    rec.gradient(y, std::span<double>(J.data).subspan(i * n, n));
+    ++i;
+  }
+  return J;
 }
 
 /// A function of a number of parameter blocks known at run time (gradient_blocks()): callable
