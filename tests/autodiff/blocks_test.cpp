@@ -3,6 +3,7 @@
 #include <nabla/autodiff.hpp>
 
 #include <Eigen/Dense>
+#include <algorithm>
 #include <array>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
@@ -522,6 +523,31 @@ BOOST_AUTO_TEST_CASE(a_run_time_number_of_blocks) {
              "nabla::gradient_blocks: gradient block 1 of 2 has the wrong size (got 2 entries for "
              "an input block of 1, expected 1)");
   BOOST_TEST(nabla::Tape::active().statistics().statements == 0u);
+
+  // Many blocks over one buffer: disjoint is fine, one overlap among 40 is found.
+  std::vector<double> store(200);
+  std::vector<std::vector<double>> many(40, std::vector<double>(5, 1.0));
+  std::vector<std::span<double>> views;
+  for (std::size_t k = 0; k < 40; ++k) views.emplace_back(store.data() + 5 * (39 - k), 5);
+  const auto sum_all = [](std::span<const std::span<const Var>> bl) {
+    Var s = 0.0;
+    for (const auto& v : bl)
+      for (const Var& e : v) s += e;
+    return s;
+  };
+  BOOST_TEST(nabla::gradient_blocks(sum_all, many, views) == 200.0);
+  BOOST_TEST(std::count(store.begin(), store.end(), 1.0) == 200);
+  views[7] = std::span<double>(store.data() + 5 * (39 - 20) + 2, 5);  // into block 20's and 19's
+  BOOST_TEST(message_of([&] { nabla::gradient_blocks(sum_all, many, views); }) ==
+             "nabla::gradient_blocks: gradient blocks 7 and 20 of 40 overlap in memory (expected "
+             "a buffer of its own for each block's gradient)");
+  // A long block that covers many short ones.
+  views[7] = std::span<double>(store.data() + 5 * (39 - 7), 5);
+  views[0] = std::span<double>(store.data() + 1, 150);
+  many[0].assign(150, 1.0);
+  BOOST_TEST(message_of([&] { nabla::gradient_blocks(sum_all, many, views); }) ==
+             "nabla::gradient_blocks: gradient blocks 0 and 39 of 40 overlap in memory (expected "
+             "a buffer of its own for each block's gradient)");
 }
 
 BOOST_AUTO_TEST_CASE(the_docs_example) {

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <new>
@@ -112,16 +113,32 @@ void check_blocks(const char* function, std::span<const std::span<const double>>
   }
   // Two gradient blocks sharing memory would overwrite each other's gradient.
   const std::less<const double*> before;
-  for (std::size_t k = 0; k < g.size(); ++k) {
-    for (std::size_t j = 0; j < k; ++j) {
-      if (g[k].empty() || g[j].empty()) continue;
-      if (before(g[k].data(), g[j].data() + g[j].size()) &&
-          before(g[j].data(), g[k].data() + g[k].size())) {
-        fail(function, fmt::format("gradient blocks {} and {} of {} overlap in memory (expected "
-                                   "a buffer of its own for each block's gradient)",
-                                   j, k, g.size()));
-      }
-    }
+  const auto overlap = [&](std::size_t j, std::size_t k) {
+    return !g[j].empty() && !g[k].empty() && before(g[k].data(), g[j].data() + g[j].size()) &&
+           before(g[j].data(), g[k].data() + g[k].size());
+  };
+  const auto report = [&](std::size_t j, std::size_t k) {
+    fail(function, fmt::format("gradient blocks {} and {} of {} overlap in memory (expected a "
+                               "buffer of its own for each block's gradient)",
+                               std::min(j, k), std::max(j, k), g.size()));
+  };
+  if (g.size() <= 16) {  // the common case: a few blocks, no allocation
+    for (std::size_t k = 0; k < g.size(); ++k)
+      for (std::size_t j = 0; j < k; ++j)
+        if (overlap(j, k)) report(j, k);
+    return;
+  }
+  // Many blocks (gradient_blocks): by start address, each may overlap only the one before it
+  // that reaches furthest.
+  std::vector<std::size_t> order;
+  for (std::size_t k = 0; k < g.size(); ++k)
+    if (!g[k].empty()) order.push_back(k);
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return before(g[a].data(), g[b].data()); });
+  for (std::size_t i = 1, reach = 0; i < order.size(); ++i) {
+    if (overlap(order[reach], order[i])) report(order[reach], order[i]);
+    const auto end = [&](std::size_t k) { return g[order[k]].data() + g[order[k]].size(); };
+    if (before(end(reach), end(i))) reach = i;
   }
 }
 

@@ -359,17 +359,24 @@ template <class F, std::size_t... I>
 inline constexpr bool block_function<F, std::index_sequence<I...>> =
     ReturnsVar<F, BlockArgument<I>...>;
 
+/// Records the blocks of x as the inputs of rec and views them block by block in v (one span
+/// per block of x, in order).
+inline void record_blocks(Recording& rec, std::span<const std::span<const double>> x,
+                          std::span<std::span<const Var>> v) {
+  const std::span<const Var> all = rec.inputs(x);
+  std::size_t at = 0;
+  for (std::size_t k = 0; k < x.size(); ++k) {
+    v[k] = all.subspan(at, x[k].size());
+    at += x[k].size();
+  }
+}
+
 /// Records the blocks of x as the inputs of rec and returns f of them, one span per block.
 template <class F, std::size_t N>
 decltype(auto) call_with_blocks(F& f, Recording& rec,
                                 const std::array<std::span<const double>, N>& x) {
-  const std::span<const Var> all = rec.inputs(x);
   std::array<std::span<const Var>, N> v{};
-  std::size_t at = 0;
-  for (std::size_t k = 0; k < N; ++k) {
-    v[k] = all.subspan(at, x[k].size());
-    at += x[k].size();
-  }
+  record_blocks(rec, x, v);
   return [&]<std::size_t... I>(std::index_sequence<I...>)->decltype(auto) { return f(v[I]...); }
   (std::make_index_sequence<N>{});
 }
@@ -515,6 +522,7 @@ std::vector<std::span<E>> block_list(R&& r) {
 /// `std::vector<std::vector<double>>`, a `std::vector<std::span<double>>`, ...), and f takes
 /// them as one `std::span<const std::span<const Var>>`, block k as `blocks[k]`. Block k's
 /// gradient is written straight into g[k]; f's value is returned (Note [Parameter blocks]).
+/// Besides the recording, a call allocates three vectors of one span per block.
 /// A name of its own: a generic f of a list of blocks cannot be tried as a function of one
 /// span, which GCC 12 does for every gradient() overload before it looks at the arguments.
 /// @throws nabla::Error when x and g differ in their number of blocks, a block of g differs
@@ -534,12 +542,7 @@ double gradient_blocks(F&& f, const X& x, G&& g) {
   detail::check_blocks("nabla::gradient_blocks", xs, gs);
   std::vector<std::span<const Var>> vars(xs.size());
   detail::Recording rec;
-  const std::span<const Var> all = rec.inputs(xs);
-  std::size_t at = 0;
-  for (std::size_t k = 0; k < xs.size(); ++k) {
-    vars[k] = all.subspan(at, xs[k].size());
-    at += xs[k].size();
-  }
+  detail::record_blocks(rec, xs, vars);
   const Var y = f(std::span<const std::span<const Var>>(vars));
   rec.gradient(y, gs);
   return y.value();
