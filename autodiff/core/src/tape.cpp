@@ -377,8 +377,12 @@ void Tape::grow_adjoints() {
     try {
       adjoint_.grow_to(std::max(statements_, statement_capacity_));
     } catch (const std::bad_alloc&) {
-      detail::fail("nabla::Tape",
-                   fmt::format("out of memory for the adjoints of {} statements", statements_));
+      try {  // the recording's capacity may be far above what is in use (after a rewind)
+        adjoint_.grow_to(statements_);
+      } catch (const std::bad_alloc&) {
+        detail::fail("nabla::Tape",
+                     fmt::format("out of memory for the adjoints of {} statements", statements_));
+      }
     }
     ++allocations_;
   }
@@ -608,6 +612,11 @@ void Tape::sweep_vector(std::size_t last, std::size_t first, std::size_t floor) 
   const std::uint32_t* __restrict end = end_.data();
   const std::uint32_t* __restrict arg = arg_.data();
   const double* __restrict partial = partial_.data();
+  // What statement s pushes into s − 1 is summed in `carry` first and added to s − 1's adjoint
+  // when the sweep reaches it, as the scalar sweep does, so every lane adds in the scalar
+  // sweep's order and the rows equal gradient()'s bit for bit.
+  std::array<double, K> carry;
+  carry.fill(-0.0);
   for (std::size_t s = last; s >= first; --s) {
     const double* a = va + (s - floor) * K;
     // Skip the statement when all K adjoints are ±0: their bits without the sign, OR-ed (no
@@ -615,14 +624,16 @@ void Tape::sweep_vector(std::size_t last, std::size_t first, std::size_t floor) 
     std::array<double, K> row;
     std::uint64_t bits = 0;
     for (std::size_t j = 0; j < K; ++j) {
-      row[j] = a[j];
+      row[j] = a[j] + carry[j];
       bits |= std::bit_cast<std::uint64_t>(row[j]) << 1;
     }
+    carry.fill(-0.0);
     if (bits == 0) continue;
+    const std::size_t previous = s - 1;
     for (std::uint32_t k = end[s - 1]; k < end[s]; ++k) {
       if (arg[k] < floor) continue;
       const double p = partial[k];
-      double* target = va + (arg[k] - floor) * K;
+      double* target = arg[k] == previous ? carry.data() : va + (arg[k] - floor) * K;
       if (std::abs(p) <= std::numeric_limits<double>::max()) [[likely]] {
         for (std::size_t j = 0; j < K; ++j) target[j] += row[j] * p;
       } else {
@@ -631,6 +642,12 @@ void Tape::sweep_vector(std::size_t last, std::size_t first, std::size_t floor) 
         for (std::size_t j = 0; j < K; ++j) target[j] += row[j] == 0.0 ? 0.0 : row[j] * p;
       }
     }
+  }
+  // Statement first − 1: the last input (with no inputs it lies below the floor, and the floor
+  // check dropped every push into it, so nothing was carried).
+  if (first > floor) {
+    double* a = va + (first - 1 - floor) * K;
+    for (std::size_t j = 0; j < K; ++j) a[j] += carry[j];
   }
 }
 
@@ -793,6 +810,11 @@ void Tape::release() {
   partial_.release();
   adjoint_.release();
   vector_adjoint_.release();
+  statement_capacity_ = 0;  // consistent should the small allocations below throw
+  statement_limit_ = 0;
+  operand_capacity_ = 0;
+  adjoints_ = 0;
+  zero_from_ = 0;
   end_.grow_to(1);
   op_.grow_to(1);
   end_[0] = 0;

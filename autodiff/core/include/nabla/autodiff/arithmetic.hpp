@@ -233,20 +233,28 @@ E operator+(const E& a) {
 
 /// a = a + b, recorded as one statement (with everything b fused into it)
 template <class B>
-requires Expression<B> || std::is_arithmetic_v<B>
-[[gnu::always_inline]] inline Var& operator+=(Var& a, const B& b) { return a = a + b; }
+requires Expression<B> || std::is_arithmetic_v<B> NABLA_FORCE_INLINE Var& operator+=(Var& a,
+                                                                                     const B& b) {
+  return a = a + b;
+}
 /// a = a − b
 template <class B>
-requires Expression<B> || std::is_arithmetic_v<B>
-[[gnu::always_inline]] inline Var& operator-=(Var& a, const B& b) { return a = a - b; }
+requires Expression<B> || std::is_arithmetic_v<B> NABLA_FORCE_INLINE Var& operator-=(Var& a,
+                                                                                     const B& b) {
+  return a = a - b;
+}
 /// a = a · b
 template <class B>
-requires Expression<B> || std::is_arithmetic_v<B>
-[[gnu::always_inline]] inline Var& operator*=(Var& a, const B& b) { return a = a * b; }
+requires Expression<B> || std::is_arithmetic_v<B> NABLA_FORCE_INLINE Var& operator*=(Var& a,
+                                                                                     const B& b) {
+  return a = a * b;
+}
 /// a = a / b
 template <class B>
-requires Expression<B> || std::is_arithmetic_v<B>
-[[gnu::always_inline]] inline Var& operator/=(Var& a, const B& b) { return a = a / b; }
+requires Expression<B> || std::is_arithmetic_v<B> NABLA_FORCE_INLINE Var& operator/=(Var& a,
+                                                                                     const B& b) {
+  return a = a / b;
+}
 
 /// Operands that comparisons accept: an expression with an expression or a number.
 template <class A, class B>

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstddef>
+#include <limits>
+#include <new>
 #include <type_traits>
 #include <utility>
 
@@ -61,6 +63,7 @@ class Buffer {
   /// initialised. @throws std::bad_alloc when memory runs out (the buffer is then unchanged).
   void grow_to(std::size_t n) {
     if (n <= size_) return;
+    if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_alloc();
     std::size_t bytes = n * sizeof(T);
     data_ = static_cast<T*>(grow_block(data_, size_ * sizeof(T), bytes));
     size_ = bytes / sizeof(T);

@@ -232,8 +232,7 @@ T apply_binary(const T& a, const T& b) {
 
 /// y with the tangents ẋ·p of an operation of one operand x whose partial is p.
 template <class T, std::size_t N>
-[[gnu::always_inline]] inline Dual<T, N> with_tangents(const T& y, const Dual<T, N>& x,
-                                                       const T& p) {
+NABLA_FORCE_INLINE Dual<T, N> with_tangents(const T& y, const Dual<T, N>& x, const T& p) {
   if constexpr (std::same_as<T, double>) {
     return Dual<T, N>(
         y, forward_tangents<N>([&] { return finite_partials(p); },
@@ -254,8 +253,8 @@ template <class T, std::size_t N>
 /// recomputed only when it came out NaN with a non-finite partial. Several: one test of the
 /// partials for all directions.
 template <std::size_t N, class Finite, class Plain, class Careful>
-[[gnu::always_inline]] inline std::array<double, N> forward_tangents(Finite finite, Plain plain,
-                                                                     Careful careful) {
+NABLA_FORCE_INLINE std::array<double, N> forward_tangents(Finite finite, Plain plain,
+                                                          Careful careful) {
   std::array<double, N> d;
   if constexpr (N == 1) {
     d[0] = plain(0);
@@ -272,7 +271,7 @@ template <std::size_t N, class Finite, class Plain, class Careful>
 // For one Var tangent, the partial (an expression of Vars) is fused into the tangent's
 // statement: ẏ = ẋ·f′(x) records as one statement, not two.
 template <class F, class T, std::size_t N>
-[[gnu::always_inline]] inline Dual<T, N> dual_unary(const Dual<T, N>& x) {
+NABLA_FORCE_INLINE Dual<T, N> dual_unary(const Dual<T, N>& x) {
   const T& a = x.value();
   const T y = apply_unary<F>(a);
   if constexpr (std::same_as<T, Var> && N == 1) {
@@ -282,7 +281,7 @@ template <class F, class T, std::size_t N>
   return with_tangents(y, x, p);
 }
 template <class F, class T, std::size_t N>
-[[gnu::always_inline]] inline Dual<T, N> dual_with_number(const Dual<T, N>& x, double c) {
+NABLA_FORCE_INLINE Dual<T, N> dual_with_number(const Dual<T, N>& x, double c) {
   const T& a = x.value();
   const T y = apply_with_number<F>(a, c);
   if constexpr (std::same_as<T, Var> && N == 1) {
@@ -292,7 +291,7 @@ template <class F, class T, std::size_t N>
   return with_tangents(y, x, p);
 }
 template <class F, class T, std::size_t N>
-[[gnu::always_inline]] inline Dual<T, N> dual_binary(const Dual<T, N>& a, const Dual<T, N>& b) {
+NABLA_FORCE_INLINE Dual<T, N> dual_binary(const Dual<T, N>& a, const Dual<T, N>& b) {
   const T y = apply_binary<F>(a.value(), b.value());
   if constexpr (std::same_as<T, Var> && N == 1) {
     return Dual<T, N>(y, Var(tangent_times(a.tangent(), F::partial_a(a.value(), b.value(), y)) +

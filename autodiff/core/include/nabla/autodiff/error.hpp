@@ -47,6 +47,16 @@ namespace detail {
 #define NABLA_ASSERT(condition, message) ((void)0)
 #endif
 
+/// Forces inlining of the recording and forward-mode fast paths (GCC and Clang). Define
+/// NABLA_NO_FORCE_INLINE to leave inlining to the compiler: GCC refuses to force-inline into a
+/// function compiled for a narrower target (`__attribute__((target("arch=x86-64")))` in a
+/// `-march=haswell` build), and reports that as an error.
+#if defined(NABLA_NO_FORCE_INLINE) || !defined(__GNUC__)
+#define NABLA_FORCE_INLINE inline
+#else
+#define NABLA_FORCE_INLINE [[gnu::always_inline]] inline
+#endif
+
 namespace nabla::detail {
 /// True when NABLA_ASSERT checks its conditions in this build.
 #if defined(NABLA_ENABLE_ASSERTIONS) && !defined(NABLA_DISABLE_ASSERTIONS)

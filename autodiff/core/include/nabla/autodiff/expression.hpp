@@ -37,7 +37,7 @@ class OperandWriter {
   OperandWriter(const Tape& tape, std::uint32_t* arg, double* partial) noexcept
       : tape_(tape), arg_(arg), partial_(partial) {}
   /// Adds operand x with partial d; constants (index 0) are written but not counted.
-  [[gnu::always_inline]] void push(const Var& x, double d) {
+  NABLA_FORCE_INLINE void push(const Var& x, double d) {
     const std::uint32_t i = tape_.index_of(x);
     arg_[count_] = i;
     partial_[count_] = d;
@@ -79,7 +79,7 @@ inline double chain(double m, double partial) noexcept { return m == 0.0 ? 0.0 :
 
 /// Pushes the leaves of e with `multiplier` times their partials.
 template <class E>
-[[gnu::always_inline]] inline void propagate(const E& e, OperandWriter& w, double multiplier) {
+NABLA_FORCE_INLINE void propagate(const E& e, OperandWriter& w, double multiplier) {
   if constexpr (std::same_as<E, Var>) {
     w.push(e, multiplier);
   } else {
@@ -92,7 +92,7 @@ template <class E>
 /// Records e as one statement on the active tape and returns its Var (what converting an
 /// expression to Var does).
 template <Expression E>
-[[gnu::always_inline]] inline Var record(const E& e) {
+NABLA_FORCE_INLINE Var record(const E& e) {
   if constexpr (std::same_as<E, Var>) {
     return e;
   } else {
@@ -104,7 +104,7 @@ template <Expression E>
 template <class Derived>
 struct ExpressionBase {
   /// Records the expression as one statement (Note [Expression templates]).
-  [[gnu::always_inline]] operator Var() const {  // NOLINT: implicit by design
+  NABLA_FORCE_INLINE operator Var() const {  // NOLINT: implicit by design
     return record(static_cast<const Derived&>(*this));
   }
   /// The value, as `static_cast<double>(e)`: nothing is recorded and, as with value(), the
@@ -137,7 +137,7 @@ struct Unary : ExpressionBase<Unary<F, E>> {
   double result;
   explicit Unary(const E& x) : operand(x), result(F::value(x.value())) {}
   [[nodiscard]] double value() const { return result; }
-  [[gnu::always_inline]] void propagate(detail::OperandWriter& w, double m) const {
+  NABLA_FORCE_INLINE void propagate(detail::OperandWriter& w, double m) const {
     detail::propagate(operand, w, detail::chain(m, F::partial(operand.value(), result)));
   }
 };
@@ -154,7 +154,7 @@ struct WithNumber : ExpressionBase<WithNumber<F, E>> {
   double result;
   WithNumber(const E& x, double c) : operand(x), number(c), result(F::value(x.value(), c)) {}
   [[nodiscard]] double value() const { return result; }
-  [[gnu::always_inline]] void propagate(detail::OperandWriter& w, double m) const {
+  NABLA_FORCE_INLINE void propagate(detail::OperandWriter& w, double m) const {
     detail::propagate(operand, w, detail::chain(m, F::partial(operand.value(), result, number)));
   }
 };
@@ -171,7 +171,7 @@ struct Binary : ExpressionBase<Binary<F, L, R>> {
   double result;
   Binary(const L& a, const R& b) : left(a), right(b), result(F::value(a.value(), b.value())) {}
   [[nodiscard]] double value() const { return result; }
-  [[gnu::always_inline]] void propagate(detail::OperandWriter& w, double m) const {
+  NABLA_FORCE_INLINE void propagate(detail::OperandWriter& w, double m) const {
     const double a = left.value(), b = right.value();
     if constexpr (std::same_as<L, Var> && std::same_as<R, Var>) {
       // x∘x (a square, most often): one operand with the summed partial, not two.

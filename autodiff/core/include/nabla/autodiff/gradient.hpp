@@ -153,6 +153,13 @@ class Recording {
   /// the number of inputs, in the order of the input blocks).
   /// @throws nabla::Error when f rewound or cleared the tape below the inputs.
   void gradient(const Var& y, std::span<const std::span<double>> g);
+  /// Sweeps from the outputs ys, up to 8 per sweep (Tape::jacobian), and writes row r of the
+  /// Jacobian with respect to the inputs into J[r·n …] (n inputs, all blocks in order).
+  /// @throws nabla::Error when f rewound or cleared the tape below the inputs.
+  void jacobian(std::span<const Var> ys, std::span<double> J) {
+    ensure_inputs();
+    tape_.jacobian(ys, start_, J);
+  }
 
  private:
   // The inputs are still where they were recorded (the common case, inline), or check_inputs().
@@ -162,16 +169,6 @@ class Recording {
         !TapeAccess::is_at(tape_, inputs_.back(), start_.statement + inputs_.size() - 1))
       check_inputs();
   }
-  /// Sweeps from the outputs ys, up to 8 per sweep (Tape::jacobian), and writes row r of the
-  /// Jacobian with respect to the inputs into J[r·n …] (n inputs).
-  /// @throws nabla::Error when f rewound or cleared the tape below the inputs.
-  void jacobian(std::span<const Var> ys, std::span<double> J) {
-    if (!inputs_.empty() &&
-        !TapeAccess::is_at(tape_, inputs_.back(), start_.statement + inputs_.size() - 1))
-      check_inputs();
-    tape_.jacobian(ys, start_, J);
-  }
-
   static std::vector<Var>& acquire();
   static void release();
   // Throws unless the inputs are still the statements recorded at start_ (f may have rewound
@@ -183,6 +180,23 @@ class Recording {
 };
 void check_sizes(const char* function, std::size_t x, std::size_t g);
 void check_outputs(std::size_t got, std::size_t expected);
+/// The Jacobian of the outputs ys (a range of Var) with respect to rec's n inputs: the values,
+/// then the rows by vector sweeps (Recording::jacobian).
+/// @throws nabla::Error when ys is empty, or not `expected` outputs long (when expected > 0).
+template <class Ys>
+Jacobian jacobian_of(Recording& rec, const Ys& ys, std::size_t n, std::size_t expected) {
+  const std::size_t m = static_cast<std::size_t>(std::ranges::size(ys));
+  check_outputs(m, expected);
+  Jacobian J{m, n, std::vector<double>(m), std::vector<double>(m * n, 0.0)};
+  std::vector<Var> outputs;
+  outputs.reserve(m);
+  for (const Var& y : ys) {
+    J.values[outputs.size()] = y.value();
+    outputs.push_back(y);
+  }
+  rec.jacobian(outputs, J.data);
+  return J;
+}
 }  // namespace detail
 
 /// The value and gradient of f at x, from one recording and one reverse sweep.
@@ -268,18 +282,7 @@ template <class F>
 Jacobian jacobian(F&& f, std::span<const double> x, std::size_t expected_outputs = 0) {
   detail::Recording rec;
   const std::span<const Var> xs = rec.inputs(x);
-  const auto ys = f(xs);
-  const std::size_t m = static_cast<std::size_t>(std::ranges::size(ys));
-  detail::check_outputs(m, expected_outputs);
-  Jacobian J{m, x.size(), std::vector<double>(m), std::vector<double>(m * x.size(), 0.0)};
-  std::vector<Var> outputs;
-  outputs.reserve(m);
-  for (const Var& y : ys) {
-    J.values[outputs.size()] = y.value();
-    outputs.push_back(y);
-  }
-  rec.jacobian(outputs, J.data);
-  return J;
+  return detail::jacobian_of(rec, f(xs), x.size(), expected_outputs);
 }
 
 /// jacobian() at a point given as a range of doubles (std::array, Eigen::VectorXd, ...;
@@ -494,19 +497,10 @@ Jacobian jacobian(F&& f, const Blocks<TX, N>& x, std::size_t expected_outputs = 
   const std::array<std::span<const double>, N> xs = detail::read_only(x);
   detail::Recording rec;
   const auto ys = detail::call_with_blocks(f, rec, xs);
-  const std::size_t m = static_cast<std::size_t>(std::ranges::size(ys));
-  detail::check_outputs(m, expected_outputs);
   std::size_t n = 0;
   for (const std::span<const double> b : xs) n += b.size();
-  Jacobian J{m, n, std::vector<double>(m), std::vector<double>(m * n, 0.0)};
-  std::size_t i = 0;
-  for (const Var& y : ys) {
-    J.values[i] = y.value();
-    // The blocks are consecutive inputs: a row is one sweep over all of them.
-    rec.gradient(y, std::span<double>(J.data).subspan(i * n, n));
-    ++i;
-  }
-  return J;
+  // The blocks are consecutive inputs: the rows are sweeps over all of them, as for one point.
+  return detail::jacobian_of(rec, ys, n, expected_outputs);
 }
 
 /// A function of a number of parameter blocks known at run time (gradient_blocks()): callable

@@ -300,7 +300,7 @@ class Tape {
 
   /// Records an expression (expression.hpp) as one statement: one operand per variable leaf.
   template <class E>
-  [[gnu::always_inline]] Var record_expression(const E& e);
+  NABLA_FORCE_INLINE Var record_expression(const E& e);
 
   /// Records `value` = op(xs...) with one partial per operand; constant operands are dropped.
   /// @throws nabla::Error when the spans differ in size.
