@@ -137,7 +137,7 @@ struct Unary : ExpressionBase<Unary<F, E>> {
   double result;
   explicit Unary(const E& x) : operand(x), result(F::value(x.value())) {}
   [[nodiscard]] double value() const { return result; }
-  NABLA_FORCE_INLINE void propagate(detail::OperandWriter& w, double m) const {
+  void propagate(detail::OperandWriter& w, double m) const {
     detail::propagate(operand, w, detail::chain(m, F::partial(operand.value(), result)));
   }
 };
@@ -154,7 +154,7 @@ struct WithNumber : ExpressionBase<WithNumber<F, E>> {
   double result;
   WithNumber(const E& x, double c) : operand(x), number(c), result(F::value(x.value(), c)) {}
   [[nodiscard]] double value() const { return result; }
-  NABLA_FORCE_INLINE void propagate(detail::OperandWriter& w, double m) const {
+  void propagate(detail::OperandWriter& w, double m) const {
     detail::propagate(operand, w, detail::chain(m, F::partial(operand.value(), result, number)));
   }
 };
@@ -171,7 +171,7 @@ struct Binary : ExpressionBase<Binary<F, L, R>> {
   double result;
   Binary(const L& a, const R& b) : left(a), right(b), result(F::value(a.value(), b.value())) {}
   [[nodiscard]] double value() const { return result; }
-  NABLA_FORCE_INLINE void propagate(detail::OperandWriter& w, double m) const {
+  void propagate(detail::OperandWriter& w, double m) const {
     const double a = left.value(), b = right.value();
     if constexpr (std::same_as<L, Var> && std::same_as<R, Var>) {
       // x∘x (a square, most often): one operand with the summed partial, not two.
