@@ -11,29 +11,13 @@
 // Markdown table; `small` runs n = 10³ only, briefly (the CI test).
 #include <nabla/autodiff.hpp>
 
+#include "nabla_policy.hpp"
+
 #include "harness.hpp"
 
 namespace {
 
-struct Nabla {
-  static constexpr const char* name = "nabla";
-  template <class F>
-  void gradient(const F& f, std::span<const double> x, std::span<double> g) const {
-    (void)nabla::gradient([&f](std::span<const nabla::Var> v) { return f(v); }, x, g);
-  }
-  template <class F>
-  double tape_bytes(const F& f, std::span<const double> x) const {
-    nabla::Tape tape;
-    nabla::Tape::Scope scope(tape);
-    std::vector<nabla::Var> xs(x.size());
-    tape.variables(x, xs);
-    const auto before = tape.statistics();
-    (void)f(std::span<const nabla::Var>(xs));
-    const auto after = tape.statistics();
-    return static_cast<double>(after.bytes_used + after.tensor_bytes - before.bytes_used -
-                               before.tensor_bytes);
-  }
-};
+using bench::Nabla;
 
 using bench::random_vector;
 
