@@ -106,6 +106,9 @@ void expect_unary(const std::string& name, F f, D df, const std::vector<double>&
     expect_same_value(at + " (forward)", y.value(), reference);
     expect_partial(
         at + " (forward)", y.tangent(), df(x), [&](double t) { return double(f(t)); }, x, h);
+    // derivative() evaluates f unchecked and again checked on a NaN (Note [Unchecked tangents]
+    // in dual.hpp): the checked evaluation's tangent, bit for bit.
+    expect_same_value(at + " (derivative())", derivative(f, x), y.tangent());
     // Second order, two ways — forward over forward (Dual<Dual<double>>) and forward over
     // reverse (the Hessian, Dual<Var>) — against each other and against differences of df.
     expect_second(at, f, df, x, h);
@@ -149,6 +152,17 @@ void expect_binary(const std::string& name, F f, DA dfa, DB dfb,
     expect_partial(at + " d/db (Dual, Dual)", yb.tangent(), dfb(a, b), fb, b, hb);
     expect_partial(at + " d/da (Dual, double)", ya_number.tangent(), dfa(a, b), fa, a, ha);
     expect_partial(at + " d/db (double, Dual)", yb_number.tangent(), dfb(a, b), fb, b, hb);
+    // The helpers (jvp, jacobian_forward) evaluate f unchecked and again checked on a NaN
+    // (Note [Unchecked tangents] in dual.hpp): the checked evaluation's tangents, bit for bit.
+    const auto f2 = [&](const auto& v) { return f(v[0], v[1]); };
+    const std::vector<double> point{a, b};
+    expect_same_value(at + " d/da (jvp())",
+                      jvp(f2, point, std::vector<double>{1.0, 0.0}).tangent.at(0), ya.tangent());
+    expect_same_value(at + " d/db (jvp())",
+                      jvp(f2, point, std::vector<double>{0.0, 1.0}).tangent.at(0), yb.tangent());
+    const Jacobian J = jacobian_forward(f2, point);
+    expect_same_value(at + " d/da (jacobian_forward())", J(0, 0), ya.tangent());
+    expect_same_value(at + " d/db (jacobian_forward())", J(0, 1), yb.tangent());
     // Second order: ∂²/∂a², ∂²/∂b² and ∂²/∂a∂b by the Hessian (forward over reverse) against
     // forward over forward and differences of the closed-form partials.
     const Hessian H = hessian([&](const auto& v) { return f(v[0], v[1]); }, {a, b});

@@ -13,6 +13,7 @@
 #include <random>
 #include <span>
 #include <stdexcept>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -294,6 +295,81 @@ BOOST_AUTO_TEST_CASE(zero_tangents_through_infinite_partials_on_the_fast_and_slo
   const auto f = [](const auto& x) { return sqrt(x[0]) + 3.0 * x[1]; };
   const auto col = nabla::jvp(f, std::vector<double>{0.0, 1.0}, std::vector<double>{0.0, 1.0});
   BOOST_TEST(col.tangent[0] == 3.0);
+}
+
+BOOST_AUTO_TEST_CASE(helpers_evaluate_unchecked_and_again_checked_only_on_a_nan) {
+  // Note [Unchecked tangents]: the forward helpers evaluate f without the per-operation NaN
+  // test, and again with it when the result has a NaN; Dual<double> used directly is checked.
+  BOOST_TEST(!nabla::detail::unchecked_tangents);
+  int calls = 0;
+  bool unchecked_inside = false;
+  const auto f = [&](const auto& x) {
+    ++calls;
+    unchecked_inside = nabla::detail::unchecked_tangents;
+    return sqrt(x[0]) * x[1] + x[1] * x[1];
+  };
+  // A regular point: one evaluation, unchecked. ∂/∂x₀ = x₁/(2√x₀) = 3/4, ∂/∂x₁ = √x₀ + 2x₁ = 8.
+  auto r = nabla::jvp(f, std::vector<double>{4.0, 3.0}, std::vector<double>{1.0, 1.0});
+  BOOST_TEST(calls == 1);
+  BOOST_TEST(unchecked_inside);
+  BOOST_TEST(r.tangent.at(0) == 8.75);
+  BOOST_TEST(!nabla::detail::unchecked_tangents);
+  // √x₀ at 0 along a direction that does not move x₀: the plain term 0·∞ is NaN, the checked
+  // one 0, so f is evaluated again, checked: √0 + 2·3 = 6.
+  calls = 0;
+  r = nabla::jvp(f, std::vector<double>{0.0, 3.0}, std::vector<double>{0.0, 1.0});
+  BOOST_TEST(calls == 2);
+  BOOST_TEST(!unchecked_inside);
+  BOOST_TEST(r.tangent.at(0) == 6.0);
+  BOOST_TEST(!nabla::detail::unchecked_tangents);
+  // A NaN the checked evaluation gives too: evaluated twice, still NaN.
+  calls = 0;
+  r = nabla::jvp(f, std::vector<double>{-1.0, 3.0}, std::vector<double>{1.0, 0.0});
+  BOOST_TEST(calls == 2);
+  BOOST_TEST(std::isnan(r.tangent.at(0)));
+  // jacobian_forward: the column that moves x₀ is ∞, the other one 6.
+  calls = 0;
+  const nabla::Jacobian J = nabla::jacobian_forward(f, {0.0, 3.0});
+  BOOST_TEST(calls == 2);
+  BOOST_TEST(J(0, 0) == inf);
+  BOOST_TEST(J(0, 1) == 6.0);
+  // hessian_diagonal: ∂²/∂x₁² = 2 (unchecked, √x₀'s zero tangents meet ∂ = ∞: NaN), and
+  // ∂²/∂x₀² what the checked evaluation along e₀ gives.
+  const auto diagonal = nabla::hessian_diagonal(f, {0.0, 3.0});
+  BOOST_TEST(diagonal.at(1) == 2.0);
+  using DD = Dual<Dual<double>>;
+  const std::vector<DD> along_e0{DD(Dual<double>(0.0, 1.0), Dual<double>(1.0, 0.0)),
+                                 DD(Dual<double>(3.0))};
+  const double checked = f(along_e0).tangent().tangent();
+  BOOST_TEST(((std::isnan(checked) && std::isnan(diagonal.at(0))) || checked == diagonal.at(0)));
+  // derivative: a constant √0 (its tangent 0 meets ∂ = ∞) times t, plus t: 0·t + 1 = 1.
+  const double d = nabla::derivative([](auto t) { return sqrt(decltype(t)(0.0)) * t + t; }, 2.0);
+  BOOST_TEST(d == 1.0);
+  // The direct evaluation is checked: the same 0, no second evaluation needed.
+  BOOST_TEST((sqrt(Dual<double>(0.0, 0.0)) * 3.0).tangent() == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(the_unchecked_setting_nests_survives_exceptions_and_is_per_thread) {
+  // f throwing during the unchecked evaluation leaves the setting as it was.
+  BOOST_CHECK_THROW(nabla::jvp([](const auto&) -> Dual<double> { throw std::runtime_error("f"); },
+                               std::vector<double>{1.0}, std::vector<double>{1.0}),
+                    std::runtime_error);
+  BOOST_TEST(!nabla::detail::unchecked_tangents);
+  // A helper called inside f restores the outer evaluation's setting when it returns.
+  bool after_inner = false;
+  bool other_thread = true;
+  const auto r = nabla::jvp(
+      [&](const auto& x) {
+        const double inner = nabla::derivative([](auto t) { return t * t; }, 3.0);
+        after_inner = nabla::detail::unchecked_tangents;
+        std::thread([&] { other_thread = nabla::detail::unchecked_tangents; }).join();
+        return inner * x[0] * x[0];
+      },
+      std::vector<double>{2.0}, std::vector<double>{1.0});
+  BOOST_TEST(r.tangent.at(0) == 24.0);  // 6 · 2x
+  BOOST_TEST(after_inner);
+  BOOST_TEST(!other_thread);  // another thread evaluates checked
+  BOOST_TEST(!nabla::detail::unchecked_tangents);
 }
 
 BOOST_AUTO_TEST_CASE(derivative_at_an_integer_point) {

@@ -31,6 +31,21 @@ class Dual;
 // is off the critical path and almost never taken; constant partials (±1 of + and −, c of x·c)
 // fold at compile time and need no test (a NaN there comes from a NaN tangent). Measured in
 // docs/benchmarks.md ("Forward mode and second derivatives").
+//
+// Note [Unchecked tangents]
+// That one test per operation still keeps GCC from vectorising a loop of Dual<double>
+// operations (control flow in the loop): the chained Rosenbrock's JVP cost 3.4× its plain loop,
+// against 2.0× without the test. The helpers that evaluate f themselves (derivative, jvp,
+// jacobian_forward, hessian_diagonal, gradient at Dual points, the forward least-squares
+// Jacobian) therefore first evaluate it *unchecked* — a thread-local flag, read once per loop
+// (the compiler hoists it and threads every operation's test into one) — and evaluate it again
+// checked only when some component of the result is NaN. This gives the checked result: the
+// two evaluations compute the same values and differ only where the checked one turns a plain
+// 0·∞ = NaN tangent term into 0; every later tangent is a sum of products with that NaN, so it
+// stays NaN up to the outputs (an operation that ignores a tangent, such as floor, gives the
+// same in both). What escapes the argument is user code that branches on a tangent inside f
+// (docs/higher-order.md says so); f may be called twice. Dual<double> used directly is always
+// checked.
 
 namespace detail {
 /// The row of a recorded tangent term d·p (forward over reverse): its value follows the zero
@@ -76,6 +91,23 @@ T tangent_term(const T& d, const T& p) {
     return T(tangent_term(d.value(), p.value()), r.tangents());
   }
 }
+/// True while Dual<double> operations skip the zero convention's NaN test (Note [Unchecked
+/// tangents]); false (checked) unless a forward helper has set it around its first evaluation.
+inline thread_local bool unchecked_tangents = false;
+/// Sets unchecked_tangents for a scope and restores the previous setting at its end (also when
+/// an exception leaves it), so that helpers nest.
+class TangentCheckScope {
+ public:
+  explicit TangentCheckScope(bool unchecked) noexcept : previous_(unchecked_tangents) {
+    unchecked_tangents = unchecked;
+  }
+  ~TangentCheckScope() { unchecked_tangents = previous_; }
+  TangentCheckScope(const TangentCheckScope&) = delete;
+  TangentCheckScope& operator=(const TangentCheckScope&) = delete;
+
+ private:
+  bool previous_;
+};
 /// True when an operation's double partials are all finite: its plain products then already
 /// follow tangent_term's convention (Note [Forward cost]). Constant partials fold to true.
 inline bool finite_partials(double p) noexcept {
@@ -251,12 +283,14 @@ NABLA_FORCE_INLINE Dual<T, N> with_tangents(const T& y, const Dual<T, N>& x, con
 /// i's plain product, careful(i) the same term by term with the zero convention, finite()
 /// whether the partials are all finite (then plain = careful). One direction: the plain tangent,
 /// recomputed only when it came out NaN with a non-finite partial. Several: one test of the
-/// partials for all directions.
+/// partials for all directions. Unchecked (Note [Unchecked tangents]): the plain products.
 template <std::size_t N, class Finite, class Plain, class Careful>
 NABLA_FORCE_INLINE std::array<double, N> forward_tangents(Finite finite, Plain plain,
                                                           Careful careful) {
   std::array<double, N> d;
-  if constexpr (N == 1) {
+  if (unchecked_tangents) {
+    for (std::size_t i = 0; i < N; ++i) d[i] = plain(i);
+  } else if constexpr (N == 1) {
     d[0] = plain(0);
     if (d[0] != d[0] && !finite()) [[unlikely]]
       d[0] = careful(0);

@@ -53,8 +53,11 @@ namespace detail {
 /// `-march=haswell` build), and reports that as an error.
 #if defined(NABLA_NO_FORCE_INLINE) || !defined(__GNUC__)
 #define NABLA_FORCE_INLINE inline
+#define NABLA_FORCE_INLINE_LAMBDA
 #else
 #define NABLA_FORCE_INLINE [[gnu::always_inline]] inline
+/// The same for a lambda, written after its parameter list: `[&]() NABLA_FORCE_INLINE_LAMBDA {`.
+#define NABLA_FORCE_INLINE_LAMBDA __attribute__((always_inline))
 #endif
 
 namespace nabla::detail {

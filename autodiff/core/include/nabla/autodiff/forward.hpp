@@ -8,6 +8,7 @@
 #include <concepts>
 #include <cstddef>
 #include <initializer_list>
+#include <new>
 #include <ranges>
 #include <span>
 #include <type_traits>
@@ -79,6 +80,101 @@ std::vector<T> outputs_of(R&& r) {
 
 void check_direction(const char* function, std::size_t x, std::size_t v);
 
+/// Storage kept by each thread for the points of small JVPs (DualPoint), so that a JVP of a
+/// cheap function does not pay an allocation per call; a nested JVP, and a point larger than
+/// point_cache_limit, take their own.
+struct PointCache {
+  static constexpr std::size_t limit = 4096;  ///< entries; 64 KiB of Dual<double>
+  Dual<double>* data = nullptr;
+  bool busy = false;
+  PointCache() = default;
+  PointCache(const PointCache&) = delete;
+  PointCache& operator=(const PointCache&) = delete;
+  ~PointCache() { ::operator delete(data); }
+};
+inline thread_local PointCache point_cache;
+
+/// The point of a JVP: x[j] with tangent v[j], built in one pass (no zero-fill first).
+class DualPoint {
+ public:
+  DualPoint(std::span<const double> x, std::span<const double> v) : size_(x.size()) {
+    PointCache& cache = point_cache;
+    if (!cache.busy && size_ <= PointCache::limit) {
+      if (cache.data == nullptr)
+        cache.data =
+            static_cast<Dual<double>*>(::operator new(PointCache::limit * sizeof(Dual<double>)));
+      cache.busy = true;
+      data_ = cache.data;
+    } else {
+      data_ = static_cast<Dual<double>*>(::operator new(size_ * sizeof(Dual<double>)));
+      owned_ = true;
+    }
+    Dual<double>* __restrict d = data_;  // not x or v: GCC then copies two entries at a time
+    const double* __restrict xs = x.data();
+    const double* __restrict vs = v.data();
+    for (std::size_t j = 0; j < size_; ++j) new (d + j) Dual<double>(xs[j], vs[j]);
+  }
+  ~DualPoint() {  // Dual<double> is trivially destructible
+    if (owned_) {
+      ::operator delete(data_);
+    } else {
+      point_cache.busy = false;
+    }
+  }
+  DualPoint(const DualPoint&) = delete;
+  DualPoint& operator=(const DualPoint&) = delete;
+  /// The point as f's argument.
+  [[nodiscard]] std::span<const Dual<double>> span() const noexcept { return {data_, size_}; }
+
+ private:
+  Dual<double>* data_;
+  std::size_t size_;
+  bool owned_ = false;
+};
+static_assert(std::is_trivially_destructible_v<Dual<double>>);
+
+/// True when T is double or a Dual over double, at any depth (no Var inside): the number types
+/// whose evaluation forward_evaluate may repeat.
+template <class T>
+inline constexpr bool double_based = std::same_as<T, double>;
+template <class T, std::size_t N>
+inline constexpr bool double_based<Dual<T, N>> = double_based<T>;
+/// True when some double component of x (value or tangent, at any depth) is NaN.
+inline bool has_nan(double x) noexcept { return x != x; }
+template <class T, std::size_t N>
+bool has_nan(const Dual<T, N>& x) noexcept {
+  if (has_nan(x.value())) return true;
+  for (const T& t : x.tangents())
+    if (has_nan(t)) return true;
+  return false;
+}
+template <class T>
+bool has_nan(const std::vector<T>& xs) noexcept {
+  for (const T& x : xs)
+    if (has_nan(x)) return true;
+  return false;
+}
+inline bool has_nan(const JacobianVectorProduct& r) noexcept {
+  return has_nan(r.value) || has_nan(r.tangent);
+}
+/// eval() (an evaluation of f on Dual<double…> numbers, returning Duals or a vector of them)
+/// with unchecked tangents, and again checked when the result has a NaN (Note [Unchecked
+/// tangents] in dual.hpp). Other number types (Var inside) are evaluated once, as they are.
+template <class T, class Eval>
+NABLA_FORCE_INLINE auto forward_evaluate(Eval&& eval) {
+  if constexpr (double_based<T>) {
+    {
+      const TangentCheckScope unchecked(true);
+      auto r = eval();
+      if (!has_nan(r)) return r;
+    }
+    const TangentCheckScope checked(false);
+    return eval();
+  } else {
+    return eval();
+  }
+}
+
 /// Records the inputs of f and evaluates f on Dual<Var, N> over them as many times as the
 /// caller asks, rewinding between evaluations (second derivatives). Each evaluation after the
 /// first records the inputs again (Recording::restart: n statements, and every use of an input
@@ -143,7 +239,8 @@ std::vector<double> square_matrix(const char* function, std::size_t n);
 ///   double d = nabla::derivative([](auto x) { return x * sin(x); }, 2.0);  // sin 2 + 2 cos 2
 template <class F, class T>
 requires detail::ForwardNumber<T> T derivative(F&& f, const T& x) {
-  const Dual<T> y = f(Dual<T>(x, T(1.0)));
+  const Dual<T> y = detail::forward_evaluate<T>(
+      [&]() NABLA_FORCE_INLINE_LAMBDA { return Dual<T>(f(Dual<T>(x, T(1.0)))); });
   return y.tangent();
 }
 /// derivative() at an unrecorded Dual<Var> operation (`derivative(f, x[0] * x[1])` inside a
@@ -170,7 +267,8 @@ std::vector<T> gradient(F&& f, std::span<const T> x) {
     std::vector<T> g(x.size());
     for (std::size_t j = 0; j < x.size(); ++j) {
       p[j].tangent() = T(1.0);
-      const Dual<T> y = f(std::span<const Dual<T>>(p));
+      const Dual<T> y = detail::forward_evaluate<T>(
+          [&]() NABLA_FORCE_INLINE_LAMBDA { return Dual<T>(f(std::span<const Dual<T>>(p))); });
       g[j] = y.tangent();
       p[j].tangent() = T(0.0);
     }
@@ -190,15 +288,21 @@ std::vector<T> gradient(F&& f, const std::vector<T>& x) {
 template <class F>
 JacobianVectorProduct jvp(F&& f, std::span<const double> x, std::span<const double> v) {
   detail::check_direction("nabla::jvp", x.size(), v.size());
-  std::vector<Dual<double>> p(x.size());
-  for (std::size_t j = 0; j < x.size(); ++j) p[j] = Dual<double>(x[j], v[j]);
-  const auto ys = detail::outputs_of<Dual<double>>(f(std::span<const Dual<double>>(p)));
-  JacobianVectorProduct out;
-  for (const auto& y : ys) {
-    out.value.push_back(y.value());
-    out.tangent.push_back(y.tangent());
-  }
-  return out;
+  const detail::DualPoint p(x, v);
+  return detail::forward_evaluate<double>([&]() NABLA_FORCE_INLINE_LAMBDA {
+    JacobianVectorProduct out;
+    const auto add = [&out](const Dual<double>& y) {
+      out.value.push_back(y.value());
+      out.tangent.push_back(y.tangent());
+    };
+    using R = decltype(f(p.span()));
+    if constexpr (std::convertible_to<R, Dual<double>>) {
+      add(Dual<double>(f(p.span())));
+    } else {
+      for (auto&& y : f(p.span())) add(Dual<double>(y));
+    }
+    return out;
+  });
 }
 
 /// The Jacobian of a vector function by forward mode: ⌈n/4⌉ evaluations of f on Dual<double, 4>
@@ -219,7 +323,9 @@ Jacobian jacobian_forward(F&& f, std::span<const double> x, std::size_t expected
       if (j >= first && j < first + N) d[j - first] = 1.0;
       p[j] = D(x[j], d);
     }
-    const auto ys = detail::outputs_of<D>(f(std::span<const D>(p)));
+    const auto ys = detail::forward_evaluate<double>([&]() NABLA_FORCE_INLINE_LAMBDA {
+      return detail::outputs_of<D>(f(std::span<const D>(p)));
+    });
     if (first == 0) {
       detail::check_outputs(ys.size(), expected_outputs);
       J.rows = ys.size();
@@ -300,7 +406,8 @@ std::vector<double> hessian_diagonal(F&& f, std::span<const double> x) {
   std::vector<double> out(x.size());
   for (std::size_t j = 0; j < x.size(); ++j) {
     p[j] = D(Dual<double>(x[j], 1.0), Dual<double>(1.0, 0.0));
-    const D y = f(std::span<const D>(p));
+    const D y = detail::forward_evaluate<D>(
+        [&]() NABLA_FORCE_INLINE_LAMBDA { return D(f(std::span<const D>(p))); });
     out[j] = y.tangent().tangent();
     p[j] = D(Dual<double>(x[j]));
   }
