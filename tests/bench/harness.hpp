@@ -135,6 +135,7 @@ inline bool wants_vectorised(int argc, char** argv) {
   return false;
 }
 
+/// Prints the Markdown table's header, unless one row (`--row=K`) or the row count is asked for.
 inline void print_header() {
   if (selected_row == -1) {
     fmt::print(
