@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Merges benchmark tables (one per library) into one comparison table and an SVG bar chart.
 
-Usage: compare-peers.py NABLA_TABLE NAME=TABLE... --table OUT.md --svg OUT.svg
+Usage: compare-peers.py NABLA_TABLE NAME=TABLE... --table OUT.md [--svg OUT.svg]
+                        [--versus NAME --summary OUT.md]
        compare-peers.py --redraw DOC.md --svg OUT.svg
 Each table is the Markdown printed by a *_bench program; ns per operation is compared.
+--versus NAME adds a column nabla / NAME (time ratio per row; below 1: nabla is faster) and
+--summary writes that ratio's geometric mean over all rows, the small rows and the large rows
+(10⁶ elements, 1000×1000, 10⁴×100, batch 64) with the lowest and highest row.
 --redraw draws the chart again from the merged table between <!-- peers:begin --> and
 <!-- peers:end --> in DOC.md (docs/benchmarks.md), without the peer libraries.
 
@@ -35,7 +39,7 @@ def read_merged(doc):
         raise SystemExit(f"{doc}: no <!-- peers:begin --> ... <!-- peers:end --> markers")
     lines = [l for l in block.group(1).splitlines() if l.startswith("|")]
     header = [c.strip() for c in lines[0].strip().strip("|").split("|")]
-    names = [re.sub(r"\s*\(ns/op\)$", "", h) for h in header[2:-1]]
+    names = [re.sub(r"\s*\(ns/op\)$", "", h) for h in header[2:] if h.endswith("(ns/op)")]
     chart = []
     for line in lines[2:]:
         cells = [c.strip().strip("*") for c in line.strip().strip("|").split("|")]
@@ -48,15 +52,26 @@ parser = argparse.ArgumentParser()
 parser.add_argument("nabla", nargs="?")
 parser.add_argument("peers", nargs="*")
 parser.add_argument("--table")
-parser.add_argument("--svg", required=True)
+parser.add_argument("--svg")
 parser.add_argument("--redraw", metavar="DOC")
+parser.add_argument("--versus", metavar="NAME")
+parser.add_argument("--summary", metavar="OUT")
 args = parser.parse_args()
 if args.redraw:
+    if not args.svg:
+        parser.error("--redraw needs --svg")
     names, chart = read_merged(args.redraw)
 elif args.nabla and args.peers and args.table:
     chart, names = None, None
 else:
     parser.error("give NABLA_TABLE NAME=TABLE... --table OUT.md, or --redraw DOC.md")
+
+LARGE = re.compile(r"10⁶|10⁴|1000×1000|batch 64")
+
+
+def geometric_mean(values):
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
 
 def merge():
     nabla = read(args.nabla)
@@ -65,24 +80,50 @@ def merge():
         name, path = spec.split("=", 1)
         peers.append((name, read(path)))
     names = [p[0] for p in peers]
+    versus = dict(peers).get(args.versus) if args.versus else None
+    if args.versus and versus is None:
+        raise SystemExit(f"--versus {args.versus}: no such peer")
+    extra = f" nabla / {args.versus} |" if versus is not None else ""
     lines = ["| function | nabla (ns/op) | " + " | ".join(f"{n} (ns/op)" for n in names) +
-             " | fastest peer / nabla |",
-             "|---|---|" + "---|" * len(names) + "---|"]
-    chart = []
+             " | fastest peer / nabla |" + extra,
+             "|---|---|" + "---|" * len(names) + "---|" + ("---|" if extra else "")]
+    chart, ratios = [], []
     for fn, r in nabla.items():
         times = [p[1][fn]["ns"] if fn in p[1] else None for p in peers]
         known = [t for t in times if t is not None]
         ratio = f"{min(known) / r['ns']:.2f}×" if known else "–"
-        lines.append(f"| {fn} | {r['ns']:.2f} | " +
-                     " | ".join(f"{t:.2f}" if t is not None else "–" for t in times) +
-                     f" | {ratio} |")
+        line = (f"| {fn} | {r['ns']:.2f} | " +
+                " | ".join(f"{t:.2f}" if t is not None else "–" for t in times) +
+                f" | {ratio} |")
+        if versus is not None:
+            if fn in versus:
+                ratios.append((fn, r["ns"] / versus[fn]["ns"]))
+                line += f" {ratios[-1][1]:.2f} |"
+            else:
+                line += " – |"
+        lines.append(line)
         chart.append((fn, r["ns"], times))
     open(args.table, "w").write("\n".join(lines) + "\n")
+    if args.summary and ratios:
+        out = [f"| rows | count | geometric mean of nabla / {args.versus} | lowest | highest |",
+               "|---|---|---|---|---|"]
+        groups = [("all", ratios),
+                  ("small", [r for r in ratios if not LARGE.search(r[0])]),
+                  ("large", [r for r in ratios if LARGE.search(r[0])])]
+        for label, group in groups:
+            if not group:
+                continue
+            low, high = min(group, key=lambda r: r[1]), max(group, key=lambda r: r[1])
+            out.append(f"| {label} | {len(group)} | {geometric_mean([r[1] for r in group]):.2f} | "
+                       f"{low[1]:.2f} ({low[0]}) | {high[1]:.2f} ({high[0]}) |")
+        open(args.summary, "w").write("\n".join(out) + "\n")
     return names, chart
 
 
 if chart is None:
     names, chart = merge()
+if not args.svg:
+    raise SystemExit(0)
 
 
 def nice_step(raw):

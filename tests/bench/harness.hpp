@@ -3,6 +3,9 @@
 //   static constexpr const char* name;
 //   template <class F> void gradient(const F& f, std::span<const double> x, std::span<double> g);
 //   template <class F> double tape_bytes(const F& f, std::span<const double> x);  // < 0: unknown
+// and, for the vectorised rows (run_vectorised), its own reductions of its recorded scalar S:
+//   static S vectorised(const Sum&, std::span<const S> x);            // and likewise for
+//   Dot, LogSumExp and NormalDensity (suite.hpp's functions, whose data they read).
 #pragma once
 
 #include <fmt/format.h>
@@ -14,6 +17,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "counted.hpp"
@@ -101,11 +105,12 @@ std::vector<double> near_one(std::size_t n) {  // for the product: stays near 1 
   return v;
 }
 
-/// Runs every row of the suite for one library; `small` as the first argument runs only the
-/// small sizes, briefly (the CI test).
-template <class Library>
-int run_suite(int argc, char** argv) {
-  // `scalar_bench small` runs only the small sizes (a quick look).
+/// The command line of a suite program: `small` (the small sizes, briefly: the CI test),
+/// `small-sizes` (the small sizes, full sampling), `--rows` (print the number of rows only),
+/// `--row=K` (run only row K), `--reps=N` (count instructions), `vectorised` (the vectorised
+/// rows instead of the identical-code rows). Sets the sampling globals above; returns whether
+/// to run the large sizes too.
+inline bool parse_arguments(int argc, char** argv) {
   bool small_only = false, small_sizes = false, count_only = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -120,14 +125,74 @@ int run_suite(int argc, char** argv) {
     sample_seconds = 0.002;
     samples = 3;
   }
-  std::vector<std::size_t> sizes = {100};
-  small_sizes = small_sizes || small_only;  // `small-sizes`: small rows, full sampling
-  if (!small_sizes) sizes.push_back(1000000);
+  return !(small_sizes || small_only);
+}
+
+/// Whether the command line asks for the vectorised rows (`vectorised`).
+inline bool wants_vectorised(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "vectorised") return true;
+  return false;
+}
+
+/// Prints the Markdown table's header, unless one row (`--row=K`) or the row count is asked for.
+inline void print_header() {
   if (selected_row == -1) {
     fmt::print(
         "| function | elementary ops | plain (µs) | gradient (µs) | gradient / plain | "
         "ns per op | tape bytes per op |\n|---|---|---|---|---|---|---|\n");
   }
+}
+
+/// A suite function (Sum, Dot, LogSumExp, NormalDensity) whose reduction is the library's own
+/// vectorised one on the library's recorded scalar (Library::vectorised), and the suite's loop
+/// on double and Counted: the plain time and the operation count are the identical rows'.
+template <class Library, class Function>
+struct Vectorised : Function {
+  template <class T>
+  T operator()(std::span<const T> x) const {
+    if constexpr (std::is_same_v<T, double> || std::is_same_v<T, Counted>)
+      return Function::operator()(x);
+    else
+      return Library::vectorised(static_cast<const Function&>(*this), x);
+  }
+};
+
+/// The vectorised rows: sum, dot, log-sum-exp and the normal log density at n = 100 and 10⁶,
+/// each library with its own reductions (Library::vectorised); the same inputs, sizes and
+/// analytic gradient checks as the identical-code rows of run_suite.
+template <class Library>
+int run_vectorised(int argc, char** argv) {
+  const bool large = parse_arguments(argc, argv);
+  const bool count_only = selected_row == -2;
+  print_header();
+  std::vector<std::size_t> sizes = {100};
+  if (large) sizes.push_back(1000000);
+  for (std::size_t n : sizes) {
+    const auto size = n == 100 ? std::string("100") : std::string("10⁶");
+    row<Library>("vectorised sum, n = " + size, Vectorised<Library, Sum>{},
+                 random_vector(n, 1, -1, 1));
+    row<Library>("vectorised log-sum-exp, n = " + size, Vectorised<Library, LogSumExp>{},
+                 random_vector(n, 1, -3, 3));
+    row<Library>("vectorised dot of two variable vectors, n = " + size, Vectorised<Library, Dot>{},
+                 random_vector(2 * n, 1, -1, 1));
+    row<Library>("vectorised normal log density, n = " + size,
+                 Vectorised<Library, NormalDensity>{NormalDensity(n)}, {0.5, 1.5});
+  }
+  if (count_only) fmt::print("{}\n", row_counter);
+  return 0;
+}
+
+/// Runs every row of the suite for one library, every row the same code in every library
+/// (parse_arguments lists the options).
+template <class Library>
+int run_suite(int argc, char** argv) {
+  const bool large = parse_arguments(argc, argv);
+  const bool count_only = selected_row == -2;
+  const bool small_sizes = !large;
+  std::vector<std::size_t> sizes = {100};
+  if (large) sizes.push_back(1000000);
+  print_header();
   row<Library>("f(x) = x² sin x + eˣ (one variable)", OneVariable{}, {0.7});
   for (std::size_t n : sizes) {
     const auto size = n == 100 ? std::string("100") : std::string("10⁶");

@@ -1,11 +1,14 @@
-// nabla as a library policy of the benchmark harness (harness.hpp): its gradient and the tape
-// bytes of one recording, shared by scalar_bench, workloads_bench and reduction_bench.
+// nabla as a library policy of the benchmark harness (harness.hpp): its gradient, the tape
+// bytes of one recording and its vectorised reductions (the vectorised rows), shared by
+// scalar_bench, workloads_bench and reduction_bench.
 #pragma once
 
 #include <nabla/autodiff.hpp>
 
 #include <span>
 #include <vector>
+
+#include "suite.hpp"
 
 namespace bench {
 
@@ -28,6 +31,18 @@ struct Nabla {
     const nabla::TapeStatistics after = tape.statistics();
     return static_cast<double>(after.bytes_used + after.tensor_bytes - before.bytes_used -
                                before.tensor_bytes);
+  }
+  // nabla's one-statement reductions for the vectorised rows (harness.hpp's Vectorised).
+  static nabla::Var vectorised(const Sum&, std::span<const nabla::Var> x) { return nabla::sum(x); }
+  static nabla::Var vectorised(const Dot&, std::span<const nabla::Var> x) {
+    const std::size_t n = x.size() / 2;
+    return nabla::dot(x.first(n), x.last(n));
+  }
+  static nabla::Var vectorised(const LogSumExp&, std::span<const nabla::Var> x) {
+    return nabla::log_sum_exp(x);
+  }
+  static nabla::Var vectorised(const NormalDensity& f, std::span<const nabla::Var> x) {
+    return nabla::normal_log_density(std::span<const double>(f.y), x[0], x[1]);
   }
 };
 

@@ -2,9 +2,10 @@
 // time, bench::Counted for the operation count, a library's recorded scalar for its gradient),
 // with its analytic gradient for the correctness check before timing.
 //
-// Reductions (sum, dot, log_sum_exp, normal log density) are called unqualified: the loops
-// below serve double and Counted; a library supplies its own vectorised versions for its
-// scalar type, found by argument-dependent lookup (nabla::sum, nabla::dot, ...).
+// Every library runs identical code: the reductions (sum, dot, log_sum_exp, normal log
+// density) are the loops below, called qualified (bench::sum, ...) so that no library's own
+// reduction (nabla::sum, found by argument-dependent lookup) replaces them. Libraries' own
+// vectorised reductions are compared in separate rows (harness.hpp, run_vectorised).
 #pragma once
 
 #include <cmath>
@@ -48,7 +49,7 @@ T dot(std::span<const double> a, std::span<const T> b) {
 }
 template <class T>
 T dot(std::span<const T> a, std::span<const double> b) {
-  return dot(b, a);
+  return bench::dot(b, a);
 }
 template <class T>
 T log_sum_exp(std::span<const T> x) {
@@ -86,7 +87,7 @@ inline std::vector<double> random_vector(std::size_t n, std::uint64_t seed, doub
 struct Sum {
   template <class T>
   T operator()(std::span<const T> x) const {
-    return sum(x);
+    return bench::sum(x);
   }
   void gradient(std::span<const double>, std::span<double> g) const {
     for (double& gi : g) gi = 1;
@@ -110,7 +111,7 @@ struct Product {
 struct LogSumExp {
   template <class T>
   T operator()(std::span<const T> x) const {
-    return log_sum_exp(x);
+    return bench::log_sum_exp(x);
   }
   void gradient(std::span<const double> x, std::span<double> g) const {
     double m = x[0], s = 0;
@@ -124,7 +125,7 @@ struct Dot {  // x = [a, b], two variable vectors of n each
   template <class T>
   T operator()(std::span<const T> x) const {
     const std::size_t n = x.size() / 2;
-    return dot(x.first(n), x.last(n));
+    return bench::dot(x.first(n), x.last(n));
   }
   void gradient(std::span<const double> x, std::span<double> g) const {
     const std::size_t n = x.size() / 2;
@@ -144,7 +145,7 @@ struct LeastSquares {  // ‖Ax − b‖², A m×n
   T operator()(std::span<const T> x) const {
     T f = 0.0;
     for (std::size_t i = 0; i < m; ++i) {
-      const T r = dot(std::span<const double>(A).subspan(i * n, n), x) - b[i];
+      const T r = bench::dot(std::span<const double>(A).subspan(i * n, n), x) - b[i];
       f += r * r;
     }
     return f;
@@ -164,7 +165,7 @@ struct NormalDensity {  // log density of n observations in (μ, σ); x = [μ, �
   explicit NormalDensity(std::size_t n) : y(random_vector(n, 5, -2, 4)) {}
   template <class T>
   T operator()(std::span<const T> x) const {
-    return normal_log_density(std::span<const double>(y), x[0], x[1]);
+    return bench::normal_log_density(std::span<const double>(y), x[0], x[1]);
   }
   void gradient(std::span<const double> x, std::span<double> g) const {
     const double mu = x[0], s = x[1];
@@ -210,7 +211,7 @@ struct Logistic {  // Σ softplus(η_i) − y_i η_i, η = X β, X n×d
   T operator()(std::span<const T> beta) const {
     T f = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
-      const T eta = dot(std::span<const double>(X).subspan(i * d, d), beta);
+      const T eta = bench::dot(std::span<const double>(X).subspan(i * d, d), beta);
       f += softplus(eta) - y[i] * eta;
     }
     return f;
@@ -245,10 +246,10 @@ struct Mlp {
     T loss = 0.0;
     for (std::size_t s = 0; s < batch; ++s) {
       const std::span<const double> x(inputs.data() + s * D, D);
-      for (std::size_t j = 0; j < H; ++j) h[j] = tanh(dot(W1.subspan(j * D, D), x) + b1[j]);
+      for (std::size_t j = 0; j < H; ++j) h[j] = tanh(bench::dot(W1.subspan(j * D, D), x) + b1[j]);
       for (std::size_t k = 0; k < K; ++k)
-        z[k] = dot(W2.subspan(k * H, H), std::span<const T>(h)) + b2[k];
-      loss += log_sum_exp(std::span<const T>(z)) - z[labels[s]];
+        z[k] = bench::dot(W2.subspan(k * H, H), std::span<const T>(h)) + b2[k];
+      loss += bench::log_sum_exp(std::span<const T>(z)) - z[labels[s]];
     }
     return loss / static_cast<double>(batch);
   }

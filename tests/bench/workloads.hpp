@@ -241,8 +241,11 @@ struct Lstm {
   std::size_t parameters() const { return 2 * l * 4 * b + 3 * b; }
   std::vector<double> start() const { return random_vector(parameters(), 23, -1, 1); }
 
+  // decltype(auto): the expression's own type, an expression template (nabla), a value (double,
+  // Stan, ADOL-C) or a reference to a tape node (Sacado::Rad's ADvari&, which `auto` would copy
+  // into a dangling stack node).
   template <class E>
-  static auto sigmoid(const E& z) {
+  static decltype(auto) sigmoid(const E& z) {
     return 1.0 / (1.0 + exp(-z));
   }
 

@@ -1,37 +1,12 @@
 // The scalar benchmark suite on Stan Math (Debian's r-cran-stanheaders): the same templated
-// functions, with T = stan::math::var, i.e. Stan's scalar code. Built with -Dbench_peers=enabled.
-#include <stan/math.hpp>
-
-#include <span>
-#include <vector>
-
-namespace bench {
-// Stan's name for softplus, declared before the suite so its templates find it.
-inline stan::math::var softplus(const stan::math::var& x) { return stan::math::log1p_exp(x); }
-}  // namespace bench
+// functions, with T = stan::math::var, i.e. Stan's scalar code; `vectorised` runs the vectorised
+// rows instead (stan::math::sum, dot_product, log_sum_exp, normal_lpdf). Built with
+// -Dbench_peers=enabled.
+#include "stan_policy.hpp"
 
 #include "../harness.hpp"
 
-namespace {
-
-struct Stan {
-  static constexpr const char* name = "Stan Math";
-  template <class F>
-  void gradient(const F& f, std::span<const double> x, std::span<double> g) const {
-    using stan::math::var;
-    std::vector<var> xs(x.begin(), x.end());
-    var y = f(std::span<const var>(xs));
-    y.grad();
-    for (std::size_t i = 0; i < x.size(); ++i) g[i] = xs[i].adj();
-    stan::math::recover_memory();
-  }
-  // Stan's arena grows in blocks, so its per-operation bytes are not measured here.
-  template <class F>
-  double tape_bytes(const F&, std::span<const double>) const {
-    return -1;
-  }
-};
-
-}  // namespace
-
-int main(int argc, char** argv) { return bench::run_suite<Stan>(argc, argv); }
+int main(int argc, char** argv) {
+  return bench::wants_vectorised(argc, argv) ? bench::run_vectorised<bench::Stan>(argc, argv)
+                                             : bench::run_suite<bench::Stan>(argc, argv);
+}
