@@ -288,13 +288,12 @@ template <std::size_t N, class Finite, class Plain, class Careful>
 NABLA_FORCE_INLINE std::array<double, N> forward_tangents(Finite finite, Plain plain,
                                                           Careful careful) {
   std::array<double, N> d;
-  if (unchecked_tangents) {
-    for (std::size_t i = 0; i < N; ++i) d[i] = plain(i);
-  } else if constexpr (N == 1) {
+  if constexpr (N == 1) {
+    // The flag first: read once per loop, it then leaves the unchecked loop without a test.
     d[0] = plain(0);
-    if (d[0] != d[0] && !finite()) [[unlikely]]
+    if (!unchecked_tangents && d[0] != d[0] && !finite()) [[unlikely]]
       d[0] = careful(0);
-  } else if (finite()) [[likely]] {
+  } else if (unchecked_tangents || finite()) [[likely]] {  // one test for both
     for (std::size_t i = 0; i < N; ++i) d[i] = plain(i);
   } else {
     for (std::size_t i = 0; i < N; ++i) d[i] = careful(i);
