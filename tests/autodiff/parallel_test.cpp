@@ -346,3 +346,25 @@ BOOST_AUTO_TEST_CASE(a_pool_runs_every_index_once) {
     BOOST_TEST(wrong == 0);
   }
 }
+
+BOOST_AUTO_TEST_CASE(a_wide_gradient_is_reduced_on_threads_with_the_same_bits) {
+  // 20 shards × 5000 parameters: the rows are added by blocks of coordinates on the pool
+  // (on one thread, in one block); the same bits either way, and the exact sum.
+  const std::size_t n = 5000;
+  auto f = [](std::span<const Var> w, Shard s) {
+    const double c = 0.1 * static_cast<double>(s.index + 1);
+    std::vector<double> coef(w.size());
+    for (std::size_t j = 0; j < w.size(); ++j) coef[j] = c / static_cast<double>(j + 1);
+    return nabla::dot(std::span<const double>(coef), w) * w[0];
+  };
+  std::vector<double> x(n, 0.5);
+  x[0] = 1.0;
+  ThreadPool one(1), four(4);
+  const auto a = nabla::parallel_sum(f, Shards(20), one).value_and_gradient(x);
+  const auto b = nabla::parallel_sum(f, Shards(20), four).value_and_gradient(x);
+  BOOST_TEST(same_bits(a.gradient, b.gradient));
+  BOOST_TEST(same_bits(a.value, b.value));
+  // ∂/∂w_j of Σ_k c_k (Σ_i w_i / (i+1)) w_0 for j > 0: w_0 Σ_k c_k / (j+1), Σ_k c_k = 21.
+  BOOST_TEST(a.gradient[n - 1] == 21.0 / static_cast<double>(n),
+             boost::test_tools::tolerance(1e-13));
+}

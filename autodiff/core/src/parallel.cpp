@@ -95,15 +95,18 @@ double ShardSums::run(const char* function, ThreadPool& pool, std::size_t shards
                                shards, n, 8.0 * static_cast<double>(shards * n)));
   }
   pool.run(shards, [&](std::size_t k) { values_[k] = shard(k, {rows_.data() + k * n, n}); });
+  return add_in_shard_order(pool, shards, g);
+}
 
-  // The sum in shard order (Note [Deterministic parallel sums]); by blocks of coordinates,
-  // each coordinate's additions in the same order whatever the blocks.
+double ShardSums::add_in_shard_order(ThreadPool& pool, std::size_t shards,
+                                     std::span<double> g) const {
+  // Note [Deterministic parallel sums]: by blocks of coordinates, each coordinate's additions
+  // in the same order whatever the blocks.
+  const std::size_t n = g.size();
   double value = values_[0];
   for (std::size_t k = 1; k < shards; ++k) value += values_[k];
   const auto add_rows = [&](std::size_t lo, std::size_t hi) {
-    std::copy(rows_.begin() + static_cast<std::ptrdiff_t>(lo),
-              rows_.begin() + static_cast<std::ptrdiff_t>(hi),
-              g.begin() + static_cast<std::ptrdiff_t>(lo));
+    std::copy(rows_.data() + lo, rows_.data() + hi, g.data() + lo);
     for (std::size_t k = 1; k < shards; ++k) {
       const double* row = rows_.data() + k * n;
       for (std::size_t j = lo; j < hi; ++j) g[j] += row[j];

@@ -110,6 +110,8 @@ class ShardSums {
              const std::function<double(std::size_t, std::span<double>)>& shard);
 
  private:
+  // Writes the rows' sum in shard order into g and returns the values' sum in shard order.
+  double add_in_shard_order(ThreadPool& pool, std::size_t shards, std::span<double> g) const;
   std::vector<double> values_;  // per shard
   std::vector<double> rows_;    // shards × n, row k for shard k
   std::atomic<bool> running_{false};

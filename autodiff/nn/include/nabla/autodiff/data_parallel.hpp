@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <span>
 #include <type_traits>
+#include <utility>
 
 #include "nabla/autodiff/nn.hpp"
 #include "nabla/autodiff/parallel.hpp"
@@ -67,13 +68,14 @@ class DataParallel {
 
   /// An objective for optim::minimize over the set's values, flat (`params.values()` order):
   /// (x, g) ↦ Σₖ f(shardₖ) with its gradient in g. x is copied into params.values() first.
-  /// The object returned refers to this DataParallel and to f, which must outlive it.
+  /// The object returned holds a copy of f and refers to this DataParallel, which must outlive
+  /// it.
   /// @throws nabla::Error (when called) when x or g is not params.size() long; as
   /// compute_gradients().
   template <class F>
   requires std::invocable<const F&, Shard>
-  auto objective(Shards shards, const F& f) {
-    return [this, shards, &f](std::span<const double> x, std::span<double> g) {
+  auto objective(Shards shards, F f) {
+    return [this, shards, f = std::move(f)](std::span<const double> x, std::span<double> g) {
       check_sizes(x.size(), g.size());
       const std::span<double> values = params_->values();
       if (x.data() != values.data()) std::copy(x.begin(), x.end(), values.begin());
