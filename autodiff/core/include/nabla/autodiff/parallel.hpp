@@ -132,8 +132,14 @@ void check_parallel_sizes(const char* function, std::size_t theta, std::size_t g
 /// Each call records on its thread's own tape, which is rewound afterwards (also when f
 /// throws). One call of an object at a time; a call from inside a shard function (of another
 /// object) runs its shards on the calling thread, with the same result.
-template <ShardFunction F>
+template <class F>
 class ParallelSum {
+  static_assert(ShardFunction<F>,
+                "nabla::parallel_sum: f must be callable through a const reference as "
+                "f(std::span<const nabla::Var> theta, nabla::Shard shard), returning a Var, a "
+                "scalar expression or a one-element TensorVar (not a mutable lambda: shards run "
+                "concurrently)");
+
  public:
   /// The sum of f over `shards` on `pool` (the process-wide pool by default).
   ParallelSum(F f, Shards shards, ThreadPool& pool = default_thread_pool())
@@ -194,8 +200,8 @@ class ParallelSum {
 ///       nabla::Shards(x.size(), 10'000));
 ///   auto r = nabla::optim::minimize(nll, {0.0, 0.0}, nabla::optim::LBFGS{});
 template <class F>
-requires ShardFunction<std::decay_t<F>> ParallelSum<std::decay_t<F>> parallel_sum(
-    F&& f, Shards shards, ThreadPool& pool = default_thread_pool()) {
+ParallelSum<std::decay_t<F>> parallel_sum(F&& f, Shards shards,
+                                          ThreadPool& pool = default_thread_pool()) {
   return ParallelSum<std::decay_t<F>>(std::forward<F>(f), shards, pool);
 }
 
