@@ -96,26 +96,35 @@ int main(int argc, char** argv) {
   const auto reduction = [&] { bench::sink = bench::sink + rows_only(w, g2); };
   const long cs = bench::calibrate(serial), c1 = bench::calibrate(threads1),
              c2 = bench::calibrate(threads2), cr = bench::calibrate(reduction);
-  std::vector<double> ts, t1, t2, tr, cpu2;
+  // CPU seconds of the process per call of f (both threads' together).
+  const auto cpu_per_call = [](auto& f, long calls, std::vector<double>& wall) {
+    const std::clock_t cpu = std::clock();
+    wall.push_back(bench::seconds_per_call(f, calls));
+    return static_cast<double>(std::clock() - cpu) / CLOCKS_PER_SEC / static_cast<double>(calls);
+  };
+  std::vector<double> ts, t1, t2, tr, busy2, cpu_ratio;
   for (int rep = 0; rep < bench::samples; ++rep) {
     ts.push_back(bench::seconds_per_call(serial, cs));
-    t1.push_back(bench::seconds_per_call(threads1, c1));
-    const std::clock_t cpu = std::clock();
-    t2.push_back(bench::seconds_per_call(threads2, c2));
-    // The process's CPU time over the wall time of the 2-thread sample: near 2 when both
-    // threads had a core, near 1 when the machine's other load left them one.
-    cpu2.push_back(static_cast<double>(std::clock() - cpu) / CLOCKS_PER_SEC /
-                   (t2.back() * static_cast<double>(c2)));
+    const double cpu1 = cpu_per_call(threads1, c1, t1);
+    const double cpu2 = cpu_per_call(threads2, c2, t2);
+    // CPU over wall time of the 2-thread sample: near 2 when both threads had a core, near 1
+    // when the machine's other load left them one (or the scheduler's share of this session:
+    // with autogroup scheduling, one busy session elsewhere takes half of 2 cores).
+    busy2.push_back(cpu2 / t2.back());
+    // The CPU work of 2 threads over that of 1: what parallelism costs in work (the speed-up
+    // on 2 free cores is about 2 / this, the 100 shards being evenly shared).
+    cpu_ratio.push_back(cpu2 / cpu1);
     tr.push_back(bench::seconds_per_call(reduction, cr));
   }
   const double s = bench::median(ts), a = bench::median(t1), b = bench::median(t2),
                r = bench::median(tr);
   fmt::print(
       "| observations | shards | serial (ms) | 1 thread (ms) | 2 threads (ms) | speed-up 1 → 2 | "
-      "CPU / wall, 2 threads | shards without work, 2 threads (ms) |\n"
-      "|---|---|---|---|---|---|---|---|\n");
-  fmt::print("| {} | {} | {:.2f} | {:.2f} | {:.2f} | {:.2f}× | {:.2f} | {:.3f} |\n", n,
-             shards.count(), s * 1e3, a * 1e3, b * 1e3, a / b, bench::median(cpu2), r * 1e3);
+      "CPU / wall, 2 threads | CPU time, 2 threads / 1 | shards without work, 2 threads (ms) "
+      "|\n|---|---|---|---|---|---|---|---|---|\n");
+  fmt::print("| {} | {} | {:.2f} | {:.2f} | {:.2f} | {:.2f}× | {:.2f} | {:.3f} | {:.3f} |\n", n,
+             shards.count(), s * 1e3, a * 1e3, b * 1e3, a / b, bench::median(busy2),
+             bench::median(cpu_ratio), r * 1e3);
   fmt::print("load average (1, 5, 15 min) after the run: {}; {} hardware threads\n", load_average(),
              nabla::ThreadPool::default_size());
   return 0;
