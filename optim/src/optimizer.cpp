@@ -120,11 +120,19 @@ struct AdamConstants {
   double beta1, beta2, eps, coupled, keep, step, root_bc2;
 };
 
+// ThreadSanitizer instruments target_clones' ifunc resolver, which the dynamic loader runs
+// before TSan's runtime is initialised (a crash at load): one version only under TSan.
+#if defined(__SANITIZE_THREAD__)
+#define NABLA_ADAM_CLONES
+#else
+#define NABLA_ADAM_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+
 // The Adam/AdamW loop over flat buffers, branch-free so that it vectorises; compiled for AVX2
 // as well as the baseline, the right one chosen at load time (its sqrt and division dominate).
-__attribute__((target_clones("avx2", "default"))) void adam_update(
-    double* __restrict x, const double* __restrict g, double* __restrict m, double* __restrict v,
-    double* __restrict vmax, std::size_t n, AdamConstants c) {
+NABLA_ADAM_CLONES void adam_update(double* __restrict x, const double* __restrict g,
+                                   double* __restrict m, double* __restrict v,
+                                   double* __restrict vmax, std::size_t n, AdamConstants c) {
   // lr·m̂/(√v̂ + ε) with m̂ = m/bc1, v̂ = v/bc2; one pass, one loop per AMSGrad setting.
   if (vmax == nullptr) {
     for (std::size_t i = 0; i < n; ++i) {

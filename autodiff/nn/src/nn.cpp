@@ -144,7 +144,13 @@ Parameters& Parameter::set() const {
 }
 
 Parameter::operator TensorVar() const {
-  const TensorVar t = detail::shared_parameter(value(), gradient(), set().storage_);
+  // A data-parallel shard's uses add into the shard's own gradient buffer.
+  MutableTensorView g = gradient();
+  if (const detail::GradientRedirect* r = detail::gradient_redirect;
+      r != nullptr && r->storage == set().storage_.get()) {
+    g = {r->gradients + set().entries_[index_].offset, shape()};
+  }
+  const TensorVar t = detail::shared_parameter(value(), g, set().storage_);
   // Graphs and reports show the name.
   if (detail::TapeDiagnostics::diagnosing(Tape::active())) label(t, name());
   return t;

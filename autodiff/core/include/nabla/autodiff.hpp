@@ -20,8 +20,10 @@
 #include "nabla/autodiff/math.hpp"
 #include "nabla/autodiff/no_grad.hpp"
 #include "nabla/autodiff/op.hpp"
+#include "nabla/autodiff/parallel.hpp"
 #include "nabla/autodiff/reduce.hpp"
 #include "nabla/autodiff/tape.hpp"
+#include "nabla/autodiff/thread_pool.hpp"
 #include "nabla/autodiff/var.hpp"
 
 #if __has_include("nabla/autodiff/tensor_var.hpp")
@@ -31,6 +33,7 @@
 #include "nabla/autodiff/tensor_var.hpp"
 #endif
 #if __has_include("nabla/autodiff/nn.hpp")
+#include "nabla/autodiff/data_parallel.hpp"
 #include "nabla/autodiff/layers.hpp"
 #include "nabla/autodiff/nn.hpp"
 #endif

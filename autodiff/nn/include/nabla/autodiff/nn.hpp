@@ -20,6 +20,16 @@ namespace nabla::detail {
 double backward_loss(const TensorVar& loss);
 /// Sweeps from a scalar loss (nabla::backward) and returns its value (nn::compute_gradients).
 double backward_loss(const Var& loss);
+
+/// Where the gradients of an nn::Parameters set's uses recorded on this thread go instead of
+/// the set's gradient buffer: `gradients` (as long, same layout) when `storage` is the set's
+/// (nn::DataParallel gives each shard its own buffer; Note [Data-parallel gradients]).
+struct GradientRedirect {
+  const void* storage = nullptr;
+  double* gradients = nullptr;
+};
+/// The redirect of this thread (null: none).
+inline constinit thread_local const GradientRedirect* gradient_redirect = nullptr;
 }  // namespace nabla::detail
 
 namespace nabla::nn {
@@ -113,6 +123,7 @@ class Parameters {
 
  private:
   friend class Parameter;
+  friend class DataParallel;
   struct Entry {
     std::string name;
     Shape shape;
