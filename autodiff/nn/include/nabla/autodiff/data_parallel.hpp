@@ -54,16 +54,7 @@ class DataParallel {
   template <class F>
   requires std::invocable<const F&, Shard>
   double compute_gradients(const Shards& shards, const F& f) {
-    return run(shards, [&](Shard s) -> Var {
-      using R = std::remove_cvref_t<std::invoke_result_t<const F&, Shard>>;
-      if constexpr (std::same_as<R, TensorVar>) {
-        const TensorVar loss = f(s);
-        if (loss.size() != 1) nabla::detail::wrong_loss_size(function, s.index, loss.size());
-        return loss.item();
-      } else {
-        return Var(f(s));
-      }
-    });
+    return run(shards, [&](Shard s) { return nabla::detail::shard_loss(function, s.index, f(s)); });
   }
 
   /// An objective for optim::minimize over the set's values, flat (`params.values()` order):
