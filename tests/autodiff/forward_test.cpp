@@ -257,6 +257,93 @@ BOOST_AUTO_TEST_CASE(a_dual_var_loop_line_records_two_statements) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(hessian_blocks_record_values_once_and_match_single_columns) {
+  // hessian() evaluates f on Dual<Var, 4> (Note [Hessian blocks] in forward.hpp): the value
+  // statements once for four columns, a tangent statement only where a direction moves it.
+  // Each column must be what one Hessian-vector product with e_j (Dual<Var>) gives.
+  const auto mixed = [](const auto& x) {
+    using T = std::decay_t<decltype(x[0])>;
+    T f = 0.0;
+    for (std::size_t i = 0; i + 1 < x.size(); ++i) {
+      const T t = x[i + 1] - x[i] * x[i];
+      f += 100.0 * (t * t) + sin(x[i]) * exp(-x[i + 1] / (1.0 + x[i] * x[i])) +
+           pow(x[i] * x[i] + 1.0, 1.5);
+    }
+    return T(f * (1.0 + x[0] * x[x.size() - 1]) + log_sum_exp(x));
+  };
+  for (std::size_t n : {1u, 3u, 4u, 5u, 9u}) {  // blocks full, partial, and several
+    const std::vector<double> x = random_point(n, static_cast<unsigned>(n));
+    const nabla::Hessian H = nabla::hessian(mixed, x);
+    for (std::size_t j = 0; j < n; ++j) {
+      std::vector<double> e(n, 0.0);
+      e[j] = 1.0;
+      const std::vector<double> column = nabla::hessian_vector_product(mixed, x, e);
+      for (std::size_t i = 0; i < n; ++i) {
+        BOOST_TEST(H(i, j) == column[i], tt::tolerance(1e-13));
+      }
+    }
+  }
+  // Statement counts: a dot product with constant weights on Dual<Var, 4> seeded with e_0…e_3
+  // records its value statements and nothing for the tangents (constant seeds times constants),
+  // as many as one Dual<Var> column does.
+  nabla::Tape tape;
+  const nabla::Tape::Scope scope(tape);
+  const std::size_t n = 12;
+  const std::vector<double> x0 = random_point(n, 3);
+  std::vector<Dual<Var, 4>> x4;
+  std::vector<Dual<Var>> x1;
+  for (std::size_t j = 0; j < n; ++j) {
+    const Var v = tape.variable(x0[j]);
+    std::array<Var, 4> seed{Var(0.0), Var(0.0), Var(0.0), Var(0.0)};
+    if (j < 4) seed[j] = Var(1.0);
+    x4.emplace_back(v, seed);
+    x1.emplace_back(v, Var(j == 0 ? 1.0 : 0.0));
+  }
+  const auto dot_loop = [&](const auto& x) {
+    std::decay_t<decltype(x[0])> s = 0.0;
+    for (std::size_t j = 0; j < n; ++j) s += (0.5 + static_cast<double>(j)) * x[j];
+    return s;
+  };
+  auto before = tape.position();
+  const Dual<Var, 4> s4 = dot_loop(x4);
+  const std::uint32_t block = tape.position().statement - before.statement;
+  before = tape.position();
+  const Dual<Var> s1 = dot_loop(x1);
+  const std::uint32_t column = tape.position().statement - before.statement;
+  BOOST_TEST(block == n);
+  BOOST_TEST(column == n);
+  for (std::size_t i = 0; i < 4; ++i) {
+    BOOST_TEST(s4.tangent(i).is_constant());
+    BOOST_TEST(s4.tangent(i).value() == 0.5 + static_cast<double>(i));
+  }
+  BOOST_TEST(s1.tangent().value() == 0.5);
+  // A chain x_{j+1}·x_j: a direction moves two terms, so a block of four records the n − 1
+  // products once and at most two tangent statements per direction and term it moves.
+  before = tape.position();
+  Dual<Var, 4> p = 0.0;
+  for (std::size_t j = 0; j + 1 < n; ++j) p += x4[j + 1] * x4[j];
+  BOOST_TEST(tape.position().statement - before.statement <= (n - 1) + 4 * 4);
+  // Printing an unrecorded four-direction expression prints the Dual it becomes.
+  const auto e = x4[0] * 2.0;
+  BOOST_TEST(fmt::format("{:.1f}", e) == fmt::format("{:.1f}", Dual<Var, 4>(e)));
+}
+
+BOOST_AUTO_TEST_CASE(hessian_takes_a_function_written_for_one_direction) {
+  // A function whose parameter names Dual<Var> (one tangent) cannot take the blocks of four:
+  // hessian() then evaluates it column by column.
+  const auto f = [](std::span<const Dual<Var>> x) { return Dual<Var>(x[0] * x[0] * x[1]); };
+  const auto g = [](const auto& x) {
+    using T = std::decay_t<decltype(x[0])>;
+    return T(x[0] * x[0] * x[1]);
+  };
+  const std::vector<double> x = {1.5, -2.0};
+  const nabla::Hessian a = nabla::hessian(f, x);
+  const nabla::Hessian b = nabla::hessian(g, x);
+  BOOST_TEST(a.data == b.data, tt::per_element());
+  BOOST_TEST(a(0, 0) == 2 * x[1]);
+  BOOST_TEST(a(0, 1) == 2 * x[0]);
+}
+
 BOOST_AUTO_TEST_CASE(dual_formats) {
   BOOST_TEST(fmt::format("{}", Dual<double>(1.5, 2.0)) == "1.5 + 2ε");
   BOOST_TEST(fmt::format("{:.4f}", Dual<double>(2.0, 1.0) * sin(Dual<double>(2.0, 1.0))) ==
@@ -674,9 +761,9 @@ BOOST_AUTO_TEST_CASE(dual_expressions_keep_the_eager_hessians_at_special_points)
       {6, 1.0, 1.0, {0x1.8p+0, 0x1p-2, 0x1p-2, 0x0p+0}, {0x1p-1, 0x0p+0}},
       {6, 2.5, 2.5, {0x1.8p+0, 0x1p-2, 0x1p-2, 0x0p+0}, {0x1p-1, 0x0p+0}},
       {6, 0.0, 0.0, {0x1.8p+0, 0x1p-2, 0x1p-2, 0x0p+0}, {0x1p-1, 0x0p+0}},
-      {4, 0.0, 1.0, {not_a_number, not_a_number, not_a_number, not_a_number}, {-inf, not_a_number}},
-      {4, 0.0, 0.0, {not_a_number, inf, inf, not_a_number}, {-inf, inf}},
-      {4, 1.0, 0.0, {not_a_number, not_a_number, not_a_number, not_a_number}, {not_a_number, inf}},
+      {4, 0.0, 1.0, {-inf, not_a_number, not_a_number, 0x0p+0}, {-inf, not_a_number}},
+      {4, 0.0, 0.0, {0x0p+0, inf, inf, 0x0p+0}, {-inf, inf}},
+      {4, 1.0, 0.0, {0x0p+0, not_a_number, not_a_number, -inf}, {not_a_number, inf}},
       {7, 0.0, 1.0, {-inf, inf, inf, 0x0p+0}, {-inf, inf}},
       {7, 0.0, -1.0, {inf, inf, inf, 0x0p+0}, {not_a_number, inf}},
       {7, -0.0, 1.0, {-inf, -inf, -inf, 0x0p+0}, {not_a_number, -inf}},
@@ -692,16 +779,16 @@ BOOST_AUTO_TEST_CASE(dual_expressions_keep_the_eager_hessians_at_special_points)
       {15, 0.0, 1.0, {-inf, inf, inf, 0x0p+0}, {-inf, inf}},
       {10, 0.0, 0.0, {0x0p+0, 0x0p+0, 0x0p+0, 0x0p+0}, {0x0p+0, 0x0p+0}},
       {12, 0.0, 0.0, {not_a_number, not_a_number, not_a_number, not_a_number}, {not_a_number, not_a_number}},
-      {12, 1.0, -1.0, {not_a_number, not_a_number, not_a_number, not_a_number}, {not_a_number, inf}},
-      {23, 0.0, 0.0, {inf, not_a_number, not_a_number, inf}, {inf, -inf}},
+      {12, 1.0, -1.0, {not_a_number, not_a_number, not_a_number, -inf}, {not_a_number, inf}},
+      {23, 0.0, 0.0, {inf, 0x0p+0, 0x0p+0, inf}, {inf, -inf}},
       {37, 1.0, 1.0, {0x0p+0, 0x1p-1, 0x1p-1, 0x0p+0}, {-0x1p+0, 0x1p-1}},
       {37, 0.0, 0.0, {0x0p+0, 0x1p-1, 0x1p-1, 0x0p+0}, {-0x1p+0, 0x1p-1}},
       {27, 0.0, 0.0, {0x0p+0, 0x0p+0, 0x0p+0, 0x0p+0}, {0x0p+0, 0x0p+0}},
       {13, 1.0, 0.0, {0x0p+0, inf, inf, -inf}, {-inf, inf}},
       {0, inf, 1.0, {0x0p+0, 0x1p+0, 0x1p+0, 0x0p+0}, {-0x1p+1, 0x1p+0}},
-      {2, inf, 0.0, {inf, not_a_number, not_a_number, 0x0p+0}, {inf, 0x0p+0}},
+      {2, inf, 0.0, {inf, 0x0p+0, 0x0p+0, 0x0p+0}, {inf, 0x0p+0}},
       {3, not_a_number, 1.0, {not_a_number, not_a_number, not_a_number, 0x1.9p+7}, {not_a_number, not_a_number}},
-      {3, 1e+300, 1.0, {inf, not_a_number, not_a_number, 0x1.9p+7}, {inf, -0x1.2aa4f4a405be2p+1005}},
+      {3, 1e+300, 1.0, {inf, -400.0 * 1e300, -400.0 * 1e300, 0x1.9p+7}, {inf, -0x1.2aa4f4a405be2p+1005}},
       {36, 1.0, -0.0, {0x0p+0, -inf, -inf, -inf}, {inf, not_a_number}},  // 7c4bda5: hv[1] = +inf, see below
       {21, inf, 1.0, {0x0p+0, not_a_number, not_a_number, not_a_number}, {not_a_number, not_a_number}},
       {8, 0.0, 1.0, {0x0p+0, -0x1p+1, -0x1p+1, 0x0p+0}, {0x1p+2, -0x1p+1}},
@@ -714,6 +801,14 @@ BOOST_AUTO_TEST_CASE(dual_expressions_keep_the_eager_hessians_at_special_points)
   // in b there), a·(1/b) at b = −0 has H₁₁ = 0, σ(a·b) at a = ∞ has H₁₁ = 0, Rosenbrock at
   // a = NaN has H₂₂ = 200 (its b-part does not involve a), and (a/b)·b at b = 0 — NaN there —
   // reports ±∞ instead of NaN in its b entries. Those rows were NaN before.
+  // Since a tangent term whose direction is the constant 0 is itself the constant 0 (detail::
+  // zero_left_absorbs: it records no operand, so no 0·∞ through a zero partial either), a
+  // column whose direction does not move an operand gets nothing from that operand's
+  // infinities: √(ab) at a = 0 has H₁₁ = 0 (f(0, b) = 0 for all b) and H₀₀ = −∞ at b = 1 (the
+  // limit of −b²/4(ab)^{3/2}), the same with a and b exchanged at (1, 0), and both 0 at (0, 0);
+  // a³ at a = ∞ and the cone √(a² + b²) at 0 have zero mixed entries (∂f/∂a does not move with b
+  // there); Rosenbrock at a = 10³⁰⁰ has its mixed entry −400a; ab/(a + b) at the pole (1, −1)
+  // has H₁₁ = −2/(1 + b)³ = −∞ as the formula gives at 1 + b = +0. These were NaN before.
   // Row 36 (a·(1/b) at b = −0) is the one change of the lazy recording: 7c4bda5 gave hv[1] = +∞,
   // the lazy recording NaN. H·v there is H₁₀ + H₁₁·(−2) = −∞ + ∞ (both recordings give H₁₀ = H₁₁ =
   // −∞): NaN is the product of the Hessian both report; +∞ came from summing the adjoints of the

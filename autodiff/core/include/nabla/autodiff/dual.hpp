@@ -3,14 +3,17 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cmath>
 #include <compare>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <initializer_list>
 #include <limits>
 #include <span>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "nabla/autodiff/math.hpp"
@@ -54,6 +57,8 @@ namespace detail {
 /// d: a tangent that is 0 here may still have a derivative (which then meets p).
 struct TangentMulFn {
   static constexpr Op op = Op::mul;
+  /// A constant-zero tangent makes the term the constant 0 (detail::zero_left_absorbs).
+  static constexpr bool zero_left_absorbs = true;
   static double value(double d, double p) { return chain(d, p); }
   static double partial_a(double, double p, double) { return p; }
   static double partial_b(double d, double, double) { return d; }
@@ -75,6 +80,61 @@ auto tangent_times(const D& d, const P& p) {
   }
 }
 
+/// True when x is the constant 0 (all its leaves constants, its value ±0).
+template <class E>
+NABLA_FORCE_INLINE bool zero_constant(const E& x) noexcept {
+  return x.value() == 0.0 && constant_leaves(x);
+}
+/// True when a and b are the same double, bit for bit.
+inline bool same_bits(double a, double b) noexcept {
+  return std::bit_cast<std::uint64_t>(a) == std::bit_cast<std::uint64_t>(b);
+}
+/// The Var a tangent expression passes on unchanged — ṫ + 0, 0 + ṫ, ṫ − 0 with a constant 0:
+/// an accumulator's tangent plus a term that the direction does not move — or nullptr.
+template <class E>
+struct PassThrough {
+  static const Var* of(const E&) noexcept { return nullptr; }
+};
+template <class R>
+struct PassThrough<Binary<AddFn, Var, R>> {
+  static const Var* of(const Binary<AddFn, Var, R>& e) noexcept {
+    return zero_constant(e.right) && same_bits(e.value(), e.left.value()) ? &e.left : nullptr;
+  }
+};
+template <class L>
+struct PassThrough<Binary<AddFn, L, Var>> {
+  static const Var* of(const Binary<AddFn, L, Var>& e) noexcept {
+    return zero_constant(e.left) && same_bits(e.value(), e.right.value()) ? &e.right : nullptr;
+  }
+};
+template <>
+struct PassThrough<Binary<AddFn, Var, Var>> {
+  static const Var* of(const Binary<AddFn, Var, Var>& e) noexcept {
+    if (zero_constant(e.right) && same_bits(e.value(), e.left.value())) return &e.left;
+    if (zero_constant(e.left) && same_bits(e.value(), e.right.value())) return &e.right;
+    return nullptr;
+  }
+};
+template <class R>
+struct PassThrough<Binary<SubFn, Var, R>> {
+  static const Var* of(const Binary<SubFn, Var, R>& e) noexcept {
+    return zero_constant(e.right) && same_bits(e.value(), e.left.value()) ? &e.left : nullptr;
+  }
+};
+/// A recorded tangent expression as a Var (Note [Lazy Dual<Var>]): a constant, with the tape
+/// untouched, when every leaf is one (a Hessian column's tangents mostly are); the tangent it
+/// passes on when it adds only a constant 0 (PassThrough); else one recorded statement.
+template <class E>
+NABLA_FORCE_INLINE Var record_tangent(const E& e) {
+  if constexpr (std::same_as<E, Var>) {
+    return e;
+  } else {
+    if (constant_leaves(e)) return Var(e.value());
+    if (const Var* v = PassThrough<E>::of(e)) return *v;
+    return Var(e);
+  }
+}
+
 /// The tangent term d·p of the chain rule, 0 when d is 0 (even through an infinite partial):
 /// the convention of the reverse sweep, where a zero adjoint is never pushed on — a direction
 /// that does not move an input gives no derivative. For doubles chain(d, p); for Var tangents
@@ -85,7 +145,7 @@ T tangent_term(const T& d, const T& p) {
   if constexpr (std::same_as<T, double>) {
     return chain(d, p);
   } else if constexpr (std::same_as<T, Var>) {
-    return Var(tangent_times(d, p));
+    return record_tangent(tangent_times(d, p));
   } else {
     const T r = d * p;
     return T(tangent_term(d.value(), p.value()), r.tangents());
@@ -123,10 +183,10 @@ inline constexpr bool is_dual<Dual<T, N>> = true;
 /// The number types of forward mode: double, Var, and Duals of them (nesting).
 template <class T>
 concept ForwardNumber = std::same_as<T, double> || std::same_as<T, Var> || is_dual<T>;
-/// Dual<Var> (one tangent) operators build DualExpression nodes instead of recording at once
+/// Dual<Var, N> operators build DualExpression nodes instead of recording at once
 /// (Note [Lazy Dual<Var>]).
 template <class T, std::size_t N>
-inline constexpr bool lazy_dual = std::same_as<T, Var>&& N == 1;
+inline constexpr bool lazy_dual = std::same_as<T, Var>;
 /// Stands for "no second number type" in Dual<double>'s mixed operators (T is double there).
 struct NoOther {};
 template <class T>
@@ -277,8 +337,6 @@ NABLA_FORCE_INLINE Dual<T, N> with_tangents(const T& y, const Dual<T, N>& x, con
   }
 }
 
-// For one Var tangent, the partial (an expression of Vars) is fused into the tangent's
-// statement: ẏ = ẋ·f′(x) records as one statement, not two.
 /// The N tangents of a Dual<double> operation (Note [Forward cost]). plain(i) is direction
 /// i's plain product, careful(i) the same term by term with the zero convention, finite()
 /// whether the partials are all finite (then plain = careful). One direction: the plain tangent,
@@ -301,49 +359,62 @@ NABLA_FORCE_INLINE std::array<double, N> forward_tangents(Finite finite, Plain p
   return d;
 }
 
-// For one Var tangent, the partial (an expression of Vars) is fused into the tangent's
-// statement: ẏ = ẋ·f′(x) records as one statement, not two.
+// For Var tangents, the partial (an expression of Vars) is fused into each tangent's
+// statement: ẏ = ẋ·f′(x) records as one statement, not two (none when ẋ is a constant).
 template <class F, class T, std::size_t N>
 NABLA_FORCE_INLINE Dual<T, N> dual_unary(const Dual<T, N>& x) {
   const T& a = x.value();
   const T y = apply_unary<F>(a);
-  if constexpr (std::same_as<T, Var> && N == 1) {
-    return Dual<T, N>(y, Var(tangent_times(x.tangent(), F::partial(a, y))));
+  if constexpr (std::same_as<T, Var>) {
+    const auto p = F::partial(a, y);
+    std::array<Var, N> d;
+    for (std::size_t i = 0; i < N; ++i) d[i] = record_tangent(tangent_times(x.tangent(i), p));
+    return Dual<T, N>(y, d);
+  } else {
+    const T p = F::partial(a, y);
+    return with_tangents(y, x, p);
   }
-  const T p = F::partial(a, y);
-  return with_tangents(y, x, p);
 }
 template <class F, class T, std::size_t N>
 NABLA_FORCE_INLINE Dual<T, N> dual_with_number(const Dual<T, N>& x, double c) {
   const T& a = x.value();
   const T y = apply_with_number<F>(a, c);
-  if constexpr (std::same_as<T, Var> && N == 1) {
-    return Dual<T, N>(y, Var(tangent_times(x.tangent(), F::partial(a, y, c))));
+  if constexpr (std::same_as<T, Var>) {
+    const auto p = F::partial(a, y, c);
+    std::array<Var, N> d;
+    for (std::size_t i = 0; i < N; ++i) d[i] = record_tangent(tangent_times(x.tangent(i), p));
+    return Dual<T, N>(y, d);
+  } else {
+    const T p = F::partial(a, y, c);
+    return with_tangents(y, x, p);
   }
-  const T p = F::partial(a, y, c);
-  return with_tangents(y, x, p);
 }
 template <class F, class T, std::size_t N>
 NABLA_FORCE_INLINE Dual<T, N> dual_binary(const Dual<T, N>& a, const Dual<T, N>& b) {
   const T y = apply_binary<F>(a.value(), b.value());
-  if constexpr (std::same_as<T, Var> && N == 1) {
-    return Dual<T, N>(y, Var(tangent_times(a.tangent(), F::partial_a(a.value(), b.value(), y)) +
-                             tangent_times(b.tangent(), F::partial_b(a.value(), b.value(), y))));
-  }
-  const T pa = F::partial_a(a.value(), b.value(), y);
-  const T pb = F::partial_b(a.value(), b.value(), y);
-  const auto careful = [&](std::size_t i) {
-    return tangent_term(a.tangent(i), pa) + tangent_term(b.tangent(i), pb);
-  };
-  if constexpr (std::same_as<T, double>) {
-    return Dual<T, N>(
-        y, forward_tangents<N>([&] { return finite_partials(pa, pb); },
-                               [&](std::size_t i) { return a.tangent(i) * pa + b.tangent(i) * pb; },
-                               careful));
-  } else {
-    std::array<T, N> d;
-    for (std::size_t i = 0; i < N; ++i) d[i] = careful(i);
+  if constexpr (std::same_as<T, Var>) {
+    const auto pa = F::partial_a(a.value(), b.value(), y);
+    const auto pb = F::partial_b(a.value(), b.value(), y);
+    std::array<Var, N> d;
+    for (std::size_t i = 0; i < N; ++i)
+      d[i] = record_tangent(tangent_times(a.tangent(i), pa) + tangent_times(b.tangent(i), pb));
     return Dual<T, N>(y, d);
+  } else {
+    const T pa = F::partial_a(a.value(), b.value(), y);
+    const T pb = F::partial_b(a.value(), b.value(), y);
+    const auto careful = [&](std::size_t i) {
+      return tangent_term(a.tangent(i), pa) + tangent_term(b.tangent(i), pb);
+    };
+    if constexpr (std::same_as<T, double>) {
+      return Dual<T, N>(
+          y, forward_tangents<N>(
+                 [&] { return finite_partials(pa, pb); },
+                 [&](std::size_t i) { return a.tangent(i) * pa + b.tangent(i) * pb; }, careful));
+    } else {
+      std::array<T, N> d;
+      for (std::size_t i = 0; i < N; ++i) d[i] = careful(i);
+      return Dual<T, N>(y, d);
+    }
   }
 }
 /// x with the mean of x's and y's tangents (fmin and fmax on a tie).
@@ -372,41 +443,61 @@ Dual<T, N> dual_tie(const Dual<T, N>& x, const Dual<T, N>& y) {
 // take what only a Dual<Var> does: `auto s = a * b; s += c;`, `c ? a * b : 0.0`,
 // `std::max(a * b, c)`, a user's `template <class T> T sq(const T&)` called with `a - b` (T
 // is deduced as the expression), or a template over Dual<T, N> (name the type: `const T s =
-// a * b;`). A DualExpression of more than max_lazy_leaves leaves is recorded as it is built,
-// so a line of any length needs bounded stack and compile time.
+// a * b;`). A DualExpression of more than max_lazy_leaves leaves (value and one tangent) is
+// recorded as it is built, so a line of any length needs bounded stack and compile time.
+// Dual<Var, N> (N tangents: the dense Hessian's blocks, Note [Hessian blocks] in forward.hpp)
+// is lazy the same way: one value expression and N tangent expressions of one type, built in
+// place. A tangent whose leaves are all constants becomes a constant, and records nothing
+// (detail::record_tangent) — with seeds e_j, most of them.
 
-/// A Dual<Var> operation not yet recorded: its value and tangent as Var expressions
-/// (Note [Lazy Dual<Var>]). Converting it to Dual<Var> records each as one statement.
-template <Expression V, Expression D>
+/// A Dual<Var, N> operation not yet recorded: its value and N tangents as Var expressions
+/// (Note [Lazy Dual<Var>]). Converting it to Dual<Var, N> records each as one statement.
+template <Expression V, Expression D, std::size_t N = 1>
 class DualExpression {
  public:
   using value_type = Var;                       ///< the number type it becomes
-  static constexpr std::size_t directions = 1;  ///< one tangent, as Dual<Var>
-  /// The expression of a value and of its tangent.
-  DualExpression(const V& value, const D& tangent) : value_(value), tangent_(tangent) {}
+  static constexpr std::size_t directions = N;  ///< the number of tangents, as Dual<Var, N>
+  /// The expression of a value and of its tangent (N = 1).
+  DualExpression(const V& value, const D& tangent) requires(N == 1)
+      : value_(value), tangent_{tangent} {}
+  /// The expression of a value and of its N tangents.
+  DualExpression(const V& value, const std::array<D, N>& tangents)
+      : value_(value), tangent_(tangents) {}
+  /// The expression of a value and tangents g(0), …, g(N − 1), built in place.
+  template <class G, std::size_t... I>
+  NABLA_FORCE_INLINE DualExpression(const V& value, G&& g, std::index_sequence<I...>)
+      : value_(value), tangent_{g(I)...} {}
   /// The value's expression (value().value() is the number).
   [[nodiscard]] const V& value() const noexcept { return value_; }
-  /// The tangent's expression. Takes an index as Dual<Var>::tangent(i) does (generic code that
-  /// writes `y.tangent(0)`); there is one tangent, so i must be 0.
-  [[nodiscard]] const D& tangent([[maybe_unused]] std::size_t i = 0) const noexcept {
-    return tangent_;
+  /// Tangent i's expression (i < N; with one tangent, as Dual<Var>::tangent(i) in generic code
+  /// that writes `y.tangent(0)`).
+  [[nodiscard]] const D& tangent(std::size_t i = 0) const noexcept { return tangent_[i]; }
+  /// Records the value and each tangent (one statement each; a tangent whose leaves are all
+  /// constants, as most of a Hessian column's, is a constant and records nothing).
+  NABLA_FORCE_INLINE operator Dual<Var, N>() const {  // NOLINT: implicit by design
+    const Var v(value_);
+    std::array<Var, N> d;
+    for (std::size_t i = 0; i < N; ++i) d[i] = detail::record_tangent(tangent_[i]);
+    return Dual<Var, N>(v, d);
   }
-  /// Records value and tangent (one statement each).
-  operator Dual<Var>() const { return Dual<Var>(Var(value_), Var(tangent_)); }  // NOLINT
 
  private:
   V value_;
-  D tangent_;
+  std::array<D, N> tangent_;
 };
 
 namespace detail {
 template <class T>
 inline constexpr bool is_dual_expression = false;
-template <class V, class D>
-inline constexpr bool is_dual_expression<DualExpression<V, D>> = true;
-/// A Dual<Var> with one tangent, recorded or not.
+template <class V, class D, std::size_t N>
+inline constexpr bool is_dual_expression<DualExpression<V, D, N>> = true;
 template <class T>
-concept LazyDual = std::same_as<T, Dual<Var>> || is_dual_expression<T>;
+inline constexpr bool is_var_dual = false;
+template <std::size_t N>
+inline constexpr bool is_var_dual<Dual<Var, N>> = true;
+/// A Dual<Var, N>, recorded or not.
+template <class T>
+concept LazyDual = is_var_dual<T> || is_dual_expression<T>;
 /// A number beside a lazy operand: an arithmetic type, or an unscoped enumeration (which
 /// converts to double, as the eager operators' double parameter took it).
 template <class T>
@@ -416,8 +507,36 @@ concept LazyNumber = std::is_arithmetic_v<T> ||
 /// (these two have no tangent).
 template <class T>
 concept LazyOperand = LazyDual<T> || Expression<T> || LazyNumber<T>;
+/// The number of tangents of lazy operands (those of either: they agree).
 template <class A, class B>
-concept LazyOperands = (LazyDual<A> && LazyOperand<B>) || (LazyOperand<A> && LazyDual<B>);
+inline constexpr std::size_t lazy_directions = [] {
+  if constexpr (LazyDual<A>) {
+    return A::directions;
+  } else {
+    return B::directions;
+  }
+}();
+/// True unless both carry tangents and their numbers differ.
+template <class A, class B>
+inline constexpr bool same_directions = [] {
+  if constexpr (LazyDual<A> && LazyDual<B>) {
+    return A::directions == B::directions;
+  } else {
+    return true;
+  }
+}();
+template <class A, class B>
+concept LazyOperands =
+    ((LazyDual<A> && LazyOperand<B>) || (LazyOperand<A> && LazyDual<B>)) && same_directions<A, B>;
+/// The N tangents g(0), …, g(N − 1) of a DualExpression, as dual_expression() takes them.
+template <std::size_t N, class G>
+struct Tangents {
+  G g;
+};
+template <std::size_t N, class G>
+NABLA_FORCE_INLINE Tangents<N, G> tangent_array(G g) {
+  return {g};
+}
 
 /// The value of a lazy operand as a Var expression (a number stays a double).
 template <class X>
@@ -437,108 +556,132 @@ auto lazy_value(const X& x) {
 /// its temporaries, all alive until the end of the line, overflowed the stack at a few hundred
 /// operations. A line of ordinary length stays far below it.
 inline constexpr std::size_t max_lazy_leaves = 64;
-/// The DualExpression of v and d; recorded first (two statements) when it would exceed
-/// max_lazy_leaves, so the line goes on from two Vars.
-template <class V, class D>
-auto dual_expression(const V& v, const D& d) {
+/// The DualExpression of v and tangents d; recorded first (a statement each) when value and
+/// one tangent would exceed max_lazy_leaves, so the line goes on from Vars.
+template <class V, std::size_t N, class G>
+NABLA_FORCE_INLINE auto dual_expression(const V& v, const Tangents<N, G>& d) {
+  using D = decltype(d.g(std::size_t{0}));
   if constexpr (leaves<V>() + leaves<D>() > max_lazy_leaves) {
-    return DualExpression<Var, Var>(Var(v), Var(d));
+    const Var value(v);
+    std::array<Var, N> t;
+    for (std::size_t i = 0; i < N; ++i) t[i] = record_tangent(d.g(i));
+    return DualExpression<Var, Var, N>(value, t);
   } else {
-    return DualExpression<V, D>(v, d);
+    return DualExpression<V, D, N>(v, d.g, std::make_index_sequence<N>{});
   }
 }
-// The four operations on lazy operands, by which of them carry a tangent.
+// The four operations on lazy operands, by which of them carry tangents.
 template <class A, class B>
-auto lazy_add(const A& a, const B& b) {
+NABLA_FORCE_INLINE auto lazy_add(const A& a, const B& b) {
+  constexpr std::size_t N = lazy_directions<A, B>;
   const auto va = lazy_value(a), vb = lazy_value(b);
   if constexpr (LazyDual<A> && LazyDual<B>) {
-    return dual_expression(va + vb, a.tangent() + b.tangent());
+    return dual_expression(
+        va + vb, tangent_array<N>([&](std::size_t i) { return a.tangent(i) + b.tangent(i); }));
   } else if constexpr (LazyDual<A>) {
-    return dual_expression(va + vb, a.tangent());
+    return dual_expression(va + vb, tangent_array<N>([&](std::size_t i) { return a.tangent(i); }));
   } else {
-    return dual_expression(va + vb, b.tangent());
+    return dual_expression(va + vb, tangent_array<N>([&](std::size_t i) { return b.tangent(i); }));
   }
 }
 template <class A, class B>
-auto lazy_sub(const A& a, const B& b) {
+NABLA_FORCE_INLINE auto lazy_sub(const A& a, const B& b) {
+  constexpr std::size_t N = lazy_directions<A, B>;
   const auto va = lazy_value(a), vb = lazy_value(b);
   if constexpr (LazyDual<A> && LazyDual<B>) {
-    return dual_expression(va - vb, a.tangent() - b.tangent());
+    return dual_expression(
+        va - vb, tangent_array<N>([&](std::size_t i) { return a.tangent(i) - b.tangent(i); }));
   } else if constexpr (LazyDual<A>) {
-    return dual_expression(va - vb, a.tangent());
+    return dual_expression(va - vb, tangent_array<N>([&](std::size_t i) { return a.tangent(i); }));
   } else {
-    return dual_expression(va - vb, -b.tangent());
+    return dual_expression(va - vb, tangent_array<N>([&](std::size_t i) { return -b.tangent(i); }));
   }
 }
 template <class A, class B>
-auto lazy_mul(const A& a, const B& b) {
+NABLA_FORCE_INLINE auto lazy_mul(const A& a, const B& b) {
+  constexpr std::size_t N = lazy_directions<A, B>;
   const auto va = lazy_value(a), vb = lazy_value(b);
   if constexpr (LazyDual<A> && LazyDual<B>) {
-    return dual_expression(va * vb,
-                           tangent_times(a.tangent(), vb) + tangent_times(b.tangent(), va));
+    return dual_expression(va * vb, tangent_array<N>([&](std::size_t i) {
+                             return tangent_times(a.tangent(i), vb) +
+                                    tangent_times(b.tangent(i), va);
+                           }));
   } else if constexpr (LazyDual<A>) {
-    return dual_expression(va * vb, tangent_times(a.tangent(), vb));
+    return dual_expression(
+        va * vb, tangent_array<N>([&](std::size_t i) { return tangent_times(a.tangent(i), vb); }));
   } else {
-    return dual_expression(va * vb, tangent_times(b.tangent(), va));
+    return dual_expression(
+        va * vb, tangent_array<N>([&](std::size_t i) { return tangent_times(b.tangent(i), va); }));
   }
 }
 template <class A, class B>
-auto lazy_div(const A& a, const B& b) {  // ∂a = 1/b, ∂b = −q/b
+NABLA_FORCE_INLINE auto lazy_div(const A& a, const B& b) {  // ∂a = 1/b, ∂b = −q/b
+  constexpr std::size_t N = lazy_directions<A, B>;
   const auto va = lazy_value(a), vb = lazy_value(b);
   const auto q = va / vb;
   if constexpr (LazyDual<A> && LazyDual<B>) {
-    return dual_expression(
-        q, tangent_times(a.tangent(), 1.0 / vb) + tangent_times(b.tangent(), -q / vb));
+    return dual_expression(q, tangent_array<N>([&](std::size_t i) {
+                             return tangent_times(a.tangent(i), 1.0 / vb) +
+                                    tangent_times(b.tangent(i), -q / vb);
+                           }));
   } else if constexpr (LazyDual<A>) {
-    return dual_expression(q, tangent_times(a.tangent(), 1.0 / vb));
+    return dual_expression(
+        q, tangent_array<N>([&](std::size_t i) { return tangent_times(a.tangent(i), 1.0 / vb); }));
   } else {
-    return dual_expression(q, tangent_times(b.tangent(), -q / vb));
+    return dual_expression(
+        q, tangent_array<N>([&](std::size_t i) { return tangent_times(b.tangent(i), -q / vb); }));
   }
 }
 }  // namespace detail
 
 /// a + b of Dual<Var>s (recorded or not), Var expressions and numbers: a DualExpression.
 template <class A, class B>
-requires detail::LazyOperands<A, B>
-auto operator+(const A& a, const B& b) { return detail::lazy_add(a, b); }
+requires detail::LazyOperands<A, B> NABLA_FORCE_INLINE auto operator+(const A& a, const B& b) {
+  return detail::lazy_add(a, b);
+}
 /// a − b (a DualExpression).
 template <class A, class B>
-requires detail::LazyOperands<A, B>
-auto operator-(const A& a, const B& b) { return detail::lazy_sub(a, b); }
+requires detail::LazyOperands<A, B> NABLA_FORCE_INLINE auto operator-(const A& a, const B& b) {
+  return detail::lazy_sub(a, b);
+}
 /// a · b (a DualExpression).
 template <class A, class B>
-requires detail::LazyOperands<A, B>
-auto operator*(const A& a, const B& b) { return detail::lazy_mul(a, b); }
+requires detail::LazyOperands<A, B> NABLA_FORCE_INLINE auto operator*(const A& a, const B& b) {
+  return detail::lazy_mul(a, b);
+}
 /// a / b (a DualExpression).
 template <class A, class B>
-requires detail::LazyOperands<A, B>
-auto operator/(const A& a, const B& b) { return detail::lazy_div(a, b); }
+requires detail::LazyOperands<A, B> NABLA_FORCE_INLINE auto operator/(const A& a, const B& b) {
+  return detail::lazy_div(a, b);
+}
 /// −a (a DualExpression).
 template <detail::LazyDual A>
 auto operator-(const A& a) {
-  return detail::dual_expression(-detail::lazy_value(a), -a.tangent());
+  return detail::dual_expression(
+      -detail::lazy_value(a),
+      detail::tangent_array<A::directions>([&](std::size_t i) { return -a.tangent(i); }));
 }
 /// +a of an unrecorded Dual<Var> operation (the same expression).
-template <class V, class D>
-DualExpression<V, D> operator+(const DualExpression<V, D>& a) {
+template <class V, class D, std::size_t N>
+DualExpression<V, D, N> operator+(const DualExpression<V, D, N>& a) {
   return a;
 }
-/// a += b on a Dual<Var>: recorded as one value and one tangent statement.
-template <class B>
-requires detail::LazyOperand<B> Dual<Var>
-&operator+=(Dual<Var>& a, const B& b) { return a = a + b; }
+/// a += b on a Dual<Var, N>: recorded as one value and one statement per tangent.
+template <std::size_t N, class B>
+requires detail::LazyOperands<Dual<Var, N>, B> Dual<Var, N>
+&operator+=(Dual<Var, N>& a, const B& b) { return a = a + b; }
 /// a −= b
-template <class B>
-requires detail::LazyOperand<B> Dual<Var>
-&operator-=(Dual<Var>& a, const B& b) { return a = a - b; }
+template <std::size_t N, class B>
+requires detail::LazyOperands<Dual<Var, N>, B> Dual<Var, N>
+&operator-=(Dual<Var, N>& a, const B& b) { return a = a - b; }
 /// a ·= b
-template <class B>
-requires detail::LazyOperand<B> Dual<Var>
-&operator*=(Dual<Var>& a, const B& b) { return a = a * b; }
+template <std::size_t N, class B>
+requires detail::LazyOperands<Dual<Var, N>, B> Dual<Var, N>
+&operator*=(Dual<Var, N>& a, const B& b) { return a = a * b; }
 /// a /= b
-template <class B>
-requires detail::LazyOperand<B> Dual<Var>
-&operator/=(Dual<Var>& a, const B& b) { return a = a / b; }
+template <std::size_t N, class B>
+requires detail::LazyOperands<Dual<Var, N>, B> Dual<Var, N>
+&operator/=(Dual<Var, N>& a, const B& b) { return a = a / b; }
 /// Compares values (not differentiable; records nothing).
 template <class A, class B>
 requires(detail::is_dual_expression<A> || detail::is_dual_expression<B>) &&
@@ -552,8 +695,8 @@ requires(detail::is_dual_expression<A> || detail::is_dual_expression<B>) &&
   return detail::primal(a) <=> detail::primal(b);
 }
 /// The innermost value of an unrecorded Dual<Var> operation (nothing is recorded).
-template <class V, class D>
-[[nodiscard]] double value(const DualExpression<V, D>& x) noexcept {
+template <class V, class D, std::size_t N>
+[[nodiscard]] double value(const DualExpression<V, D, N>& x) noexcept {
   return detail::primal(x);
 }
 
@@ -717,7 +860,7 @@ namespace detail {
 template <class X>
 decltype(auto) recorded(const X& x) {
   if constexpr (is_dual_expression<X>) {
-    return Dual<Var>(x);
+    return Dual<Var, X::directions>(x);
   } else {
     return (x);
   }
@@ -726,11 +869,11 @@ template <class A, class B>
 concept WithDualExpression = (is_dual_expression<A> || is_dual_expression<B>)&&LazyOperands<A, B>;
 }  // namespace detail
 
-#define NABLA_DUAL_EXPRESSION_UNARY(Fn, name)       \
-  /** name of an unrecorded Dual<Var> operation. */ \
-  template <class V, class D>                       \
-  Dual<Var> name(const DualExpression<V, D>& x) {   \
-    return name(Dual<Var>(x));                      \
+#define NABLA_DUAL_EXPRESSION_UNARY(Fn, name)           \
+  /** name of an unrecorded Dual<Var> operation. */     \
+  template <class V, class D, std::size_t N>            \
+  Dual<Var, N> name(const DualExpression<V, D, N>& x) { \
+    return name(Dual<Var, N>(x));                       \
   }
 NABLA_UNARY_FUNCTIONS(NABLA_DUAL_EXPRESSION_UNARY)
 NABLA_DUAL_EXPRESSION_UNARY(AbsFn, fabs)
@@ -739,11 +882,12 @@ NABLA_DUAL_EXPRESSION_UNARY(_, ceil)
 NABLA_DUAL_EXPRESSION_UNARY(_, round)
 NABLA_DUAL_EXPRESSION_UNARY(_, trunc)
 #undef NABLA_DUAL_EXPRESSION_UNARY
-#define NABLA_DUAL_EXPRESSION_BINARY(name)                                           \
-  /** name with an unrecorded Dual<Var> operation on either side. */                 \
-  template <class A, class B>                                                        \
-  requires detail::WithDualExpression<A, B> Dual<Var> name(const A& a, const B& b) { \
-    return name(detail::recorded(a), detail::recorded(b));                           \
+#define NABLA_DUAL_EXPRESSION_BINARY(name)                                                 \
+  /** name with an unrecorded Dual<Var> operation on either side. */                       \
+  template <class A, class B>                                                              \
+  requires detail::WithDualExpression<A, B> Dual<Var, detail::lazy_directions<A, B>> name( \
+      const A& a, const B& b) {                                                            \
+    return name(detail::recorded(a), detail::recorded(b));                                 \
   }
 NABLA_DUAL_EXPRESSION_BINARY(pow)
 NABLA_DUAL_EXPRESSION_BINARY(hypot)
@@ -753,18 +897,18 @@ NABLA_DUAL_EXPRESSION_BINARY(fmax)
 NABLA_DUAL_EXPRESSION_BINARY(min)
 NABLA_DUAL_EXPRESSION_BINARY(max)
 #undef NABLA_DUAL_EXPRESSION_BINARY
-#define NABLA_DUAL_EXPRESSION_PARAMETRIC(Fn, name, default_parameter)           \
-  /** name of an unrecorded Dual<Var> operation and the row's parameter. */     \
-  template <class V, class D>                                                   \
-  Dual<Var> name(const DualExpression<V, D>& x, double c = default_parameter) { \
-    return name(Dual<Var>(x), c);                                               \
+#define NABLA_DUAL_EXPRESSION_PARAMETRIC(Fn, name, default_parameter)                 \
+  /** name of an unrecorded Dual<Var> operation and the row's parameter. */           \
+  template <class V, class D, std::size_t N>                                          \
+  Dual<Var, N> name(const DualExpression<V, D, N>& x, double c = default_parameter) { \
+    return name(Dual<Var, N>(x), c);                                                  \
   }
 NABLA_PARAMETRIC_FUNCTIONS(NABLA_DUAL_EXPRESSION_PARAMETRIC)
 #undef NABLA_DUAL_EXPRESSION_PARAMETRIC
 /// ψ⁽ⁿ⁾ of an unrecorded Dual<Var> operation.
-template <class V, class D>
-Dual<Var> polygamma(int n, const DualExpression<V, D>& x) {
-  return polygamma(n, Dual<Var>(x));
+template <class V, class D, std::size_t N>
+Dual<Var, N> polygamma(int n, const DualExpression<V, D, N>& x) {
+  return polygamma(n, Dual<Var, N>(x));
 }
 /// x·y + z with an unrecorded Dual<Var> operation among them.
 template <class X, class Y, class Z>
@@ -775,18 +919,18 @@ requires(detail::LazyDual<X> || detail::LazyDual<Y> || detail::LazyDual<Z>) &&
   return x * y + z;
 }
 /// True when the value is NaN.
-template <class V, class D>
-bool isnan(const DualExpression<V, D>& x) noexcept {
+template <class V, class D, std::size_t N>
+bool isnan(const DualExpression<V, D, N>& x) noexcept {
   return std::isnan(detail::primal(x));
 }
 /// True when the value is ±∞.
-template <class V, class D>
-bool isinf(const DualExpression<V, D>& x) noexcept {
+template <class V, class D, std::size_t N>
+bool isinf(const DualExpression<V, D, N>& x) noexcept {
   return std::isinf(detail::primal(x));
 }
 /// True when the value is finite.
-template <class V, class D>
-bool isfinite(const DualExpression<V, D>& x) noexcept {
+template <class V, class D, std::size_t N>
+bool isfinite(const DualExpression<V, D, N>& x) noexcept {
   return std::isfinite(detail::primal(x));
 }
 
@@ -883,7 +1027,8 @@ Dual<T, N> dot(std::span<const Dual<T, N>> a, std::span<const Dual<T, N>> b) {
 
 /// log_sum_exp() of a braced list (of Dual<Var>: the overload below).
 template <class T, std::size_t N>
-requires(!detail::lazy_dual<T, N>) Dual<T, N> log_sum_exp(std::initializer_list<Dual<T, N>> xs) {
+requires(!(std::same_as<T, Var> &&
+           N == 1)) Dual<T, N> log_sum_exp(std::initializer_list<Dual<T, N>> xs) {
   return log_sum_exp(std::span<const Dual<T, N>>(xs.begin(), xs.size()));
 }
 

@@ -87,6 +87,26 @@ NABLA_FORCE_INLINE void propagate(const E& e, OperandWriter& w, double multiplie
   }
 }
 
+/// True when a Binary node of F is the constant 0 whenever its left operand is the constant 0,
+/// whatever the right one (F::zero_left_absorbs): the tangent term ḋ·p of forward over reverse,
+/// whose partial with respect to p is ḋ — so a direction that does not move an input records
+/// no term at all for it (Note [Hessian blocks] in forward.hpp).
+template <class F>
+inline constexpr bool zero_left_absorbs = requires {
+  requires F::zero_left_absorbs;
+};
+
+/// True when every leaf of e is a constant, so that recording e would record nothing (a
+/// Hessian column's tangents are mostly such: Note [Lazy Dual<Var>]).
+template <class E>
+NABLA_FORCE_INLINE bool constant_leaves(const E& e) noexcept {
+  if constexpr (std::same_as<E, Var>) {
+    return e.is_constant();
+  } else {
+    return e.constant_leaves();
+  }
+}
+
 }  // namespace detail
 
 /// Records e as one statement on the active tape and returns its Var (what converting an
@@ -137,6 +157,7 @@ struct Unary : ExpressionBase<Unary<F, E>> {
   double result;
   explicit Unary(const E& x) : operand(x), result(F::value(x.value())) {}
   [[nodiscard]] double value() const { return result; }
+  [[nodiscard]] bool constant_leaves() const noexcept { return detail::constant_leaves(operand); }
   void propagate(detail::OperandWriter& w, double m) const {
     detail::propagate(operand, w, detail::chain(m, F::partial(operand.value(), result)));
   }
@@ -154,6 +175,7 @@ struct WithNumber : ExpressionBase<WithNumber<F, E>> {
   double result;
   WithNumber(const E& x, double c) : operand(x), number(c), result(F::value(x.value(), c)) {}
   [[nodiscard]] double value() const { return result; }
+  [[nodiscard]] bool constant_leaves() const noexcept { return detail::constant_leaves(operand); }
   void propagate(detail::OperandWriter& w, double m) const {
     detail::propagate(operand, w, detail::chain(m, F::partial(operand.value(), result, number)));
   }
@@ -171,7 +193,16 @@ struct Binary : ExpressionBase<Binary<F, L, R>> {
   double result;
   Binary(const L& a, const R& b) : left(a), right(b), result(F::value(a.value(), b.value())) {}
   [[nodiscard]] double value() const { return result; }
+  [[nodiscard]] bool constant_leaves() const noexcept {
+    if constexpr (detail::zero_left_absorbs<F>) {
+      if (zero_constant_left()) return true;
+    }
+    return detail::constant_leaves(left) && detail::constant_leaves(right);
+  }
   void propagate(detail::OperandWriter& w, double m) const {
+    if constexpr (detail::zero_left_absorbs<F>) {
+      if (zero_constant_left()) return;  // the constant 0: no operand
+    }
     const double a = left.value(), b = right.value();
     if constexpr (std::same_as<L, Var> && std::same_as<R, Var>) {
       // x∘x (a square, most often): one operand with the summed partial, not two.
@@ -182,6 +213,12 @@ struct Binary : ExpressionBase<Binary<F, L, R>> {
     }
     detail::propagate(left, w, detail::chain(m, F::partial_a(a, b, result)));
     detail::propagate(right, w, detail::chain(m, F::partial_b(a, b, result)));
+  }
+
+ private:
+  /// True when the left operand is the constant 0 (all its leaves constants, its value 0).
+  [[nodiscard]] bool zero_constant_left() const noexcept {
+    return left.value() == 0.0 && detail::constant_leaves(left);
   }
 };
 

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <ostream>
 #include <string_view>
 
@@ -65,12 +66,14 @@ struct fmt::formatter<nabla::Dual<T, N>> : fmt::formatter<double> {
 
 /// Prints an unrecorded Dual<Var> operation as the Dual<Var> it would become (nothing is
 /// recorded).
-template <class V, class D>
-struct fmt::formatter<nabla::DualExpression<V, D>> : fmt::formatter<nabla::Dual<double>> {
+template <class V, class D, std::size_t N>
+struct fmt::formatter<nabla::DualExpression<V, D, N>> : fmt::formatter<nabla::Dual<double, N>> {
   template <class Context>
-  auto format(const nabla::DualExpression<V, D>& x, Context& ctx) const {
-    return fmt::formatter<nabla::Dual<double>>::format(
-        nabla::Dual<double>(x.value().value(), x.tangent().value()), ctx);
+  auto format(const nabla::DualExpression<V, D, N>& x, Context& ctx) const {
+    std::array<double, N> d;
+    for (std::size_t i = 0; i < N; ++i) d[i] = x.tangent(i).value();
+    return fmt::formatter<nabla::Dual<double, N>>::format(
+        nabla::Dual<double, N>(x.value().value(), d), ctx);
   }
 };
 

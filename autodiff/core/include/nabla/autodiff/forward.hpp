@@ -61,10 +61,26 @@ struct ValueGradientHessian {
 namespace detail {
 /// The number of directions carried at once by jacobian_forward.
 inline constexpr std::size_t forward_block = 4;
-/// The number of Hessian columns per evaluation of f on Dual<Var, N>: one, since Dual<Var>
-/// with one tangent records fused statements (Note [Lazy Dual<Var>]) and each column's sweep
-/// then covers only its own recording (a block of four columns is swept four times).
-inline constexpr std::size_t hessian_block = 1;
+/// The number of Hessian columns per evaluation of f on Dual<Var, N> (Note [Hessian blocks]).
+inline constexpr std::size_t hessian_block = 4;
+
+// Note [Hessian blocks]
+// A dense Hessian column is a Hessian-vector product with e_j: f on Dual<Var> (value and one
+// tangent) and one sweep of the tangent. Column by column, every column records f's value
+// statements again — identical in each, and on a loop such as X·β nearly all of the recording
+// (10⁵ value statements and 5 000 tangent statements per column on a 1000×100 logistic
+// regression). So hessian() evaluates f on Dual<Var, 4>, four columns per evaluation:
+// + − · / build a DualExpression of one value and four tangent expressions (Note [Lazy
+// Dual<Var>] in dual.hpp, for any number of tangents), recorded as one value statement and one
+// statement per tangent — none where the tangent is a constant, which with seeds e_j is most
+// of them: a tangent whose leaves are all constants is a constant (detail::record_tangent), and
+// a tangent term ḋ·p whose ḋ is the constant 0 is the constant 0 whatever p is (detail::
+// zero_left_absorbs), so a direction records only the terms it moves. One vector sweep
+// (Note [Vector sweeps] in tape.cpp) then carries the four tangents' adjoints through the
+// block's recording. Recording falls to about a quarter and the sweep reads the recording once
+// per four columns (docs/benchmarks.md: 0.53 of Stan's instructions on that regression, was
+// 0.92). hessian_vector_product keeps Dual<Var> (one direction), and an f written for
+// Dual<Var> only is evaluated column by column.
 
 /// The outputs of f as a vector of T: a single number, or a range of them.
 template <class T, class R>
@@ -203,6 +219,9 @@ class DualRecording {
   }
   /// The gradient of y with respect to the inputs, written into g.
   void gradient(const Var& y, std::span<double> g) { rec_.gradient(y, g); }
+  /// The gradients of the ys with respect to the inputs, row after row into J (one vector
+  /// sweep).
+  void jacobian(std::span<const Var> ys, std::span<double> J) { rec_.jacobian(ys, J); }
 
  private:
   std::span<const double> x_;
@@ -225,9 +244,9 @@ void hessian_columns(F& f, DualRecording<N>& rec, std::size_t first, std::span<d
     *value = y.value().value();
     rec.gradient(y.value(), gradient);
   }
-  for (std::size_t i = 0; i < N && first + i < cols; ++i) {
-    rec.gradient(y.tangent(i), h.subspan((first + i) * cols, cols));
-  }
+  const std::size_t rows = std::min(N, cols - first);
+  rec.jacobian(std::span<const Var>(y.tangents().data(), rows),
+               h.subspan(first * cols, rows * cols));
 }
 
 void symmetrize(Hessian& h);
@@ -376,11 +395,15 @@ std::vector<double> hessian_vector_product(F&& f, std::span<const double> x,
   return hv;
 }
 
-/// f(x), ∇f(x) and the dense symmetric ∇²f(x): one Hessian-vector product per column (f on
-/// Dual<Var> seeded with e_j, one reverse sweep), plus one sweep for the gradient.
+/// f(x), ∇f(x) and the dense symmetric ∇²f(x): f evaluated on Dual<Var, 4> seeded with four
+/// columns e_j at a time and one vector sweep per block (Note [Hessian blocks]), plus one sweep
+/// for the gradient. f takes `std::span<const Dual<Var, 4>>` (a generic lambda written for Var
+/// works); an f that takes only `std::span<const Dual<Var>>` is evaluated once per column.
 template <class F>
 ValueGradientHessian value_gradient_hessian(F&& f, std::span<const double> x) {
-  constexpr std::size_t N = detail::hessian_block;
+  constexpr std::size_t N = std::invocable<F&, std::span<const Dual<Var, detail::hessian_block>>>
+                                ? detail::hessian_block
+                                : 1;
   const std::size_t n = x.size();
   ValueGradientHessian out{0.0, std::vector<double>(n),
                            Hessian{n, detail::square_matrix("nabla::hessian", n)}};
