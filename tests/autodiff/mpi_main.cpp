@@ -43,6 +43,6 @@ int main(int argc, char** argv) {
   if (argc == 2 && std::string_view(argv[1]) == "--throw-on-last-rank") {
     return throw_on_last_rank(argc, argv);
   }
-  environment.emplace(argc, argv);
+  environment.emplace(argc, argv, boost::mpi::threading::serialized);
   return boost::unit_test::unit_test_main(&init_unit_test, argc, argv);
 }

@@ -14,7 +14,10 @@ bool is_root(const boost::mpi::communicator& comm) { return comm.rank() == 0; }
 int run(int argc, char** argv, const std::function<int(const boost::mpi::communicator&)>& body) {
   // Not boost::mpi::environment's own abort_on_exception: it acts only when the exception
   // unwinds through its destructor, which an uncaught exception need not do.
-  const boost::mpi::environment environment(argc, argv, /*abort_on_exception=*/false);
+  // MPI_THREAD_SERIALIZED: the pools' worker threads exist (they never call MPI), and the
+  // collectives may be called from any one thread at a time, not only the main thread.
+  const boost::mpi::environment environment(argc, argv, boost::mpi::threading::serialized,
+                                            /*abort_on_exception=*/false);
   const boost::mpi::communicator world;
   try {
     return body(world);

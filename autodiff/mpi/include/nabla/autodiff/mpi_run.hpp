@@ -29,7 +29,9 @@ namespace nabla::mpi {
 /// finalisation, and returns its exit status. Whatever body throws is printed on stderr as
 /// "rank r of P: <what>" and ends the whole run with MPI_Abort (status 1): the other ranks do
 /// not wait for ever (Note [MPI failure behaviour]). A program started without mpirun runs as
-/// rank 0 of 1.
+/// rank 0 of 1. MPI is initialised with MPI_THREAD_SERIALIZED: nabla's collectives may be called
+/// from any thread, one at a time (a program that initialises MPI itself must ask for at least
+/// MPI_THREAD_FUNNELED, since the thread pools exist, and call them from its main thread).
 ///
 /// Example:
 ///   int main(int argc, char** argv) {
