@@ -67,7 +67,8 @@ double ShardExchange::run(const char* function, const boost::mpi::communicator& 
   sum_.assign(width, 0.0);
   if (reduction == Reduction::allreduce) {
     // This rank's records in shard order, then the ranks' partial sums in MPI's order.
-    std::vector<double> partial(width, 0.0);
+    std::vector<double>& partial = gathered_;
+    partial.assign(width, 0.0);
     for (std::size_t i = 0; i < count; ++i) {
       const double* record = records_.data() + i * width;
       if (i == 0) {
@@ -81,7 +82,10 @@ double ShardExchange::run(const char* function, const boost::mpi::communicator& 
     // Every rank's records on rank 0, in rank order = shard order (Note [Deterministic
     // distributed sums]), added there in shard order as parallel_sum adds its rows.
     const bool root = comm.rank() == 0;
-    std::vector<int> counts, offsets;
+    std::vector<int>& counts = counts_;
+    std::vector<int>& offsets = offsets_;
+    counts.clear();
+    offsets.clear();
     if (root) {
       gathered_.resize(shards * width);
       for (int r = 0; r < comm.size(); ++r) {

@@ -61,8 +61,9 @@ class ShardExchange {
 
  private:
   std::vector<double> records_;   // this rank's shards, (1 + n) each: value, gradient row
-  std::vector<double> gathered_;  // rank 0, shard_order: all S records
-  std::vector<double> sum_;       // 1 + n: value, gradient
+  std::vector<double> gathered_;  // shard_order: all S records (rank 0); allreduce: this rank's sum
+  std::vector<int> counts_, offsets_;  // shard_order, rank 0: each rank's part of gathered_
+  std::vector<double> sum_;            // 1 + n: value, gradient
 };
 
 /// The block of shards of rank `rank` of `ranks`: shards [first, last).
