@@ -1,6 +1,7 @@
 // nabla::mpi::distributed_sum on 1, 2 and 4 ranks: the same bits as parallel_sum in one process
 // and on every rank, L-BFGS and first-order trajectories equal to the one-process run, the
-// all-reduce variant, ranks without shards, θ of size 0, NaN, size mismatches, a throwing shard.
+// all-reduce variant, ranks without shards, θ of size 0, NaN, mismatched sizes, θ values and
+// reductions, a throwing shard.
 #include <nabla/autodiff.hpp>
 #include <nabla/autodiff/mpi.hpp>
 #include <nabla/optim.hpp>
@@ -191,6 +192,18 @@ BOOST_AUTO_TEST_CASE(ranks_that_disagree_on_sizes_all_throw) {
         nabla::mpi::Reduction::shard_order, pool());
     nabla::test::expect_error([&] { (void)other.value_and_gradient(theta); },
                               {"disagree on the shard count", "10 on rank 1", "expected 6"});
+    // Another θ on rank 1 (ranks started from different points): no silent mix of gradients.
+    std::vector<double> moved = theta;
+    if (world.rank() == 1) moved[2] = std::nextafter(moved[2], 1.0);
+    nabla::test::expect_error([&] { (void)sum.value_and_gradient(moved); },
+                              {"disagree on θ's values", "rank 1's differ from rank 0's"});
+    // Another reduction on rank 1: a gather would meet an all-reduce.
+    auto mixed = nabla::mpi::distributed_sum(
+        shard_nll, Shards(3000, 500), world,
+        world.rank() == 1 ? nabla::mpi::Reduction::allreduce : nabla::mpi::Reduction::shard_order,
+        pool());
+    nabla::test::expect_error([&] { (void)mixed.value_and_gradient(theta); },
+                              {"disagree on the reduction", "1 on rank 1", "expected 0"});
   }
   std::vector<double> g(2);
   nabla::test::expect_error([&] { (void)sum(theta, g); }, {"2 entries for 3 parameters"});

@@ -3,12 +3,25 @@
 #include <fmt/format.h>
 #include <mpi.h>
 
+#include <cstring>
 #include <limits>
 #include <vector>
 
 #include "nabla/autodiff/error.hpp"
 
 namespace nabla::mpi::detail {
+
+std::uint64_t bits_hash(std::span<const double> values) noexcept {
+  std::uint64_t h = 14695981039346656037ull;
+  for (const double v : values) {
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof v);
+    for (int byte = 0; byte < 8; ++byte) {
+      h = (h ^ ((bits >> (8 * byte)) & 0xff)) * 1099511628211ull;
+    }
+  }
+  return h;
+}
 
 void agree(const char* function, const boost::mpi::communicator& comm,
            std::initializer_list<Agreed> sizes, std::uint64_t failed_shard,
@@ -25,6 +38,11 @@ void agree(const char* function, const boost::mpi::communicator& comm,
     const std::uint64_t* theirs = all.data() + width * static_cast<std::size_t>(r);
     std::size_t i = 0;
     for (const Agreed& s : sizes) {
+      if (theirs[i] != all[i] && s.hash) {
+        nabla::detail::fail(function, fmt::format("the ranks disagree on {}: rank {}'s differ from "
+                                                  "rank 0's (expected the same on every rank)",
+                                                  s.name, r));
+      }
       if (theirs[i] != all[i]) {
         nabla::detail::fail(function,
                             fmt::format("the ranks disagree on {}: {} on rank {} (expected {}, "

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <exception>
 #include <initializer_list>
+#include <span>
 #include <string_view>
 
 namespace nabla::mpi::detail {
@@ -13,7 +14,11 @@ namespace nabla::mpi::detail {
 struct Agreed {
   std::string_view name;  ///< e.g. "θ's size"
   std::uint64_t value;
+  bool hash = false;  ///< a hash of values (the message says they differ, not the numbers)
 };
+
+/// A 64-bit hash (FNV-1a) of the bits of `values`: whether the ranks were given the same θ.
+[[nodiscard]] std::uint64_t bits_hash(std::span<const double> values) noexcept;
 
 /// Collective (one MPI_Allgather): checks that every rank has the same `sizes`, then whether
 /// some rank failed (`failed_shard`: the shard that threw on this rank, or UINT64_MAX). On

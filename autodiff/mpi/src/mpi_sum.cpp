@@ -26,7 +26,7 @@ Block block(std::size_t shards, int rank, int ranks) noexcept {
 
 double ShardExchange::run(const char* function, const boost::mpi::communicator& comm,
                           Reduction reduction, ThreadPool& pool, std::size_t shards,
-                          std::span<double> g,
+                          std::span<const double> theta, std::span<double> g,
                           const std::function<double(std::size_t, std::span<double>)>& shard) {
   const std::size_t n = g.size();
   const std::size_t width = n + 1;  // a record: the value, then the gradient row
@@ -56,7 +56,14 @@ double ShardExchange::run(const char* function, const boost::mpi::communicator& 
     error = std::current_exception();
     if (failed.load() == none) failed = mine.first;  // resize's bad_alloc: blame the block
   }
-  agree(function, comm, {{"θ's size", n}, {"the shard count", shards}}, failed.load(), error);
+  // θ's values too: ranks started from different points would silently sum gradients taken
+  // at different θ (Reduction as a number: a mix would pair a gather with an all-reduce).
+  agree(function, comm,
+        {{"θ's size", n},
+         {"the shard count", shards},
+         {"the reduction (0: shard_order, 1: allreduce)", static_cast<std::uint64_t>(reduction)},
+         {"θ's values", bits_hash(theta), true}},
+        failed.load(), error);
 
   // MPI counts are ints.
   if (shards > static_cast<std::size_t>(INT_MAX) / width) {

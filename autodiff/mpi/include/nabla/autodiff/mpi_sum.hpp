@@ -34,9 +34,10 @@ namespace nabla::mpi {
 //    bits from parallel_sum and between rank counts; with Open MPI's algorithms every rank gets
 //    the same bits and a fixed rank count repeats them (the tests check both), but the MPI
 //    standard only recommends, not promises, this.
-// Before the sum, one small MPI_Allgather of (n, S, failing shard) per rank checks that the
-// ranks agree on θ's size and the shard count, and tells every rank whether a shard threw
-// (Note [MPI failure behaviour]): every rank then throws, none waits for ever.
+// Before the sum, one small MPI_Allgather of (n, S, the reduction, a hash of θ's bits, the
+// failing shard) per rank checks that the ranks agree on θ, the shard count and the reduction,
+// and tells every rank whether a shard threw (Note [MPI failure behaviour]): every rank then
+// throws, none waits for ever.
 
 /// How distributed_sum adds the ranks' results (Note [Deterministic distributed sums]).
 enum class Reduction {
@@ -51,12 +52,13 @@ namespace detail {
 /// into g and returns the value. Keeps its buffers between calls.
 class ShardExchange {
  public:
-  /// shard(k, row) writes shard k's gradient into row (n = g.size() doubles) and returns its
-  /// value; it is called for this rank's shards only, on `pool`.
-  /// @throws nabla::Error when the ranks disagree on n or the shard count, or a shard threw on
-  /// another rank; what this rank's first failing shard threw.
+  /// shard(k, row) writes shard k's gradient at θ into row (n = g.size() doubles) and returns
+  /// its value; it is called for this rank's shards only, on `pool`.
+  /// @throws nabla::Error when the ranks disagree on n, θ's values, the shard count or the
+  /// reduction, or a shard threw on another rank; what this rank's first failing shard threw.
   double run(const char* function, const boost::mpi::communicator& comm, Reduction reduction,
-             ThreadPool& pool, std::size_t shards, std::span<double> g,
+             ThreadPool& pool, std::size_t shards, std::span<const double> theta,
+             std::span<double> g,
              const std::function<double(std::size_t, std::span<double>)>& shard);
 
  private:
@@ -97,13 +99,14 @@ class DistributedSum {
 
   /// Writes ∇f(θ) into g and returns f(θ), the same on every rank. Collective: every rank of
   /// the communicator must call it.
-  /// @throws nabla::Error when g and θ differ in size, the ranks disagree on θ's size or the
-  /// shard count, or a shard threw on another rank; what this rank's first failing shard threw.
+  /// @throws nabla::Error when g and θ differ in size, the ranks disagree on θ (its size or
+  /// its values), the shard count or the Reduction, or a shard threw on another rank; what this
+  /// rank's first failing shard threw.
   double operator()(std::span<const double> theta, std::span<double> g) {
     static constexpr const char* function = "nabla::mpi::distributed_sum";
     nabla::detail::check_parallel_sizes(function, theta.size(), g.size());
     const F& f = f_;
-    return exchange_.run(function, comm_, reduction_, *pool_, shards_.count(), g,
+    return exchange_.run(function, comm_, reduction_, *pool_, shards_.count(), theta, g,
                          [&](std::size_t k, std::span<double> row) {
                            const Shard s = shards_[k];
                            return nabla::gradient(
