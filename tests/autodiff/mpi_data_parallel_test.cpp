@@ -137,3 +137,31 @@ BOOST_AUTO_TEST_CASE(mismatched_sizes_and_a_throwing_loss_make_every_rank_throw)
   BOOST_TEST(std::isfinite(loss));
   BOOST_TEST(nabla::test::same_on_every_rank(p.params.gradients()));
 }
+
+BOOST_AUTO_TEST_CASE(lbfgs_over_the_weights_in_lockstep) {
+  // 20 iterations of L-BFGS over the classifier's weights, 8 shards of 32: every rank the same
+  // bits, the one-process run to the rounding of the all-reduce's order.
+  nabla::ThreadPool one(1);
+  const Shards shards(Problem::rows, 32);
+  const nabla::optim::Stop stop{.grad_tol = 0, .max_iterations = 20};
+  Problem reference(1);
+  nabla::nn::DataParallel local(reference.params, one);
+  const double initial =
+      local.compute_gradients(shards, [&](Shard s) { return reference.loss(s); });
+  const auto expected =
+      nabla::optim::minimize(local.objective(shards, [&](Shard s) { return reference.loss(s); }),
+                             copy(reference.params.values()), nabla::optim::LBFGS{}, stop);
+  Problem p(1);
+  nabla::mpi::DataParallel parallel(p.params, world, one);
+  const auto got =
+      nabla::optim::minimize(parallel.objective(shards, [&](Shard s) { return p.loss(s); }),
+                             copy(p.params.values()), nabla::optim::LBFGS{}, stop);
+  BOOST_TEST(got.iterations == 20);
+  BOOST_TEST(nabla::test::same_on_every_rank(got.x));
+  BOOST_TEST(got.value == expected.value, boost::test_tools::tolerance(1e-9));
+  BOOST_TEST(got.value < 0.7 * initial);
+  std::vector<double> g(3);
+  nabla::test::expect_error(
+      [&] { (void)parallel.objective(shards, [&](Shard s) { return p.loss(s); })(got.x, g); },
+      {"nabla::mpi::DataParallel", "g 3 for a set of 21 parameters"});
+}

@@ -28,6 +28,14 @@ DataParallel::DataParallel(nn::Parameters& params, const boost::mpi::communicato
   broadcast_parameters();
 }
 
+void DataParallel::check_sizes(std::size_t x, std::size_t g) const {
+  if (x != params_->size() || g != params_->size()) {
+    nabla::detail::fail(function, fmt::format("x has {} entries and g {} for a set of {} "
+                                              "parameters (expected {} each)",
+                                              x, g, params_->size(), params_->size()));
+  }
+}
+
 void DataParallel::broadcast_parameters() {
   const std::span<double> values = params_->values();
   MPI_Bcast(values.data(), static_cast<int>(values.size()), MPI_DOUBLE, 0, comm_);

@@ -1,10 +1,12 @@
 // nabla::mpi — DataParallel: training nn::Parameters with gradients all-reduced across ranks.
 #pragma once
 
+#include <algorithm>
 #include <boost/mpi/communicator.hpp>
 #include <concepts>
 #include <cstddef>
 #include <functional>
+#include <span>
 #include <vector>
 
 #include "nabla/autodiff/data_parallel.hpp"
@@ -58,6 +60,30 @@ class DataParallel {
     return run(shards, [&](Shard s) { return nabla::detail::shard_loss(function, s.index, f(s)); });
   }
 
+  /// An objective for optim::minimize over the set's values, flat (`params.values()` order):
+  /// (x, g) ↦ Σₖ f(shardₖ) over all ranks' shards, with its gradient in g, the same on every
+  /// rank — so every rank runs the same minimize (L-BFGS over a network's weights) in lockstep.
+  /// x is copied into params.values() first. The object returned holds a copy of f and refers
+  /// to this DataParallel, which must outlive it. Collective when called.
+  /// @throws nabla::Error (when called) when x or g is not params.size() long; as
+  /// compute_gradients().
+  ///
+  /// Example: `auto r = nabla::optim::minimize(parallel.objective(shards, shard_loss),
+  ///                                          params.values(), nabla::optim::LBFGS{});`
+  template <class F>
+  requires std::invocable<const F&, Shard>
+  auto objective(Shards shards, F f) {
+    return [this, shards, f = std::move(f)](std::span<const double> x, std::span<double> g) {
+      check_sizes(x.size(), g.size());
+      const std::span<double> values = params_->values();
+      if (x.data() != values.data()) std::copy(x.begin(), x.end(), values.begin());
+      const double loss = compute_gradients(shards, f);
+      const std::span<const double> gradients = params_->gradients();
+      std::copy(gradients.begin(), gradients.end(), g.begin());
+      return loss;
+    };
+  }
+
   /// Sets every rank's parameter values to rank 0's (collective; the constructor does it).
   void broadcast_parameters();
 
@@ -71,6 +97,7 @@ class DataParallel {
  private:
   static constexpr const char* function = "nabla::mpi::DataParallel";
   double run(const Shards& shards, const std::function<Var(Shard)>& loss);
+  void check_sizes(std::size_t x, std::size_t g) const;
   nn::Parameters* params_;
   boost::mpi::communicator comm_;
   nn::DataParallel local_;
