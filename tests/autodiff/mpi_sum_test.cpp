@@ -119,6 +119,16 @@ BOOST_AUTO_TEST_CASE(minimize_runs_in_lockstep_with_the_one_process_trajectory) 
   check(run(distributed, nabla::optim::GradientDescent{.lr = 1e-4, .line_search = true}),
         run(serial, nabla::optim::GradientDescent{.lr = 1e-4, .line_search = true}),
         "GradientDescent with line search");
+  // L-BFGS-B: w₂ ≤ 1 holds at the end (unbounded, w₂ ≈ 2).
+  const nabla::optim::Bounds box{.lower = {}, .upper = {10, 10, 1}};
+  const auto boxed = [&](auto&& objective) {
+    return nabla::optim::minimize(objective, {0.0, 0.0, 0.0}, nabla::optim::LBFGS{}, box,
+                                  {.grad_tol = 1e-9, .max_iterations = 60},
+                                  nabla::optim::history());
+  };
+  const auto bounded = boxed(distributed);
+  check(bounded, boxed(serial), "L-BFGS-B");
+  BOOST_TEST(bounded.x[2] == 1.0);
 }
 
 BOOST_AUTO_TEST_CASE(allreduce_agrees_to_rounding_and_is_the_same_on_every_rank) {
