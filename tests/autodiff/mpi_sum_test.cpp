@@ -6,6 +6,8 @@
 #include <nabla/autodiff/mpi.hpp>
 #include <nabla/optim.hpp>
 
+#include <sys/resource.h>
+
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <limits>
@@ -253,4 +255,23 @@ BOOST_AUTO_TEST_CASE(a_shard_that_throws_mid_recording_makes_every_rank_throw) {
   pool().run(1, [&](std::size_t) { left = nabla::active_tape().statistics().statements; });
   BOOST_TEST(left == 0u);
   BOOST_TEST(nabla::mpi::is_root(world) == (world.rank() == 0));
+}
+
+BOOST_AUTO_TEST_CASE(a_loop_of_calls_does_not_grow_memory) {
+  // 2000 calls on 40 shards (θ of 50): the exchange's buffers and the tapes are reused.
+  const std::vector<double> wide(50, 0.01);
+  auto sum = nabla::mpi::distributed_sum(
+      [](std::span<const Var> w, Shard s) { return w[s.index] * w[s.index + 1]; }, Shards(40),
+      world, nabla::mpi::Reduction::shard_order, pool());
+  std::vector<double> g(wide.size());
+  const auto peak_kib = [] {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss;
+  };
+  for (int i = 0; i < 100; ++i) sum(wide, g);
+  const long warm = peak_kib();
+  for (int i = 0; i < 2000; ++i) sum(wide, g);
+  BOOST_TEST(peak_kib() - warm < 1024, "peak RSS grew by " << peak_kib() - warm << " KiB");
+  BOOST_TEST(g[1] == 0.02, boost::test_tools::tolerance(1e-12));  // w₀ + w₂
 }
