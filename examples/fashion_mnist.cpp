@@ -8,6 +8,10 @@
 //          --data DIR (/usr/share/datasets/fashion-mnist)
 //          --threads T (0: one tape on this thread; T ≥ 1: each batch in 4 shards of 32 images on
 //          T threads with nn::DataParallel — the same training, bit for bit, for every T)
+//          --distributed (data-parallel across the ranks of an MPI job, nabla::mpi::DataParallel:
+//          each batch's 4 shards of 32 dealt to the ranks, gradients all-reduced once per step,
+//          on --threads T threads per rank (1 by default); only rank 0 prints and writes files):
+//          scripts/mpirun -np 2 build/examples/fashion_mnist --distributed
 #include <nabla/autodiff.hpp>
 #include <nabla/autodiff/npz.hpp>
 #include <nabla/optim.hpp>
@@ -25,6 +29,14 @@
 
 #include "common/chart.hpp"
 
+// Defined by examples/meson.build when nabla-mpi is built.
+#ifdef NABLA_EXAMPLE_MPI
+#include <nabla/autodiff/mpi.hpp>
+using World = boost::mpi::communicator;
+#else
+struct World {};
+#endif
+
 namespace {
 
 struct Options {
@@ -32,13 +44,20 @@ struct Options {
   std::size_t train = 60000, test = 10000;
   double min_accuracy = 0;
   std::size_t threads = 0;
+  bool distributed = false;
   std::string data = "/usr/share/datasets/fashion-mnist";
 };
 
 Options parse(int argc, char** argv) {
   Options o;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string key = argv[i], value = argv[i + 1];
+  for (int i = 1; i < argc; ++i) {
+    const std::string key = argv[i];
+    if (key == "--distributed") {
+      o.distributed = true;
+      continue;
+    }
+    if (i + 1 == argc) throw std::invalid_argument("option " + key + " needs a value");
+    const std::string value = argv[++i];
     if (key == "--epochs")
       o.epochs = std::stoi(value);
     else if (key == "--train")
@@ -125,10 +144,12 @@ void write_curves(const std::vector<double>& loss, const std::vector<double>& ac
   chart::write("fashion_mnist.svg", chart::svg({loss_chart, accuracy_chart}));
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const Options o = parse(argc, argv);
+// Trains and tests; `world` is the MPI job's ranks with --distributed, else null.
+int train(const Options& o, const World* world) {
+  bool root = true;  // the rank that prints and writes files
+#ifdef NABLA_EXAMPLE_MPI
+  if (world != nullptr) root = nabla::mpi::is_root(*world);
+#endif
   const nabla::Tensor train_images = nabla::data::read_idx(o.data + "/train-images-idx3-ubyte.gz");
   const std::vector<int> train_labels =
       nabla::data::read_idx_labels(o.data + "/train-labels-idx1-ubyte.gz");
@@ -145,11 +166,20 @@ int main(int argc, char** argv) {
   const double sd = std::sqrt(square / static_cast<double>(train_images.size()) - mean * mean);
   const nabla::Tensor x_train = prepare(train_images, o.train, mean, sd);
   const nabla::Tensor x_test = prepare(test_images, o.test, mean, sd);
-  fmt::print(
-      "Fashion-MNIST: {} training and {} test images, 784-512-10 MLP, Adam, batches of 128{}\n",
-      x_train.shape()[0], x_test.shape()[0],
-      o.threads == 0 ? std::string()
-                     : fmt::format(" (data-parallel: 4 shards of 32 on {} threads)", o.threads));
+  std::string mode;
+  if (world != nullptr) {
+#ifdef NABLA_EXAMPLE_MPI
+    mode = fmt::format(" (distributed: 4 shards of 32 on {} ranks of {} thread{})", world->size(),
+                       std::max<std::size_t>(o.threads, 1), o.threads > 1 ? "s" : "");
+#endif
+  } else if (o.threads > 0) {
+    mode = fmt::format(" (data-parallel: 4 shards of 32 on {} threads)", o.threads);
+  }
+  if (root) {
+    fmt::print(
+        "Fashion-MNIST: {} training and {} test images, 784-512-10 MLP, Adam, batches of 128{}\n",
+        x_train.shape()[0], x_test.shape()[0], mode);
+  }
 
   Model model;
   nabla::nn::BatchSampler batches(x_train.shape()[0], 128, /*seed=*/7);
@@ -164,11 +194,19 @@ int main(int argc, char** argv) {
   // Data-parallel: a pool of o.threads threads, each batch's gradient summed over its shards.
   std::unique_ptr<nabla::ThreadPool> pool;
   std::unique_ptr<nabla::nn::DataParallel> parallel;
-  if (o.threads > 0) {
+  if (o.threads > 0 && world == nullptr) {
     pool = std::make_unique<nabla::ThreadPool>(o.threads);
     parallel = std::make_unique<nabla::nn::DataParallel>(model.params, *pool);
   }
-  const bool terminal = isatty(fileno(stdout)) != 0;
+  // Distributed: the same shards dealt to the ranks, rank 0's initial parameters on every rank.
+#ifdef NABLA_EXAMPLE_MPI
+  std::unique_ptr<nabla::mpi::DataParallel> distributed;
+  if (world != nullptr) {
+    pool = std::make_unique<nabla::ThreadPool>(std::max<std::size_t>(o.threads, 1));
+    distributed = std::make_unique<nabla::mpi::DataParallel>(model.params, *world, *pool);
+  }
+#endif
+  const bool terminal = root && isatty(fileno(stdout)) != 0;
   std::vector<int> labels;
   std::vector<double> losses, accuracies;
   for (int epoch = 1; epoch <= o.epochs; ++epoch) {
@@ -179,17 +217,23 @@ int main(int argc, char** argv) {
       const auto rows = batches[k];
       labels.clear();
       for (std::size_t r : rows) labels.push_back(train_labels[r]);
-      if (parallel) {
-        // Each shard's mean cross-entropy weighted by its share of the batch: the shards' terms
-        // add up to the batch's mean.
-        const double batch = static_cast<double>(rows.size());
-        total += parallel->compute_gradients(nabla::Shards(rows.size(), 32), [&](nabla::Shard s) {
-          const std::span<const int> shard_labels(labels.data() + s.begin, s.size());
-          return nabla::cross_entropy(
-                     model.logits(nabla::constant_rows(x_train, rows.subspan(s.begin, s.size()))),
-                     shard_labels) *
-                 (static_cast<double>(s.size()) / batch);
-        });
+      // Each shard's mean cross-entropy weighted by its share of the batch: the shards' terms
+      // add up to the batch's mean.
+      const double batch = static_cast<double>(rows.size());
+      const auto shard_loss = [&](nabla::Shard s) {
+        const std::span<const int> shard_labels(labels.data() + s.begin, s.size());
+        return nabla::cross_entropy(
+                   model.logits(nabla::constant_rows(x_train, rows.subspan(s.begin, s.size()))),
+                   shard_labels) *
+               (static_cast<double>(s.size()) / batch);
+      };
+#ifdef NABLA_EXAMPLE_MPI
+      if (distributed) {
+        total += distributed->compute_gradients(nabla::Shards(rows.size(), 32), shard_loss);
+      } else
+#endif
+          if (parallel) {
+        total += parallel->compute_gradients(nabla::Shards(rows.size(), 32), shard_loss);
       } else {
         const nabla::Position start = tape.position();
         model.params.zero_grad();
@@ -211,9 +255,19 @@ int main(int argc, char** argv) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     losses.push_back(total / static_cast<double>(batches.count()));
     accuracies.push_back(accuracy(model, x_test, test_labels));
-    fmt::print("{}epoch {}: training loss {:.4f}, test accuracy {:.2f}% ({:.1f} s)\n",
-               terminal ? "\r" : "", epoch, losses.back(), 100 * accuracies.back(), seconds);
+    if (root) {
+      fmt::print("{}epoch {}: training loss {:.4f}, test accuracy {:.2f}% ({:.1f} s)\n",
+                 terminal ? "\r" : "", epoch, losses.back(), 100 * accuracies.back(), seconds);
+    }
   }
+  if (accuracies.back() < o.min_accuracy) {
+    if (root) {
+      fmt::print(stderr, "test accuracy {:.2f}% is below the required {:.2f}%\n",
+                 100 * accuracies.back(), 100 * o.min_accuracy);
+    }
+    return 1;
+  }
+  if (!root) return 0;  // the other ranks hold the same parameters: rank 0 writes them
   write_curves(losses, accuracies);
   // The trained parameters as NumPy arrays W1, b1, W2, b2; a fresh model loads them back.
   nabla::nn::save(model.params, "fashion_mnist.npz");
@@ -228,9 +282,18 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "the reloaded parameters give another test accuracy\n");
     return 1;
   }
-  if (accuracies.back() < o.min_accuracy) {
-    fmt::print(stderr, "test accuracy {:.2f}% is below the required {:.2f}%\n",
-               100 * accuracies.back(), 100 * o.min_accuracy);
-    return 1;
-  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  if (!o.distributed) return train(o, nullptr);
+#ifdef NABLA_EXAMPLE_MPI
+  return nabla::mpi::run(argc, argv, [&](const World& world) { return train(o, &world); });
+#else
+  fmt::print(stderr, "--distributed: this build has no MPI (nabla-mpi was not built)\n");
+  return 1;
+#endif
 }
