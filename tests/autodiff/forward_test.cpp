@@ -328,6 +328,42 @@ BOOST_AUTO_TEST_CASE(hessian_blocks_record_values_once_and_match_single_columns)
   BOOST_TEST(fmt::format("{:.1f}", e) == fmt::format("{:.1f}", Dual<Var, 4>(e)));
 }
 
+BOOST_AUTO_TEST_CASE(an_accumulators_tangent_passes_a_constant_zero_on) {
+  // ṫ + 0, 0 + ṫ and ṫ − 0 with a constant 0 are ṫ itself (detail::PassThrough): nothing is
+  // recorded. Unless the sum's bits differ from ṫ's: −0 + 0 = +0 must be recorded as +0.
+  nabla::Tape tape;
+  const nabla::Tape::Scope scope(tape);
+  const Var a = tape.variable(1.5), b = tape.variable(-0.0);
+  const Dual<Var, 2> x(a, {a * 2.0, Var(0.0)}), zero(a, {Var(0.0), Var(0.0)});
+  const Dual<Var, 2> z(b, {b * 1.0, Var(0.0)});  // a tangent whose value is −0
+  auto before = tape.position();
+  const Dual<Var, 2> sum = x + zero, left = zero + x, difference = x - zero;
+  BOOST_TEST(tape.position().statement - before.statement == 3u);  // the three values only
+  BOOST_TEST(sum.tangent(0).same_variable(x.tangent(0)));
+  BOOST_TEST(left.tangent(0).same_variable(x.tangent(0)));
+  BOOST_TEST(difference.tangent(0).same_variable(x.tangent(0)));
+  BOOST_TEST(sum.tangent(1).is_constant());
+  before = tape.position();
+  const Dual<Var, 2> signed_zero = z + zero;  // −0 + (+0) = +0: not −0's Var
+  BOOST_TEST(!signed_zero.tangent(0).same_variable(z.tangent(0)));
+  BOOST_TEST(!std::signbit(signed_zero.tangent(0).value()));
+  BOOST_TEST(tape.position().statement - before.statement == 2u);  // value and that tangent
+  // f returning an input or a constant, and log_sum_exp of a braced list (Dual<Var, 4>'s own
+  // overload): the same Hessians as one column at a time.
+  const std::vector<double> p = {0.3, -1.2};
+  BOOST_TEST(
+      nabla::hessian([](const auto& v) { return v[1]; }, p).data == std::vector<double>(4, 0.0),
+      tt::per_element());
+  const auto lse = [](const auto& v) { return nabla::log_sum_exp({v[0] * v[1], v[0], -v[1]}); };
+  const nabla::Hessian H = nabla::hessian(lse, p);
+  for (std::size_t j = 0; j < 2; ++j) {
+    std::vector<double> e(2, 0.0);
+    e[j] = 1.0;
+    const std::vector<double> column = nabla::hessian_vector_product(lse, p, e);
+    for (std::size_t i = 0; i < 2; ++i) BOOST_TEST(H(i, j) == column[i], tt::tolerance(1e-14));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(hessian_takes_a_function_written_for_one_direction) {
   // A function whose parameter names Dual<Var> (one tangent) cannot take the blocks of four:
   // hessian() then evaluates it column by column.

@@ -323,10 +323,11 @@ T apply_binary(const T& a, const T& b) {
   }
 }
 
-#if defined(__GNUC__)
+#if defined(__GNUC__) && (defined(__SSE2__) || defined(__aarch64__))
 /// Two adjacent tangents of a Dual<double, N> as one SSE pair: GCC's SLP vectoriser paired only
 /// some of the four tangents of an operation (Note [Forward cost]), so forward_tangents computes
-/// even N two lanes at a time explicitly (GCC's and Clang's vector extension).
+/// even N two lanes at a time explicitly (GCC's and Clang's vector extension; where 16-byte
+/// vectors are not native, the scalar loop).
 using LanePair = double __attribute__((vector_size(16)));
 inline constexpr bool lane_pairs = true;
 #else
@@ -479,7 +480,7 @@ Dual<T, N> dual_tie(const Dual<T, N>& x, const Dual<T, N>& y) {
 // both recorded. Recorded one operation at a time, the chained Rosenbrock's loop line
 //     f += 100.0 * (t * t) + u * u;
 // took 16 statements per iteration (a value and a tangent statement per operation) where the
-// gradient takes one fused statement per line. So + − · / on Dual<Var> (one tangent) build a
+// gradient takes one fused statement per line. So + − · / on Dual<Var> build a
 // DualExpression instead: its value and its tangent are Var expression templates (Note
 // [Expression templates]) — the tangent of a·b is ȧ·b + a·ḃ, an expression over the leaves of
 // a, b and their tangents — and becoming a Dual<Var> (initialisation, assignment, a function
@@ -491,12 +492,13 @@ Dual<T, N> dual_tie(const Dual<T, N>& x, const Dual<T, N>& y) {
 // take what only a Dual<Var> does: `auto s = a * b; s += c;`, `c ? a * b : 0.0`,
 // `std::max(a * b, c)`, a user's `template <class T> T sq(const T&)` called with `a - b` (T
 // is deduced as the expression), or a template over Dual<T, N> (name the type: `const T s =
-// a * b;`). A DualExpression of more than max_lazy_leaves leaves (value and one tangent) is
+// a * b;`). A DualExpression of more than max_lazy_leaves leaves (value and tangents) is
 // recorded as it is built, so a line of any length needs bounded stack and compile time.
 // Dual<Var, N> (N tangents: the dense Hessian's blocks, Note [Hessian blocks] in forward.hpp)
 // is lazy the same way: one value expression and N tangent expressions of one type, built in
-// place. A tangent whose leaves are all constants becomes a constant, and records nothing
-// (detail::record_tangent) — with seeds e_j, most of them.
+// place, recorded as one value statement and one statement per tangent. A tangent whose leaves are
+// all constants becomes a constant, and records nothing (detail::record_tangent) — with seeds e_j,
+// most of them.
 
 /// A Dual<Var, N> operation not yet recorded: its value and N tangents as Var expressions
 /// (Note [Lazy Dual<Var>]). Converting it to Dual<Var, N> records each as one statement.
@@ -605,11 +607,11 @@ auto lazy_value(const X& x) {
 /// operations. A line of ordinary length stays far below it.
 inline constexpr std::size_t max_lazy_leaves = 64;
 /// The DualExpression of v and tangents d; recorded first (a statement each) when value and
-/// one tangent would exceed max_lazy_leaves, so the line goes on from Vars.
+/// tangents would exceed max_lazy_leaves leaves, so the line goes on from Vars.
 template <class V, std::size_t N, class G>
 NABLA_FORCE_INLINE auto dual_expression(const V& v, const Tangents<N, G>& d) {
   using D = decltype(d.g(std::size_t{0}));
-  if constexpr (leaves<V>() + leaves<D>() > max_lazy_leaves) {
+  if constexpr (leaves<V>() + N * leaves<D>() > max_lazy_leaves) {
     const Var value(v);
     std::array<Var, N> t;
     for (std::size_t i = 0; i < N; ++i) t[i] = record_tangent(d.g(i));
@@ -1073,10 +1075,9 @@ Dual<T, N> dot(std::span<const Dual<T, N>> a, std::span<const Dual<T, N>> b) {
   }
 }
 
-/// log_sum_exp() of a braced list (of Dual<Var>: the overload below).
+/// log_sum_exp() of a braced list (of Dual<Var> and Dual<Var, 4>: the overloads below).
 template <class T, std::size_t N>
-requires(!(std::same_as<T, Var> &&
-           N == 1)) Dual<T, N> log_sum_exp(std::initializer_list<Dual<T, N>> xs) {
+requires(!std::same_as<T, Var>) Dual<T, N> log_sum_exp(std::initializer_list<Dual<T, N>> xs) {
   return log_sum_exp(std::span<const Dual<T, N>>(xs.begin(), xs.size()));
 }
 
@@ -1086,6 +1087,12 @@ template <class T = Var>
 requires std::same_as<T, Var> Dual<T> log_sum_exp(
     std::initializer_list<std::type_identity_t<Dual<T>>> xs) {
   return log_sum_exp(std::span<const Dual<T>>(xs.begin(), xs.size()));
+}
+/// The same for the four tangents of the dense Hessian's blocks (Note [Hessian blocks]).
+template <class T = Var>
+requires std::same_as<T, Var> Dual<T, 4> log_sum_exp(
+    std::initializer_list<std::type_identity_t<Dual<T, 4>>> xs) {
+  return log_sum_exp(std::span<const Dual<T, 4>>(xs.begin(), xs.size()));
 }
 
 /// ln Σ e^(xᵢ) of Duals, by the one log-sum-exp rule: the tangent is Σ wᵢ ẋᵢ with the softmax
