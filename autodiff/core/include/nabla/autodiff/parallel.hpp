@@ -89,6 +89,16 @@ Var shard_loss(const char* function, std::size_t shard, const R& r) {
   }
 }
 
+/// Shard k's value, its gradient written into row: f(θ, shards[k]) recorded on this thread's
+/// tape and swept (parallel_sum's and mpi::distributed_sum's work per shard).
+template <class F>
+double shard_gradient(const char* function, const F& f, const Shards& shards, std::size_t k,
+                      std::span<const double> theta, std::span<double> row) {
+  const Shard s = shards[k];
+  return nabla::gradient([&](std::span<const Var> x) { return shard_loss(function, k, f(x, s)); },
+                         theta, row);
+}
+
 /// The engine of parallel_sum and nn::DataParallel (Note [Deterministic parallel sums]): one
 /// value and one gradient row per shard, computed on a pool, then added in shard order. Keeps
 /// its buffers between calls (a loop of calls allocates nothing once warm). One call at a
@@ -153,12 +163,8 @@ class ParallelSum {
     const F& f = f_;  // called concurrently: only through const (ShardFunction)
     return sums_.run("nabla::parallel_sum", *pool_, shards_.count(), g,
                      [&](std::size_t k, std::span<double> row) {
-                       const Shard s = shards_[k];
-                       return nabla::gradient(
-                           [&](std::span<const Var> x) {
-                             return detail::shard_loss("nabla::parallel_sum", k, f(x, s));
-                           },
-                           theta, row);
+                       return detail::shard_gradient("nabla::parallel_sum", f, shards_, k, theta,
+                                                     row);
                      });
   }
 

@@ -75,12 +75,8 @@ class DataParallel {
   auto objective(Shards shards, F f) {
     return [this, shards, f = std::move(f)](std::span<const double> x, std::span<double> g) {
       check_sizes(x.size(), g.size());
-      const std::span<double> values = params_->values();
-      if (x.data() != values.data()) std::copy(x.begin(), x.end(), values.begin());
-      const double loss = compute_gradients(shards, f);
-      const std::span<const double> gradients = params_->gradients();
-      std::copy(gradients.begin(), gradients.end(), g.begin());
-      return loss;
+      return nabla::detail::parameters_objective(*params_, x, g,
+                                                 [&] { return compute_gradients(shards, f); });
     };
   }
 

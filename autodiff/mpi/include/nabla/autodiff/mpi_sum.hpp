@@ -108,12 +108,8 @@ class DistributedSum {
     const F& f = f_;
     return exchange_.run(function, comm_, reduction_, *pool_, shards_.count(), theta, g,
                          [&](std::size_t k, std::span<double> row) {
-                           const Shard s = shards_[k];
-                           return nabla::gradient(
-                               [&](std::span<const Var> x) {
-                                 return nabla::detail::shard_loss(function, k, f(x, s));
-                               },
-                               theta, row);
+                           return nabla::detail::shard_gradient(function, f, shards_, k, theta,
+                                                                row);
                          });
   }
 

@@ -13,6 +13,22 @@
 #include "nabla/autodiff/tensor_var.hpp"
 #include "nabla/autodiff/thread_pool.hpp"
 
+namespace nabla::detail {
+/// One evaluation of a data-parallel objective over a Parameters set (DataParallel::objective,
+/// mpi::DataParallel::objective): x copied into params' values, compute() setting params'
+/// gradients and returning the loss, the gradients copied into g (the caller checks sizes).
+template <class Compute>
+double parameters_objective(nn::Parameters& params, std::span<const double> x, std::span<double> g,
+                            Compute&& compute) {
+  const std::span<double> values = params.values();
+  if (x.data() != values.data()) std::copy(x.begin(), x.end(), values.begin());
+  const double loss = compute();
+  const std::span<const double> gradients = params.gradients();
+  std::copy(gradients.begin(), gradients.end(), g.begin());
+  return loss;
+}
+}  // namespace nabla::detail
+
 namespace nabla::nn {
 
 // Note [Data-parallel gradients]
@@ -68,12 +84,8 @@ class DataParallel {
   auto objective(Shards shards, F f) {
     return [this, shards, f = std::move(f)](std::span<const double> x, std::span<double> g) {
       check_sizes(x.size(), g.size());
-      const std::span<double> values = params_->values();
-      if (x.data() != values.data()) std::copy(x.begin(), x.end(), values.begin());
-      const double loss = compute_gradients(shards, f);
-      const std::span<const double> gradients = params_->gradients();
-      std::copy(gradients.begin(), gradients.end(), g.begin());
-      return loss;
+      return nabla::detail::parameters_objective(*params_, x, g,
+                                                 [&] { return compute_gradients(shards, f); });
     };
   }
 
