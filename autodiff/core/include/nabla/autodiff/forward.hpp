@@ -31,7 +31,13 @@ namespace nabla {
 // gradient is one reverse sweep (a Hessian-vector product costs about two to four gradients:
 // Note [Lazy Dual<Var>] in dual.hpp).
 
-/// f's value and J·v of a vector function at a point (jvp()).
+/// f's value and its directional derivative ∇f·v at a point (jvp() of an f with one output).
+struct DirectionalDerivative {
+  double value = 0.0;    ///< f(x)
+  double tangent = 0.0;  ///< ∇f(x)·v
+};
+
+/// f's value and J·v of a vector function at a point (jvp() of an f returning a range).
 struct JacobianVectorProduct {
   std::vector<double> value;    ///< f(x), m entries
   std::vector<double> tangent;  ///< J(x)·v, m entries
@@ -303,28 +309,34 @@ std::vector<T> gradient(F&& f, const std::vector<T>& x) {
   return gradient(std::forward<F>(f), std::span<const T>(x));
 }
 
-/// f(x) and J(x)·v of a vector function (or a scalar one: one output) by one forward
-/// evaluation on Dual<double>. f takes `std::span<const Dual<double>>` (a generic lambda works)
-/// and returns a Dual or a range of them.
+/// f(x) and J(x)·v by one forward evaluation on Dual<double>, shaped as f's output (as JAX's
+/// and torch.func's jvp): a DirectionalDerivative (two doubles, no allocation) when f returns one
+/// number, a JacobianVectorProduct (two vectors) when it returns a range of them. f takes
+/// `std::span<const Dual<double>>` (a generic lambda works).
 /// @throws nabla::Error when v and x differ in size.
+///
+/// Example:
+///   auto [y, dy] = nabla::jvp([](const auto& x) { return x[0] * x[1]; }, x, v);  // dy = ∇f·v
 template <class F>
-JacobianVectorProduct jvp(F&& f, std::span<const double> x, std::span<const double> v) {
+auto jvp(F&& f, std::span<const double> x, std::span<const double> v) {
   detail::check_direction("nabla::jvp", x.size(), v.size());
   const detail::DualPoint p(x, v);
-  return detail::forward_evaluate<double>([&]() NABLA_FORCE_INLINE_LAMBDA {
-    JacobianVectorProduct out;
-    const auto add = [&out](const Dual<double>& y) {
-      out.value.push_back(y.value());
-      out.tangent.push_back(y.tangent());
-    };
-    using R = decltype(f(p.span()));
-    if constexpr (std::convertible_to<R, Dual<double>>) {
-      add(Dual<double>(f(p.span())));
-    } else {
-      for (auto&& y : f(p.span())) add(Dual<double>(y));
-    }
-    return out;
-  });
+  using R = decltype(f(p.span()));
+  if constexpr (std::convertible_to<R, Dual<double>>) {
+    const Dual<double> y = detail::forward_evaluate<double>(
+        [&]() NABLA_FORCE_INLINE_LAMBDA { return Dual<double>(f(p.span())); });
+    return DirectionalDerivative{y.value(), y.tangent()};
+  } else {
+    return detail::forward_evaluate<double>([&]() NABLA_FORCE_INLINE_LAMBDA {
+      JacobianVectorProduct out;
+      for (auto&& y : f(p.span())) {
+        const Dual<double> d(y);
+        out.value.push_back(d.value());
+        out.tangent.push_back(d.tangent());
+      }
+      return out;
+    });
+  }
 }
 
 /// The Jacobian of a vector function by forward mode: ⌈n/4⌉ evaluations of f on Dual<double, 4>
