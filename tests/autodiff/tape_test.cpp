@@ -140,6 +140,41 @@ BOOST_AUTO_TEST_CASE(reserve_avoids_growth) {
   BOOST_TEST(tape.statistics().allocations == allocations);
 }
 
+BOOST_AUTO_TEST_CASE(one_room_check_fills_a_reserve_exactly_and_never_overruns) {
+  // Note [One room check]: recording tests one limit. A reserve filled exactly allocates
+  // nothing, whichever array is the tighter; past it both grow as needed, also for statements
+  // with more operands than statement room was left, and after inputs (no operands) recorded
+  // in between. (Overruns would be caught by the sanitizer build and the assertions.)
+  for (const int spare : {0, 1, 2}) {  // none; operands to spare; statements to spare
+    Tape tape;
+    Tape::Scope scope(tape);
+    constexpr std::size_t m = 501;
+    tape.reserve(3 + m + (spare == 2 ? 1000 : 0), 2 * m + (spare == 1 ? 1000 : 0));
+    const auto allocations = tape.statistics().allocations;
+    std::vector<Var> x(3);
+    tape.variables(std::vector<double>{1.5, -1.0, 1.0}, x);
+    Var y = x[0];
+    for (std::size_t i = 0; i < m; ++i) y = y * x[1 + i % 2];  // two operands each
+    BOOST_TEST(tape.statistics().statements == 3 + m);
+    BOOST_TEST(tape.statistics().allocations == allocations);
+    // Past the reserve: one input, then statements of 1, 2 and 5 operands.
+    const Var z = tape.variable(2.0);
+    for (int i = 0; i < 300; ++i) {
+      y = y * 1.0;
+      y = y * z * 0.5;
+      y = y + (x[0] * x[1] - x[2] * z) * 0.0 + sin(x[0]) * 0.0;
+    }
+    BOOST_TEST(tape.statistics().allocations > allocations);
+    tape.backward(y);
+    // y = x₀ · x₁^251 · x₂^250 (and 300 factors z·0.5 = 1 at z = 2): −1.5 at the point.
+    BOOST_TEST(y.value() == -1.5);
+    BOOST_TEST(tape.adjoint(x[0]) == -1.0);
+    BOOST_TEST(tape.adjoint(x[1]) == 251 * 1.5);
+    BOOST_TEST(tape.adjoint(x[2]) == 250 * -1.5);
+    BOOST_TEST(tape.adjoint(z) == 300 * -1.5 / 2.0);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(growth_through_the_mapped_sizes_keeps_the_recording) {
   // Note [Tape memory]: the arrays start in malloc, move to their own mapping past 1 MiB and
   // grow there by mremap (huge pages past 4 MiB). A recording grown across all three, released,

@@ -136,11 +136,14 @@ void Tape::activate() noexcept { detail::active_tape = this; }
   start_ = e.start;
   base_ = lo_ - start_;
   statement_limit_ = std::min(statement_capacity_, start_ + reserved_);
+  set_operand_limit();
 }
 
 Var Tape::variable(double value) {
   make_room(0);
-  return push_statement(Op::input, value);
+  const Var x = push_statement(Op::input, value);
+  set_operand_limit();  // a statement without operands (Note [One room check])
+  return x;
 }
 
 void Tape::size_error(std::size_t values, std::size_t out) {
@@ -262,6 +265,7 @@ void Tape::grow_statements(std::size_t needed) {
   }
   statement_capacity_ = capacity;
   statement_limit_ = std::min(statement_capacity_, start_ + reserved_);
+  set_operand_limit();
   ++allocations_;
 }
 
@@ -283,6 +287,7 @@ void Tape::grow_operands(std::size_t needed) {
                                             capacity, operands_));
   }
   operand_capacity_ = capacity;
+  set_operand_limit();
   ++allocations_;
 }
 
@@ -313,6 +318,7 @@ void Tape::grow_for(std::size_t statements, std::size_t operands) {
     }
   }
   if (operands_ + operands > operand_capacity_) grow_operands(operands_ + operands);
+  set_operand_limit();
   NABLA_ASSERT(
       statements_ + statements <= statement_limit_ && operands_ + operands <= operand_capacity_,
       "the tape grew too little");
@@ -360,7 +366,9 @@ Var Tape::push_node(detail::Node* node, detail::Arena::Mark mark, double value) 
   NABLA_ASSERT(nodes_.empty() || nodes_.back().statement < statements_,
                "tensor nodes out of statement order");
   nodes_.push_back({static_cast<std::uint32_t>(statements_), node, mark});
-  return push_statement(Op::tensor, value);
+  const Var x = push_statement(Op::tensor, value);
+  set_operand_limit();  // a statement without operands (Note [One room check])
+  return x;
 }
 
 detail::Node* Tape::node_at(std::uint32_t s) const noexcept {
@@ -813,6 +821,7 @@ void Tape::release() {
   statement_capacity_ = 0;  // consistent should the small allocations below throw
   statement_limit_ = 0;
   operand_capacity_ = 0;
+  operand_limit_ = 0;
   adjoints_ = 0;
   zero_from_ = 0;
   end_.grow_to(1);
@@ -824,6 +833,7 @@ void Tape::release() {
   statement_capacity_ = end_.size();
   statement_limit_ = std::min(statement_capacity_, start_ + reserved_);
   operand_capacity_ = arg_.size();
+  set_operand_limit();
 }
 
 // ---- Statistics ----
@@ -1020,6 +1030,7 @@ void Tape::diagnose(double value) {
   // Leave the tape as it was: the statement is not recorded.
   diag_->values.pop_back();
   operands_ = lo;
+  set_operand_limit();
   detail::fail("nabla::Tape (throw_on_non_finite)",
                fmt::format("{} (statement {}) created a non-finite {}: value {}{}{}",
                            op_name(static_cast<Op>(static_cast<std::uint8_t>(op_[s]) & 0x7f)), s,

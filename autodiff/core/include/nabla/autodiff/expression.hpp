@@ -137,7 +137,8 @@ struct ExpressionBase {
 template <class E>
 inline Var Tape::record_expression(const E& e) {
   constexpr std::size_t n = detail::leaves<E>();
-  make_room(n);
+  static_assert(n >= 1, "an expression has at least one Var leaf");
+  room_for(n);
   detail::OperandWriter w(*this, arg_.data() + operands_, partial_.data() + operands_);
   detail::propagate(e, w, 1.0);
   if (w.count() == 0) return Var(e.value());

@@ -249,6 +249,7 @@ class Tape {
       diag_->values.insert(diag_->values.end(), values.begin(), values.end());
     }
     statements_ += n;
+    set_operand_limit();  // statements without operands (Note [One room check])
   }
 
   /// The statement index of x on this tape (0 for a constant).
@@ -256,10 +257,14 @@ class Tape {
   [[nodiscard]] std::uint32_t index_of(const Var& x) const {
     const std::uint64_t d = x.id_ - lo_;  // Note [Tape epochs]: in the current block?
     if (d < reserved_) [[likely]] {
-      NABLA_ASSERT(start_ + d < statements_,
+      NABLA_ASSERT(start_ + d < statements_ && start_ >= 1,
                    "an id of the current block names a statement "
                    "that was never recorded");
-      return static_cast<std::uint32_t>(start_ + d);
+      const auto i = static_cast<std::uint32_t>(start_ + d);
+      // A recorded statement is never slot 0 (the constants'): telling the compiler lets the
+      // callers' constant tests fold away on this path (Note [One room check]).
+      if (i == 0) __builtin_unreachable();
+      return i;
     }
     if (x.id_ == 0) return 0;
     return index_of_slow(x.value_, x.id_);  // by value: x can stay in registers
@@ -269,7 +274,7 @@ class Tape {
   Var record(Op op, double value, const Var& a, double da) {
     const std::uint32_t ia = index_of(a);
     if (ia == 0) return Var(value);
-    make_room(1);
+    room_for(1);
     arg_[operands_] = ia;
     partial_[operands_] = da;
     ++operands_;
@@ -281,7 +286,7 @@ class Tape {
     const std::uint32_t ia = index_of(a);
     const std::uint32_t ib = index_of(b);
     if ((ia | ib) == 0) return Var(value);
-    make_room(2);
+    room_for(2);
     // Branch-free: write both, advance past the constants' slots only when they are variables.
     std::size_t n = operands_;
     arg_[n] = ia;
@@ -514,6 +519,13 @@ class Tape {
 
   std::uint32_t index_of_slow(double value, std::uint64_t id, const char* what = nullptr) const;
   void grow(std::size_t operands) { grow_for(1, operands); }
+  // The fast paths' limit (Note [One room check]).
+  void set_operand_limit() noexcept {
+    NABLA_ASSERT(statements_ <= statement_limit_ && operands_ <= operand_capacity_,
+                 "the tape is past its limits");
+    operand_limit_ =
+        operands_ + std::min(operand_capacity_ - operands_, statement_limit_ - statements_);
+  }
   // Room (memory and ids) for `statements` more statements and `operands` more operands.
   void grow_for(std::size_t statements, std::size_t operands);
   void prepare_gradient(Position from);  // zeroes adjoints [from, end) as a helper sweep needs
@@ -552,8 +564,25 @@ class Tape {
   static constexpr Op fused_op(Op op) noexcept {
     return static_cast<Op>(static_cast<std::uint8_t>(op) | 0x80);
   }
+  // Room for one statement and `operands` operands (any number, 0 included).
   void make_room(std::size_t operands) {
     if (statements_ == statement_limit_ || operands_ + operands > operand_capacity_) [[unlikely]]
+      grow(operands);
+  }
+  // Note [One room check]
+  // Recording a statement needs room for one statement and its operands: two arrays, two
+  // limits, two tests. The fast paths (record, record_expression) test one: operands_ + n
+  // against operand_limit_ = operands_ + min(operand room, statement room), set by every
+  // change outside them (growth, epochs, rewinds, input and node statements, which have no
+  // operands). A fast-path statement has at least one operand (all-constant ones become
+  // constants before any room is asked for), so each takes at least as much from the operand
+  // room as from the statement room: operand_limit_ − operands_ ≤ statement room stays true
+  // until the next set_operand_limit(), and passing the test (n ≥ 1) leaves room for the
+  // statement too. When the test fails with room left (the statement room was the smaller),
+  // grow() adds what is missing, if anything, and sets the limit again.
+  void room_for(std::size_t operands) {
+    NABLA_ASSERT(operands >= 1, "room_for() is for statements with operands");
+    if (operands_ + operands > operand_limit_) [[unlikely]]
       grow(operands);
   }
   Var push_statement(Op op, double value) {
@@ -593,6 +622,7 @@ class Tape {
   // min(statement_capacity_, start_ + reserved_): the recording fast path's one limit
   std::size_t statement_limit_ = 1;
   std::size_t operand_capacity_ = 0;  // arg_.size()
+  std::size_t operand_limit_ = 0;     // Note [One room check]
   std::size_t allocations_ = 0;
   // Note [Growth warning]: sweeps from outputs recorded one after another, the last one's
   // statement, and whether this tape has warned.
