@@ -150,14 +150,14 @@ void check_sizes(const char* function, std::size_t x, std::size_t g) {
   }
 }
 
-void check_outputs(std::size_t got, std::size_t expected) {
+void check_outputs(std::size_t got, std::size_t expected, const char* function,
+                   const char* number) {
   if (got == 0) {
-    fail("nabla::jacobian", "f returned no outputs (got 0, expected at least one Var)");
+    fail(function, fmt::format("f returned no outputs (got 0, expected at least one {})", number));
   }
   if (expected != 0 && got != expected) {
-    fail(
-        "nabla::jacobian",
-        fmt::format("f returned the wrong number of outputs (got {}, expected {})", got, expected));
+    fail(function, fmt::format("f returned the wrong number of outputs (got {}, expected {})", got,
+                               expected));
   }
 }
 

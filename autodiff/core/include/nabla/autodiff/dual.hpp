@@ -141,6 +141,20 @@ NABLA_FORCE_INLINE Var record_tangent(const E& e) {
 /// that does not move an input gives no derivative. For doubles chain(d, p); for Var tangents
 /// a recorded TangentMulFn; for Dual tangents (nesting) the Dual product with its value's term
 /// taken by the same rule (its tangents, the product's, may be nonzero).
+/// True when x and every tangent in it, at every depth, is 0 (false for anything holding a Var:
+/// whether a recorded number is 0 is not known when its tangent expression is built).
+inline bool all_zero(double x) noexcept { return x == 0.0; }
+template <class T>
+bool all_zero(const T& x) noexcept {
+  if constexpr (requires { x.tangents(); }) {
+    if (!all_zero(x.value())) return false;
+    for (const auto& t : x.tangents())
+      if (!all_zero(t)) return false;
+    return true;
+  } else {
+    return false;
+  }
+}
 template <class T>
 T tangent_term(const T& d, const T& p) {
   if constexpr (std::same_as<T, double>) {
@@ -148,6 +162,9 @@ T tangent_term(const T& d, const T& p) {
   } else if constexpr (std::same_as<T, Var>) {
     return record_tangent(tangent_times(d, p));
   } else {
+    // A direction that moves the operand at no order gives nothing, whatever p holds (its
+    // infinite tangents too: d·p would be 0·∞ in them).
+    if (all_zero(d)) return T(0.0);
     const T r = d * p;
     return T(tangent_term(d.value(), p.value()), r.tangents());
   }
@@ -868,10 +885,37 @@ NABLA_DUAL_MIXED(fmax)
 NABLA_DUAL_MIXED(min)
 NABLA_DUAL_MIXED(max)
 #undef NABLA_DUAL_MIXED
-/// x·y + z
+/// x·y + z, the value rounded once (as std::fma), the tangents those of x·y + z.
 template <class T, std::size_t N>
 Dual<T, N> fma(const Dual<T, N>& x, const Dual<T, N>& y, const Dual<T, N>& z) {
-  return x * y + z;
+  using std::fma;
+  const Dual<T, N> r = x * y + z;
+  return Dual<T, N>(T(fma(x.value(), y.value(), z.value())), r.tangents());
+}
+namespace detail {
+/// An operand beside a Dual<T, N> in fma: that Dual, or a number (a constant).
+template <class X, class T, std::size_t N>
+concept FmaOperand = std::same_as<X, Dual<T, N>> || std::is_arithmetic_v<X>;
+}  // namespace detail
+/// fma(x, y, z) with numbers among the operands (the numbers are constants).
+template <class T, std::size_t N, class Y, class Z>
+requires(!detail::lazy_dual<T, N> && detail::FmaOperand<Y, T, N> && detail::FmaOperand<Z, T, N> &&
+         !(std::same_as<Y, Dual<T, N>> &&
+           std::same_as<Z, Dual<T, N>>)) Dual<T, N> fma(const Dual<T, N>& x, const Y& y,
+                                                        const Z& z) {
+  return fma(x, Dual<T, N>(static_cast<const Y&>(y)), Dual<T, N>(static_cast<const Z&>(z)));
+}
+/// fma(c, y, z) with a number c (and possibly a number z).
+template <class A, class T, std::size_t N, class Z>
+requires(!detail::lazy_dual<T, N> && std::is_arithmetic_v<A> &&
+         detail::FmaOperand<Z, T, N>) Dual<T, N> fma(A c, const Dual<T, N>& y, const Z& z) {
+  return fma(Dual<T, N>(static_cast<double>(c)), y, Dual<T, N>(static_cast<const Z&>(z)));
+}
+/// fma(a, b, z) with numbers a and b.
+template <class A, class B, class T, std::size_t N>
+requires(!detail::lazy_dual<T, N> && std::is_arithmetic_v<A> &&
+         std::is_arithmetic_v<B>) Dual<T, N> fma(A a, B b, const Dual<T, N>& z) {
+  return fma(Dual<T, N>(static_cast<double>(a)), Dual<T, N>(static_cast<double>(b)), z);
 }
 
 #define NABLA_DUAL_STEP(name)                              \
@@ -966,7 +1010,27 @@ requires(detail::LazyDual<X> || detail::LazyDual<Y> || detail::LazyDual<Z>) &&
     detail::LazyOperand<X>&& detail::LazyOperand<Y>&& detail::LazyOperand<Z> auto fma(const X& x,
                                                                                       const Y& y,
                                                                                       const Z& z) {
-  return x * y + z;
+  constexpr std::size_t N = [] {
+    if constexpr (detail::LazyDual<X>) {
+      return X::directions;
+    } else {
+      return detail::lazy_directions<Y, Z>;
+    }
+  }();
+  using D = Dual<Var, N>;
+  // Each operand as a Dual<Var, N>: a lazy one recorded, a Var expression or a number a constant
+  // (zero tangents); then the value is rounded once, as std::fma.
+  const auto dual = [](const auto& a) -> D {
+    using A = std::decay_t<decltype(a)>;
+    if constexpr (detail::LazyDual<A>) {
+      return D(a);
+    } else if constexpr (detail::LazyNumber<A>) {
+      return D(static_cast<double>(a));
+    } else {
+      return D(Var(a), std::array<Var, N>{});
+    }
+  };
+  return fma(dual(x), dual(y), dual(z));
 }
 /// True when the value is NaN.
 template <class V, class D, std::size_t N>

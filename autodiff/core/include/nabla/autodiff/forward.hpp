@@ -101,6 +101,9 @@ std::vector<T> outputs_of(R&& r) {
 }
 
 void check_direction(const char* function, std::size_t x, std::size_t v);
+/// True when what f returned (R) converts to the number type D: f has one output.
+template <class R, class D>
+inline constexpr bool scalar_output = std::convertible_to<R, D>;
 
 /// Storage kept by each thread for the points of small JVPs (DualPoint), so that a JVP of a
 /// cheap function does not pay an allocation per call; a nested JVP, and a point larger than
@@ -244,6 +247,9 @@ void hessian_columns(F& f, DualRecording<N>& rec, std::size_t first, std::span<d
                      double* value, std::span<double> gradient) {
   const auto xs =
       rec.point([&](std::size_t i, std::size_t j) { return j == first + i ? 1.0 : 0.0; });
+  static_assert(scalar_output<decltype(f(xs)), Dual<Var, N>>,
+                "nabla::hessian (and value_gradient_hessian): f must return one number; for a "
+                "vector function take the Hessian of each output (or jacobian of a gradient)");
   const Dual<Var, N> y = f(xs);
   const std::size_t cols = xs.size();
   if (value != nullptr) {
@@ -273,9 +279,9 @@ requires detail::ForwardNumber<T> T derivative(F&& f, const T& x) {
 }
 /// derivative() at an unrecorded Dual<Var> operation (`derivative(f, x[0] * x[1])` inside a
 /// function evaluated on Dual<Var>): at the Dual<Var> it records.
-template <class F, class V, class D>
-Dual<Var> derivative(F&& f, const DualExpression<V, D>& x) {
-  return derivative(std::forward<F>(f), Dual<Var>(x));
+template <class F, class V, class D, std::size_t N>
+Dual<Var, N> derivative(F&& f, const DualExpression<V, D, N>& x) {
+  return derivative(std::forward<F>(f), Dual<Var, N>(x));
 }
 /// derivative() at an integer or float point (`derivative(f, 2)`): taken at it as a double.
 template <class F, class A>
@@ -361,12 +367,12 @@ Jacobian jacobian_forward(F&& f, std::span<const double> x, std::size_t expected
       return detail::outputs_of<D>(f(std::span<const D>(p)));
     });
     if (first == 0) {
-      detail::check_outputs(ys.size(), expected_outputs);
+      detail::check_outputs(ys.size(), expected_outputs, "nabla::jacobian_forward", "Dual");
       J.rows = ys.size();
       J.data.assign(J.rows * n, 0.0);
       for (const auto& y : ys) J.values.push_back(y.value());
     } else if (ys.size() != J.rows) {
-      detail::check_outputs(ys.size(), J.rows);
+      detail::check_outputs(ys.size(), J.rows, "nabla::jacobian_forward", "Dual");
     }
     for (std::size_t i = 0; i < J.rows; ++i) {
       for (std::size_t k = 0; k < N && first + k < n; ++k)
@@ -401,6 +407,8 @@ std::vector<double> hessian_vector_product(F&& f, std::span<const double> x,
   detail::check_direction("nabla::hessian_vector_product", x.size(), v.size());
   detail::DualRecording<1> rec(x);
   const auto xs = rec.point([&](std::size_t, std::size_t j) { return v[j]; });
+  static_assert(detail::scalar_output<decltype(f(xs)), Dual<Var>>,
+                "nabla::hessian_vector_product: f must return one number");
   const Dual<Var> y = f(xs);
   std::vector<double> hv(x.size());
   rec.gradient(y.tangent(), hv);
@@ -444,6 +452,8 @@ std::vector<double> hessian_diagonal(F&& f, std::span<const double> x) {
   std::vector<double> out(x.size());
   for (std::size_t j = 0; j < x.size(); ++j) {
     p[j] = D(Dual<double>(x[j], 1.0), Dual<double>(1.0, 0.0));
+    static_assert(detail::scalar_output<decltype(f(std::span<const D>(p))), D>,
+                  "nabla::hessian_diagonal: f must return one number");
     const D y = detail::forward_evaluate<D>(
         [&]() NABLA_FORCE_INLINE_LAMBDA { return D(f(std::span<const D>(p))); });
     out[j] = y.tangent().tangent();

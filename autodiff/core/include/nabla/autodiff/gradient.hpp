@@ -179,7 +179,10 @@ class Recording {
   std::vector<Var>& inputs_;
 };
 void check_sizes(const char* function, std::size_t x, std::size_t g);
-void check_outputs(std::size_t got, std::size_t expected);
+/// Throws nabla::Error (from `function`) when f returned no outputs, or not `expected` of them
+/// (when expected ≠ 0); `number` names the type f returns.
+void check_outputs(std::size_t got, std::size_t expected, const char* function = "nabla::jacobian",
+                   const char* number = "Var");
 /// The Jacobian of the outputs ys (a range of Var) with respect to rec's n inputs: the values,
 /// then the rows by vector sweeps (Recording::jacobian).
 /// @throws nabla::Error when ys is empty, or not `expected` outputs long (when expected > 0).

@@ -321,7 +321,9 @@ struct PowFn {  // a^b;  ∂a = b·a^(b−1),  ∂b = a^b ln a  (0 at a = 0 when
   template <class T>
   static auto partial_b(const T& a, const T& b, const T& v) {
     NABLA_USING_STD;
-    return a > 0 ? T(v * log(a)) : T(a == 0 && b > 0 ? 0.0 : nan);
+    // a < 0 (or NaN): v·ln a is NaN, written so that it depends on a and b — a derivative of
+    // this partial (a second derivative of pow) is then NaN too, not the 0 of a constant NaN.
+    return a == 0 ? T(b > 0 ? 0.0 : nan) : T(v * log(a));
   }
 };
 struct HypotFn {  // √(a² + b²);  ∂a = a/h, ∂b = b/h  (both 0 at the origin)
