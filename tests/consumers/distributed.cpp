@@ -23,8 +23,8 @@ int main(int argc, char** argv) {
     const auto r = sum.value_and_gradient(std::vector<double>{1.0, 2.0});
     const bool ok = r.value == 518.0 && r.gradient == std::vector<double>{-108.0, 66.0};
     if (nabla::mpi::is_root(world)) {
-      fmt::print("nabla::mpi on {} ranks: value {}, gradient ({}, {}): {}\n", world.size(),
-                 r.value, r.gradient[0], r.gradient[1], ok ? "ok" : "WRONG");
+      fmt::print("nabla::mpi on {} ranks: value {}, gradient ({}, {}): {}\n", world.size(), r.value,
+                 r.gradient[0], r.gradient[1], ok ? "ok" : "WRONG");
     }
     return ok ? 0 : 1;
   });
