@@ -601,6 +601,66 @@ BOOST_AUTO_TEST_CASE(jvp_is_shaped_as_the_output) {
                {"nabla::jvp", "got 1"});
 }
 
+BOOST_AUTO_TEST_CASE(jvp_points_of_every_size_nested_throwing_and_on_threads) {
+  // Note [JVP point]: the thread's storage (up to 4096 entries), a point of its own past it or
+  // inside a jvp, a fill of any length (the wide loops' remainders) from unaligned x and v.
+  // Σ x_j·w_j + x_j² with weights w_j = j + 1: the tangent is Σ (w_j + 2 x_j) v_j.
+  const auto f = [](const auto& x) {
+    using T = std::decay_t<decltype(x[0])>;
+    T s = 0.0;
+    for (std::size_t j = 0; j < x.size(); ++j) s += x[j] * double(j + 1) + x[j] * x[j];
+    return s;
+  };
+  const auto expected = [](std::span<const double> x, std::span<const double> v) {
+    double y = 0, dy = 0;
+    for (std::size_t j = 0; j < x.size(); ++j) {
+      y += x[j] * double(j + 1) + x[j] * x[j];
+      dy += (double(j + 1) + 2 * x[j]) * v[j];
+    }
+    return std::pair{y, dy};
+  };
+  std::vector<double> xs(5001), vs(5001);
+  for (std::size_t j = 0; j < xs.size(); ++j) {
+    xs[j] = std::ldexp(double(j % 7) - 3.0, -2);  // exact: sums are exact in doubles
+    vs[j] = double(j % 5) - 2.0;
+  }
+  for (std::size_t n : {0, 1, 2, 3, 5, 7, 8, 9, 17, 100, 4095, 4096, 4097, 5000}) {
+    for (std::size_t offset : {0, 1}) {  // x and v one double off their vectors' alignment
+      const std::span<const double> x(xs.data() + offset, n), v(vs.data() + offset, n);
+      const auto [y, dy] = nabla::jvp(f, x, v);
+      const auto [ey, edy] = expected(x, v);
+      BOOST_TEST_CONTEXT("n = " << n << ", offset " << offset) {
+        BOOST_TEST(y == ey);
+        BOOST_TEST(dy == edy);
+      }
+    }
+  }
+  // A jvp inside f: the outer point stays in the thread's storage, the inner one gets its own.
+  const std::vector<double> x{1.0, 2.0, 3.0}, v{1.0, 0.0, -1.0};
+  const auto outer = [&](const auto& p) {
+    const auto inner = nabla::jvp(f, x, v);  // 1+1 + 2·2+4 + 3·3+9 = 28; (1+2) − (3+6) = −6
+    return p[0] * inner.value + p[1] * inner.tangent;
+  };
+  const auto r = nabla::jvp(outer, x, v);
+  BOOST_TEST(r.value == 28.0 - 2.0 * 6.0);
+  BOOST_TEST(r.tangent == 28.0);
+  // f throwing leaves the storage free for the next jvp (which gives the right answer).
+  BOOST_CHECK_THROW(
+      (void)nabla::jvp([](const auto&) -> Dual<double> { throw std::runtime_error("f"); }, x, v),
+      std::runtime_error);
+  BOOST_TEST(nabla::jvp(outer, x, v).tangent == 28.0);
+  // Threads each with their own storage, freed when they end (the sanitizer build checks leaks).
+  std::vector<double> tangents(4);
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < tangents.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < 200; ++k) tangents[t] = nabla::jvp(outer, x, v).tangent;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const double d : tangents) BOOST_TEST(d == 28.0);
+}
+
 BOOST_AUTO_TEST_CASE(fma_rounds_once_on_every_number_type_and_takes_numbers) {
   // At a = 1 + 2⁻³⁰, b = 1 − 2⁻³⁰, c = −1: a·b + c = −2⁻⁶⁰ exactly, 0 when a·b is rounded first.
   const double a = 1.0 + std::ldexp(1.0, -30), b = 1.0 - std::ldexp(1.0, -30), c = -1.0;

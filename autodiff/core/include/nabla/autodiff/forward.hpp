@@ -105,59 +105,27 @@ void check_direction(const char* function, std::size_t x, std::size_t v);
 template <class R, class D>
 inline constexpr bool scalar_output = std::convertible_to<R, D>;
 
-/// Storage kept by each thread for the points of small JVPs (DualPoint), so that a JVP of a
-/// cheap function does not pay an allocation per call; a nested JVP, and a point larger than
-/// point_cache_limit, take their own.
-struct PointCache {
-  static constexpr std::size_t limit = 4096;  ///< entries; 64 KiB of Dual<double>
-  Dual<double>* data = nullptr;
-  bool busy = false;
-  PointCache() = default;
-  PointCache(const PointCache&) = delete;
-  PointCache& operator=(const PointCache&) = delete;
-  ~PointCache() { ::operator delete(data); }
-};
-inline thread_local PointCache point_cache;
-
-/// The point of a JVP: x[j] with tangent v[j], built in one pass (no zero-fill first).
+/// The point of a JVP: x[j] with tangent v[j] (Note [JVP point] in forward.cpp: in storage the
+/// thread keeps for small points, filled by the widest stores the CPU has).
 class DualPoint {
  public:
-  DualPoint(std::span<const double> x, std::span<const double> v) : size_(x.size()) {
-    PointCache& cache = point_cache;
-    if (!cache.busy && size_ <= PointCache::limit) {
-      if (cache.data == nullptr)
-        cache.data =
-            static_cast<Dual<double>*>(::operator new(PointCache::limit * sizeof(Dual<double>)));
-      cache.busy = true;
-      data_ = cache.data;
-    } else {
-      data_ = static_cast<Dual<double>*>(::operator new(size_ * sizeof(Dual<double>)));
-      owned_ = true;
-    }
-    fill(data_, x.data(), v.data(), size_);
-  }
-  ~DualPoint() {  // Dual<double> is trivially destructible
-    if (owned_) {
-      ::operator delete(data_);
-    } else {
-      point_cache.busy = false;
-    }
-  }
+  DualPoint(std::span<const double> x, std::span<const double> v)
+      : data_(acquire(x.data(), v.data(), x.size())), size_(x.size()) {}
+  ~DualPoint() { release(data_); }  // Dual<double> is trivially destructible
   DualPoint(const DualPoint&) = delete;
   DualPoint& operator=(const DualPoint&) = delete;
   /// The point as f's argument.
   [[nodiscard]] std::span<const Dual<double>> span() const noexcept { return {data_, size_}; }
 
  private:
-  // Restrict parameters (not x or v): GCC then builds two entries per vector instruction.
-  static void fill(Dual<double>* __restrict d, const double* __restrict x,
-                   const double* __restrict v, std::size_t n) noexcept {
-    for (std::size_t j = 0; j < n; ++j) new (d + j) Dual<double>(x[j], v[j]);
-  }
+  /// n entries (x[j], v[j]): the thread's cached storage when it is free and large enough, else
+  /// a new allocation.
+  static Dual<double>* acquire(const double* x, const double* v, std::size_t n);
+  /// Gives back what acquire() returned.
+  static void release(Dual<double>* p) noexcept;
 
   Dual<double>* data_;
   std::size_t size_;
-  bool owned_ = false;
 };
 static_assert(std::is_trivially_destructible_v<Dual<double>>);
 
