@@ -57,6 +57,18 @@ Var shard_nll(std::span<const Var> w, Shard s) {
   return sum;
 }
 
+// The same, generic in its number type (the Newton methods' second derivatives).
+const auto shard_nll_any = [](const auto& w, Shard s) {
+  using T = std::decay_t<decltype(w[0])>;
+  const Data& d = data();
+  T sum = 0.0;
+  for (std::size_t i = s.begin; i < s.end; ++i) {
+    const T eta = w[0] + w[1] * d.x1[i] + w[2] * d.x2[i];
+    sum += softplus(eta) - d.y[i] * eta;
+  }
+  return sum;
+};
+
 const std::vector<double> theta = {0.1, -0.2, 0.3};
 const boost::mpi::communicator world;
 
@@ -131,6 +143,53 @@ BOOST_AUTO_TEST_CASE(minimize_runs_in_lockstep_with_the_one_process_trajectory) 
   const auto bounded = boxed(distributed);
   check(bounded, boxed(serial), "L-BFGS-B");
   BOOST_TEST(bounded.x[2] == 1.0);
+}
+
+BOOST_AUTO_TEST_CASE(newton_methods_run_in_lockstep_with_the_one_process_trajectory) {
+  // Hessian-vector products and dense Hessians summed across the ranks in shard order: the same
+  // bits as parallel_sum in one process, so Newton-CG and Newton take its iterates.
+  const Shards shards(3000, 250);
+  nabla::ThreadPool one(1);
+  auto serial = nabla::parallel_sum(shard_nll_any, shards, one);
+  auto distributed = nabla::mpi::distributed_sum(shard_nll_any, shards, world,
+                                                 nabla::mpi::Reduction::shard_order, pool());
+  const std::vector<double> v = {0.5, 1.0, -2.0};
+  std::vector<double> hv(3), expected_hv(3), h(9), expected_h(9);
+  distributed.hessian_vector_product(theta, v, hv);
+  serial.hessian_vector_product(theta, v, expected_hv);
+  distributed.hessian(theta, h);
+  serial.hessian(theta, expected_h);
+  BOOST_TEST(same_bits(hv, expected_hv));
+  BOOST_TEST(same_bits(h, expected_h));
+  BOOST_TEST(same_on_every_rank(h));
+  for (const bool dense : {false, true}) {
+    const auto run = [&](auto& f) {
+      return dense ? nabla::optim::minimize(f, {0.0, 0.0, 0.0}, nabla::optim::Newton{},
+                                            {.grad_tol = 1e-9}, nabla::optim::history())
+                   : nabla::optim::minimize(f, {0.0, 0.0, 0.0}, nabla::optim::NewtonCG{},
+                                            {.grad_tol = 1e-9}, nabla::optim::history());
+    };
+    const auto got = run(distributed), expected = run(serial);
+    const char* method = dense ? "Newton" : "NewtonCG";
+    BOOST_TEST(to_string(got.status) == "gradient_converged", method);
+    BOOST_TEST(same_bits(got.x, expected.x), method);
+    BOOST_TEST(got.iterations == expected.iterations, method);
+    BOOST_TEST(got.hessian_evaluations == expected.hessian_evaluations, method);
+    BOOST_TEST(same_on_every_rank(got.x), method);
+    BOOST_TEST(got.x[1] == -1.0, boost::test_tools::tolerance(0.15));
+  }
+  // Ranks that disagree on the direction all throw (none waits); then the object works again.
+  if (world.size() > 1) {
+    std::vector<double> other = v;
+    if (world.rank() == 1) other[0] = 0.75;
+    nabla::test::expect_error(
+        [&] { distributed.hessian_vector_product(theta, other, hv); },
+        {"nabla::mpi::distributed_sum (hessian_vector_product)", "rank 1's differ from rank 0's"});
+  }
+  nabla::test::expect_error([&] { distributed.hessian(theta, hv); },
+                            {"the Hessian h has 3 entries for 3 parameters (expected 3×3"});
+  distributed.hessian_vector_product(theta, v, hv);
+  BOOST_TEST(same_bits(hv, expected_hv));
 }
 
 BOOST_AUTO_TEST_CASE(allreduce_agrees_to_rounding_and_is_the_same_on_every_rank) {

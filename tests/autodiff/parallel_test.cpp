@@ -12,6 +12,7 @@
 #include <cstring>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -62,6 +63,11 @@ const Data& data() {
 
 auto nll_shard() {
   return [](std::span<const Var> w, Shard s) { return data().nll(w, s.begin, s.end); };
+}
+
+// The same, generic in its number type: the Newton methods take its second derivatives.
+auto nll_shard_any() {
+  return [](const auto& w, Shard s) { return data().nll(w, s.begin, s.end); };
 }
 
 const std::vector<double> theta = {0.1, -0.2, 0.3, 0.4};
@@ -164,6 +170,90 @@ BOOST_AUTO_TEST_CASE(lbfgs_trajectory_is_identical_for_1_and_4_threads) {
   }
   // The maximum-likelihood estimate is near the weights the data were drawn with.
   BOOST_TEST(std::abs(a.x[3] - 2.0) < 0.15);
+}
+
+BOOST_AUTO_TEST_CASE(second_derivatives_and_newton_methods_for_any_thread_count) {
+  namespace optim = nabla::optim;
+  ThreadPool one(1), four(4);
+  const Shards shards(data().size(), 1000);
+  auto sum1 = nabla::parallel_sum(nll_shard_any(), shards, one);
+  auto sum4 = nabla::parallel_sum(nll_shard_any(), shards, four);
+  const std::size_t n = theta.size();
+  const std::vector<double> v = {1.0, -0.5, 0.25, 2.0};
+  // H·v and H: the same bits on 1 and 4 threads, the whole function's to rounding.
+  std::vector<double> hv1(n), hv4(n), h1(n * n), h4(n * n);
+  sum1.hessian_vector_product(theta, v, hv1);
+  sum4.hessian_vector_product(theta, v, hv4);
+  sum1.hessian(theta, h1);
+  sum4.hessian(theta, h4);
+  BOOST_TEST(same_bits(hv1, hv4));
+  BOOST_TEST(same_bits(h1, h4));
+  const auto whole = [](const auto& w) { return data().nll(w, 0, data().size()); };
+  const std::vector<double> hv = nabla::hessian_vector_product(whole, theta, v);
+  const nabla::Hessian h = nabla::hessian(whole, theta);
+  for (std::size_t i = 0; i < n; ++i) {
+    BOOST_TEST(hv1[i] == hv[i], boost::test_tools::tolerance(1e-10));
+    double row = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+      BOOST_TEST(h1[i * n + j] == h(i, j), boost::test_tools::tolerance(1e-10));
+      BOOST_TEST(same_bits(h1[i * n + j], h1[j * n + i]));  // a sum of symmetric matrices
+      row += h1[i * n + j] * v[j];
+    }
+    BOOST_TEST(row == hv1[i], boost::test_tools::tolerance(1e-10));  // H·v from either
+  }
+  // Newton-CG and Newton: the same trajectory, bit for bit, on 1 and 4 threads; the optimum
+  // L-BFGS finds.
+  const auto run = [](auto& f, auto method) {
+    return optim::minimize(f, {0.0, 0.0, 0.0, 0.0}, method, {.grad_tol = 1e-8}, optim::history());
+  };
+  const auto lbfgs = run(sum4, optim::LBFGS{});
+  for (const bool dense : {false, true}) {
+    const auto a = dense ? run(sum1, optim::Newton{}) : run(sum1, optim::NewtonCG{});
+    const auto b = dense ? run(sum4, optim::Newton{}) : run(sum4, optim::NewtonCG{});
+    const std::string method = dense ? "Newton" : "NewtonCG";
+    BOOST_TEST_CONTEXT(method) {
+      BOOST_TEST((a.status == optim::Status::gradient_converged));
+      BOOST_TEST(a.iterations == b.iterations);
+      BOOST_TEST(a.hessian_evaluations == b.hessian_evaluations);
+      BOOST_TEST(a.hessian_evaluations > 0);
+      BOOST_TEST(same_bits(a.x, b.x));
+      BOOST_TEST(a.iterations < 15);  // second order: few iterations
+      for (std::size_t j = 0; j < n; ++j)
+        BOOST_TEST(a.x[j] == lbfgs.x[j], boost::test_tools::tolerance(1e-5));
+    }
+  }
+  // Sizes: v, hv and h are checked; a shard function written for Var alone has no second
+  // derivatives (minimize's static_assert names the members it would need).
+  std::vector<double> short_v(n - 1), h_wrong(n * n - 1);
+  BOOST_CHECK_EXCEPTION(
+      sum4.hessian_vector_product(theta, short_v, hv4), nabla::Error, [](const nabla::Error& e) {
+        return std::strstr(e.what(), "the direction v has 3 entries for 4") != nullptr;
+      });
+  BOOST_CHECK_EXCEPTION(sum4.hessian_vector_product(theta, v, short_v), nabla::Error,
+                        [](const nabla::Error& e) {
+                          return std::strstr(e.what(), "the product hv has 3 entries") != nullptr;
+                        });
+  BOOST_CHECK_EXCEPTION(sum4.hessian(theta, h_wrong), nabla::Error, [](const nabla::Error& e) {
+    return std::strstr(e.what(), "the Hessian h has 15 entries for 4 parameters (expected 4×4") !=
+           nullptr;
+  });
+  using VarOnly = decltype(nabla::parallel_sum(nll_shard(), shards, one));
+  static_assert(!optim::detail::SuppliesHessian<VarOnly>);
+  static_assert(!optim::detail::SuppliesHessianVectorProduct<VarOnly>);
+  static_assert(optim::detail::SuppliesHessian<decltype(sum1)>);
+  static_assert(!nabla::TwiceDifferentiableShardFunction<decltype(nll_shard())>);
+  static_assert(nabla::TwiceDifferentiableShardFunction<decltype(nll_shard_any())>);
+  // A shard that throws while taking its Hessian: the error, then the object works again.
+  auto throwing = nabla::parallel_sum(
+      [](const auto& w, Shard s) {
+        if (s.index == 3 && w.size() == 4 && !std::is_same_v<decltype(w[0]), const Var&>)
+          throw std::runtime_error("shard 3");
+        return data().nll(w, s.begin, s.end);
+      },
+      shards, four);
+  BOOST_CHECK_THROW(throwing.hessian(theta, h4), std::runtime_error);
+  std::vector<double> g(n);
+  BOOST_TEST(std::isfinite(throwing(theta, g)));
 }
 
 BOOST_AUTO_TEST_CASE(tensor_losses) {

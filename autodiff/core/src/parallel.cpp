@@ -47,6 +47,20 @@ void check_parallel_sizes(const char* function, std::size_t theta, std::size_t g
   }
 }
 
+void check_second_order_size(const char* function, const char* what, std::size_t n, std::size_t got,
+                             bool square) {
+  if (!square && got != n) {
+    fail(function, fmt::format("{} has {} entries for {} parameters (expected one entry per "
+                               "parameter)",
+                               what, got, n));
+  }
+  const bool n_squared = n == 0 ? got == 0 : got % n == 0 && got / n == n;
+  if (square && !n_squared) {
+    fail(function, fmt::format("{} has {} entries for {} parameters (expected {}×{}, row-major)",
+                               what, got, n, n, n));
+  }
+}
+
 ShardSums::ShardSums(ShardSums&& other) noexcept
     : values_(std::move(other.values_)), rows_(std::move(other.rows_)) {}
 

@@ -162,6 +162,18 @@ Result run_newton(const Objective& f, const HessianMatrix& hessian, std::vector<
 /// Whether f can be evaluated on Dual<Var> (forward over reverse), as the Newton methods need.
 template <class F>
 inline constexpr bool twice_differentiable = std::is_invocable_v<F&, std::span<const Dual<Var>>>;
+/// An objective object that supplies its own Hessian-vector products, as nabla::parallel_sum's
+/// and nabla::mpi::distributed_sum's sums do for generic shard functions (NewtonCG takes them).
+template <class F>
+concept SuppliesHessianVectorProduct = requires(F& f, std::span<const double> x,
+                                                std::span<const double> v, std::span<double> hv) {
+  f.hessian_vector_product(x, v, hv);
+};
+/// An objective object that supplies its own dense Hessian, n×n row-major (Newton takes it).
+template <class F>
+concept SuppliesHessian = requires(F& f, std::span<const double> x, std::span<double> h) {
+  f.hessian(x, h);
+};
 
 /// Adapts f: a function of Vars is differentiated by nabla; a function (x, g) → f that writes
 /// its own gradient is used as it is.
@@ -183,7 +195,9 @@ Objective objective(F& f) {
 /// Minimizes f from x0 with a method (GradientDescent, Momentum, Nesterov, AdaGrad, RMSProp,
 /// Adam, AdamW, LBFGS, NewtonCG, Newton). Gradients come from nabla's reverse mode unless f
 /// supplies its own; the Newton methods take second derivatives by forward over reverse, so
-/// their f must be generic in its number type (a lambda taking `const auto&`).
+/// their f must be generic in its number type (a lambda taking `const auto&`) — or an object
+/// that supplies them: `hessian_vector_product(x, v, hv)` for NewtonCG, `hessian(x, h)` for
+/// Newton (nabla::parallel_sum and mpi::distributed_sum of a generic shard function).
 /// Not converging is not an error: the status says why the run ended, and best_x holds the
 /// lowest point evaluated — also after divergence.
 /// @throws nabla::Error for invalid options or stopping rules.
@@ -197,12 +211,28 @@ Result minimize(F&& f, std::vector<double> x0, Method method, Stop stop = {},
   const detail::Objective objective = detail::objective(f);
   if constexpr (std::same_as<Method, LBFGS>) {
     return detail::run_lbfgs(objective, std::move(x0), method, stop, observer);
+  } else if constexpr (std::same_as<Method, NewtonCG> &&
+                       detail::SuppliesHessianVectorProduct<std::remove_reference_t<F>>) {
+    const detail::HessianVector hvp = [&f](std::span<const double> x, std::span<const double> v,
+                                           std::span<double> hv) {
+      f.hessian_vector_product(x, v, hv);
+    };
+    return detail::run_newton_cg(objective, hvp, std::move(x0), method, stop, observer);
+  } else if constexpr (std::same_as<Method, Newton> &&
+                       detail::SuppliesHessian<std::remove_reference_t<F>>) {
+    const detail::HessianMatrix hessian = [&f](std::span<const double> x, std::span<double> h) {
+      f.hessian(x, h);
+    };
+    return detail::run_newton(objective, hessian, std::move(x0), method, stop, observer);
   } else if constexpr (std::same_as<Method, NewtonCG> || std::same_as<Method, Newton>) {
     static_assert(detail::twice_differentiable<F>,
                   "minimize: NewtonCG and Newton need second derivatives: f must be generic in "
                   "its number type (a lambda taking const auto& x, callable with "
-                  "std::span<const nabla::Dual<nabla::Var>>); an f(x, g) that writes its own "
-                  "gradient has no Hessian — use LBFGS for it");
+                  "std::span<const nabla::Dual<nabla::Var>>), or an object with "
+                  "hessian_vector_product(x, v, hv) (NewtonCG) or hessian(x, h) (Newton) — "
+                  "nabla::parallel_sum and mpi::distributed_sum have them when their shard "
+                  "function is generic; an f(x, g) that writes only its gradient has no Hessian — "
+                  "use LBFGS for it");
     if constexpr (!detail::twice_differentiable<F>) {
       return Result{};  // not reached: the static_assert above fails
     } else if constexpr (std::same_as<Method, NewtonCG>) {

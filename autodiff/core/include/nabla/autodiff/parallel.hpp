@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "nabla/autodiff/forward.hpp"
 #include "nabla/autodiff/gradient.hpp"
 #include "nabla/autodiff/thread_pool.hpp"
 #include "nabla/autodiff/var.hpp"
@@ -73,6 +74,16 @@ concept ShardFunction = std::invocable<const F&, std::span<const Var>, Shard> &&
        { r.size() } -> std::convertible_to<std::size_t>;
      });
 
+/// A shard function whose sum the Newton methods can take second derivatives of: a
+/// ShardFunction generic in its number type, also callable with θ as
+/// `std::span<const Dual<Var>>` (Hessian-vector products, forward over reverse) and returning
+/// one number — a lambda taking `const auto& theta` and a Shard.
+template <class F>
+concept TwiceDifferentiableShardFunction =
+    ShardFunction<F> && std::invocable<const F&, std::span<const Dual<Var>>, Shard> &&
+    std::convertible_to<std::invoke_result_t<const F&, std::span<const Dual<Var>>, Shard>,
+                        Dual<Var>>;
+
 namespace detail {
 /// Throws nabla::Error: shard k's loss had `size` elements, not one.
 [[noreturn]] void wrong_loss_size(const char* function, std::size_t shard, std::size_t size);
@@ -98,6 +109,31 @@ double shard_gradient(const char* function, const F& f, const Shards& shards, st
   return nabla::gradient([&](std::span<const Var> x) { return shard_loss(function, k, f(x, s)); },
                          theta, row);
 }
+
+/// Shard k's Hessian-vector product ∇²f_k(θ)·v written into row (forward over reverse on this
+/// thread's tape); the Newton-CG step of parallel_sum's and mpi::distributed_sum's sums.
+template <class F>
+void shard_hessian_vector_product(const F& f, const Shards& shards, std::size_t k,
+                                  std::span<const double> theta, std::span<const double> v,
+                                  std::span<double> row) {
+  const Shard s = shards[k];
+  const std::vector<double> hv =
+      nabla::hessian_vector_product([&](const auto& x) { return f(x, s); }, theta, v);
+  std::copy(hv.begin(), hv.end(), row.begin());
+}
+/// Shard k's dense Hessian ∇²f_k(θ), n×n row-major, written into row (n² doubles).
+template <class F>
+void shard_hessian(const F& f, const Shards& shards, std::size_t k, std::span<const double> theta,
+                   std::span<double> row) {
+  const Shard s = shards[k];
+  const Hessian h = nabla::hessian([&](const auto& x) { return f(x, s); }, theta);
+  std::copy(h.data.begin(), h.data.end(), row.begin());
+}
+/// Throws nabla::Error unless `what` (a direction or product: one entry per parameter, or a
+/// Hessian: n² entries) has the size it needs for θ of n entries (the second-order members of
+/// parallel_sum and mpi::distributed_sum).
+void check_second_order_size(const char* function, const char* what, std::size_t n, std::size_t got,
+                             bool square);
 
 /// The engine of parallel_sum and nn::DataParallel (Note [Deterministic parallel sums]): one
 /// value and one gradient row per shard, computed on a pool, then added in shard order. Keeps
@@ -134,8 +170,9 @@ void check_parallel_sizes(const char* function, std::size_t theta, std::size_t g
 /// The value and gradient of f(θ) = Σₖ fₖ(θ), a sum over the shards of the data, computed on a
 /// pool of threads, bit-identical for every thread count (Note [Deterministic parallel sums]):
 /// what nabla::parallel_sum() returns. Callable as `double(std::span<const double> θ,
-/// std::span<double> g)`, the form nabla::optim::minimize takes (any method but the Newton
-/// methods), so a run gives the same iterates on 1 thread as on 64.
+/// std::span<double> g)`, the form nabla::optim::minimize takes, so a run gives the same
+/// iterates on 1 thread as on 64. With a shard function generic in its number type it also
+/// has Hessian-vector products and dense Hessians (the Newton methods).
 ///
 /// f is called as `f(θ, shard)` with θ as `std::span<const Var>` and a Shard, concurrently
 /// from several threads: it must only read what it shares (the data, captured by reference).
@@ -174,6 +211,40 @@ class ParallelSum {
     ValueAndGradient out{0.0, std::vector<double>(theta.size())};
     out.value = (*this)(theta, out.gradient);
     return out;
+  }
+
+  /// ∇²f(θ)·v written into hv: each shard's Hessian-vector product by forward over reverse,
+  /// added in shard order (the same bits for any thread count). Only for a shard function
+  /// generic in its number type (TwiceDifferentiableShardFunction); what
+  /// nabla::optim::minimize's NewtonCG calls.
+  /// @throws nabla::Error when v or hv does not have θ's size; as operator().
+  void hessian_vector_product(std::span<const double> theta, std::span<const double> v,
+                              std::span<double> hv) requires TwiceDifferentiableShardFunction<F> {
+    static constexpr const char* function = "nabla::parallel_sum (hessian_vector_product)";
+    detail::check_second_order_size(function, "the direction v", theta.size(), v.size(), false);
+    detail::check_second_order_size(function, "the product hv", theta.size(), hv.size(), false);
+    const F& f = f_;
+    (void)sums_.run(function, *pool_, shards_.count(), hv,
+                    [&](std::size_t k, std::span<double> row) {
+                      detail::shard_hessian_vector_product(f, shards_, k, theta, v, row);
+                      return 0.0;
+                    });
+  }
+
+  /// ∇²f(θ), n×n row-major, written into h: each shard's dense Hessian (nabla::hessian), added
+  /// in shard order. Needs shards × n² doubles while it runs. Only for a shard function generic
+  /// in its number type; what nabla::optim::minimize's Newton calls.
+  /// @throws nabla::Error when h does not have n² entries; as nabla::hessian and operator().
+  void hessian(std::span<const double> theta,
+               std::span<double> h) requires TwiceDifferentiableShardFunction<F> {
+    static constexpr const char* function = "nabla::parallel_sum (hessian)";
+    detail::check_second_order_size(function, "the Hessian h", theta.size(), h.size(), true);
+    const F& f = f_;
+    (void)sums_.run(function, *pool_, shards_.count(), h,
+                    [&](std::size_t k, std::span<double> row) {
+                      detail::shard_hessian(f, shards_, k, theta, row);
+                      return 0.0;
+                    });
   }
 
   /// The shards summed over.

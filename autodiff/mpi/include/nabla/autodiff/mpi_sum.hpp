@@ -121,6 +121,47 @@ class DistributedSum {
     return out;
   }
 
+  /// ∇²f(θ)·v written into hv, the same on every rank (collective): each of this rank's shards'
+  /// Hessian-vector products by forward over reverse, summed over the ranks as operator() sums
+  /// gradients. Only for a shard function generic in its number type
+  /// (TwiceDifferentiableShardFunction); what nabla::optim::minimize's NewtonCG calls.
+  /// @throws nabla::Error when v or hv does not have θ's size, the ranks disagree on θ or v;
+  /// as operator().
+  void hessian_vector_product(std::span<const double> theta, std::span<const double> v,
+                              std::span<double> hv) requires TwiceDifferentiableShardFunction<F> {
+    static constexpr const char* function = "nabla::mpi::distributed_sum (hessian_vector_product)";
+    nabla::detail::check_second_order_size(function, "the direction v", theta.size(), v.size(),
+                                           false);
+    nabla::detail::check_second_order_size(function, "the product hv", theta.size(), hv.size(),
+                                           false);
+    // The ranks must agree on v as well as θ: both are in the hash the exchange compares.
+    point_.assign(theta.begin(), theta.end());
+    point_.insert(point_.end(), v.begin(), v.end());
+    const F& f = f_;
+    (void)exchange_.run(function, comm_, reduction_, *pool_, shards_.count(), point_, hv,
+                        [&](std::size_t k, std::span<double> row) {
+                          nabla::detail::shard_hessian_vector_product(f, shards_, k, theta, v, row);
+                          return 0.0;
+                        });
+  }
+
+  /// ∇²f(θ), n×n row-major, written into h, the same on every rank (collective): each shard's
+  /// dense Hessian (nabla::hessian), summed over the ranks as operator() sums gradients (n²
+  /// doubles per shard sent). Only for a shard function generic in its number type; what
+  /// nabla::optim::minimize's Newton calls.
+  /// @throws nabla::Error when h does not have n² entries; as nabla::hessian and operator().
+  void hessian(std::span<const double> theta,
+               std::span<double> h) requires TwiceDifferentiableShardFunction<F> {
+    static constexpr const char* function = "nabla::mpi::distributed_sum (hessian)";
+    nabla::detail::check_second_order_size(function, "the Hessian h", theta.size(), h.size(), true);
+    const F& f = f_;
+    (void)exchange_.run(function, comm_, reduction_, *pool_, shards_.count(), theta, h,
+                        [&](std::size_t k, std::span<double> row) {
+                          nabla::detail::shard_hessian(f, shards_, k, theta, row);
+                          return 0.0;
+                        });
+  }
+
   /// The shards summed over (all ranks').
   [[nodiscard]] const Shards& shards() const noexcept { return shards_; }
   /// This rank's shards: [first, last) of shards().
@@ -138,13 +179,14 @@ class DistributedSum {
   Reduction reduction_;
   ThreadPool* pool_;
   detail::ShardExchange exchange_;
+  std::vector<double> point_;  // θ and v, for the ranks' agreement check of an HVP
 };
 
 /// The value and gradient of a sum over data shards, Σₖ f(θ, shardₖ), computed across the ranks
 /// of `comm` (the world by default), each rank on its block of shards and its threads: an
-/// objective for nabla::optim::minimize that every rank runs in lockstep (any method but the
-/// Newton methods; L-BFGS included). With Reduction::shard_order the result is the same bits
-/// on every rank and as nabla::parallel_sum over the same Shards in one process (Note
+/// objective for nabla::optim::minimize that every rank runs in lockstep (every method; the
+/// Newton methods when f is generic in its number type). With Reduction::shard_order the result is
+/// the same bits on every rank and as nabla::parallel_sum over the same Shards in one process (Note
 /// [Deterministic distributed sums]). Modelled on Stan's map_rect. Every rank holds (or can
 /// read) the data of its own shards; f is only called for them.
 /// @throws nabla::Error (when called) as DistributedSum::operator().
