@@ -177,7 +177,19 @@ BOOST_AUTO_TEST_CASE(newton_methods_run_in_lockstep_with_the_one_process_traject
     if (world.rank() == 1) other[0] = 0.75;
     nabla::test::expect_error(
         [&] { distributed.hessian_vector_product(theta, other, hv); },
-        {"nabla::mpi::distributed_sum (hessian_vector_product)", "rank 1's differ from rank 0's"});
+        {"nabla::mpi::distributed_sum (hessian_vector_product)",
+         "disagree on the direction v's values", "rank 1's differ from rank 0's"});
+  }
+  // Reduction::allreduce: the Hessian is exactly symmetric on every rank (Newton assumes it).
+  auto allreduced = nabla::mpi::distributed_sum(shard_nll_any, shards, world,
+                                                nabla::mpi::Reduction::allreduce, pool());
+  allreduced.hessian(theta, h);
+  BOOST_TEST(same_on_every_rank(h));
+  for (std::size_t i = 0; i < 3; ++i) {
+    for (std::size_t j = 0; j < 3; ++j) {
+      BOOST_TEST(same_bits(h[i * 3 + j], h[j * 3 + i]));
+      BOOST_TEST(h[i * 3 + j] == expected_h[i * 3 + j], boost::test_tools::tolerance(1e-12));
+    }
   }
   nabla::test::expect_error([&] { distributed.hessian(theta, hv); },
                             {"the Hessian h has 3 entries for 3 parameters (expected 3×3"});

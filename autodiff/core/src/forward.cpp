@@ -1,8 +1,13 @@
 // The point of a JVP (forward.hpp's DualPoint).
 #include "nabla/autodiff/forward.hpp"
 
+#include <fmt/format.h>
+
 #include <cstddef>
+#include <limits>
 #include <new>
+
+#include "nabla/autodiff/error.hpp"
 
 namespace nabla::detail {
 
@@ -12,8 +17,8 @@ namespace nabla::detail {
 // fifth of the whole jvp() call, with the SSE2 stores of the baseline x86-64 build. So on x86-64
 // with GCC and glibc the fill is compiled three times (AVX-512, AVX2, baseline) and the loader
 // picks the widest the CPU runs (an ifunc, as glibc's memcpy): 64- or 32-byte stores, a third to
-// two fifths less time for the fill. And the storage of points up to point_limit entries is kept
-// per thread (a point per call was an allocation per call); the thread's storage is a plain
+// two fifths less time for the fill. The storage of points up to point_limit entries is kept per
+// thread (a point per call would be an allocation per call) and aligned to 64 bytes; it is a plain
 // struct (no TLS initialisation call on the way), freed at thread exit by an owner made at the
 // first allocation. A nested jvp (f calling jvp) and larger points allocate their own.
 
@@ -24,7 +29,14 @@ constexpr std::size_t point_limit = 4096;  // entries: 64 KiB of Dual<double>
 constexpr std::align_val_t point_alignment{64};
 
 Dual<double>* allocate_point(std::size_t n) {
-  return static_cast<Dual<double>*>(::operator new(n * sizeof(Dual<double>), point_alignment));
+  try {
+    if (n > std::numeric_limits<std::size_t>::max() / sizeof(Dual<double>)) throw std::bad_alloc();
+    return static_cast<Dual<double>*>(::operator new(n * sizeof(Dual<double>), point_alignment));
+  } catch (const std::bad_alloc&) {
+    fail("nabla::jvp", fmt::format("no memory for the point of {} inputs ({:.3g} bytes of "
+                                   "Dual<double>; expected fewer inputs)",
+                                   n, 16.0 * static_cast<double>(n)));
+  }
 }
 void free_point(Dual<double>* p) noexcept { ::operator delete(p, point_alignment); }
 

@@ -96,16 +96,17 @@ double ShardSums::run(const char* function, ThreadPool& pool, std::size_t shards
   if (shards == 0) fail(function, "no shards (expected at least one)");
   const std::size_t n = g.size();
   if (n != 0 && shards > rows_.max_size() / n) {
-    fail(function, fmt::format("{} shards × {} parameters do not fit in memory (expected fewer "
-                               "shards or parameters)",
+    fail(function, fmt::format("{} shards × {} doubles per shard (a gradient row, or a Hessian) "
+                               "do not fit in memory (expected fewer shards or parameters)",
                                shards, n));
   }
   try {
     values_.resize(shards);
     rows_.resize(shards * n);
   } catch (const std::bad_alloc&) {
-    fail(function, fmt::format("out of memory for {} shards × {} parameters of gradient rows "
-                               "({:.3g} bytes; expected larger shards: fewer of them)",
+    fail(function, fmt::format("out of memory for {} shards × {} doubles per shard (a gradient "
+                               "row, or a Hessian) ({:.3g} bytes; expected larger shards: fewer "
+                               "of them)",
                                shards, n, 8.0 * static_cast<double>(shards * n)));
   }
   pool.run(shards, [&](std::size_t k) { values_[k] = shard(k, {rows_.data() + k * n, n}); });

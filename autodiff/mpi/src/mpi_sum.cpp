@@ -27,7 +27,8 @@ Block block(std::size_t shards, int rank, int ranks) noexcept {
 double ShardExchange::run(const char* function, const boost::mpi::communicator& comm,
                           Reduction reduction, ThreadPool& pool, std::size_t shards,
                           std::span<const double> theta, std::span<double> g,
-                          const std::function<double(std::size_t, std::span<double>)>& shard) {
+                          const std::function<double(std::size_t, std::span<double>)>& shard,
+                          std::span<const double> direction) {
   const std::size_t n = g.size();
   const std::size_t width = n + 1;  // a record: the value, then the gradient row
   const Block mine = block(shards, comm.rank(), comm.size());
@@ -59,10 +60,12 @@ double ShardExchange::run(const char* function, const boost::mpi::communicator& 
   // θ's values too: ranks started from different points would silently sum gradients taken
   // at different θ (Reduction as a number: a mix would pair a gather with an all-reduce).
   agree(function, comm,
-        {{"θ's size", n},
+        {{"θ's size", theta.size()},
+         {"the doubles per shard (n: a gradient or H·v, n²: a Hessian)", n},
          {"the shard count", shards},
          {"the reduction (0: shard_order, 1: allreduce)", static_cast<std::uint64_t>(reduction)},
-         {"θ's values", bits_hash(theta), true}},
+         {"θ's values", bits_hash(theta), true},
+         {"the direction v's values", bits_hash(direction), true}},
         failed.load(), error);
 
   // MPI counts are ints.

@@ -195,9 +195,10 @@ Objective objective(F& f) {
 /// Minimizes f from x0 with a method (GradientDescent, Momentum, Nesterov, AdaGrad, RMSProp,
 /// Adam, AdamW, LBFGS, NewtonCG, Newton). Gradients come from nabla's reverse mode unless f
 /// supplies its own; the Newton methods take second derivatives by forward over reverse, so
-/// their f must be generic in its number type (a lambda taking `const auto&`) — or an object
-/// that supplies them: `hessian_vector_product(x, v, hv)` for NewtonCG, `hessian(x, h)` for
-/// Newton (nabla::parallel_sum and mpi::distributed_sum of a generic shard function).
+/// their f must be generic in its number type (a lambda taking `const auto&`) — or, when it is
+/// not, an object that supplies them: `hessian_vector_product(x, v, hv)` for NewtonCG,
+/// `hessian(x, h)` for Newton (nabla::parallel_sum and mpi::distributed_sum of a generic shard
+/// function). A generic f is differentiated by nabla even when it also has such members.
 /// Not converging is not an error: the status says why the run ended, and best_x holds the
 /// lowest point evaluated — also after divergence.
 /// @throws nabla::Error for invalid options or stopping rules.
@@ -211,21 +212,20 @@ Result minimize(F&& f, std::vector<double> x0, Method method, Stop stop = {},
   const detail::Objective objective = detail::objective(f);
   if constexpr (std::same_as<Method, LBFGS>) {
     return detail::run_lbfgs(objective, std::move(x0), method, stop, observer);
-  } else if constexpr (std::same_as<Method, NewtonCG> &&
-                       detail::SuppliesHessianVectorProduct<std::remove_reference_t<F>>) {
-    const detail::HessianVector hvp = [&f](std::span<const double> x, std::span<const double> v,
-                                           std::span<double> hv) {
-      f.hessian_vector_product(x, v, hv);
-    };
-    return detail::run_newton_cg(objective, hvp, std::move(x0), method, stop, observer);
-  } else if constexpr (std::same_as<Method, Newton> &&
-                       detail::SuppliesHessian<std::remove_reference_t<F>>) {
-    const detail::HessianMatrix hessian = [&f](std::span<const double> x, std::span<double> h) {
-      f.hessian(x, h);
-    };
-    return detail::run_newton(objective, hessian, std::move(x0), method, stop, observer);
   } else if constexpr (std::same_as<Method, NewtonCG> || std::same_as<Method, Newton>) {
-    static_assert(detail::twice_differentiable<F>,
+    // The method first: a first-order method never looks at second derivatives. A generic f
+    // is differentiated by nabla, as before objects could supply them; an object that f is
+    // not callable on Duals may supply its own (parallel_sum, mpi::distributed_sum).
+    using G = std::remove_reference_t<F>;
+    constexpr bool own = detail::twice_differentiable<F>;
+    constexpr bool supplied = [] {  // only the member this method calls is looked at
+      if constexpr (std::same_as<Method, NewtonCG>) {
+        return detail::SuppliesHessianVectorProduct<G>;
+      } else {
+        return detail::SuppliesHessian<G>;
+      }
+    }();
+    static_assert(own || supplied,
                   "minimize: NewtonCG and Newton need second derivatives: f must be generic in "
                   "its number type (a lambda taking const auto& x, callable with "
                   "std::span<const nabla::Dual<nabla::Var>>), or an object with "
@@ -233,19 +233,25 @@ Result minimize(F&& f, std::vector<double> x0, Method method, Stop stop = {},
                   "nabla::parallel_sum and mpi::distributed_sum have them when their shard "
                   "function is generic; an f(x, g) that writes only its gradient has no Hessian — "
                   "use LBFGS for it");
-    if constexpr (!detail::twice_differentiable<F>) {
-      return Result{};  // not reached: the static_assert above fails
-    } else if constexpr (std::same_as<Method, NewtonCG>) {
+    if constexpr (std::same_as<Method, NewtonCG>) {
       const detail::HessianVector hvp = [&f](std::span<const double> x, std::span<const double> v,
                                              std::span<double> hv) {
-        const std::vector<double> product = nabla::hessian_vector_product(f, x, v);
-        std::copy(product.begin(), product.end(), hv.begin());
+        if constexpr (own) {
+          const std::vector<double> product = nabla::hessian_vector_product(f, x, v);
+          std::copy(product.begin(), product.end(), hv.begin());
+        } else if constexpr (supplied) {
+          f.hessian_vector_product(x, v, hv);
+        }
       };
       return detail::run_newton_cg(objective, hvp, std::move(x0), method, stop, observer);
     } else {
       const detail::HessianMatrix hessian = [&f](std::span<const double> x, std::span<double> h) {
-        const nabla::Hessian H = nabla::hessian(f, x);
-        std::copy(H.data.begin(), H.data.end(), h.begin());
+        if constexpr (own) {
+          const nabla::Hessian H = nabla::hessian(f, x);
+          std::copy(H.data.begin(), H.data.end(), h.begin());
+        } else if constexpr (supplied) {
+          f.hessian(x, h);
+        }
       };
       return detail::run_newton(objective, hessian, std::move(x0), method, stop, observer);
     }

@@ -52,14 +52,17 @@ namespace detail {
 /// into g and returns the value. Keeps its buffers between calls.
 class ShardExchange {
  public:
-  /// shard(k, row) writes shard k's gradient at θ into row (n = g.size() doubles) and returns
-  /// its value; it is called for this rank's shards only, on `pool`.
-  /// @throws nabla::Error when the ranks disagree on n, θ's values, the shard count or the
-  /// reduction, or a shard threw on another rank; what this rank's first failing shard threw.
+  /// shard(k, row) writes shard k's gradient at θ (or its H·v, or its Hessian) into row
+  /// (g.size() doubles) and returns its value; it is called for this rank's shards only, on
+  /// `pool`. `direction`: the v of a Hessian-vector product (empty otherwise).
+  /// @throws nabla::Error when the ranks disagree on θ's size or values, g's size, the
+  /// direction, the shard count or the reduction, or a shard threw on another rank; what this
+  /// rank's first failing shard threw.
   double run(const char* function, const boost::mpi::communicator& comm, Reduction reduction,
              ThreadPool& pool, std::size_t shards, std::span<const double> theta,
              std::span<double> g,
-             const std::function<double(std::size_t, std::span<double>)>& shard);
+             const std::function<double(std::size_t, std::span<double>)>& shard,
+             std::span<const double> direction = {});
 
  private:
   std::vector<double> records_;   // this rank's shards, (1 + n) each: value, gradient row
@@ -125,8 +128,8 @@ class DistributedSum {
   /// Hessian-vector products by forward over reverse, summed over the ranks as operator() sums
   /// gradients. Only for a shard function generic in its number type
   /// (TwiceDifferentiableShardFunction); what nabla::optim::minimize's NewtonCG calls.
-  /// @throws nabla::Error when v or hv does not have θ's size, the ranks disagree on θ or v;
-  /// as operator().
+  /// @throws nabla::Error when v or hv does not have θ's size, the ranks disagree on θ or v
+  /// (every rank throws); as operator().
   void hessian_vector_product(std::span<const double> theta, std::span<const double> v,
                               std::span<double> hv) requires TwiceDifferentiableShardFunction<F> {
     static constexpr const char* function = "nabla::mpi::distributed_sum (hessian_vector_product)";
@@ -134,15 +137,14 @@ class DistributedSum {
                                            false);
     nabla::detail::check_second_order_size(function, "the product hv", theta.size(), hv.size(),
                                            false);
-    // The ranks must agree on v as well as θ: both are in the hash the exchange compares.
-    point_.assign(theta.begin(), theta.end());
-    point_.insert(point_.end(), v.begin(), v.end());
     const F& f = f_;
-    (void)exchange_.run(function, comm_, reduction_, *pool_, shards_.count(), point_, hv,
-                        [&](std::size_t k, std::span<double> row) {
-                          nabla::detail::shard_hessian_vector_product(f, shards_, k, theta, v, row);
-                          return 0.0;
-                        });
+    (void)exchange_.run(
+        function, comm_, reduction_, *pool_, shards_.count(), theta, hv,
+        [&](std::size_t k, std::span<double> row) {
+          nabla::detail::shard_hessian_vector_product(f, shards_, k, theta, v, row);
+          return 0.0;
+        },
+        v);
   }
 
   /// ∇²f(θ), n×n row-major, written into h, the same on every rank (collective): each shard's
@@ -160,6 +162,17 @@ class DistributedSum {
                           nabla::detail::shard_hessian(f, shards_, k, theta, row);
                           return 0.0;
                         });
+    // Reduction::allreduce adds each entry in MPI's order, which may differ between h_ij and
+    // h_ji: the two are made equal (their mean), as the Newton methods assume (shard_order
+    // sums symmetric matrices in one order: nothing changes).
+    const std::size_t n = theta.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = i + 1; j < n; ++j) {
+        double& a = h[i * n + j];
+        double& b = h[j * n + i];
+        if (a != b) a = b = 0.5 * a + 0.5 * b;
+      }
+    }
   }
 
   /// The shards summed over (all ranks').
@@ -179,7 +192,6 @@ class DistributedSum {
   Reduction reduction_;
   ThreadPool* pool_;
   detail::ShardExchange exchange_;
-  std::vector<double> point_;  // θ and v, for the ranks' agreement check of an HVP
 };
 
 /// The value and gradient of a sum over data shards, Σₖ f(θ, shardₖ), computed across the ranks
