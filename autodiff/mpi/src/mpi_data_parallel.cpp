@@ -24,6 +24,7 @@ DataParallel::DataParallel(nn::Parameters& params, const boost::mpi::communicato
                                               "(expected at most {})",
                                               params.size(), std::numeric_limits<int>::max() - 4));
   }
+  buffer_.resize(params.size() + 4);
   broadcast_parameters();
 }
 
@@ -54,8 +55,7 @@ double DataParallel::run(const Shards& shards, const std::function<Var(Shard)>& 
   const detail::Block mine = detail::block(shards.count(), comm_.rank(), comm_.size());
   std::exception_ptr error;
   double value = 0;
-  const std::span<double> g = params_->gradients();
-  bool computed = false;
+  std::fill(buffer_.begin(), buffer_.end(), 0.0);
   if (mine.first < mine.last) {
     // This rank's block is items [begin, end) split as the whole batch is: a Shards of its own,
     // whose shard i is the batch's shard first + i.
@@ -64,39 +64,38 @@ double DataParallel::run(const Shards& shards, const std::function<Var(Shard)>& 
       value = local_.compute_gradients(Shards(end - begin, shards.shard_size()), [&](Shard s) {
         return loss(Shard{mine.first + s.index, begin + s.begin, begin + s.end});
       });
-      computed = true;
+      const std::span<const double> g = params_->gradients();
+      std::copy(g.begin(), g.end(), buffer_.begin());
     } catch (...) {
       error = std::current_exception();
     }
   }
-  if (!computed) std::fill(g.begin(), g.end(), 0.0);
   const double count = static_cast<double>(shards.count());
-  extras_[0] = value;
-  extras_[1] = error ? 1.0 : 0.0;
-  extras_[2] = count;
-  extras_[3] = count * count;
-  // Note [Distributed data-parallel training]: the gradient all-reduced where it is, with the
-  // four numbers beside it in flight at the same time.
-  MPI_Request extras;
-  MPI_Iallreduce(MPI_IN_PLACE, extras_.data(), static_cast<int>(extras_.size()), MPI_DOUBLE,
-                 MPI_SUM, comm_, &extras);
-  MPI_Allreduce(MPI_IN_PLACE, g.data(), static_cast<int>(n), MPI_DOUBLE, MPI_SUM, comm_);
-  MPI_Wait(&extras, MPI_STATUS_IGNORE);
+  buffer_[n] = value;
+  buffer_[n + 1] = error ? 1.0 : 0.0;
+  buffer_[n + 2] = count;
+  buffer_[n + 3] = count * count;
+  // Note [Distributed data-parallel training]: the one collective of a step.
+  MPI_Allreduce(MPI_IN_PLACE, buffer_.data(), static_cast<int>(buffer_.size()), MPI_DOUBLE, MPI_SUM,
+                comm_);
   const double ranks = comm_.size();
-  if (extras_[2] != ranks * count || extras_[3] != ranks * count * count) {
-    nabla::detail::fail(function, fmt::format("the ranks disagree on the shard count: {} on "
-                                              "this rank (rank {}), {:.6g} on average (expected "
-                                              "the same Shards on every rank)",
-                                              shards.count(), comm_.rank(), extras_[2] / ranks));
+  if (buffer_[n + 2] != ranks * count || buffer_[n + 3] != ranks * count * count) {
+    nabla::detail::fail(function,
+                        fmt::format("the ranks disagree on the shard count: {} on "
+                                    "this rank (rank {}), {:.6g} on average (expected "
+                                    "the same Shards on every rank)",
+                                    shards.count(), comm_.rank(), buffer_[n + 2] / ranks));
   }
-  if (extras_[1] != 0) {
+  if (buffer_[n + 1] != 0) {
     if (error) std::rethrow_exception(error);
     nabla::detail::fail(function, fmt::format("a loss threw on {:.0f} of the {} ranks (its "
                                               "exception is rethrown there; expected every "
                                               "shard to succeed)",
-                                              extras_[1], comm_.size()));
+                                              buffer_[n + 1], comm_.size()));
   }
-  return extras_[0];
+  const std::span<double> g = params_->gradients();
+  std::copy(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(n), g.begin());
+  return buffer_[n];
 }
 
 }  // namespace nabla::mpi

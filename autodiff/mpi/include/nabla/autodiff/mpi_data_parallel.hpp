@@ -2,7 +2,6 @@
 #pragma once
 
 #include <algorithm>
-#include <array>
 #include <boost/mpi/communicator.hpp>
 #include <concepts>
 #include <cstddef>
@@ -22,18 +21,14 @@ namespace nabla::mpi {
 // the whole model; the constructor broadcasts rank 0's parameter values, so all ranks start
 // alike. A step's batch is split into Shards (the same on every rank); rank r computes its block
 // of shards (Note [Deterministic distributed sums]) with nn::DataParallel on its threads, which
-// adds them in shard order into params.gradients(); then one MPI_Allreduce of that flat buffer
-// in place, the n gradients, adds the ranks' partial sums, while a non-blocking all-reduce of
-// four numbers — the loss, a failure count and the shard count and its square — is in flight
-// beside it (so a step costs one collective's latency). Reducing in place, not through a copy
-// of n + 4 doubles, saved two copies of the gradient per step: 3.2 → 3.0–3.1 s for a
-// Fashion-MNIST epoch on 2 ranks (docs/parallel.md). The last three numbers make the step safe:
-// a rank whose loss threw (its gradient is zeroed), or that split the batch into another number
-// of shards (Σ Sᵣ = P·S and Σ Sᵣ² = P·S² only when every Sᵣ = S), makes every rank throw. Every
-// rank then holds the same gradient bits (Open MPI's all-reduce gives every rank the same result;
-// parameters_agree() checks it), so the same optimizer step keeps the parameters identical. The sum
-// is over ranks' partial sums, so it matches a one-process run to the rounding of a different
-// summation order, not to the bit.
+// adds them in shard order; then ONE MPI_Allreduce of one flat buffer — the n gradients, the
+// loss, a failure count and the shard count and its square — adds the ranks' partial sums.
+// The last three make the step safe without a second collective: a rank whose loss threw, or
+// that split the batch into another number of shards (Σ Sᵣ = P·S and Σ Sᵣ² = P·S² only when
+// every Sᵣ = S), makes every rank throw. Every rank then holds the same gradient bits (Open
+// MPI's all-reduce gives every rank the same result; parameters_agree() checks it), so the
+// same optimizer step keeps the parameters identical. The sum is over ranks' partial sums, so
+// it matches a one-process run to the rounding of a different summation order, not to the bit.
 
 /// Data-parallel gradients of nn::Parameters across the ranks of a communicator (Note
 /// [Distributed data-parallel training]): each rank computes its block of a batch's shards on
@@ -102,8 +97,7 @@ class DataParallel {
   nn::Parameters* params_;
   boost::mpi::communicator comm_;
   nn::DataParallel local_;
-  std::array<double, 4>
-      extras_{};  // loss, failures, S, S² (Note [Distributed data-parallel training])
+  std::vector<double> buffer_;  // n gradients, loss, failures, S, S²
 };
 
 }  // namespace nabla::mpi
