@@ -22,8 +22,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -48,10 +50,18 @@ struct Options {
   std::string data = "/usr/share/datasets/fashion-mnist";
 };
 
+constexpr const char* usage =
+    "usage: fashion_mnist [--epochs E (5)] [--train N (60000)] [--test N (10000)]\n"
+    "                     [--min-accuracy A (0)] [--data DIR] [--threads T (0)] [--distributed]\n";
+
 Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string key = argv[i];
+    if (key == "--help" || key == "-h") {
+      fmt::print("{}", usage);
+      std::exit(0);
+    }
     if (key == "--distributed") {
       o.distributed = true;
       continue;
@@ -288,7 +298,13 @@ int train(const Options& o, const World* world) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Options o = parse(argc, argv);
+  Options o;
+  try {
+    o = parse(argc, argv);
+  } catch (const std::exception& e) {  // an unknown option, a missing or malformed value
+    fmt::print(stderr, "fashion_mnist: {}\n{}", e.what(), usage);
+    return 2;
+  }
   if (!o.distributed) return train(o, nullptr);
 #ifdef NABLA_EXAMPLE_MPI
   return nabla::mpi::run(argc, argv, [&](const World& world) { return train(o, &world); });

@@ -661,6 +661,56 @@ BOOST_AUTO_TEST_CASE(jvp_points_of_every_size_nested_throwing_and_on_threads) {
   for (const double d : tangents) BOOST_TEST(d == 28.0);
 }
 
+namespace {
+// N directions at once against N one-direction evaluations of the same f, lane by lane.
+template <std::size_t N, class F>
+void expect_lanes_match_single_directions(const F& f, const std::vector<double>& x,
+                                          std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> u(-1, 1);
+  std::vector<std::array<double, N>> d(x.size());
+  for (auto& row : d)
+    for (double& e : row) e = u(rng);
+  std::vector<Dual<double, N>> xn(x.size());
+  for (std::size_t j = 0; j < x.size(); ++j) xn[j] = Dual<double, N>(x[j], d[j]);
+  const Dual<double, N> yn = f(std::span<const Dual<double, N>>(xn));
+  for (std::size_t k = 0; k < N; ++k) {
+    std::vector<Dual<double>> x1(x.size());
+    for (std::size_t j = 0; j < x.size(); ++j) x1[j] = Dual<double>(x[j], d[j][k]);
+    const Dual<double> y1 = f(std::span<const Dual<double>>(x1));
+    BOOST_TEST(yn.value() == y1.value());
+    BOOST_TEST(yn.tangent(k) == y1.tangent(), "N = " << N << ", lane " << k);
+  }
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(vector_mode_lanes_match_single_directions_for_2_to_8) {
+  // Dual<double, N> computes even N two lanes at a time (LanePair); every lane is the
+  // one-direction result, bit for bit, through every kind of operation.
+  const auto f = [](const auto& x) {
+    using T = std::decay_t<decltype(x[0])>;
+    T s = 0.0;
+    for (std::size_t i = 0; i + 1 < x.size(); ++i) {
+      const T t = x[i + 1] - x[i] * x[i];
+      s += 100.0 * t * t + (1.0 - x[i]) * (1.0 - x[i]);
+      s += exp(0.1 * x[i]) * sin(x[i + 1]) / (2.0 + tanh(x[i]));
+      s += sqrt(x[i] * x[i] + 1.0) + log1p(x[i] * x[i]) + pow(x[i] * x[i] + 1.0, x[i + 1]);
+      s -= atan2(x[i], x[i + 1] + 3.0) * cbrt(x[i + 1] + 2.0);
+    }
+    return s;
+  };
+  std::mt19937_64 rng(17);
+  std::uniform_real_distribution<double> u(-1, 1);
+  for (std::size_t n : {1, 2, 7, 20}) {
+    std::vector<double> x(n);
+    for (double& e : x) e = u(rng);
+    expect_lanes_match_single_directions<2>(f, x, rng);
+    expect_lanes_match_single_directions<3>(f, x, rng);
+    expect_lanes_match_single_directions<4>(f, x, rng);
+    expect_lanes_match_single_directions<5>(f, x, rng);
+    expect_lanes_match_single_directions<8>(f, x, rng);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(fma_rounds_once_on_every_number_type_and_takes_numbers) {
   // At a = 1 + 2⁻³⁰, b = 1 − 2⁻³⁰, c = −1: a·b + c = −2⁻⁶⁰ exactly, 0 when a·b is rounded first.
   const double a = 1.0 + std::ldexp(1.0, -30), b = 1.0 - std::ldexp(1.0, -30), c = -1.0;

@@ -2,9 +2,11 @@
 // points across its domain, including near singularities and at large magnitudes.
 #include <nabla/autodiff.hpp>
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <numbers>
+#include <string>
 
 #include "ad_check.hpp"
 
@@ -35,6 +37,27 @@ double psi(double x) {  // digamma for the checks, independent of the library's 
   for (; x < 30; x += 1) r -= 1 / x;
   return r + std::log(x) - 1 / (2 * x) - 1 / (12 * x * x) + 1 / (120 * std::pow(x, 4)) -
          1 / (252 * std::pow(x, 6));
+}
+
+// ψ⁽ᵐ⁾(x) for m ≥ 1 and x > 0, independent of the library's: shift up with
+// ψ⁽ᵐ⁾(x) = ψ⁽ᵐ⁾(x + 1) + (−1)ᵐ⁺¹ m! / xᵐ⁺¹, then the asymptotic series at x ≥ 30
+// (−1)ᵐ⁺¹ [(m−1)!/xᵐ + m!/(2xᵐ⁺¹) + Σₖ B₂ₖ (2k+m−1)!/((2k)! x²ᵏ⁺ᵐ)], k = 1…4.
+double psi_n(int m, double x) {
+  const auto factorial = [](int k) {
+    double f = 1;
+    for (int i = 2; i <= k; ++i) f *= i;
+    return f;
+  };
+  const double sign = m % 2 == 1 ? 1.0 : -1.0;  // (−1)ᵐ⁺¹
+  double r = 0;
+  for (; x < 30; x += 1) r += sign * factorial(m) / std::pow(x, m + 1);
+  const double bernoulli[] = {1.0 / 6, -1.0 / 30, 1.0 / 42, -1.0 / 30};
+  double series = factorial(m - 1) / std::pow(x, m) + factorial(m) / (2 * std::pow(x, m + 1));
+  for (int k = 1; k <= 4; ++k) {
+    series +=
+        bernoulli[k - 1] * factorial(2 * k + m - 1) / (factorial(2 * k) * std::pow(x, 2 * k + m));
+  }
+  return r + sign * series;
 }
 
 }  // namespace
@@ -337,6 +360,26 @@ BOOST_AUTO_TEST_CASE(special_functions) {
         return x > 0 ? psi(x) : psi(1 - x) - std::numbers::pi / std::tan(std::numbers::pi * x);
       },
       with(gamma_points, {1e5, 1e10}), to_pole);
+  // polygamma(n, x) = ψ⁽ⁿ⁾(x), whose derivative is ψ⁽ⁿ⁺¹⁾(x), against psi_n (a series of its
+  // own); n = 0 is digamma.
+  const auto positive = with(linspace(0.1, 8, 20), {1e-3, 25.0, 150.0, 1e4});
+  for (int n : {0, 1, 2, 3}) {
+    expect_unary(
+        "polygamma(" + std::to_string(n) + ", x)",
+        [n](auto x) {
+          using nabla::polygamma;
+          return polygamma(n, x);
+        },
+        [n](double x) { return psi_n(n + 1, x); }, positive,
+        [](double x) { return std::min(0.1, x); });
+  }
+  expect_unary(
+      "digamma",
+      [](auto x) {
+        using nabla::digamma;
+        return digamma(x);
+      },
+      [](double x) { return psi_n(1, x); }, positive, [](double x) { return std::min(0.1, x); });
   // Known values: ψ(1) = −γ, ψ(1/2) = −γ − 2 ln 2.
   BOOST_TEST(nabla::detail::digamma(1.0) == -0.57721566490153286,
              boost::test_tools::tolerance(1e-15));

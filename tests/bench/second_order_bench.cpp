@@ -1,7 +1,7 @@
 // Forward mode and second derivatives on the scalar suite (suite.hpp): the cost of a JVP (the
 // nabla::jvp call, and f on the Duals as the helpers evaluate it), of a
-// four-direction JVP, of a Hessian-vector product and of a dense Hessian, as ratios to the
-// plain function and to the gradient, measured interleaved in one process. Each row first
+// four- and an eight-direction JVP, of a Hessian-vector product and of a dense Hessian, as ratios
+// to the plain function and to the gradient, measured interleaved in one process. Each row first
 // checks its Hessian-vector product against differences of the suite's analytic gradient.
 // Prints a Markdown table (docs/benchmarks.md, "Forward mode and second derivatives").
 // `--times` prints the gradient, HVP and dense Hessian in µs instead, the columns of the peer
@@ -53,9 +53,12 @@ void second_order_row(std::string_view name, const F& f, const std::vector<doubl
   std::vector<double> g(n);
   std::vector<nabla::Dual<double>> xd(n);
   std::vector<nabla::Dual<double, 4>> x4(n);
+  std::vector<nabla::Dual<double, 8>> x8(n);
   for (std::size_t i = 0; i < n; ++i) {
     xd[i] = nabla::Dual<double>(x[i], v[i]);
     x4[i] = nabla::Dual<double, 4>(x[i], {v[i], -v[i], 0.5 * v[i], 1.0});
+    x8[i] = nabla::Dual<double, 8>(
+        x[i], {v[i], -v[i], 0.5 * v[i], 1.0, 2.0 * v[i], -0.25 * v[i], 0.5, -1.0});
   }
   const auto plain = [&] { bench::sink = bench::sink + f(std::span<const double>(x)); };
   const auto grad = [&] { bench::sink = bench::sink + nabla::gradient(call, x, g); };
@@ -78,20 +81,28 @@ void second_order_row(std::string_view name, const F& f, const std::vector<doubl
     bench::sink =
         bench::sink + y.value() + y.tangent(0) + y.tangent(1) + y.tangent(2) + y.tangent(3);
   };
+  const auto jvp8 = [&] {
+    const nabla::detail::TangentCheckScope unchecked(true);
+    const auto y = call(x8);
+    double sum = y.value();
+    for (std::size_t k = 0; k < 8; ++k) sum += y.tangent(k);
+    bench::sink = bench::sink + sum;
+  };
   const auto hvp = [&] {
     bench::sink = bench::sink + nabla::hessian_vector_product(call, x, v)[0];
   };
   const auto hess = [&] { bench::sink = bench::sink + nabla::hessian(call, x).data[0]; };
   const long cp = calibrate(plain), cg = calibrate(grad), cc = calibrate(jvp_call),
-             cj = calibrate(jvp), c4 = calibrate(jvp4), ch = calibrate(hvp),
+             cj = calibrate(jvp), c4 = calibrate(jvp4), c8 = calibrate(jvp8), ch = calibrate(hvp),
              cH = dense ? calibrate(hess) : 0;
-  std::vector<double> tp, tg, tc, tj, t4, th, tH;
+  std::vector<double> tp, tg, tc, tj, t4, t8, th, tH;
   for (int rep = 0; rep < bench::samples; ++rep) {
     tp.push_back(seconds_per_call(plain, cp));
     tg.push_back(seconds_per_call(grad, cg));
     tc.push_back(seconds_per_call(jvp_call, cc));
     tj.push_back(seconds_per_call(jvp, cj));
     t4.push_back(seconds_per_call(jvp4, c4));
+    t8.push_back(seconds_per_call(jvp8, c8));
     th.push_back(seconds_per_call(hvp, ch));
     if (dense) tH.push_back(seconds_per_call(hess, cH));
   }
@@ -103,9 +114,9 @@ void second_order_row(std::string_view name, const F& f, const std::vector<doubl
     std::fflush(stdout);
     return;
   }
-  fmt::print("| {} | {} | {:.3g} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {} |\n", name, n,
-             p * 1e6, q / p, median(tc) / p, j / p, j4 / (4 * j), hh / q,
-             dense ? fmt::format("{:.1f}", median(tH) / q) : std::string("–"));
+  fmt::print("| {} | {} | {:.3g} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {:.2f} | {} |\n",
+             name, n, p * 1e6, q / p, median(tc) / p, j / p, j4 / (4 * j), median(t8) / (8 * j),
+             hh / q, dense ? fmt::format("{:.1f}", median(tH) / q) : std::string("–"));
   std::fflush(stdout);
 }
 
@@ -128,8 +139,8 @@ int main(int argc, char** argv) {
   } else {
     fmt::print(
         "| function | inputs | plain (µs) | gradient / plain | jvp() / plain | JVP evaluation / "
-        "plain | 4-direction JVP / 4 JVPs | HVP / gradient | dense Hessian / gradient "
-        "|\n|---|---|---|---|---|---|---|---|---|\n");
+        "plain | 4-direction JVP / 4 JVPs | 8-direction JVP / 8 JVPs | HVP / gradient | dense "
+        "Hessian / gradient |\n|---|---|---|---|---|---|---|---|---|---|\n");
   }
   second_order_row("chained Rosenbrock", bench::Rosenbrock{}, bench::random_vector(100, 1, -1, 1),
                    true);

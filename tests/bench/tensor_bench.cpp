@@ -140,6 +140,26 @@ int main(int argc, char** argv) {
     }
   }
 
+  if (bench::reps == 0) {
+    // The chained Rosenbrock as one tensor expression (Σ 100 (x[1:] − x[:−1]²)² + (1 − x[:−1])²),
+    // the scalar suite's row in tensor form.
+    for (const std::size_t n :
+         {std::size_t{100}, small ? std::size_t{1000} : std::size_t{100000}}) {
+      const auto loss = [n](auto q) {
+        const auto a = nabla::slice(q[0], 0, 0, n - 1);
+        const auto b = nabla::slice(q[0], 0, 1, n);
+        const auto t = b - a * a;
+        const auto u = 1.0 - a;
+        return nabla::sum(100.0 * (t * t) + u * u);
+      };
+      std::srand(6);
+      const Eigen::VectorXd x0 = Eigen::VectorXd::Random(static_cast<Eigen::Index>(n));
+      const Eigen::VectorXd v0 = Eigen::VectorXd::Random(static_cast<Eigen::Index>(n));
+      hvp_row(fmt::format("chained Rosenbrock, n = {}", n), loss, {nabla::to_tensor(x0)},
+              {nabla::to_tensor(v0)}, budget);
+    }
+  }
+
   const Mlp p;
   nabla::nn::Parameters params;
   const auto w1 = params.add("W1", nabla::to_tensor(p.w1));

@@ -59,8 +59,11 @@ struct PointStorageOwner {
 };
 }  // namespace
 
+// ThreadSanitizer instruments the clones' ifunc resolver, which the dynamic loader runs before
+// TSan's runtime is initialised (a crash at load, as for Adam's loop in optimizer.cpp): one
+// version only under TSan.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__ELF__) && \
-    defined(__GLIBC__)
+    defined(__GLIBC__) && !defined(__SANITIZE_THREAD__)
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #endif
 void fill_dual_point(Dual<double>* __restrict d, const double* __restrict x,
