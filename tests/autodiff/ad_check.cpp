@@ -37,6 +37,11 @@ std::vector<double> linspace(double lo, double hi, int n) {
   return v;
 }
 
+void expect_forward_matches_reverse(const std::string& what, double forward, double reverse) {
+  BOOST_CHECK_MESSAGE(close(forward, reverse, 1e-13, 0),
+                      what << ": forward mode " << forward << ", reverse mode " << reverse);
+}
+
 void expect_same_value(const std::string& what, double got, double expected) {
   BOOST_CHECK_MESSAGE(close(got, expected, 0, 0),
                       what << ": value " << got << ", expected " << expected);

@@ -64,6 +64,19 @@ void expect_second_order(const std::string& what, double analytic, double other,
 /// Values must agree exactly (both NaN counts as agreement).
 void expect_same_value(const std::string& what, double got, double expected);
 
+/// The checkers' random points: x moved by a random relative and absolute amount of at most
+/// 1e-3 (a fixed seed, so a failure repeats), to compare forward against reverse mode away from
+/// the listed points.
+inline double nearby(double x) {
+  static std::mt19937_64 rng(20261130);
+  std::uniform_real_distribution<double> u(-1e-3, 1e-3);
+  const double relative = u(rng), absolute = u(rng);
+  return x + relative * std::abs(x) + absolute;
+}
+/// Forward (a tangent) and reverse (a gradient entry) mode agree: the same partial from the same
+/// rule, up to the order of the chain rule's products in a fused statement.
+void expect_forward_matches_reverse(const std::string& what, double forward, double reverse);
+
 /// Distance from x to the nearest singularity of the function under test (inf: none).
 using Distance = std::function<double(double)>;
 /// Distance from (a, b) to the nearest singularity along one argument (inf: none).
@@ -112,6 +125,14 @@ void expect_unary(const std::string& name, F f, D df, const std::vector<double>&
     // Second order, two ways — forward over forward (Dual<Dual<double>>) and forward over
     // reverse (the Hessian, Dual<Var>) — against each other and against differences of df.
     expect_second(at, f, df, x, h);
+    // Forward against reverse at a random point near x.
+    if (const double xr = nearby(x); std::isfinite(xr)) {
+      const auto rr =
+          value_and_gradient([&](std::span<const Var> v) { return Var(f(v[0])); }, {xr});
+      const Dual<double> yr = f(Dual<double>(xr, 1.0));
+      expect_forward_matches_reverse(name + " at random x = " + std::to_string(xr), yr.tangent(),
+                                     rr.gradient[0]);
+    }
   }
 }
 
@@ -181,6 +202,16 @@ void expect_binary(const std::string& name, F f, DA dfa, DB dfb,
         b);
     expect_second_order(
         at + " d2/dadb", H(0, 1), mixed, [&](double t) { return double(dfa(a, t)); }, b, hb);
+    // Forward against reverse at a random point near (a, b).
+    if (const double ar = nearby(a), br = nearby(b); std::isfinite(ar) && std::isfinite(br)) {
+      const auto rr =
+          value_and_gradient([&](std::span<const Var> v) { return Var(f(v[0], v[1])); }, {ar, br});
+      const D ra = f(D(ar, 1.0), D(br)), rb = f(D(ar), D(br, 1.0));
+      const std::string near =
+          name + " at random (" + std::to_string(ar) + ", " + std::to_string(br) + ")";
+      expect_forward_matches_reverse(near + " d/da", ra.tangent(), rr.gradient[0]);
+      expect_forward_matches_reverse(near + " d/db", rb.tangent(), rr.gradient[1]);
+    }
   }
 }
 
