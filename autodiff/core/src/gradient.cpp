@@ -186,12 +186,15 @@ std::vector<double> square_matrix(const char* function, std::size_t n) {
   }
 }
 
-void symmetrize(Hessian& h) {
-  // Both triangles are exact second derivatives; they differ only by rounding in the sweeps.
-  for (std::size_t i = 0; i < h.n; ++i) {
-    for (std::size_t j = i + 1; j < h.n; ++j) {
-      const double m = 0.5 * h.data[i * h.n + j] + 0.5 * h.data[j * h.n + i];
-      h.data[i * h.n + j] = h.data[j * h.n + i] = m;
+void symmetrize(std::span<double> h, std::size_t n) noexcept {
+  // Both triangles are exact second derivatives; they differ only by rounding in the sweeps (or
+  // in the order an all-reduce added them). Equal pairs stay as they are (0.5·a + 0.5·a would
+  // round a subnormal a).
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = i + 1; j < n; ++j) {
+      double& a = h[i * n + j];
+      double& b = h[j * n + i];
+      if (a != b) a = b = 0.5 * a + 0.5 * b;
     }
   }
 }

@@ -229,7 +229,11 @@ void hessian_columns(F& f, DualRecording<N>& rec, std::size_t first, std::span<d
                h.subspan(first * cols, rows * cols));
 }
 
-void symmetrize(Hessian& h);
+/// Makes the n×n row-major h exactly symmetric: each pair h_ij ≠ h_ji becomes its mean (both
+/// triangles are exact second derivatives that differ only by rounding).
+void symmetrize(std::span<double> h, std::size_t n) noexcept;
+/// symmetrize() of a Hessian.
+inline void symmetrize(Hessian& h) noexcept { symmetrize(h.data, h.n); }
 /// An n×n zero matrix; throws nabla::Error (not std::bad_alloc) when it cannot be had.
 std::vector<double> square_matrix(const char* function, std::size_t n);
 }  // namespace detail

@@ -126,15 +126,14 @@ template <class F>
 void shard_hessian(const F& f, const Shards& shards, std::size_t k, std::span<const double> theta,
                    std::span<double> row) {
   const Shard s = shards[k];
-  // Four columns per evaluation when f takes Dual<Var, 4> (a generic f does), else one.
-  using Block = Dual<Var, hessian_block>;
-  const Hessian h = [&] {
-    if constexpr (std::invocable<const F&, std::span<const Block>, Shard>) {
-      return nabla::hessian([&](std::span<const Block> x) { return f(x, s); }, theta);
-    } else {
-      return nabla::hessian([&](std::span<const Dual<Var>> x) { return f(x, s); }, theta);
-    }
-  }();
+  // Callable with exactly the spans f takes, so that nabla::hessian sees f's own choice: four
+  // columns per evaluation when f takes Dual<Var, 4> (a generic f does), else one.
+  const Hessian h = nabla::hessian(
+      [&]<class T>(
+          std::span<const T> x) requires std::invocable<const F&, std::span<const T>, Shard> {
+        return f(x, s);
+      },
+      theta);
   std::copy(h.data.begin(), h.data.end(), row.begin());
 }
 /// Throws nabla::Error unless `what` (a direction or product: one entry per parameter, or a

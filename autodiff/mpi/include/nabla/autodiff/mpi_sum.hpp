@@ -163,16 +163,9 @@ class DistributedSum {
                           return 0.0;
                         });
     // Reduction::allreduce adds each entry in MPI's order, which may differ between h_ij and
-    // h_ji: the two are made equal (their mean), as the Newton methods assume (shard_order
-    // sums symmetric matrices in one order: nothing changes).
-    const std::size_t n = theta.size();
-    for (std::size_t i = 0; i < n; ++i) {
-      for (std::size_t j = i + 1; j < n; ++j) {
-        double& a = h[i * n + j];
-        double& b = h[j * n + i];
-        if (a != b) a = b = 0.5 * a + 0.5 * b;
-      }
-    }
+    // h_ji: the pair becomes its mean, as the Newton methods assume (shard_order sums
+    // symmetric matrices in one order: nothing changes).
+    nabla::detail::symmetrize(h, theta.size());
   }
 
   /// The shards summed over (all ranks').
