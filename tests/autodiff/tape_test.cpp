@@ -2,7 +2,9 @@
 #include <nabla/autodiff.hpp>
 
 #include <boost/test/unit_test.hpp>
+#include <cmath>
 #include <string>
+#include <thread>
 #include <vector>
 
 using nabla::Position;
@@ -219,6 +221,109 @@ BOOST_AUTO_TEST_CASE(growth_through_the_mapped_sizes_keeps_the_recording) {
   const auto reserved = tape.statistics().allocations;
   BOOST_TEST(run(tape, n) == 0u);
   BOOST_TEST(tape.statistics().allocations == reserved + 1);  // the adjoints only
+}
+
+BOOST_AUTO_TEST_CASE(one_slow_call_records_everything_the_fast_path_leaves_out) {
+  // Note [One slow call]: an expression is recorded inline, or by one out-of-line call when
+  // there is no active tape yet, no room, diagnostics are on, a leaf is of an older epoch or
+  // stale. Each case here goes that way and must record what the fast path would have.
+  using nabla::detail::TapeInspect;
+  // No active tape yet (a fresh thread): constants stay constants, then the default tape.
+  std::thread([] {
+    const Var c = 3.0;
+    const Var cc = c * c + 1.0;
+    BOOST_TEST(cc.is_constant());
+    BOOST_TEST(cc.value() == 10.0);
+    const Var x = nabla::variable(2.0);
+    const Var y = sin(x) * x;  // two nodes: one fused statement
+    nabla::backward(y);
+    BOOST_TEST(nabla::adjoint(x) == std::cos(2.0) * 2.0 + std::sin(2.0));
+  }).join();
+
+  Tape tape;
+  Tape::Scope scope(tape);
+  const Var x = tape.variable(1.5);
+  const Position p = tape.position();
+  const Var t = x * 2.0;
+  tape.rewind(p);  // a new epoch from p: x is of the older one, `later` of the current one
+  const Var later = tape.variable(-0.5);
+  const Var mixed = later * x + sin(later) * 4.0;  // an older-epoch leaf: the slow path
+  const std::uint32_t s = mixed.index();
+  BOOST_TEST(TapeInspect::fused(tape, s));
+  // The fast path's operands: one per leaf (later, x, later), each with its partial.
+  BOOST_TEST(TapeInspect::operands(tape, s).size() == 3u);
+  BOOST_TEST(TapeInspect::operands(tape, s)[1] == x.index());
+  BOOST_TEST(TapeInspect::partials(tape, s)[0] == x.value());
+  BOOST_TEST(TapeInspect::partials(tape, s)[2] == 4 * std::cos(later.value()));
+  const Var fast = mixed * later;  // both of the current epoch: the fast path again
+  BOOST_TEST(fast.index() == s + 1);
+  BOOST_TEST(nabla::op_name(TapeInspect::op(tape, fast.index())) == "mul");
+  BOOST_TEST(!TapeInspect::fused(tape, fast.index()));
+
+  // A stale leaf among good ones: an error, and nothing recorded.
+  const auto before = tape.statistics();
+  BOOST_TEST(throws_with([&] { (void)Var(later * x + t * later); }, "rewound away"));
+  BOOST_TEST(tape.statistics().statements == before.statements);
+  BOOST_TEST(tape.statistics().operands == before.operands);
+
+  // Diagnostics on: the values are kept (no room for the fast path); off: the fast path again.
+  tape.set_diagnostics({.enabled = true});
+  const Var d = fast * fast + later;
+  BOOST_TEST(nabla::detail::TapeDiagnostics::recorded_value(tape, d.index()) == d.value());
+  tape.set_diagnostics({});
+  const Var e = d * x;
+  BOOST_TEST(std::isnan(nabla::detail::TapeDiagnostics::recorded_value(tape, e.index())));
+  BOOST_TEST(e.index() == d.index() + 1);
+
+  // Every statement above is in the gradient: e = (f² + l)·x, f = m·l, m = l·x + 4 sin l.
+  tape.backward(e);
+  const double l = -0.5, xv = 1.5, m = l * xv + 4 * std::sin(l), f = m * l;
+  const double de_dd = xv, dd_df = 2 * f, df_dm = l;
+  const double dl = de_dd * (dd_df * (m + df_dm * (xv + 4 * std::cos(l))) + 1);
+  const double dx = f * f + l + de_dd * dd_df * df_dm * l;
+  BOOST_TEST(tape.adjoint(later) == dl, boost::test_tools::tolerance(1e-14));
+  BOOST_TEST(tape.adjoint(x) == dx, boost::test_tools::tolerance(1e-14));
+}
+
+BOOST_AUTO_TEST_CASE(leaves_of_the_epoch_below_and_deeper_ones) {
+  // Note [The epoch below]: a loop of position(); …; rewind() over variables recorded once reads
+  // them inline from the epoch below; leaves two epochs down take the slow path; stale ones
+  // from a dropped epoch in between are errors either way.
+  using nabla::detail::TapeInspect;
+  Tape tape;
+  Tape::Scope scope(tape);
+  const Var x = tape.variable(0.75);
+  const Position p = tape.position();
+  Var stale;
+  for (int step = 0; step < 4; ++step) {
+    const Var y = x * x + sin(x) * static_cast<double>(step);
+    BOOST_TEST(TapeInspect::operands(tape, y.index()).size() == 2u);  // x·x is one operand
+    BOOST_TEST(TapeInspect::operands(tape, y.index())[0] == x.index());
+    tape.backward(y);
+    BOOST_TEST(tape.adjoint(x) == 2 * 0.75 + std::cos(0.75) * step,
+               boost::test_tools::tolerance(1e-15));
+    if (step > 0) BOOST_TEST(throws_with([&] { (void)Var(stale * x); }, "rewound away"));
+    stale = y;
+    tape.rewind(p);
+  }
+  // Three live epochs: x's, a's (below the current one), the current one.
+  tape.rewind(p);
+  const Var a = tape.variable(2.0);
+  const Position q = tape.position();
+  const Var b = tape.variable(-3.0);
+  tape.rewind(q);  // b is gone; a's epoch is now the one below, x's two below
+  const Var c = tape.variable(0.5);
+  const Var z = x * a + a * c;  // x: the slow path; a: inline from the epoch below
+  const auto ops = TapeInspect::operands(tape, z.index());
+  BOOST_TEST(ops.size() == 4u);
+  BOOST_TEST(ops[0] == x.index());
+  BOOST_TEST(ops[1] == a.index());
+  BOOST_TEST(ops[3] == c.index());
+  BOOST_TEST(throws_with([&] { (void)Var(b * a + c); }, "rewound away"));
+  tape.backward(z);
+  BOOST_TEST(tape.adjoint(x) == 2.0);
+  BOOST_TEST(tape.adjoint(a) == 0.75 + 0.5);
+  BOOST_TEST(tape.adjoint(c) == 2.0);
 }
 
 BOOST_AUTO_TEST_CASE(stale_and_foreign_vars_throw) {

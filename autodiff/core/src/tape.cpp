@@ -137,6 +137,16 @@ void Tape::activate() noexcept { detail::active_tape = this; }
   base_ = lo_ - start_;
   statement_limit_ = std::min(statement_capacity_, start_ + reserved_);
   set_operand_limit();
+  if (epochs_.size() >= 2) {  // Note [The epoch below]
+    const Epoch& below = epochs_[epochs_.size() - 2];
+    below_lo_ = below.lo;
+    below_start_ = below.start;
+    below_count_ = start_ - below.start;
+  } else {
+    below_lo_ = 0;
+    below_start_ = 0;
+    below_count_ = 0;
+  }
 }
 
 Var Tape::variable(double value) {
@@ -196,6 +206,14 @@ Var Tape::record(Op op, double value, std::span<const Var> xs, std::span<const d
   if (n == operands_) return Var(value);
   operands_ = n;
   return push_statement(op, value);
+}
+
+Var Tape::record_collected(Tape* tape, Op op, double value, std::span<const Var> xs,
+                           std::span<const double> partials) {
+  // Note [One slow call]: everything record_expression's fast path leaves out.
+  Tape& t = tape != nullptr ? *tape : active();
+  if (t.operands_ + xs.size() > t.operand_limit_) t.grow(xs.size());  // sets the limit again
+  return t.record(op, value, xs, partials);
 }
 
 std::uint32_t Tape::index_of_slow(double value, std::uint64_t id, const char* what) const {
@@ -996,10 +1014,11 @@ void Tape::set_diagnostics(const Diagnostics& options) {
   }
   if (!options.enabled) {
     diag_.reset();
-    return;
+  } else {
+    if (!diag_) diag_ = std::make_unique<DiagnosticRecord>();
+    diag_->options = options;
   }
-  if (!diag_) diag_ = std::make_unique<DiagnosticRecord>();
-  diag_->options = options;
+  set_operand_limit();  // no room for the fast paths while diagnosing (Note [One slow call])
 }
 
 Var Tape::push_diagnosed(Op op, double value) {

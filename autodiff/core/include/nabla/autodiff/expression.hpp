@@ -4,6 +4,8 @@
 
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
+#include <span>
 #include <type_traits>
 
 #include "nabla/autodiff/tape.hpp"
@@ -31,24 +33,50 @@ concept Expression = std::same_as<T, Var> || std::derived_from<T, ExpressionBase
 
 namespace detail {
 
-/// Writes one statement's operands straight into the tape's arrays (Note [Jacobian taping]).
+/// Writes one statement's operands straight into the tape's arrays (Note [Jacobian taping]),
+/// given the current epoch's ids (Note [Tape epochs]). A leaf that is neither a constant nor of
+/// the current epoch makes ok() false: the statement then takes the slow path (Note [One slow
+/// call]), and what was written is left unused.
 class OperandWriter {
  public:
   OperandWriter(const Tape& tape, std::uint32_t* arg, double* partial) noexcept
       : tape_(tape), arg_(arg), partial_(partial) {}
   /// Adds operand x with partial d; constants (index 0) are written but not counted.
   NABLA_FORCE_INLINE void push(const Var& x, double d) {
-    const std::uint32_t i = tape_.index_of(x);
+    std::uint32_t i = 0;
+    if (!TapeAccess::current_index(tape_, x, i)) [[unlikely]]
+      ok_ &= x.is_constant();
     arg_[count_] = i;
     partial_[count_] = d;
     count_ += (i != 0);
   }
   [[nodiscard]] std::size_t count() const noexcept { return count_; }
+  [[nodiscard]] bool ok() const noexcept { return ok_; }
 
  private:
   const Tape& tape_;
   std::uint32_t* arg_;
   double* partial_;
+  std::size_t count_ = 0;
+  bool ok_ = true;
+};
+
+/// Collects a statement's leaves and partials for the slow path (Note [One slow call]).
+class LeafCollector {
+ public:
+  LeafCollector(Var* xs, double* partials) noexcept : xs_(xs), partials_(partials) {}
+  NABLA_FORCE_INLINE void push(const Var& x, double d) noexcept {
+    // Rebuilt from its two fields rather than copied: with a copy of the 16-byte handle here,
+    // GCC compiled LSTM's statements into 11% more instructions on their fast path (callgrind).
+    xs_[count_] = TapeAccess::make_var(x.value(), x.id());
+    partials_[count_] = d;
+    ++count_;
+  }
+  [[nodiscard]] std::size_t count() const noexcept { return count_; }
+
+ private:
+  Var* xs_;
+  double* partials_;
   std::size_t count_ = 0;
 };
 
@@ -77,9 +105,10 @@ consteval std::size_t nodes() {
 /// `0.0 * sqrt(x)` at x = 0 has derivative 0, not 0 · ∞ = NaN).
 inline double chain(double m, double partial) noexcept { return m == 0.0 ? 0.0 : m * partial; }
 
-/// Pushes the leaves of e with `multiplier` times their partials.
-template <class E>
-NABLA_FORCE_INLINE void propagate(const E& e, OperandWriter& w, double multiplier) {
+/// Pushes the leaves of e with `multiplier` times their partials into w (an OperandWriter or a
+/// LeafCollector).
+template <class E, class W>
+NABLA_FORCE_INLINE void propagate(const E& e, W& w, double multiplier) {
   if constexpr (std::same_as<E, Var>) {
     w.push(e, multiplier);
   } else {
@@ -109,6 +138,31 @@ NABLA_FORCE_INLINE bool constant_leaves(const E& e) noexcept {
 
 }  // namespace detail
 
+namespace detail {
+/// The operation a statement of e carries: a statement of one node carries that node's
+/// operation; a larger one is marked fused.
+template <class E>
+constexpr Op statement_op() noexcept {
+  constexpr bool fused = detail::nodes<E>() > 1;
+  return fused ? static_cast<Op>(static_cast<std::uint8_t>(E::op) | 0x80) : E::op;
+}
+/// Records e on `tape` (null: the active tape) the slow way (Note [One slow call]): its leaves
+/// and partials are collected and recorded by Tape::record_collected. Out of line, and e taken
+/// by value: the caller copies e only on its way here (by reference, GCC kept e in memory on the
+/// fast path too).
+template <class E>
+[[gnu::noinline, gnu::cold]] Var record_slow(Tape* tape, const E e) {
+  constexpr std::size_t n = detail::leaves<E>();
+  Var xs[n];
+  double partials[n];
+  LeafCollector c(xs, partials);
+  detail::propagate(e, c, 1.0);
+  return TapeAccess::record_collected(tape, statement_op<E>(), e.value(),
+                                      std::span<const Var>(xs, c.count()),
+                                      std::span<const double>(partials, c.count()));
+}
+}  // namespace detail
+
 /// Records e as one statement on the active tape and returns its Var (what converting an
 /// expression to Var does).
 template <Expression E>
@@ -116,7 +170,11 @@ NABLA_FORCE_INLINE Var record(const E& e) {
   if constexpr (std::same_as<E, Var>) {
     return e;
   } else {
-    return Tape::active().record_expression(e);
+    Tape* tape = detail::active_tape;
+    Var out;
+    if (tape != nullptr && detail::TapeAccess::try_record_expression(*tape, e, out)) [[likely]]
+      return out;
+    return detail::record_slow(tape, e);
   }
 }
 
@@ -134,18 +192,47 @@ struct ExpressionBase {
   }
 };
 
+// Note [One slow call]
+// Recording an expression has one fast path, with no call in it, and one slow path,
+// detail::record_slow, out of line, that does everything else through Tape::record_collected:
+// finding the default tape (no tape active yet), growing, diagnostics (set_operand_limit()
+// leaves no room while they are on, so the room test sends every statement there), leaves two
+// or more epochs down (Note [The epoch below] in tape.hpp) and the errors for stale Vars.
+// Each of these used to be its own call on a cold branch of the inlined statement, and a value
+// live across a call must survive it: no SSE register does (all are caller-saved), so GCC kept
+// values in stack slots — for a whole loop where `p *= x[i]` was inlined into a gradient helper,
+// whose product then took 1.7× the sum's time with the same instructions. Now nothing of the
+// statement is live across the one call, which returns the statement's Var. record_slow takes e
+// by value: by reference, e's address escaped and GCC built big expressions in memory on the
+// fast path too (LSTM recording +16% instructions); by value the copy is made on the way there.
 template <class E>
 inline Var Tape::record_expression(const E& e) {
+  Var out;
+  if (try_record_expression(e, out)) [[likely]]
+    return out;
+  return detail::record_slow(this, e);
+}
+
+template <class E>
+inline bool Tape::try_record_expression(const E& e, Var& out) {
   constexpr std::size_t n = detail::leaves<E>();
   static_assert(n >= 1, "an expression has at least one Var leaf");
-  room_for(n);
+  if (operands_ + n > operand_limit_) [[unlikely]]
+    return false;  // Note [One room check]; also while diagnosing
   detail::OperandWriter w(*this, arg_.data() + operands_, partial_.data() + operands_);
   detail::propagate(e, w, 1.0);
-  if (w.count() == 0) return Var(e.value());
+  if (!w.ok()) [[unlikely]]
+    return false;
+  if (w.count() == 0) {
+    out = Var(e.value());
+    return true;
+  }
+  NABLA_ASSERT(!diag_ && statements_ < statement_limit_, "the room test passed without room");
   operands_ += w.count();
-  // A statement of one node carries that node's operation; a larger one is marked fused.
-  constexpr bool fused = detail::nodes<E>() > 1;
-  return push_statement(fused ? fused_op(E::op) : E::op, e.value());
+  end_[statements_] = static_cast<std::uint32_t>(operands_);
+  op_[statements_] = detail::statement_op<E>();
+  out = Var(e.value(), base_ + statements_++);
+  return true;
 }
 
 /// An expression node applying F to one operand: F::value(x) and F::partial(x, value).
@@ -159,7 +246,8 @@ struct Unary : ExpressionBase<Unary<F, E>> {
   explicit Unary(const E& x) : operand(x), result(F::value(x.value())) {}
   [[nodiscard]] double value() const { return result; }
   [[nodiscard]] bool constant_leaves() const noexcept { return detail::constant_leaves(operand); }
-  void propagate(detail::OperandWriter& w, double m) const {
+  template <class W>
+  NABLA_FORCE_INLINE void propagate(W& w, double m) const {
     detail::propagate(operand, w, detail::chain(m, F::partial(operand.value(), result)));
   }
 };
@@ -177,7 +265,8 @@ struct WithNumber : ExpressionBase<WithNumber<F, E>> {
   WithNumber(const E& x, double c) : operand(x), number(c), result(F::value(x.value(), c)) {}
   [[nodiscard]] double value() const { return result; }
   [[nodiscard]] bool constant_leaves() const noexcept { return detail::constant_leaves(operand); }
-  void propagate(detail::OperandWriter& w, double m) const {
+  template <class W>
+  NABLA_FORCE_INLINE void propagate(W& w, double m) const {
     detail::propagate(operand, w, detail::chain(m, F::partial(operand.value(), result, number)));
   }
 };
@@ -200,7 +289,8 @@ struct Binary : ExpressionBase<Binary<F, L, R>> {
     }
     return detail::constant_leaves(left) && detail::constant_leaves(right);
   }
-  void propagate(detail::OperandWriter& w, double m) const {
+  template <class W>
+  NABLA_FORCE_INLINE void propagate(W& w, double m) const {
     if constexpr (detail::zero_left_absorbs<F>) {
       if (zero_constant_left()) return;  // the constant 0: no operand
     }

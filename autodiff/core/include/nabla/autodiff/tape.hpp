@@ -158,6 +158,14 @@ struct TapeAccess {
   static void gradient_node(Tape& tape, std::uint32_t s, Position from, std::size_t inputs,
                             Seed&& seed);
   static void sweep_statements(Tape& tape, std::uint32_t last, std::uint32_t first);
+  // Recording an expression (Note [One slow call] in expression.hpp).
+  template <class E>
+  NABLA_FORCE_INLINE static bool try_record_expression(Tape& tape, const E& e, Var& out);
+  static Var record_collected(Tape* tape, Op op, double value, std::span<const Var> xs,
+                              std::span<const double> partials);
+  static Var make_var(double value, std::uint64_t id) noexcept;
+  NABLA_FORCE_INLINE static bool current_index(const Tape& tape, const Var& x,
+                                               std::uint32_t& i) noexcept;
 };
 
 /// How the graph component and the tests read a recording statement by statement
@@ -517,14 +525,25 @@ class Tape {
 
   // ---- Implementation ----
 
+  // The fast path of record_expression, and the one call its slow path makes (Note [One slow
+  // call] in expression.hpp).
+  template <class E>
+  NABLA_FORCE_INLINE bool try_record_expression(const E& e, Var& out);
+  [[gnu::noinline]] static Var record_collected(Tape* tape, Op op, double value,
+                                                std::span<const Var> xs,
+                                                std::span<const double> partials);
+  static Var make_var(double value, std::uint64_t id) noexcept { return Var(value, id); }
+
   std::uint32_t index_of_slow(double value, std::uint64_t id, const char* what = nullptr) const;
   void grow(std::size_t operands) { grow_for(1, operands); }
   // The fast paths' limit (Note [One room check]).
   void set_operand_limit() noexcept {
     NABLA_ASSERT(statements_ <= statement_limit_ && operands_ <= operand_capacity_,
                  "the tape is past its limits");
+    // With diagnostics, no room: every statement takes a slow path that records them.
     operand_limit_ =
-        operands_ + std::min(operand_capacity_ - operands_, statement_limit_ - statements_);
+        diag_ ? operands_
+              : operands_ + std::min(operand_capacity_ - operands_, statement_limit_ - statements_);
   }
   // Room (memory and ids) for `statements` more statements and `operands` more operands.
   void grow_for(std::size_t statements, std::size_t operands);
@@ -635,6 +654,16 @@ class Tape {
   std::uint64_t base_ = 0;      // lo_ − start_: statement s gets id base_ + s
   std::uint64_t reserved_ = 0;  // ids lo_ … lo_ + reserved_ − 1 belong to this epoch
   std::size_t start_ = 1;       // first statement of the epoch
+  // Note [The epoch below]
+  // Recording checks the current epoch's block and, failing that, the epoch below it, inline;
+  // only leaves of deeper epochs take the slow path (Note [One slow call]). The epoch below is
+  // the one a loop of `position(); …; rewind()` over variables recorded once leaves live (each
+  // rewind ends the loop's epoch and starts another above the variables'): every statement of
+  // such a loop reads variables of that epoch. Its statements are [below_start_, start_) with
+  // ids below_lo_ + (s − below_start_); below_count_ = 0 when there is none.
+  std::uint64_t below_lo_ = 0;
+  std::uint64_t below_count_ = 0;
+  std::size_t below_start_ = 0;
 
   struct Epoch {
     std::uint64_t lo;        // id of its first statement
@@ -679,6 +708,36 @@ inline std::uint32_t Var::index() const { return Tape::active().index_of(*this);
 inline detail::Arena& detail::TapeAccess::arena(Tape& tape) noexcept { return tape.arena(); }
 inline Var detail::TapeAccess::push_node(Tape& tape, Node* node, Arena::Mark mark, double value) {
   return tape.push_node(node, mark, value);
+}
+template <class E>
+inline bool detail::TapeAccess::try_record_expression(Tape& tape, const E& e, Var& out) {
+  return tape.try_record_expression(e, out);
+}
+inline Var detail::TapeAccess::record_collected(Tape* tape, Op op, double value,
+                                                std::span<const Var> xs,
+                                                std::span<const double> partials) {
+  return Tape::record_collected(tape, op, value, xs, partials);
+}
+inline Var detail::TapeAccess::make_var(double value, std::uint64_t id) noexcept {
+  return Tape::make_var(value, id);
+}
+inline bool detail::TapeAccess::current_index(const Tape& tape, const Var& x,
+                                              std::uint32_t& i) noexcept {
+  const std::uint64_t k = x.id() - tape.lo_;  // Note [Tape epochs]: in the current block?
+  if (k < tape.reserved_) [[likely]] {
+    i = static_cast<std::uint32_t>(tape.start_ + k);
+    // Never slot 0, the constants': lets the callers' constant tests fold away on this path.
+    if (i == 0) __builtin_unreachable();
+    return true;
+  }
+  // In the epoch below (Note [The epoch below])?
+  const std::uint64_t p = x.id() - tape.below_lo_;
+  if (p < tape.below_count_) {
+    i = static_cast<std::uint32_t>(tape.below_start_ + p);
+    if (i == 0) __builtin_unreachable();
+    return true;
+  }
+  return false;
 }
 inline std::uint32_t detail::TapeAccess::check_handle(const Tape& tape, const Var& handle,
                                                       const char* what) {
