@@ -735,19 +735,19 @@ DualExpression<V, D, N> operator+(const DualExpression<V, D, N>& a) {
 }
 /// a += b on a Dual<Var, N>: recorded as one value and one statement per tangent.
 template <std::size_t N, class B>
-requires detail::LazyOperands<Dual<Var, N>, B> Dual<Var, N>
+requires detail::LazyOperands<Dual<Var, N>, B> NABLA_FORCE_INLINE Dual<Var, N>
 &operator+=(Dual<Var, N>& a, const B& b) { return a = a + b; }
 /// a −= b
 template <std::size_t N, class B>
-requires detail::LazyOperands<Dual<Var, N>, B> Dual<Var, N>
+requires detail::LazyOperands<Dual<Var, N>, B> NABLA_FORCE_INLINE Dual<Var, N>
 &operator-=(Dual<Var, N>& a, const B& b) { return a = a - b; }
 /// a ·= b
 template <std::size_t N, class B>
-requires detail::LazyOperands<Dual<Var, N>, B> Dual<Var, N>
+requires detail::LazyOperands<Dual<Var, N>, B> NABLA_FORCE_INLINE Dual<Var, N>
 &operator*=(Dual<Var, N>& a, const B& b) { return a = a * b; }
 /// a /= b
 template <std::size_t N, class B>
-requires detail::LazyOperands<Dual<Var, N>, B> Dual<Var, N>
+requires detail::LazyOperands<Dual<Var, N>, B> NABLA_FORCE_INLINE Dual<Var, N>
 &operator/=(Dual<Var, N>& a, const B& b) { return a = a / b; }
 /// Compares values (not differentiable; records nothing).
 template <class A, class B>
