@@ -50,8 +50,11 @@ namespace detail {
 /// Forces inlining of the recording and forward-mode fast paths (GCC and Clang). Define
 /// NABLA_NO_FORCE_INLINE to leave inlining to the compiler: GCC refuses to force-inline into a
 /// function compiled for a narrower target (`__attribute__((target("arch=x86-64")))` in a
-/// `-march=haswell` build), and reports that as an error.
-#if defined(NABLA_NO_FORCE_INLINE) || !defined(__GNUC__)
+/// `-march=haswell` build), and reports that as an error. Sanitizer builds leave inlining to the
+/// compiler too: with the expression nodes forced inline, GCC spent over 7 minutes on one test
+/// file (forward_test.cpp) under AddressSanitizer; those builds are not for speed.
+#if defined(NABLA_NO_FORCE_INLINE) || !defined(__GNUC__) || defined(__SANITIZE_ADDRESS__) || \
+    defined(__SANITIZE_THREAD__)
 #define NABLA_FORCE_INLINE inline
 #define NABLA_FORCE_INLINE_LAMBDA
 #else
