@@ -326,6 +326,69 @@ BOOST_AUTO_TEST_CASE(leaves_of_the_epoch_below_and_deeper_ones) {
   BOOST_TEST(tape.adjoint(c) == 2.0);
 }
 
+BOOST_AUTO_TEST_CASE(rewinding_where_the_current_epoch_began) {
+  // Note [The helpers' fixed cost]: a loop rewinding to where its epoch began (what the
+  // gradient helpers do) renews that epoch in place when only statements are to be dropped;
+  // with a node, a label or diagnostics the general rewind runs. Either way the rewind drops
+  // all of it and makes every Var recorded after the position stale.
+  using nabla::detail::TapeDiagnostics;
+  Tape tape;
+  Tape::Scope scope(tape);
+  const Var x = tape.variable(2.0);
+  const Position p = tape.position();
+  std::vector<Var> earlier;
+  std::uint32_t labelled = 0;
+  for (int step = 0; step < 12; ++step) {
+    std::vector<Var> v(20);  // long enough for a sum over them to be a run node
+    std::vector<double> values(v.size(), 1.0);
+    values[2] = step;
+    tape.variables(values, v);
+    Var y = x * v[0] + v[2];
+    double dx = 1.0;
+    if (step % 4 == 1) {  // a run node in the arena
+      y = y * nabla::sum(v);
+      dx = 19.0 + step;
+      BOOST_TEST(tape.statistics().tensor_nodes == 1u);
+    }
+    if (step % 4 == 2) {  // a label
+      y = nabla::label(y * 2.0, "twice");
+      labelled = y.index();
+      dx = 2.0;
+      BOOST_TEST(TapeDiagnostics::label_of(tape, labelled) == "twice");
+    }
+    if (step % 4 == 3) tape.set_diagnostics({.enabled = true});
+    const Var z = y * x;  // dz/dx = y + x·dy/dx
+    tape.backward(z);
+    BOOST_TEST(tape.adjoint(x) == y.value() + 2.0 * dx);
+    for (const Var& old : earlier)
+      BOOST_TEST(throws_with([&] { (void)Var(old * x); }, "rewound away"));
+    earlier.assign({v[0], y, z});
+    BOOST_TEST(throws_with(
+        [&] {
+          tape.rewind(Position{p.statement, p.operand + 1});
+        },
+        "not on the tape"));
+    tape.rewind(p);
+    BOOST_TEST((tape.position() == p));
+    const nabla::TapeStatistics s = tape.statistics();
+    BOOST_TEST(s.statements == 1u);
+    BOOST_TEST(s.tensor_nodes == 0u);
+    BOOST_TEST(s.tensor_bytes == 0u);
+    BOOST_TEST(s.sweeps_without_rewind == 0u);
+    // What the next pass records where the label and the diagnosed values were is new.
+    for (int k = 0; k < 24; ++k) (void)tape.variable(k);
+    const Var w = x * 3.0;
+    if (labelled != 0) BOOST_TEST(TapeDiagnostics::label_of(tape, labelled).empty());
+    if (step % 4 == 3) {
+      BOOST_TEST(TapeDiagnostics::recorded_value(tape, w.index()) == 6.0);
+      BOOST_TEST(TapeDiagnostics::recorded_value(tape, p.statement + 3) == 3.0);  // was y
+      tape.set_diagnostics({});
+    }
+    tape.rewind(p);
+  }
+  BOOST_TEST(Var(x * x).value() == 4.0);  // recorded before p: still valid
+}
+
 BOOST_AUTO_TEST_CASE(stale_and_foreign_vars_throw) {
   Tape tape;
   Tape::Scope scope(tape);

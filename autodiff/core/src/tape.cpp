@@ -127,9 +127,7 @@ void Tape::activate() noexcept { detail::active_tape = this; }
 
 // ---- Recording (Notes [Jacobian taping] and [Tape epochs] in tape.hpp) ----
 
-[[gnu::always_inline]] inline void Tape::start_epoch(std::size_t start, std::size_t ids) {
-  const std::uint64_t n = std::clamp<std::uint64_t>(ids, min_epoch_ids, max_epoch_ids);
-  epochs_.push_back({take_ids(n), n, start});
+[[gnu::always_inline]] inline void Tape::enter_epoch() {
   const Epoch& e = epochs_.back();
   lo_ = e.lo;
   reserved_ = e.reserved;
@@ -137,6 +135,12 @@ void Tape::activate() noexcept { detail::active_tape = this; }
   base_ = lo_ - start_;
   statement_limit_ = std::min(statement_capacity_, start_ + reserved_);
   set_operand_limit();
+}
+
+[[gnu::always_inline]] inline void Tape::start_epoch(std::size_t start, std::size_t ids) {
+  const std::uint64_t n = std::clamp<std::uint64_t>(ids, min_epoch_ids, max_epoch_ids);
+  epochs_.push_back({take_ids(n), n, start});
+  enter_epoch();
   if (epochs_.size() >= 2) {  // Note [The epoch below]
     const Epoch& below = epochs_[epochs_.size() - 2];
     below_lo_ = below.lo;
@@ -147,6 +151,17 @@ void Tape::activate() noexcept { detail::active_tape = this; }
     below_start_ = 0;
     below_count_ = 0;
   }
+}
+
+// Note [The helpers' fixed cost]: the current epoch ends and another begins at the same start,
+// in its place (the epoch below stays what it was).
+[[gnu::always_inline]] inline void Tape::renew_epoch(std::size_t ids) {
+  Epoch& e = epochs_.back();
+  drop_epoch(e);
+  const std::uint64_t n = std::clamp<std::uint64_t>(ids, min_epoch_ids, max_epoch_ids);
+  e.lo = take_ids(n);
+  e.reserved = n;
+  enter_epoch();
 }
 
 Var Tape::variable(double value) {
@@ -501,20 +516,7 @@ void Tape::reset_node_adjoints(std::size_t last, std::size_t first) noexcept {
 }
 
 template <bool consume>
-void Tape::sweep_all(std::size_t last, std::size_t first, std::size_t floor, bool reset) {
-  // A helper's sweep (consume) that does not start at the tape's beginning may meet operands
-  // recorded before its floor (outer variables f captured): those get nothing.
-  const auto sweep = [this, floor](std::size_t hi, std::size_t lo) {
-    if constexpr (consume) {
-      if (floor > 1) return this->template sweep<true, true>(hi, lo, floor);
-    }
-    this->template sweep<consume, false>(hi, lo, 0);
-  };
-  if (last < first) return;
-  if (nodes_.empty() || nodes_.back().statement < first) {
-    sweep(last, first);
-    return;
-  }
+void Tape::sweep_nodes(std::size_t last, std::size_t first, std::size_t floor, bool reset) {
   if (reset) reset_node_adjoints(last, first);
   const detail::Sweep context{adjoint_.data(), consume, static_cast<std::uint32_t>(floor)};
   auto it = std::upper_bound(nodes_.begin(), nodes_.end(), last,
@@ -523,12 +525,15 @@ void Tape::sweep_all(std::size_t last, std::size_t first, std::size_t floor, boo
   while (it != nodes_.begin() && (it - 1)->statement >= first) {
     --it;
     const std::size_t s = it->statement;
-    if (hi > s) sweep(hi, s + 1);
+    if (hi > s) sweep_range<consume>(hi, s + 1, floor);
     it->node->backward(context);
     hi = s - 1;
   }
-  if (hi >= first) sweep(hi, first);
+  if (hi >= first) sweep_range<consume>(hi, first, floor);
 }
+
+template void Tape::sweep_nodes<false>(std::size_t, std::size_t, std::size_t, bool);
+template void Tape::sweep_nodes<true>(std::size_t, std::size_t, std::size_t, bool);
 
 void Tape::reverse(Position from) {
   detail::require_grad("nabla::Tape::reverse");
@@ -576,7 +581,8 @@ void Tape::backward(const Var& y, Position from) {
   sweep_all<false>(iy, from.statement, 0, false);
 }
 
-void Tape::prepare_gradient(Position from) {
+// Inline in gradient() and jacobian() (Note [The helpers' fixed cost]).
+[[gnu::always_inline]] inline void Tape::prepare_gradient(Position from) {
   detail::require_grad("nabla::gradient");
   check_position("nabla::gradient", from);
   // Note [Clean adjoints]: make [from, end) zero without touching what is known to be zero;
@@ -588,6 +594,11 @@ void Tape::prepare_gradient(Position from) {
   }
   // The consuming sweep leaves [from, end) zero again.
   zero_from_ = std::min(zero_from_, first);
+}
+
+void Tape::begin_gradient_node(std::uint32_t s, Position from) {
+  prepare_gradient(from);
+  reset_node_adjoints(s, from.statement);
 }
 
 void Tape::gradient(const Var& y, Position from, std::span<double> g) {
@@ -775,6 +786,17 @@ void Tape::position_error(const char* function, Position p) const {
           p.statement, p.operand, why, statements_, operands_));
 }
 
+// Note [The helpers' fixed cost]
+// A gradient helper's call on a tiny function is mostly fixed cost: the recording scope, the
+// inputs, the sweep's preparation and dispatch, the rewind. Three parts of it are inline: the
+// adjoints' preparation in gradient() and jacobian() (prepare_gradient), the sweep's dispatch
+// when no node lies in the swept range (sweep_all in tape.hpp, the node walk out of line in
+// sweep_nodes), and the helper loop's rewind — to where the current epoch began, with only
+// statements to drop (no node, arena memory, label or diagnostics) — which renews the current
+// epoch in place (renew_epoch: new ids, the epoch below untouched) instead of popping it and
+// pushing another. Every rewind still checks its position and makes the dropped Vars stale.
+// On f(x) = x² sin x + eˣ: 694 instructions per nabla::gradient call against 738 before
+// (callgrind, libm's 158 included), 0.94–0.95 of the time.
 void Tape::rewind(Position to) {
   check_position("nabla::Tape::rewind", to);
   if (to.statement == statements_ && to.operand == operands_) return;
@@ -782,28 +804,38 @@ void Tape::rewind(Position to) {
   // with a block sized by what the newest epoch recorded (a helper's loop rewinds to the same
   // place every call and records about as much each time).
   const std::size_t used = statements_ - start_;
-  while (epochs_.size() > 1 && epochs_.back().start >= to.statement) {
-    drop_epoch(epochs_.back());
-    epochs_.pop_back();
+  // Note [The helpers' fixed cost]: where the current epoch began, with nothing but statements
+  // to drop (a helper's loop), only the current epoch ends.
+  const bool helper_loop =
+      to.statement == start_ && nodes_.empty() && arena_.empty() && !diag_ && labels_.empty();
+  if (!helper_loop) [[unlikely]] {
+    while (epochs_.size() > 1 && epochs_.back().start >= to.statement) {
+      drop_epoch(epochs_.back());
+      epochs_.pop_back();
+    }
+    if (!nodes_.empty() || !arena_.empty()) drop_nodes(to.statement);
+    if (diag_) {
+      if (diag_->values.size() > to.statement) diag_->values.resize(to.statement);
+      std::erase_if(diag_->evaluations, [&](const auto& e) { return e.first >= to.statement; });
+    }
+    if (!labels_.empty())
+      std::erase_if(labels_, [&](const auto& e) { return e.first >= to.statement; });
   }
-  if (!nodes_.empty() || !arena_.empty()) drop_nodes(to.statement);
-  if (diag_) {
-    if (diag_->values.size() > to.statement) diag_->values.resize(to.statement);
-    std::erase_if(diag_->evaluations, [&](const auto& e) { return e.first >= to.statement; });
-  }
-  if (!labels_.empty())
-    std::erase_if(labels_, [&](const auto& e) { return e.first >= to.statement; });
   statements_ = to.statement;
   operands_ = to.operand;
   if (to.statement <= last_sweep_output_) {  // Note [Growth warning]: the last output is gone
     sweeps_without_rewind_ = 0;
     last_sweep_output_ = 0;
   }
-  if (epochs_.back().start >= to.statement) {  // (a helper's loop: the same place every call)
-    drop_epoch(epochs_.back());
-    epochs_.pop_back();
+  if (helper_loop) [[likely]] {
+    renew_epoch(2 * used);
+  } else {
+    if (epochs_.back().start >= to.statement) {  // the first epoch, begun at `to`
+      drop_epoch(epochs_.back());
+      epochs_.pop_back();
+    }
+    start_epoch(to.statement, 2 * used);
   }
-  start_epoch(to.statement, 2 * used);
   NABLA_ASSERT(epochs_.size() < 2 || epochs_[epochs_.size() - 2].start < to.statement,
                "live epochs out of order after a rewind");
   // Adjoints of the dropped statements stay usable only when they are known to be zero.

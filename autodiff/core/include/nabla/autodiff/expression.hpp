@@ -227,11 +227,8 @@ inline bool Tape::try_record_expression(const E& e, Var& out) {
     out = Var(e.value());
     return true;
   }
-  NABLA_ASSERT(!diag_ && statements_ < statement_limit_, "the room test passed without room");
   operands_ += w.count();
-  end_[statements_] = static_cast<std::uint32_t>(operands_);
-  op_[statements_] = detail::statement_op<E>();
-  out = Var(e.value(), base_ + statements_++);
+  out = push_undiagnosed(detail::statement_op<E>(), e.value());
   return true;
 }
 

@@ -263,15 +263,9 @@ class Tape {
   /// The statement index of x on this tape (0 for a constant).
   /// @throws nabla::Error when x belongs to another tape or was rewound away.
   [[nodiscard]] std::uint32_t index_of(const Var& x) const {
-    const std::uint64_t d = x.id_ - lo_;  // Note [Tape epochs]: in the current block?
-    if (d < reserved_) [[likely]] {
-      NABLA_ASSERT(start_ + d < statements_ && start_ >= 1,
-                   "an id of the current block names a statement "
-                   "that was never recorded");
-      const auto i = static_cast<std::uint32_t>(start_ + d);
-      // A recorded statement is never slot 0 (the constants'): telling the compiler lets the
-      // callers' constant tests fold away on this path (Note [One room check]).
-      if (i == 0) __builtin_unreachable();
+    std::uint32_t i = 0;
+    if (current_index(x, i)) [[likely]] {
+      NABLA_ASSERT(i < statements_, "an id of a live block names a statement never recorded");
       return i;
     }
     if (x.id_ == 0) return 0;
@@ -461,8 +455,7 @@ class Tape {
   /// effects stay inside its own recording. The inputs' adjoints are left for the caller.
   template <class Seed>
   void gradient_node(std::uint32_t s, Position from, std::size_t inputs, Seed&& seed) {
-    prepare_gradient(from);
-    reset_node_adjoints(s, from.statement);
+    begin_gradient_node(s, from);
     seed();
     sweep_all<true>(s, from.statement + inputs, from.statement, false);
   }
@@ -547,7 +540,10 @@ class Tape {
   }
   // Room (memory and ids) for `statements` more statements and `operands` more operands.
   void grow_for(std::size_t statements, std::size_t operands);
-  void prepare_gradient(Position from);  // zeroes adjoints [from, end) as a helper sweep needs
+  // Zeroes adjoints [from, end) as a helper sweep needs (inline in tape.cpp, where the sweeps
+  // are: Note [The helpers' fixed cost]).
+  void prepare_gradient(Position from);
+  void begin_gradient_node(std::uint32_t s, Position from);  // prepare_gradient, node adjoints
   // A user's sweep from statement s: refused inside a NoGrad scope; counted, and warned about
   // when the tape keeps earlier steps (Note [Growth warning]).
   void begin_backward(const char* function, std::size_t s);
@@ -561,10 +557,28 @@ class Tape {
   // Statements last down to first; `floored`: nothing is pushed into statements below floor.
   template <bool consume, bool floored>
   void sweep(std::size_t last, std::size_t first, std::size_t floor) noexcept;
-  // Statements and tensor nodes from last down to first (Note [Tensor nodes]); `floor`:
-  // statements and nodes below it receive nothing (0: no floor).
+  // The statements from last down to first, no node among them; `floor` as sweep_all's. A
+  // helper's sweep (consume) that does not start at the tape's beginning may meet operands
+  // recorded before its floor (outer variables f captured): those get nothing.
   template <bool consume>
-  void sweep_all(std::size_t last, std::size_t first, std::size_t floor, bool reset = true);
+  void sweep_range(std::size_t last, std::size_t first, std::size_t floor) noexcept {
+    if constexpr (consume) {
+      if (floor > 1) return sweep<true, true>(last, first, floor);
+    }
+    sweep<consume, false>(last, first, 0);
+  }
+  // Statements and tensor nodes from last down to first (Note [Tensor nodes]); `floor`:
+  // statements and nodes below it receive nothing (0: no floor). Inline when there is no node
+  // in the range (Note [The helpers' fixed cost]).
+  template <bool consume>
+  void sweep_all(std::size_t last, std::size_t first, std::size_t floor, bool reset = true) {
+    if (last < first) return;
+    if (nodes_.empty() || nodes_.back().statement < first) [[likely]]
+      return sweep_range<consume>(last, first, floor);
+    sweep_nodes<consume>(last, first, floor, reset);
+  }
+  template <bool consume>
+  void sweep_nodes(std::size_t last, std::size_t first, std::size_t floor, bool reset);
   // The vector sweep of K outputs (Note [Vector sweeps]): statements last down to first, K
   // adjoints per statement at vector_adjoint_[(s − floor)·K …]; operands below floor get nothing.
   template <std::size_t K>
@@ -572,6 +586,8 @@ class Tape {
   void reset_node_adjoints(std::size_t last, std::size_t first) noexcept;
   void drop_nodes(std::uint32_t from) noexcept;  // destroys the nodes at statements >= from
   void start_epoch(std::size_t start, std::size_t ids);
+  void renew_epoch(std::size_t ids);  // the current epoch ends, another begins at its start
+  void enter_epoch();                 // the fields of the current epoch, the limits from them
   void check_position(const char* function, Position p) const {
     if (p.statement < 1 || p.statement > statements_ || p.operand > operands_ ||
         p.operand != end_[p.statement - 1]) [[unlikely]]
@@ -609,11 +625,34 @@ class Tape {
     // of recording instructions: 722.0 M vs 701.2 M without it, callgrind).
     if (diag_) [[unlikely]]
       return push_diagnosed(op, value);
-    NABLA_ASSERT(statements_ < statement_limit_ && operands_ <= operand_capacity_,
+    return push_undiagnosed(op, value);
+  }
+  // The statement whose operands were just written (up to operands_): its end, op and id.
+  NABLA_FORCE_INLINE Var push_undiagnosed(Op op, double value) noexcept {
+    NABLA_ASSERT(statements_ < statement_limit_ && operands_ <= operand_capacity_ && !diag_,
                  "a statement recorded without room (make_room was skipped)");
     end_[statements_] = static_cast<std::uint32_t>(operands_);
     op_[statements_] = op;
     return Var(value, base_ + statements_++);
+  }
+  // The statement of x when it is in the current block or the one below (Note [Tape epochs],
+  // Note [The epoch below]): the inline part of index_of().
+  NABLA_FORCE_INLINE bool current_index(const Var& x, std::uint32_t& i) const noexcept {
+    const std::uint64_t k = x.id_ - lo_;
+    if (k < reserved_) [[likely]] {
+      i = static_cast<std::uint32_t>(start_ + k);
+      // A recorded statement is never slot 0 (the constants'): telling the compiler lets the
+      // callers' constant tests fold away on this path (Note [One room check]).
+      if (i == 0) __builtin_unreachable();
+      return true;
+    }
+    const std::uint64_t p = x.id_ - below_lo_;
+    if (p < below_count_) {
+      i = static_cast<std::uint32_t>(below_start_ + p);
+      if (i == 0) __builtin_unreachable();
+      return true;
+    }
+    return false;
   }
   [[gnu::noinline, gnu::cold]] Var push_diagnosed(Op op, double value);
 
@@ -723,21 +762,7 @@ inline Var detail::TapeAccess::make_var(double value, std::uint64_t id) noexcept
 }
 inline bool detail::TapeAccess::current_index(const Tape& tape, const Var& x,
                                               std::uint32_t& i) noexcept {
-  const std::uint64_t k = x.id() - tape.lo_;  // Note [Tape epochs]: in the current block?
-  if (k < tape.reserved_) [[likely]] {
-    i = static_cast<std::uint32_t>(tape.start_ + k);
-    // Never slot 0, the constants': lets the callers' constant tests fold away on this path.
-    if (i == 0) __builtin_unreachable();
-    return true;
-  }
-  // In the epoch below (Note [The epoch below])?
-  const std::uint64_t p = x.id() - tape.below_lo_;
-  if (p < tape.below_count_) {
-    i = static_cast<std::uint32_t>(tape.below_start_ + p);
-    if (i == 0) __builtin_unreachable();
-    return true;
-  }
-  return false;
+  return tape.current_index(x, i);
 }
 inline std::uint32_t detail::TapeAccess::check_handle(const Tape& tape, const Var& handle,
                                                       const char* what) {
