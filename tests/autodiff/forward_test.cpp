@@ -124,26 +124,28 @@ BOOST_AUTO_TEST_CASE(dual_special_points_follow_the_var_conventions) {
 }
 
 BOOST_AUTO_TEST_CASE(dual_reductions_match_their_loops) {
-  // sum, dot (all mixes) and log_sum_exp of Duals against the same loops, in forward mode and
+  // sum, prod, dot (all mixes) and log_sum_exp of Duals against the same loops, in forward mode and
   // in second order (their Hessians, through Dual<Var>).
   const auto reduced = [](const auto& x) {
     using T = std::decay_t<decltype(x[0])>;
     const std::span<const T> a(x.data(), 3), b(x.data() + 3, 3);
     const std::vector<double> w = {0.5, -1.5, 2.0};
     return nabla::sum(a) * nabla::dot(a, b) + nabla::dot(std::span<const double>(w), b) +
-           nabla::dot(b, std::span<const double>(w)) * nabla::log_sum_exp(b);
+           nabla::dot(b, std::span<const double>(w)) * nabla::log_sum_exp(b) +
+           nabla::prod(std::span<const T>(x.data() + 1, 4));
   };
   const auto looped = [](const auto& x) {
     using T = std::decay_t<decltype(x[0])>;
     const std::vector<double> w = {0.5, -1.5, 2.0};
-    T s = 0.0, d = 0.0, wb = 0.0, e = 0.0;
+    T s = 0.0, d = 0.0, wb = 0.0, e = 0.0, p = 1.0;
     for (std::size_t i = 0; i < 3; ++i) {
       s += x[i];
       d += x[i] * x[3 + i];
       wb += w[i] * x[3 + i];
       e += exp(x[3 + i]);
     }
-    return s * d + wb + wb * log(e);
+    for (std::size_t i = 1; i < 5; ++i) p *= x[i];
+    return s * d + wb + wb * log(e) + p;
   };
   const auto x = random_point(6, 21);
   const auto v = random_point(6, 22);

@@ -75,6 +75,19 @@ BOOST_AUTO_TEST_CASE(reductions_are_one_statement_and_drop_constants) {
   BOOST_TEST(nabla::op_name(nabla::detail::TapeInspect::op(tape, s.index())) == "sum");
   const std::vector<Var> constants = {Var(1.0), Var(2.0)};
   BOOST_TEST(nabla::sum(constants).is_constant());
+  // prod: the constant factor is in the value and the other partials, not an operand.
+  const auto middle = tape.statistics();
+  const Var p = nabla::prod(xs);
+  BOOST_TEST(tape.statistics().statements == middle.statements + 1);
+  BOOST_TEST(tape.statistics().operands == middle.operands + 2);
+  BOOST_TEST(p.value() == 6.0);
+  BOOST_TEST(nabla::op_name(nabla::detail::TapeInspect::op(tape, p.index())) == "prod");
+  tape.backward(p);
+  BOOST_TEST(tape.adjoint(xs[0]) == 6.0);
+  BOOST_TEST(tape.adjoint(xs[2]) == 2.0);
+  const Var c = nabla::prod(constants);
+  BOOST_TEST(c.is_constant());
+  BOOST_TEST(c.value() == 2.0);
 }
 
 BOOST_AUTO_TEST_CASE(normal_log_density) {
@@ -203,6 +216,19 @@ double plain_sum(std::span<const double> x) {
   for (double v : x) s += v;
   return s;
 }
+double plain_prod(std::span<const double> x) {
+  double p = 1;
+  for (double v : x) p *= v;
+  return p;
+}
+// Πⱼ≠ᵢ xⱼ, each partial its own product in index order.
+std::vector<double> prod_closed_form(std::span<const double> x) {
+  std::vector<double> g(x.size(), 1.0);
+  for (std::size_t i = 0; i < x.size(); ++i)
+    for (std::size_t j = 0; j < x.size(); ++j)
+      if (j != i) g[i] *= x[j];
+  return g;
+}
 double plain_dot(std::span<const double> a, std::span<const double> b) {
   double s = 0;
   for (std::size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
@@ -243,6 +269,10 @@ BOOST_AUTO_TEST_CASE(runs_match_the_general_path_and_closed_forms) {
       expect_reduction(
           "sum", [](std::span<const Var> v) { return nabla::sum(v); }, plain_sum,
           [](std::span<const double> v) { return std::vector<double>(v.size(), 1.0); }, x, n);
+      if (x.size() <= 100 || std::abs(x[1]) < 1e3)  // (the other products overflow)
+        expect_reduction(
+            "prod", [](std::span<const Var> v) { return nabla::prod(v); }, plain_prod,
+            prod_closed_form, x, n);
       expect_reduction(
           "squared_norm", [](std::span<const Var> v) { return nabla::squared_norm(v); },
           [](std::span<const double> v) { return plain_dot(v, v); },
@@ -320,6 +350,63 @@ BOOST_AUTO_TEST_CASE(runs_match_the_general_path_and_closed_forms) {
       }
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(prod_is_the_loop_at_zeros_overflow_and_non_finite_factors) {
+  // nabla::prod's value and partials are what `p *= x[i]` records and sweeps, bit for bit:
+  // zeros (the partials without a division), overflow and non-finite factors, and the
+  // reverse sweep's rule that a zero adjoint pushes nothing on (an overflow before a zero
+  // factor leaves the partials before it 0, not NaN).
+  const double big = 1e300, tiny = 1e-300;
+  std::vector<std::vector<double>> points = {
+      {},
+      {3.0},
+      {0.0},
+      {2.0, 0.0, 5.0},
+      {0.0, -3.0, 0.0, 4.0},
+      {big, big, 0.0, 5.0},
+      {big, big, big, 0.0},
+      {0.0, big, big, 2.0},
+      {tiny, tiny, 0.5, big},
+      {inf, 2.0, -3.0},
+      {2.0, -inf, 0.0},
+      {0.0, inf},
+      {nan, 2.0, 0.0},
+      {-0.0, 2.0, -1.0},
+  };
+  // Runs too: 20 factors, the zeros and the infinity among them.
+  std::vector<double> long_one = random_vector(20, 5);
+  long_one[3] = 0.0;
+  long_one[11] = inf;
+  points.push_back(long_one);
+  long_one[15] = 0.0;
+  points.push_back(long_one);
+  for (const auto& x : points) {
+    const std::string at = "prod at " + std::to_string(x.size()) + " factors, x0 = " +
+                           (x.empty() ? std::string("-") : std::to_string(x[0]));
+    const auto reduced =
+        nabla::value_and_gradient([](std::span<const Var> v) { return nabla::prod(v); }, x);
+    const auto looped = nabla::value_and_gradient(
+        [](std::span<const Var> v) {
+          Var p = 1.0;
+          for (const Var& vi : v) p *= vi;
+          return p;
+        },
+        x);
+    nabla::test::expect_same_value(at + " value", reduced.value, looped.value);
+    nabla::test::expect_same_value(at + " value, doubles", reduced.value, plain_prod(x));
+    for (std::size_t i = 0; i < x.size(); ++i)
+      nabla::test::expect_same_value(at + " d/dx" + std::to_string(i), reduced.gradient[i],
+                                     looped.gradient[i]);
+  }
+  // No factor: the constant 1, nothing recorded.
+  nabla::Tape tape;
+  nabla::Tape::Scope scope(tape);
+  const auto before = tape.statistics().statements;
+  const Var one = nabla::prod(std::span<const Var>());
+  BOOST_TEST(one.is_constant());
+  BOOST_TEST(one.value() == 1.0);
+  BOOST_TEST(tape.statistics().statements == before);
 }
 
 BOOST_AUTO_TEST_CASE(runs_at_a_million_inputs) {

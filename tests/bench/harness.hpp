@@ -5,7 +5,7 @@
 //   template <class F> double tape_bytes(const F& f, std::span<const double> x);  // < 0: unknown
 // and, for the vectorised rows (run_vectorised), its own reductions of its recorded scalar S:
 //   static S vectorised(const Sum&, std::span<const S> x);            // and likewise for
-//   Dot, LogSumExp and NormalDensity (suite.hpp's functions, whose data they read).
+//   Product, Dot, LogSumExp and NormalDensity (suite.hpp's functions, whose data they read).
 #pragma once
 
 #include <fmt/format.h>
@@ -144,8 +144,8 @@ inline void print_header() {
   }
 }
 
-/// A suite function (Sum, Dot, LogSumExp, NormalDensity) whose reduction is the library's own
-/// vectorised one on the library's recorded scalar (Library::vectorised), and the suite's loop
+/// A suite function (Sum, Product, Dot, LogSumExp, NormalDensity) whose reduction is the library's
+/// own vectorised one on the library's recorded scalar (Library::vectorised), and the suite's loop
 /// on double and Counted: the plain time and the operation count are the identical rows'.
 template <class Library, class Function>
 struct Vectorised : Function {
@@ -158,7 +158,8 @@ struct Vectorised : Function {
   }
 };
 
-/// The vectorised rows: sum, dot, log-sum-exp and the normal log density at n = 100 and 10⁶,
+/// The vectorised rows: sum, product, dot, log-sum-exp and the normal log density at n = 100
+/// and 10⁶,
 /// each library with its own reductions (Library::vectorised); the same inputs, sizes and
 /// analytic gradient checks as the identical-code rows of run_suite.
 template <class Library>
@@ -172,6 +173,7 @@ int run_vectorised(int argc, char** argv) {
     const auto size = n == 100 ? std::string("100") : std::string("10⁶");
     row<Library>("vectorised sum, n = " + size, Vectorised<Library, Sum>{},
                  random_vector(n, 1, -1, 1));
+    row<Library>("vectorised product, n = " + size, Vectorised<Library, Product>{}, near_one(n));
     row<Library>("vectorised log-sum-exp, n = " + size, Vectorised<Library, LogSumExp>{},
                  random_vector(n, 1, -3, 3));
     row<Library>("vectorised dot of two variable vectors, n = " + size, Vectorised<Library, Dot>{},

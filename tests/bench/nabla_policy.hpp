@@ -34,6 +34,9 @@ struct Nabla {
   }
   // nabla's one-statement reductions for the vectorised rows (harness.hpp's Vectorised).
   static nabla::Var vectorised(const Sum&, std::span<const nabla::Var> x) { return nabla::sum(x); }
+  static nabla::Var vectorised(const Product&, std::span<const nabla::Var> x) {
+    return nabla::prod(x);
+  }
   static nabla::Var vectorised(const Dot&, std::span<const nabla::Var> x) {
     const std::size_t n = x.size() / 2;
     return nabla::dot(x.first(n), x.last(n));

@@ -223,6 +223,29 @@ struct SumPass {
 }
 
 // The other reductions' passes likewise: the value, the partials and the id check.
+
+// Π xᵢ in the loop's order, and the partials Πⱼ≠ᵢ xⱼ without a division: first each p[i] is
+// the product before i, then a backward pass multiplies in the product after i — the adjoint
+// that the loop `p *= x[i]` carries down in its reverse sweep, which pushes nothing on from a
+// statement whose adjoint is 0 (detail::chain): an overflow or a NaN before a zero factor
+// gives the partials before it 0, as the loop does.
+[[gnu::noinline]] SumPass prod_pass(std::span<const Var> xs, double* __restrict p) noexcept {
+  double prefix = 1.0;
+  const std::uint64_t id0 = xs.empty() ? 0 : xs[0].id();
+  std::uint64_t gaps = 0;  // non-zero once an id is out of its place
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    p[i] = prefix;
+    prefix *= xs[i].value();
+    gaps |= (xs[i].id() - id0) ^ i;
+  }
+  double suffix = 1.0;
+  for (std::size_t i = xs.size(); i-- > 0;) {
+    p[i] = detail::chain(suffix, p[i]);
+    suffix = detail::chain(suffix, xs[i].value());
+  }
+  return {prefix, gaps == 0};
+}
+
 [[gnu::noinline]] SumPass squared_norm_pass(std::span<const Var> xs,
                                             double* __restrict p) noexcept {
   double s = 0.0;
@@ -323,6 +346,16 @@ Var sum(std::span<const Var> xs) {
     return ones;
   }();
   return rec.tape().record(Op::sum, s, xs, std::span<const double>(p.data(), n));
+}
+
+Var prod(std::span<const Var> xs) {
+  const std::size_t n = xs.size();
+  Recorder rec(n, may_run(xs), 1);
+  double* p = rec.partials();
+  const auto [value, consecutive] = prod_pass(xs, p);
+  if (const std::uint32_t first = rec.run(xs, consecutive))
+    return rec.node(Op::prod, value, {first, p});
+  return rec.tape().record(Op::prod, value, xs, std::span<const double>(p, n));
 }
 
 Var squared_norm(std::span<const Var> xs) {

@@ -54,6 +54,11 @@ std::optional<double> evaluate(Op op, std::span<const double> a) {
       for (double x : a) t += x;
       return t;
     }
+    case Op::prod: {
+      double t = 1;
+      for (double x : a) t *= x;
+      return t;
+    }
     case Op::squared_norm: {
       double t = 0;
       for (double x : a) t += x * x;

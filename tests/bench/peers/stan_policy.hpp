@@ -39,11 +39,14 @@ struct Stan {
     return -1;
   }
 
-  // Stan's vectorised functions for the vectorised rows (harness.hpp's Vectorised). `sum` and
-  // `log_sum_exp` take a std::vector<var>: the span's n vars (pointers) are copied into a
+  // Stan's vectorised functions for the vectorised rows (harness.hpp's Vectorised). `sum`,
+  // `prod` (Eigen's product of vars) and `log_sum_exp` take a std::vector<var>: the span's n vars (pointers) are copied into a
   // reused buffer first, a cost inside the timed gradient; `dot_product` takes the pointers.
   static stan::math::var vectorised(const Sum&, std::span<const stan::math::var> x) {
     return stan::math::sum(as_vector(x));
+  }
+  static stan::math::var vectorised(const Product&, std::span<const stan::math::var> x) {
+    return stan::math::prod(as_vector(x));
   }
   static stan::math::var vectorised(const Dot&, std::span<const stan::math::var> x) {
     const std::size_t n = x.size() / 2;

@@ -1094,6 +1094,14 @@ Dual<T, N> sum(std::span<const Dual<T, N>> xs) {
     return s;
   }
 }
+/// Π xᵢ of Duals (1 for none): the loop `p *= x[i]`, so value and tangents are the loop's,
+/// with its conventions at zeros and infinities (of Dual<Var>, its statements: second order).
+template <class T, std::size_t N>
+Dual<T, N> prod(std::span<const Dual<T, N>> xs) {
+  Dual<T, N> p(1.0);
+  for (const auto& x : xs) p *= x;
+  return p;
+}
 /// Σ aᵢbᵢ with constant weights a;  tangent Σ aᵢḃᵢ.
 /// @throws nabla::Error when the sizes differ.
 template <class T, std::size_t N>

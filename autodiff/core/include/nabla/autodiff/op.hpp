@@ -21,7 +21,7 @@ namespace nabla {
   X(erf) X(erfc) X(tgamma) X(lgamma) X(digamma) X(polygamma)                                  \
   X(abs) X(fmin) X(fmax) X(fma)                                                               \
   X(sigmoid) X(softplus) X(relu) X(gelu) X(silu) X(leaky_relu) X(elu) X(log_sum_exp)            \
-  X(sum) X(squared_norm) X(dot) X(normal_log_density)                                         \
+  X(sum) X(prod) X(squared_norm) X(dot) X(normal_log_density)                                 \
   X(tensor)   /* a tensor node (tensor_var.hpp): the node names its operation */
 // clang-format on
 

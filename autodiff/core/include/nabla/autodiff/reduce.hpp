@@ -18,6 +18,13 @@ void check_equal_sizes(const char* function, std::size_t a, std::size_t b);
 /// Example: `nabla::Var s = nabla::sum(x);`
 Var sum(std::span<const Var> xs);
 
+/// Π xᵢ as one statement (1 for no operand);  ∂/∂xᵢ = Πⱼ≠ᵢ xⱼ, without a division (exact
+/// where some xⱼ are 0). The value and the partials are what the loop `p *= x[i]` gives in
+/// forward and reverse, overflow, NaN and the rule 0 · anything = 0 on the way back included
+/// (docs/functions.md).
+/// Example: `nabla::Var p = nabla::prod(x);`
+Var prod(std::span<const Var> xs);
+
 /// Σ xᵢ² as one statement;  ∂/∂xᵢ = 2xᵢ.
 Var squared_norm(std::span<const Var> xs);
 
