@@ -3,9 +3,14 @@
 
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <limits>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "ad_check.hpp"
+#include "random_expression.hpp"
 
 using nabla::Position;
 using nabla::Tape;
@@ -387,6 +392,108 @@ BOOST_AUTO_TEST_CASE(rewinding_where_the_current_epoch_began) {
     tape.rewind(p);
   }
   BOOST_TEST(Var(x * x).value() == 4.0);  // recorded before p: still valid
+}
+
+BOOST_AUTO_TEST_CASE(dropping_zero_partials) {
+  // Note [Dropping zero partials]: operands with a ±0 partial are not recorded, a statement
+  // left without operands becomes a constant; gradients are the same but where an infinite or
+  // NaN adjoint meets a dropped operand.
+  using nabla::detail::TapeDiagnostics;
+  using nabla::detail::TapeInspect;
+  const double inf = std::numeric_limits<double>::infinity();
+  Tape tape;
+  Tape::Scope scope(tape);
+  tape.set_drop_zero_partials(true);
+  BOOST_TEST(tape.drops_zero_partials());
+  const Var x = tape.variable(-1.5), z = tape.variable(0.0), w = tape.variable(inf);
+  BOOST_TEST(!z.is_constant());  // an input has no operand to drop: it stays a variable
+  const Var r = nabla::relu(x);  // relu′ = 0 below 0: no statement
+  BOOST_TEST(r.is_constant());
+  BOOST_TEST(r.value() == 0.0);
+  BOOST_TEST(Var(abs(z)).is_constant());  // abs′(0) = 0
+  const Var p = x * z;                    // ∂/∂x = z = 0: only z is an operand
+  BOOST_TEST(TapeInspect::operands(tape, p.index()).size() == 1u);
+  BOOST_TEST(TapeInspect::operands(tape, p.index())[0] == z.index());
+  const Var out = p * w;  // ∂/∂w = p = 0: only p; its adjoint will be ∞
+  BOOST_TEST(TapeInspect::operands(tape, out.index()).size() == 1u);
+  tape.backward(out);
+  BOOST_TEST(tape.adjoint(x) == 0.0);  // dropped: not 0 · ∞ = NaN
+  BOOST_TEST(tape.adjoint(z) == -inf);
+  BOOST_TEST(tape.adjoint(w) == 0.0);
+  // The same without dropping: every operand is there, and 0 · ∞ gives NaN.
+  tape.set_drop_zero_partials(false);
+  BOOST_TEST(!tape.drops_zero_partials());
+  BOOST_TEST(!Var(nabla::relu(x)).is_constant());
+  const Var p2 = x * z, out2 = p2 * w;
+  BOOST_TEST(TapeInspect::operands(tape, p2.index()).size() == 2u);
+  tape.backward(out2);
+  BOOST_TEST(std::isnan(tape.adjoint(x)));
+  // With diagnostics too: the compacted statement keeps its recorded value.
+  tape.set_diagnostics({.enabled = true});
+  tape.set_drop_zero_partials(true);
+  const Var y = tape.variable(2.0);
+  const Var q = y * z + y;  // ∂/∂y = z + 1 = 1, ∂/∂z = y = 2: nothing dropped
+  const Var u = z * y;      // ∂/∂z = 2 kept, ∂/∂y = 0 dropped
+  BOOST_TEST(TapeInspect::operands(tape, q.index()).size() == 2u);
+  BOOST_TEST(TapeInspect::operands(tape, u.index()).size() == 1u);
+  BOOST_TEST(TapeDiagnostics::recorded_value(tape, q.index()) == 2.0);
+  BOOST_TEST(TapeDiagnostics::recorded_value(tape, u.index()) == 0.0);
+  tape.set_diagnostics({});
+  BOOST_TEST(tape.drops_zero_partials());  // the two options are apart
+  tape.clear();
+
+  // Gradients on and off agree bit for bit at finite points, through the gradient helpers
+  // (on the active tape) and with many zero partials; the tape is smaller with dropping.
+  const auto f = [](std::span<const Var> v) {
+    Var s = 0.0;
+    for (std::size_t i = 0; i + 1 < v.size(); ++i) {
+      const Var r = nabla::relu(v[i]);  // with dropping, a constant where v[i] ≤ 0
+      s += r * v[i + 1] + nabla::fmax(v[i], v[i + 1]) * v[i];
+      s += abs(v[i]) * v[i + 1] * v[i + 1];
+    }
+    return s;
+  };
+  std::vector<double> point(40);
+  for (std::size_t i = 0; i < point.size(); ++i)
+    point[i] = i % 5 == 0 ? 0.0 : std::sin(static_cast<double>(i));
+  tape.set_drop_zero_partials(false);
+  const auto off = nabla::value_and_gradient(f, point);
+  std::vector<Var> vs(point.size());
+  tape.variables(point, vs);
+  (void)f(vs);
+  const auto off_size = tape.statistics();
+  tape.clear();
+  tape.set_drop_zero_partials(true);
+  const auto on = nabla::value_and_gradient(f, point);
+  tape.variables(point, vs);
+  (void)f(vs);
+  const auto on_size = tape.statistics();
+  BOOST_TEST(on.value == off.value);
+  BOOST_TEST(on.gradient == off.gradient);
+  BOOST_TEST(on_size.operands < off_size.operands);
+  BOOST_TEST(on_size.statements < off_size.statements);
+  tape.clear();
+
+  // Random expressions (some with a zero partial, x − x): the same gradient up to rounding —
+  // where statements became constants, others become neighbours, and the sweep sums what a
+  // statement pushes into the one just before it in another order (its carry).
+  std::mt19937_64 rng(20261201);
+  std::uniform_real_distribution<double> anywhere(-2.0, 2.0);
+  for (int trial = 0; trial < 200; ++trial) {
+    const random_expr::Expression e = random_expr::random_expression(rng);
+    std::vector<double> at(static_cast<std::size_t>(e.inputs));
+    for (double& a : at) a = anywhere(rng);
+    const auto g = [&e](std::span<const Var> v) { return Var(e(v)); };
+    tape.set_drop_zero_partials(false);
+    const auto fast = nabla::value_and_gradient(g, at);
+    tape.set_drop_zero_partials(true);
+    const auto dropped = nabla::value_and_gradient(g, at);
+    BOOST_TEST(dropped.value == fast.value, "trial " << trial);
+    for (std::size_t i = 0; i < at.size(); ++i)
+      BOOST_TEST(nabla::test::close(dropped.gradient[i], fast.gradient[i], 1e-13, 1e-300),
+                 "trial " << trial << " d/dx" << i << ": " << dropped.gradient[i] << " dropped, "
+                          << fast.gradient[i] << " not");
+  }
 }
 
 BOOST_AUTO_TEST_CASE(stale_and_foreign_vars_throw) {

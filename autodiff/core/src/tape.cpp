@@ -227,7 +227,9 @@ Var Tape::record_collected(Tape* tape, Op op, double value, std::span<const Var>
                            std::span<const double> partials) {
   // Note [One slow call]: everything record_expression's fast path leaves out.
   Tape& t = tape != nullptr ? *tape : active();
-  if (t.operands_ + xs.size() > t.operand_limit_) t.grow(xs.size());  // sets the limit again
+  // Out of room on the fast path: grow, which sets the limit again — unless the limit leaves
+  // no room on purpose (diagnostics, dropped zero partials): record() makes its own room.
+  if (!t.cold_ && t.operands_ + xs.size() > t.operand_limit_) t.grow(xs.size());
   return t.record(op, value, xs, partials);
 }
 
@@ -1050,7 +1052,47 @@ void Tape::set_diagnostics(const Diagnostics& options) {
     if (!diag_) diag_ = std::make_unique<DiagnosticRecord>();
     diag_->options = options;
   }
+  cold_ = diag_ != nullptr || drop_zero_;
   set_operand_limit();  // no room for the fast paths while diagnosing (Note [One slow call])
+}
+
+// Note [Dropping zero partials]
+// An operand whose partial is exactly ±0 contributes nothing to the sweep but its cost (12
+// bytes, a load, a multiply and an add) — except that 0 · ∞ = NaN when its statement's adjoint
+// is infinite or NaN. set_drop_zero_partials() trades that last case for a smaller tape: every
+// statement is written as usual, then push_cold() compacts its operands, keeping the non-zero
+// partials in order, and a statement left with none is not recorded at all (its value comes
+// back as a constant, as for all-constant operands); statements recorded without operands —
+// inputs, tensor nodes — stay what they are. The fast paths stay as they are: while the
+// option is on, set_operand_limit() leaves them no room (as for diagnostics), so expression
+// statements take record_slow() and every other statement reaches push_cold() through
+// push_statement()'s one test of cold_. Tensor nodes and reduction run nodes keep their
+// partials (arrays, not operands). The default path pays nothing for the option; with it on,
+// the slow path is ~250 instructions per statement against ~57: on a scalar ReLU MLP loss
+// (batch 32, 32-64-1) the tape had 2.2% fewer operands and 1.5% fewer statements, and the
+// gradient took 3.9× the time. In scalar code a zero partial is known only after what it
+// multiplies was recorded, so little can be dropped; the option is for memory where many
+// partials vanish and for the masking semantics (PyTorch's ReLU passes 0, not NaN, to x < 0).
+void Tape::set_drop_zero_partials(bool on) noexcept {
+  drop_zero_ = on;
+  cold_ = diag_ != nullptr || drop_zero_;
+  set_operand_limit();
+}
+
+Var Tape::push_cold(Op op, double value) {
+  // Statements recorded without operands (inputs, tensor nodes) stay what they are.
+  if (drop_zero_ && operands_ > end_[statements_ - 1]) {
+    const std::size_t first = end_[statements_ - 1];
+    std::size_t n = first;
+    for (std::size_t k = first; k < operands_; ++k) {
+      arg_[n] = arg_[k];
+      partial_[n] = partial_[k];
+      n += partial_[k] != 0.0;
+    }
+    operands_ = n;
+    if (n == first) return Var(value);
+  }
+  return diag_ ? push_diagnosed(op, value) : push_undiagnosed(op, value);
 }
 
 Var Tape::push_diagnosed(Op op, double value) {

@@ -326,6 +326,17 @@ class Tape {
     return diag_ ? diag_->options : Diagnostics{};
   }
 
+  /// Turns on or off, for what is recorded from now on, the dropping of operands whose partial
+  /// is exactly ±0 (Note [Dropping zero partials] in tape.cpp): a statement keeps only its
+  /// non-zero partials, and one left with none becomes a constant (no statement). A smaller
+  /// tape and a shorter sweep where many partials vanish (ReLU, max/min, abs, products with a
+  /// zero factor). Gradients are the same, except that an infinite or NaN adjoint meets a
+  /// dropped operand as 0, not as 0 · ∞ = NaN. While it is on, every expression statement takes
+  /// the recording's slow path (one call per statement), as with diagnostics.
+  void set_drop_zero_partials(bool on) noexcept;
+  /// Whether zero partials are dropped (set_drop_zero_partials()).
+  [[nodiscard]] bool drops_zero_partials() const noexcept { return drop_zero_; }
+
   // ---- Sweeping ----
 
   /// Sweeps statements from the last one down to `from` (default: all), adding each
@@ -533,9 +544,9 @@ class Tape {
   void set_operand_limit() noexcept {
     NABLA_ASSERT(statements_ <= statement_limit_ && operands_ <= operand_capacity_,
                  "the tape is past its limits");
-    // With diagnostics, no room: every statement takes a slow path that records them.
+    // With diagnostics or dropped zero partials, no room: every statement takes a slow path.
     operand_limit_ =
-        diag_ ? operands_
+        cold_ ? operands_
               : operands_ + std::min(operand_capacity_ - operands_, statement_limit_ - statements_);
   }
   // Room (memory and ids) for `statements` more statements and `operands` more operands.
@@ -621,12 +632,13 @@ class Tape {
       grow(operands);
   }
   Var push_statement(Op op, double value) {
-    // Diagnostics take a cold out-of-line path that returns on its own (the branch costs ~3%
-    // of recording instructions: 722.0 M vs 701.2 M without it, callgrind).
-    if (diag_) [[unlikely]]
-      return push_diagnosed(op, value);
+    // Diagnostics and dropped zero partials take a cold out-of-line path that returns on its
+    // own (the branch costs ~3% of recording instructions: 722.0 M vs 701.2 M without it).
+    if (cold_) [[unlikely]]
+      return push_cold(op, value);
     return push_undiagnosed(op, value);
   }
+  [[gnu::noinline, gnu::cold]] Var push_cold(Op op, double value);
   // The statement whose operands were just written (up to operands_): its end, op and id.
   NABLA_FORCE_INLINE Var push_undiagnosed(Op op, double value) noexcept {
     NABLA_ASSERT(statements_ < statement_limit_ && operands_ <= operand_capacity_ && !diag_,
@@ -681,6 +693,8 @@ class Tape {
   std::size_t statement_limit_ = 1;
   std::size_t operand_capacity_ = 0;  // arg_.size()
   std::size_t operand_limit_ = 0;     // Note [One room check]
+  bool cold_ = false;                 // diag_ || drop_zero_: statements take push_cold()
+  bool drop_zero_ = false;            // Note [Dropping zero partials]
   std::size_t allocations_ = 0;
   // Note [Growth warning]: sweeps from outputs recorded one after another, the last one's
   // statement, and whether this tape has warned.
