@@ -358,6 +358,19 @@ BOOST_AUTO_TEST_CASE(check_partials_silent_on_builtin_rules) {
     // so are fma, log_sum_exp and prod (x twice among its factors).
     BOOST_TEST(r.checked == single + binary.size() + 1 + 1 + 1 + 1, graph::to_string(r));
   }
+  // A product of 0 with a constant factor dropped from its operands: the recorded operands
+  // reproduce the value 0 whatever the constant, so it is skipped, not flagged.
+  {
+    nabla::Tape tape;
+    nabla::Tape::Scope scope(tape);
+    tape.set_diagnostics({.enabled = true});
+    const std::vector<Var> factors = {nabla::variable(0.0), Var(2.0), nabla::variable(3.0)};
+    (void)nabla::prod(factors);
+    const graph::PartialsReport r = graph::check_partials(tape);
+    BOOST_TEST(r.ok(), graph::to_string(r));
+    BOOST_TEST(r.checked == 0u);
+    BOOST_TEST(r.skipped == 1u);
+  }
   // The random expressions: nothing flagged (their fused statements are skipped).
   std::uniform_real_distribution<double> anywhere(-2.0, 2.0);
   std::size_t checked = 0;

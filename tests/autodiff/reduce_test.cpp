@@ -399,6 +399,26 @@ BOOST_AUTO_TEST_CASE(prod_is_the_loop_at_zeros_overflow_and_non_finite_factors) 
       nabla::test::expect_same_value(at + " d/dx" + std::to_string(i), reduced.gradient[i],
                                      looped.gradient[i]);
   }
+  // Under an outer adjoint (3 · prod, log prod) the gradient is a · Πⱼ≠ᵢ xⱼ: the loop's up to
+  // rounding at regular points.
+  const std::vector<double> regular = random_vector(20, 9);
+  for (const bool take_log : {false, true}) {
+    const auto outer = [take_log](std::span<const Var> v) {
+      const Var p = nabla::prod(v);
+      return take_log ? Var(log(abs(p))) : Var(3.0 * p);
+    };
+    const auto outer_loop = [take_log](std::span<const Var> v) {
+      Var p = 1.0;
+      for (const Var& vi : v) p *= vi;
+      return take_log ? Var(log(abs(p))) : Var(3.0 * p);
+    };
+    const auto a = nabla::value_and_gradient(outer, regular);
+    const auto b = nabla::value_and_gradient(outer_loop, regular);
+    BOOST_TEST(a.value == b.value);
+    for (std::size_t i = 0; i < regular.size(); ++i)
+      BOOST_TEST(nabla::test::close(a.gradient[i], b.gradient[i], 1e-14, 0.0),
+                 "d/dx" << i << ": " << a.gradient[i] << " vs " << b.gradient[i]);
+  }
   // No factor: the constant 1, nothing recorded.
   nabla::Tape tape;
   nabla::Tape::Scope scope(tape);

@@ -156,10 +156,11 @@ void Tape::activate() noexcept { detail::active_tape = this; }
 // Note [The helpers' fixed cost]: the current epoch ends and another begins at the same start,
 // in its place (the epoch below stays what it was).
 [[gnu::always_inline]] inline void Tape::renew_epoch(std::size_t ids) {
+  const std::uint64_t n = std::clamp<std::uint64_t>(ids, min_epoch_ids, max_epoch_ids);
+  const std::uint64_t lo = take_ids(n);  // first: should it throw, the epoch is as it was
   Epoch& e = epochs_.back();
   drop_epoch(e);
-  const std::uint64_t n = std::clamp<std::uint64_t>(ids, min_epoch_ids, max_epoch_ids);
-  e.lo = take_ids(n);
+  e.lo = lo;
   e.reserved = n;
   enter_epoch();
 }
@@ -1066,7 +1067,9 @@ void Tape::set_diagnostics(const Diagnostics& options) {
 // inputs, tensor nodes — stay what they are. The fast paths stay as they are: while the
 // option is on, set_operand_limit() leaves them no room (as for diagnostics), so expression
 // statements take record_slow() and every other statement reaches push_cold() through
-// push_statement()'s one test of cold_. Tensor nodes and reduction run nodes keep their
+// push_statement()'s one test of cold_. While diagnostics are on as well, nothing is dropped:
+// check_partials must see a custom rule's wrong zero partial, and throw_on_non_finite a
+// non-finite value whose partials are all zero. Tensor nodes and reduction run nodes keep their
 // partials (arrays, not operands). The default path pays nothing for the option; with it on,
 // the slow path is ~250 instructions per statement against ~57: on a scalar ReLU MLP loss
 // (batch 32, 32-64-1) the tape had 2.2% fewer operands and 1.5% fewer statements, and the
@@ -1080,8 +1083,10 @@ void Tape::set_drop_zero_partials(bool on) noexcept {
 }
 
 Var Tape::push_cold(Op op, double value) {
-  // Statements recorded without operands (inputs, tensor nodes) stay what they are.
-  if (drop_zero_ && operands_ > end_[statements_ - 1]) {
+  // Statements recorded without operands (inputs, tensor nodes) stay what they are, and while
+  // diagnosing nothing is dropped: the checks see every operand (a wrong zero partial of a
+  // custom rule, a non-finite value whose partials are all zero).
+  if (drop_zero_ && !diag_ && operands_ > end_[statements_ - 1]) {
     const std::size_t first = end_[statements_ - 1];
     std::size_t n = first;
     for (std::size_t k = first; k < operands_; ++k) {

@@ -57,7 +57,9 @@ std::optional<double> evaluate(Op op, std::span<const double> a) {
     case Op::prod: {
       double t = 1;
       for (double x : a) t *= x;
-      return t;
+      // A constant factor is not an operand: a product of 0 reproduces the value whatever it
+      // was, and the partials would be checked against the wrong function.
+      return t == 0 ? std::nullopt : std::optional(t);
     }
     case Op::squared_norm: {
       double t = 0;

@@ -219,6 +219,7 @@ inline bool Tape::try_record_expression(const E& e, Var& out) {
   static_assert(n >= 1, "an expression has at least one Var leaf");
   if (operands_ + n > operand_limit_) [[unlikely]]
     return false;  // Note [One room check]; also while diagnosing
+  NABLA_ASSERT(!cold_, "the fast path had room while diagnosing or dropping zero partials");
   detail::OperandWriter w(*this, arg_.data() + operands_, partial_.data() + operands_);
   detail::propagate(e, w, 1.0);
   if (!w.ok()) [[unlikely]]

@@ -19,9 +19,10 @@ void check_equal_sizes(const char* function, std::size_t a, std::size_t b);
 Var sum(std::span<const Var> xs);
 
 /// Π xᵢ as one statement (1 for no operand);  ∂/∂xᵢ = Πⱼ≠ᵢ xⱼ, without a division (exact
-/// where some xⱼ are 0). The value and the partials are what the loop `p *= x[i]` gives in
-/// forward and reverse, overflow, NaN and the rule 0 · anything = 0 on the way back included
-/// (docs/functions.md).
+/// where some xⱼ are 0). The value, and the gradient of prod itself, are bit for bit what the
+/// loop `p *= x[i]` gives, overflow, NaN and the rule 0 · anything = 0 on the way back included
+/// (docs/functions.md). Under an outer adjoint a the gradient is a · Πⱼ≠ᵢ xⱼ, which rounds
+/// differently from the loop and overflows where Πⱼ≠ᵢ xⱼ does even if a times it would not.
 /// Example: `nabla::Var p = nabla::prod(x);`
 Var prod(std::span<const Var> xs);
 
